@@ -1,0 +1,50 @@
+# vnet: make builds build/vnet (the host) and build/lib/vnet.so (the modules
+# for stock lua5.4); `make demo` and `make test` install what they need.
+CC      ?= cc
+PKGS    := lua5.4 libnl-3.0 libnl-route-3.0
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LUA     ?= lua5.4
+
+LIB_SRC  := $(filter-out core/main.c core/preload.c core/repl.c,$(wildcard core/*.c))
+HOST_SRC := core/main.c core/preload.c core/repl.c
+LUA_SRC  := $(wildcard lua/vnet/*.lua)
+LIB_OBJ  := $(LIB_SRC:core/%.c=build/obj/%.o)
+HOST_OBJ := $(HOST_SRC:core/%.c=build/obj/%.o) build/obj/embed.o
+
+.PHONY: all deps demo test check clean
+all: build/vnet build/lib/vnet.so
+
+deps:
+	@sh tools/deps.sh
+
+build/obj/%.o: core/%.c core/vnet.h core/host.h | build/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/embed.c: tools/embed.lua $(LUA_SRC) | build/obj
+	$(LUA) tools/embed.lua $@ $(sort $(LUA_SRC))
+
+build/obj/embed.o: build/embed.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/vnet: $(LIB_OBJ) $(HOST_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lreadline
+
+build/lib/vnet.so: $(LIB_OBJ) | build/lib
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(filter-out -llua5.4,$(LDLIBS))
+
+build/obj build/lib:
+	mkdir -p $@
+
+demo: deps all
+	sh scripts/demo.sh
+
+test: deps all
+	sh tools/test.sh
+
+check: test
+
+clean:
+	rm -rf build

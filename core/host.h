@@ -1,0 +1,24 @@
+/*
+ * host.h - what the vnet host binary's files share (main.c, repl.c,
+ * preload.c); not part of the module library.
+ */
+#ifndef VNET_HOST_H
+#define VNET_HOST_H
+
+#include <lua.h>
+
+/* Register every C module opener and every embedded Lua module of vnet in
+ * package.preload, so require works without any file on disk. */
+void vnet_preload(lua_State *L);
+
+/* NULL-terminated list of the public module names, for --help. */
+const char *const *vnet_module_names(void);
+
+/* Call the function below narg arguments with a traceback handler, with
+ * Ctrl-C turned into an "interrupted!" error (lua.c's docall). */
+int vnet_docall(lua_State *L, int narg, int nres);
+
+/* The interactive loop: returns at end of input. */
+void vnet_repl(lua_State *L);
+
+#endif

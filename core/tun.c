@@ -1,0 +1,203 @@
+/*
+ * tun.c - vnet.tun.core: TUN and TAP devices through /dev/net/tun.
+ *
+ * The kernel refuses to create tun devices over rtnetlink, so this stays on
+ * the ioctls of the seed program: open /dev/net/tun, TUNSETIFF, and for a
+ * persistent device TUNSETOWNER/TUNSETGROUP/TUNSETPERSIST. Everything else
+ * about the link (addresses, MTU, up/down) goes through vnet.link.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+
+#include "vnet.h"
+
+#define TUN_PATH "/dev/net/tun"
+
+/* Why an open or TUNSETIFF failed, in words a user can act on. */
+static const char *hint(int err, int stage, unsigned flags)
+{
+    switch (err) {
+    case EACCES:
+    case EPERM:
+        return stage == 0
+            ? "opening " TUN_PATH " needs root or CAP_NET_ADMIN; "
+              "run with sudo or grant the capability"
+            : "creating a tun/tap device needs CAP_NET_ADMIN; "
+              "run with sudo or grant the capability";
+    case ENOENT:
+    case ENODEV:
+    case ENXIO:
+        return stage == 0 ? TUN_PATH " is missing: load the tun module "
+                            "(modprobe tun) or create the node "
+                            "(mknod /dev/net/tun c 10 200)" : NULL;
+    case EBUSY:
+        return (flags & IFF_MULTI_QUEUE)
+            ? "the device is already attached to this many queues"
+            : "a device of that name is already open; "
+              "use multi_queue = true to open more queues";
+    case EINVAL:
+        return "a device of that name exists but is not a matching tun/tap "
+               "(other kind, or multi_queue differs)";
+    default:
+        return NULL;
+    }
+}
+
+static int getid(lua_State *L, int idx, int group)
+{
+    if (lua_isnoneornil(L, idx))
+        return -1;
+    if (lua_isinteger(L, idx))
+        return (int)lua_tointeger(L, idx);
+    const char *s = luaL_checkstring(L, idx);
+    if (group) {
+        struct group *g = getgrnam(s);
+        if (g) return (int)g->gr_gid;
+    } else {
+        struct passwd *p = getpwnam(s);
+        if (p) return (int)p->pw_uid;
+    }
+    return luaL_error(L, "tun.open: no such %s '%s'", group ? "group" : "user", s);
+}
+
+/* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group)
+ * -> dev | nil, msg, errno. Option checking is done by lua/vnet/tun.lua. */
+static int t_open(lua_State *L)
+{
+    static const char *const kinds[] = {"tun", "tap", NULL};
+    int kind = luaL_checkoption(L, 1, NULL, kinds) == 0 ? VNET_DEV_TUN
+                                                         : VNET_DEV_TAP;
+    size_t nlen = 0;
+    const char *name = luaL_optlstring(L, 2, "", &nlen);
+    int pi = lua_toboolean(L, 3), vhdr = lua_toboolean(L, 4);
+    int mq = lua_toboolean(L, 5), persist = lua_toboolean(L, 6);
+    int owner = getid(L, 7, 0), group = getid(L, 8, 1);
+    const char *op = kind == VNET_DEV_TUN ? "tun.open" : "tap.open";
+    const char *obj = nlen ? name : TUN_PATH;
+    luaL_argcheck(L, nlen < IFNAMSIZ, 2, "name longer than 15 bytes");
+
+    vnet_dev *d = vnet_dev_new(L, kind, 0);
+    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        return vnet_pusherr(L, op, obj, e, hint(e, 0, 0));
+    }
+    d->fd = fd; /* from here on, __gc closes it whatever happens */
+
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = (short)((kind == VNET_DEV_TUN ? IFF_TUN : IFF_TAP) |
+                            (pi ? 0 : IFF_NO_PI) | (vhdr ? IFF_VNET_HDR : 0) |
+                            (mq ? IFF_MULTI_QUEUE : 0));
+    memcpy(ifr.ifr_name, name, nlen);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+        goto fail;
+    memcpy(d->name, ifr.ifr_name, IFNAMSIZ);
+    d->name[IFNAMSIZ - 1] = '\0';
+    d->flags = (unsigned short)ifr.ifr_flags;
+    d->pi = pi;
+    d->vnet_hdr = vhdr;
+    if (vhdr && ioctl(fd, TUNGETVNETHDRSZ, &d->vnet_hdr_sz) < 0)
+        goto fail;
+    if (owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
+        goto fail;
+    if (group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0)
+        goto fail;
+    if (persist) {
+        if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
+            goto fail;
+        d->persist = 1;
+    }
+    d->ifindex = (int)if_nametoindex(d->name);
+    return 1;
+
+fail:;
+    int e = errno;
+    close(fd);  /* a device we just made goes with the fd */
+    d->fd = -1;
+    return vnet_pusherr(L, op, obj, e, hint(e, 1, (unsigned)ifr.ifr_flags));
+}
+
+/* delete(name) -> true | nil, msg, errno: clear the persist flag of a
+ * persistent tun/tap that no process holds open, which removes it. */
+static int t_delete(lua_State *L)
+{
+    static const short tries[] = {
+        IFF_TUN, IFF_TAP, IFF_TUN | IFF_MULTI_QUEUE, IFF_TAP | IFF_MULTI_QUEUE,
+    };
+    size_t nlen;
+    const char *name = luaL_checklstring(L, 1, &nlen);
+    const char *op = luaL_optstring(L, 2, "tun.delete");
+    luaL_argcheck(L, nlen > 0 && nlen < IFNAMSIZ, 1,
+                  "name must be 1 to 15 bytes");
+    if (if_nametoindex(name) == 0)
+        return vnet_pusherr(L, op, name, ENODEV, NULL);
+    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return vnet_pusherr(L, op, name, e, hint(e, 0, 0));
+    }
+    int err = EINVAL;
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        ifr.ifr_flags = tries[i] | IFF_NO_PI;
+        memcpy(ifr.ifr_name, name, nlen);
+        if (ioctl(fd, TUNSETIFF, &ifr) == 0) {
+            err = ioctl(fd, TUNSETPERSIST, 0UL) < 0 ? errno : 0;
+            break;
+        }
+        err = errno;
+        if (err != EINVAL)
+            break;
+    }
+    close(fd);
+    if (err == 0) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    return vnet_pusherr(L, op, name, err,
+                        err == EBUSY ? "a process still has it open"
+                        : err == EINVAL ? "not a tun/tap device"
+                        : hint(err, 1, 0));
+}
+
+static int t_features(lua_State *L)
+{
+    unsigned feat = 0;
+    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return vnet_pusherr(L, "tun.features", TUN_PATH, errno, NULL);
+    int r = ioctl(fd, TUNGETFEATURES, &feat);
+    int e = errno;
+    close(fd);
+    if (r < 0)
+        return vnet_pusherr(L, "tun.features", TUN_PATH, e, NULL);
+    lua_pushinteger(L, feat);
+    return 1;
+}
+
+int luaopen_vnet_tun_core(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"open", t_open},
+        {"delete", t_delete},
+        {"features", t_features},
+        {NULL, NULL}
+    };
+    luaL_newlib(L, funcs);
+    vnet_dev_open_methods(L);
+    lua_setfield(L, -2, "methods");
+    lua_pushinteger(L, IFNAMSIZ - 1);
+    lua_setfield(L, -2, "NAME_MAX");
+    return 1;
+}

@@ -1,0 +1,117 @@
+/*
+ * vnet.h - declarations shared by the C core of vnet.
+ *
+ * Each core/<concept>.c opens one Lua module (vnet.<concept>.core); this
+ * header holds the few types and helpers they share: the error convention,
+ * the packet buffer and the packet device (TUN/TAP/macvtap fd).
+ */
+#ifndef VNET_H
+#define VNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#define VNET_VERSION "0.1.0"
+
+/* ---- errors (util.c) ------------------------------------------------- */
+
+/* Push nil, "<op> <obj>: strerror(err)[ (detail)]", err and return 3:
+ * the system-failure convention of every vnet function (luaL_fileresult). */
+int vnet_pusherr(lua_State *L, const char *op, const char *obj, int err,
+                 const char *detail);
+
+/* Message handler for lua_pcall: appends a traceback (lua.c's msghandler). */
+int vnet_msghandler(lua_State *L);
+
+/* The fd behind a Lua value: an integer, a Lua file handle, or any object
+ * with a :fileno() method. Raises on anything else. */
+int vnet_tofd(lua_State *L, int idx);
+
+/* Set or clear O_NONBLOCK/FD_CLOEXEC; returns 0 or -errno. */
+int vnet_fd_nonblock(int fd);
+
+/* Create metatable `tname` with the metamethods `meta` and a method table
+ * built from `methods`, kept as metatable.methods so the Lua layer can add
+ * methods. __index is the method table, or index_fn with the method table
+ * as upvalue 1 when the type also has fields. Leaves the method table on
+ * the stack. */
+void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
+                   const luaL_Reg *methods, lua_CFunction index_fn);
+
+/* ---- packets (packet.c) ---------------------------------------------- */
+
+#define VNET_PACKET_T "vnet.packet"
+#define VNET_HEADROOM 64 /* room to push headers in front, owned packets */
+
+typedef struct vnet_packet {
+    unsigned char *data; /* first byte of the packet */
+    size_t len;          /* bytes in the packet */
+    size_t cap;          /* bytes available from data onwards */
+    int pi_flags;        /* TUN packet-information header, -1 if none */
+    int pi_proto;
+    unsigned char store[]; /* headroom + cap bytes, when allocated inline */
+} vnet_packet;
+
+/* A new packet userdata with room for `cap` bytes (len 0), on the stack. */
+vnet_packet *vnet_packet_new(lua_State *L, size_t cap);
+vnet_packet *vnet_packet_check(lua_State *L, int idx);
+vnet_packet *vnet_packet_test(lua_State *L, int idx);
+/* Bytes of a packet or a string argument. */
+const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len);
+
+/* ---- packet devices (dev.c) ------------------------------------------ */
+
+#define VNET_DEV_T "vnet.dev"
+
+enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2 };
+
+typedef struct vnet_dev {
+    int fd;              /* -1 once closed */
+    int kind;            /* VNET_DEV_TUN or VNET_DEV_TAP */
+    int pi;              /* 4-byte packet information header in use */
+    int vnet_hdr;        /* IFF_VNET_HDR in use (header size below) */
+    int vnet_hdr_sz;
+    int persist;         /* TUNSETPERSIST was set by us */
+    int ifindex;
+    unsigned flags;      /* IFF_* used at open */
+    char name[16];
+    vnet_packet *rx;     /* the reused receive packet (uservalue 1) */
+    void *watch;         /* the loop's on_packet watcher, if any */
+    void (*unwatch)(lua_State *L, void *watch); /* called by close */
+    uint64_t rx_packets, tx_packets;
+} vnet_dev;
+
+/* Push a new closed device (fd -1) with its receive packet; the caller
+ * then fills fd and the rest. */
+vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t mtu_room);
+vnet_dev *vnet_dev_check(lua_State *L, int idx);   /* raises when closed */
+vnet_dev *vnet_dev_test(lua_State *L, int idx);    /* NULL if not a dev */
+/* Read one packet into dev->rx: >0 length, 0 nothing waiting, <0 -errno. */
+long vnet_dev_recv(vnet_dev *d);
+int vnet_dev_open_methods(lua_State *L); /* pushes the method table */
+
+/* ---- netlink (nl.c) ------------------------------------------------- */
+
+struct nl_sock;
+struct nl_msg;
+
+/* Socket for the calling thread's current network namespace (cached and
+ * reopened when the namespace changed); NULL with *err = errno. */
+struct nl_sock *vnet_nl_sock(int *err);
+
+/* Send msg (consumed) and wait for its ack. Returns 0 or -errno; on error
+ * the kernel's extended-ack text, if any, is copied into ext (size n). */
+int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n);
+
+/* ---- module openers -------------------------------------------------- */
+
+int luaopen_vnet_packet_core(lua_State *L);
+int luaopen_vnet_tun_core(lua_State *L);
+int luaopen_vnet_loop_core(lua_State *L);
+int luaopen_vnet_link_core(lua_State *L);
+int luaopen_vnet_netns_core(lua_State *L);
+
+#endif

@@ -1,0 +1,68 @@
+--- vnet.tun: TUN devices (layer 3: IP packets); vnet.tap is the same for
+-- TAP devices (layer 2: Ethernet frames).
+--
+--    local dev <close> = assert(vnet.tun.open{name = "tun-default"})
+--    dev:addr_add("1.1.1.1/32")
+--    dev:up()
+--    dev:on_packet(function(pkt, dev) print(#pkt) end)
+--    vnet.loop.run()
+--
+-- Options of open (all optional):
+--   name         interface name, at most 15 bytes; may hold "%d".
+--                Without it the kernel picks tun0, tun1, ... (tap0, ...).
+--   pi           keep the 4-byte packet-information header: packets then
+--                carry `pi_flags` and `pi_proto` fields (default false).
+--   vnet_hdr     IFF_VNET_HDR (default false).
+--   multi_queue  allow several opens of one name, one fd per queue.
+--   persist      the device outlives the fd; reopen it by name, remove it
+--                with vnet.tun.delete(name).
+--   owner, group user/group (id or name) allowed to open a persistent
+--                device without CAP_NET_ADMIN.
+--
+-- open returns a device, or nil, "tun.open NAME: reason (what to do)", errno.
+-- Closing the device (dev:close(), a <close> variable, or garbage
+-- collection) removes it, unless persist was set.
+--
+-- Device fields: name, ifindex, kind ("tun"/"tap"), closed, pi, vnet_hdr,
+-- multi_queue, persist, rx_packets, tx_packets. Methods: read, write,
+-- fileno, close, on_packet, up, down, mtu, addr_add, addr_del, addrs
+-- (see vnet.dev).
+local core = require "vnet.tun.core"
+local opts = require "vnet._opts"
+require "vnet.dev"
+
+local spec = {
+  name = "string", pi = "boolean", vnet_hdr = "boolean",
+  multi_queue = "boolean", persist = "boolean",
+  owner = { "integer", "string" }, group = { "integer", "string" },
+}
+
+local function module(kind)
+  local M = {}
+
+  --- open([{options}] | name) -> device | nil, msg, errno
+  function M.open(o)
+    local op = kind .. ".open"
+    if type(o) == "string" then o = { name = o } end
+    o = opts.check(op, o, spec)
+    if o.name ~= nil and not o.name:find("%%d") then opts.ifname(op, o.name) end
+    if o.name ~= nil and #o.name > 15 then opts.ifname(op, o.name) end
+    return core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
+      o.persist, o.owner, o.group)
+  end
+
+  --- delete(name) -> true | nil, msg, errno: remove a persistent device
+  -- that no process holds open.
+  function M.delete(name)
+    opts.ifname(kind .. ".delete", name)
+    return core.delete(name, kind .. ".delete")
+  end
+
+  --- features() -> the IFF_* flags this kernel's tun driver supports
+  M.features = core.features
+  return M
+end
+
+local M = module("tun")
+M._module = module
+return M
