@@ -45,8 +45,8 @@ static const char *hint(int err, int stage, unsigned flags)
             : "a device of that name is already open; "
               "use multi_queue = true to open more queues";
     case EINVAL:
-        return "a device of that name exists but is not a matching tun/tap "
-               "(other kind, or multi_queue differs)";
+        return "a device of that name exists but is not a matching tun/tap: "
+               "another kind, or multi_queue differs";
     default:
         return NULL;
     }
