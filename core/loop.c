@@ -278,7 +278,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
     lua_getiuservalue(L, widx, 2); /* dev */
     lua_getiuservalue(L, -1, 1);   /* its reused packet */
     int base = lua_gettop(L);
-    for (int i = 0; i < BUDGET && w->active && d->fd >= 0; i++) {
+    for (int i = 0; i < BUDGET && w->active && d->fd >= 0 && !lp->stop; i++) {
         long n = vnet_dev_recv(d);
         if (n == 0)
             break;

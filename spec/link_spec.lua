@@ -1,0 +1,70 @@
+-- vnet.link: the link and address helpers the devices use, witnessed by
+-- iproute2.
+local H = require "spec.helper"
+local sandboxed = H.sandboxed
+local link = vnet.link
+
+describe("vnet.link", function()
+  it("names links by name, ifindex or object", sandboxed(function()
+    local dev <close> = assert(vnet.tun.open { name = "l0" })
+    assert.are.equal(dev.ifindex, link.index("l0"))
+    assert.is_true(link.set(dev.ifindex, { up = true }))
+    assert.is_true(link.set("l0", { mtu = 1300 }))
+    assert.is_true(link.set(dev, { up = false }))
+    local l = H.iplink("l0")
+    assert.are.equal(1300, l.mtu)
+    assert.is_false(H.has_flag(l, "UP"))
+  end))
+
+  it("adds, lists and deletes IPv4 and IPv6 addresses", sandboxed(function()
+    local dev <close> = assert(vnet.tap.open { name = "a0" })
+    assert(dev:up())
+    assert.is_true(link.addr_add("a0", "192.0.2.1/24"))
+    assert.is_true(link.addr_add("a0", "2001:db8::1/64"))
+    assert.is_true(link.addr_add("a0", "198.51.100.1", { peer = "198.51.100.2" }))
+    local seen = {}
+    for _, a in ipairs(H.ip("addr show dev a0")[1].addr_info) do
+      seen[#seen + 1] = a["local"] .. "/" .. a.prefixlen .. (a.address and (" peer " .. a.address) or "")
+    end
+    assert.is_true(#seen >= 3)
+    local mine = {}
+    for _, a in ipairs(link.addrs(dev)) do
+      if a.scope == "global" then mine[a.cidr] = a end
+    end
+    assert.are.equal("inet", mine["192.0.2.1/24"].family)
+    assert.are.equal("inet6", mine["2001:db8::1/64"].family)
+    assert.are.equal("198.51.100.2", mine["198.51.100.1/32"].peer)
+    assert.is_true(link.addr_del("a0", "192.0.2.1/24"))
+    for _, a in ipairs(H.ip("addr show dev a0")[1].addr_info) do
+      assert.are_not.equal("192.0.2.1", a["local"])
+    end
+  end))
+
+  describe("errors", function()
+    it("name the operation, the link and the kernel's reason", sandboxed(function()
+      assert.are.same({ nil, "link.set nosuch0: No such device", 19 },
+        { link.set("nosuch0", { up = true }) })
+      assert.are.same({ nil, "link.index nosuch0: No such device", 19 },
+        { link.index("nosuch0") })
+      local dev <close> = assert(vnet.tun.open { name = "e0" })
+      assert(link.addr_add(dev, "10.1.1.1/24"))
+      assert.are.same({ nil, "link.addr_add e0: File exists (ipv4: Address already assigned)", 17 },
+        { link.addr_add(dev, "10.1.1.1/24") })
+      assert.are.same({ nil, "link.set e0: Invalid argument (mtu less than device minimum)", 22 },
+        { link.set(dev, { mtu = 0 }) })
+    end))
+
+    it("raise on misuse", sandboxed(function()
+      assert.has_error(function() link.addr_add("lo", "not-an-address") end,
+        "link.addr_add lo: 'not-an-address' is not an IPv4 or IPv6 address")
+      assert.has_error(function() link.set("lo", { mtu = "big" }) end,
+        "link.set: option 'mtu' must be integer (got string)")
+      assert.has_error(function() link.set("lo", { upp = true }) end,
+        "link.set: unknown option 'upp' (known: mtu, up)")
+      assert.has_error(function() link.set({}, { up = true }) end,
+        "link.set: expected a link name, ifindex or link object (got table)")
+      assert.has_error(function() link.addr_add("lo", "10.0.0.1", { peer = "fe80::1" }) end,
+        "link.addr_add lo: peer 'fe80::1' is not an address of the same family")
+    end))
+  end)
+end)
