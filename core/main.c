@@ -98,9 +98,9 @@ int vnet_docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, vnet_msghandler);
     lua_insert(L, base);
     globalL = L;
-    signal(SIGINT, laction);
+    void (*old)(int) = signal(SIGINT, laction);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    signal(SIGINT, old == SIG_ERR ? SIG_DFL : old); /* the REPL's own */
     lua_remove(L, base);
     return status;
 }

@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
       libreadline-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
-      tcpdump util-linux procps"
+      tcpdump tmux util-linux procps"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -1,0 +1,407 @@
+/*
+ * repl.c - the interactive vnet: read a line, run it, show the results.
+ *
+ * On a terminal the line comes from GNU readline, with a history file
+ * (VNET_HISTORY, else ~/.vnet_history, capped at HISTORY_MAX lines) and Tab
+ * completion; otherwise from plain getline(). The Lua half, vnet._repl,
+ * finds the completions and pretty-prints results; this file is the glue.
+ *
+ * Evaluation follows Lua 5.4's lua.c: "return <line>" first, then the line
+ * as a statement, reading more lines on _PROMPT2 while the chunk ends in
+ * <eof>. Chunks run through vnet_docall (traceback, Ctrl-C -> error).
+ *
+ * Ctrl-C at the prompt clears the line (and any pending continuation
+ * lines): readline catches SIGINT, calls our handler, which only sets a
+ * flag, and our rl_signal_event_hook then redraws a fresh prompt.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/readline.h>
+#include <readline/history.h>
+
+#include <lauxlib.h>
+
+#include "host.h"
+
+#define HISTORY_MAX 1000
+#define PROMPT1 "vnet> "
+#define PROMPT2 "vnet>> "
+
+/* readline 8.2 ends the line itself when it reads EOF */
+#if RL_VERSION_MAJOR > 8 || (RL_VERSION_MAJOR == 8 && RL_VERSION_MINOR >= 2)
+#define RL_EOF_NEWLINE 1
+#else
+#define RL_EOF_NEWLINE 0
+#endif
+
+static lua_State *repl_L;     /* for the readline callbacks */
+static int repl_mod;          /* stack index of vnet._repl, 0 without it */
+static int use_rl;            /* stdin is a terminal: readline */
+static char *hist_path;       /* NULL: no history file */
+static const char *prompt1;   /* primary prompt, during a read */
+static volatile sig_atomic_t got_sigint;
+static int cancelled;         /* Ctrl-C dropped the pending input */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    got_sigint = 1;
+}
+
+/* on_sigint from each read to the next vnet_docall, which sets its own
+ * handler and leaves SIG_DFL; SIG_DFL again when the REPL ends. */
+static void set_sigint(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;        /* no SA_RESTART: reads get EINTR */
+    if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        perror("vnet: SIGINT");
+}
+
+/* readline calls this after a signal interrupted its read. */
+static int on_signal_event(void)
+{
+    if (!got_sigint)
+        return 0;
+    got_sigint = 0;
+    cancelled = 1;
+    rl_replace_line("", 0);
+    rl_crlf();
+    rl_set_prompt(prompt1);
+    rl_on_new_line();
+    rl_redisplay();
+    return 0;
+}
+
+/* ---- Tab completion ------------------------------------------------ */
+
+static int l_complete(lua_State *L) /* (module, text) -> candidates, append */
+{
+    const char *text = lua_touserdata(L, 2);
+    lua_getfield(L, 1, "complete");
+    lua_pushstring(L, text);
+    lua_call(L, 1, 2);
+    luaL_checktype(L, -2, LUA_TTABLE);
+    return 2;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    lua_State *L = repl_L;
+    char **m = NULL;
+    int top = lua_gettop(L);
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    if (!repl_mod || !lua_checkstack(L, 5))
+        return NULL;
+    lua_pushcfunction(L, l_complete);
+    lua_pushvalue(L, repl_mod);
+    lua_pushlightuserdata(L, (void *)text);
+    if (lua_pcall(L, 2, 2, 0) != LUA_OK)
+        goto done;
+    size_t n = (size_t)lua_rawlen(L, top + 1);
+    if (n == 0 || (m = calloc(n + 2, sizeof *m)) == NULL)
+        goto done;
+    size_t common = 0;
+    for (size_t i = 1; i <= n; i++) {
+        const char *s = lua_rawgeti(L, top + 1, (lua_Integer)i) == LUA_TSTRING
+                        ? lua_tostring(L, -1) : "";
+        m[i] = strdup(s);
+        lua_pop(L, 1);
+        if (m[i] == NULL)
+            goto fail;
+        if (i == 1)
+            common = strlen(s);
+        while (common > 0 && strncmp(m[i], m[1], common) != 0)
+            common--;
+    }
+    m[0] = n == 1 ? m[1] : strndup(m[1], common);
+    if (n == 1) {
+        m[1] = NULL;
+        const char *a = lua_tostring(L, top + 2);
+        rl_completion_append_character = a ? a[0] : ' ';
+    }
+    if (m[0] == NULL)
+        goto fail;
+    goto done;
+fail:
+    for (size_t i = 0; i <= n; i++)
+        free(m[i]);
+    free(m);
+    m = NULL;
+done:
+    lua_settop(L, top);
+    return m;
+}
+
+/* List the candidates by their last name only: `open`, not `vnet.tun.open`. */
+static void show_matches(char **matches, int n, int max)
+{
+    char **shown = calloc((size_t)n + 2, sizeof *shown);
+    if (shown == NULL) {
+        rl_display_match_list(matches, n, max);
+    } else {
+        max = 0;
+        for (int i = 0; i <= n; i++) {
+            const char *p = matches[i];
+            for (const char *q = p; *q; q++)
+                if (*q == '.' || *q == ':')
+                    p = q + 1;
+            shown[i] = (char *)p;
+            if (i > 0 && (int)strlen(p) > max)
+                max = (int)strlen(p);
+        }
+        rl_display_match_list(shown, n, max);
+        free(shown);
+    }
+    rl_forced_update_display();
+}
+
+/* ---- reading lines ------------------------------------------------- */
+
+static void history_error(int err)
+{
+    fprintf(stderr, "vnet: history file %s: %s (history not saved)\n",
+            hist_path, strerror(err));
+    free(hist_path);
+    hist_path = NULL;
+}
+
+static void history_open(void)
+{
+    const char *env = getenv("VNET_HISTORY");
+    const char *home = getenv("HOME");
+    if (env)
+        hist_path = env[0] ? strdup(env) : NULL;
+    else if (home && home[0] && asprintf(&hist_path, "%s/.vnet_history", home) < 0)
+        hist_path = NULL;
+    stifle_history(HISTORY_MAX);
+    if (hist_path == NULL)
+        return;
+    int err = read_history(hist_path);
+    if (err == ENOENT)
+        err = write_history(hist_path); /* create it, so appends work */
+    if (err != 0)
+        history_error(err);
+}
+
+static void history_save(const char *line)
+{
+    HIST_ENTRY *last = history_get(history_base + history_length - 1);
+    if (line[0] == '\0' || (last && strcmp(last->line, line) == 0))
+        return;
+    add_history(line);
+    int err = hist_path ? append_history(1, hist_path) : 0;
+    if (err != 0)
+        history_error(err);
+}
+
+static void history_close(void)
+{
+    int err = hist_path ? history_truncate_file(hist_path, HISTORY_MAX) : 0;
+    if (err != 0)
+        history_error(err);
+    free(hist_path);
+    hist_path = NULL;
+    clear_history();
+}
+
+static int l_prompts(lua_State *L) /* -> _PROMPT, _PROMPT2 as strings */
+{
+    const char *name[2] = {"_PROMPT", "_PROMPT2"}, *dflt[2] = {PROMPT1, PROMPT2};
+    for (int i = 0; i < 2; i++) {
+        if (lua_getglobal(L, name[i]) == LUA_TNIL)
+            lua_pushstring(L, dflt[i]);
+        else
+            luaL_tolstring(L, -1, NULL);
+        lua_remove(L, -2);
+    }
+    return 2;
+}
+
+/* Push the next line, without its newline; 0 at end of input. Sets
+ * `cancelled` when Ctrl-C dropped what was typed before it. */
+static int pushline(lua_State *L, int firstline)
+{
+    lua_pushcfunction(L, l_prompts);
+    if (vnet_docall(L, 0, 2) != LUA_OK) {
+        fprintf(stderr, "%s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        lua_pushstring(L, PROMPT1);
+        lua_pushstring(L, PROMPT2);
+    }
+    prompt1 = lua_tostring(L, -2);
+    const char *prompt = firstline ? prompt1 : lua_tostring(L, -1);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    got_sigint = 0;
+    set_sigint(on_sigint);
+    if (use_rl) {
+        line = readline(prompt);
+        len = line ? (ssize_t)strlen(line) : -1;
+    } else {
+        for (;;) {
+            fputs(prompt, stdout);
+            fflush(stdout);
+            errno = 0;
+            len = getline(&line, &cap, stdin);
+            if (len >= 0 || !got_sigint)
+                break;
+            got_sigint = 0;     /* Ctrl-C: drop the input, prompt again */
+            cancelled = 1;
+            clearerr(stdin);
+            fputc('\n', stdout);
+            prompt = prompt1;
+        }
+    }
+    lua_pop(L, 2);
+    prompt1 = NULL;
+    if (len < 0) {
+        if (!use_rl && ferror(stdin))
+            fprintf(stderr, "vnet: stdin: %s\n", strerror(errno));
+        free(line);
+        return 0;
+    }
+    if (len > 0 && line[len - 1] == '\n')
+        line[--len] = '\0';
+    if (use_rl)
+        history_save(line);
+    if (firstline && line[0] == '=') /* lua.c compatibility: "=x" */
+        lua_pushfstring(L, "return %s", line + 1);
+    else
+        lua_pushlstring(L, line, (size_t)len);
+    free(line);
+    return 1;
+}
+
+/* ---- read-eval-print ----------------------------------------------- */
+
+static int incomplete(lua_State *L, int status)
+{
+    size_t len;
+    const char *msg = lua_tolstring(L, -1, &len);
+    const char *eof = "<eof>";
+    size_t n = strlen(eof);
+    if (status != LUA_ERRSYNTAX || msg == NULL || len < n
+        || strcmp(msg + len - n, eof) != 0)
+        return 0;
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* Push the compiled chunk of the next complete input, or its syntax error;
+ * return the load status, or -1 at end of input (also in mid-chunk). */
+static int loadline(lua_State *L)
+{
+    int base = lua_gettop(L), status;
+    if (!pushline(L, 1))
+        return -1;
+    for (;;) {                  /* the input so far is on top */
+        cancelled = 0;
+        const char *ret = lua_pushfstring(L, "return %s;", lua_tostring(L, -1));
+        status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+        lua_remove(L, -2);
+        if (status == LUA_OK)
+            break;
+        lua_pop(L, 1);
+        for (;;) {
+            size_t len;
+            const char *src = lua_tolstring(L, -1, &len);
+            status = luaL_loadbuffer(L, src, len, "=stdin");
+            if (!incomplete(L, status))
+                goto loaded;
+            if (!pushline(L, 0)) {
+                lua_settop(L, base);
+                return -1;
+            }
+            if (cancelled)      /* Ctrl-C: start over from the new line */
+                break;
+            lua_pushliteral(L, "\n");
+            lua_insert(L, -2);
+            lua_concat(L, 3);
+        }
+        lua_remove(L, -2);
+    }
+loaded:
+    lua_remove(L, -2);          /* the source */
+    return status;
+}
+
+static void print_results(lua_State *L, int base)
+{
+    int n = lua_gettop(L) - base;
+    if (n == 0)
+        return;
+    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    if (repl_mod) {
+        lua_getfield(L, repl_mod, "show");
+        lua_insert(L, base + 1);
+        if (vnet_docall(L, n, 1) != LUA_OK) {
+            fprintf(stderr, "error printing the result (%s)\n", lua_tostring(L, -1));
+            lua_pop(L, 1);
+            return;
+        }
+        n = 1;
+    }
+    for (int i = base + 1; i <= base + n; i++)
+        printf("%s%s", luaL_tolstring(L, i, NULL), i < base + n ? "\t" : "\n");
+    fflush(stdout);
+    lua_settop(L, base);
+}
+
+void vnet_repl(lua_State *L)
+{
+    int top = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "vnet._repl");
+    if (vnet_docall(L, 1, 1) != LUA_OK || !lua_istable(L, -1)) {
+        fprintf(stderr, "vnet: no completion or pretty-printing: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "vnet._repl is no table");
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    repl_mod = lua_istable(L, -1) ? lua_gettop(L) : 0;
+    repl_L = L;
+    use_rl = isatty(STDIN_FILENO);
+    if (use_rl) {
+        rl_readline_name = "vnet";
+        rl_attempted_completion_function = complete;
+        rl_completion_display_matches_hook = show_matches;
+        rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^~#";
+        rl_signal_event_hook = on_signal_event;
+        history_open();
+    }
+    int base = lua_gettop(L), status;
+    while ((status = loadline(L)) != -1) {
+        if (status == LUA_OK)
+            status = vnet_docall(L, 0, LUA_MULTRET);
+        if (status == LUA_OK) {
+            print_results(L, base);
+        } else {
+            const char *msg = lua_tostring(L, -1);
+            fprintf(stderr, "%s\n", msg ? msg : "(error object is not a string)");
+            fflush(stderr);
+        }
+        lua_settop(L, base);
+    }
+    set_sigint(SIG_DFL);
+    if (use_rl) {
+        history_close();
+        rl_signal_event_hook = NULL;
+        rl_attempted_completion_function = NULL;
+        rl_completion_display_matches_hook = NULL;
+    }
+    lua_settop(L, top);
+    repl_mod = 0;
+    repl_L = NULL;
+    if (!use_rl || !RL_EOF_NEWLINE)
+        fputc('\n', stdout);
+    fflush(stdout);
+}
