@@ -48,3 +48,9 @@ check: test
 
 clean:
 	rm -rf build
+
+# Lane 2: the spec suite in Debian's stock cloud kernel under qemu, where every
+# device kind is a module (tools/kernel-lane.sh, docs/kernel-lane.md).
+.PHONY: test-kernel
+test-kernel: deps all
+	bash tools/kernel-lane.sh

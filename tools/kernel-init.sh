@@ -1,0 +1,162 @@
+#!/bin/sh
+# kernel-init.sh: /init of the kernel-lane VM (see tools/kernel-lane.sh).
+# /bin/sh is dash there, as on the host: busybox's own sh would run its
+# built-in applets (a limited `ip`, ...) instead of the real programs.
+#
+# It sets up a minimal system, loads the modules for every device kind,
+# proves each kind can be made, runs the spec suite from /vnet (a copy of
+# the repository) and powers off. Human-readable output goes to the console
+# (ttyS0); the machine-readable report goes to ttyS1, one "KEY value" per
+# line, ending with "END":
+#   STAGE <name>            how far the guest got
+#   BOOT_SECONDS <s>        uptime when /init started
+#   KINDS_MISSING <kinds>   kinds that could not be created (absent if none)
+#   SUMMARY <N passed, N failed, N skipped>
+#   SUITE_RC <busted exit status>
+#   SUITE_SECONDS <s>
+# If /init ever exits, the kernel panics and (panic=-1, qemu -no-reboot)
+# the VM stops: the host then reports a VM that did not report.
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck source=/dev/null  # written by kernel-lane.sh into the initramfs
+. /etc/vnet-lane.conf
+
+# --- file systems and devices
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null      # may be automounted
+mkdir -p /dev/pts /dev/shm /dev/net
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+[ -e /proc/self/fd ] && ln -sf /proc/self/fd /dev/fd
+hostname vnet-kernel-lane
+
+report() { echo "$*" > /dev/ttyS1; }
+report "BOOT_SECONDS $(cut -d' ' -f1 /proc/uptime)"
+report "STAGE init"
+echo "kernel-lane: guest up, kernel $(uname -r), $(nproc) CPUs," \
+  "$(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
+
+finish() {
+  report "END"
+  sync
+  poweroff -f
+}
+
+# --- modules, dependencies first (the host wrote them in that order)
+report "STAGE modules"
+# Tunnel modules (ip_gre, ipip, sit, ip6_tunnel, ip_vti, ...) would put
+# fallback devices (gre0, tunl0, sit0, ...) into every new namespace; keep
+# them to the initial one, so a fresh namespace holds only lo, as specs
+# expect.
+echo 1 > /proc/sys/net/core/fb_tunnels_only_for_init_net
+loaded=0
+while read -r m; do
+  if out=$(insmod "/lib/modules/vnet/$m.ko" 2>&1); then
+    loaded=$((loaded + 1))
+  else
+    case $out in
+      *"File exists"*) ;;                       # already there
+      *) echo "kernel-lane: insmod $m: $out" ;;  # the kind probe will tell
+    esac
+  fi
+done < /lib/modules/vnet/order
+echo "kernel-lane: loaded $loaded modules"
+ip link set lo up
+
+# --- the kinds, each made in a throwaway namespace
+report "STAGE kinds"
+ip netns add kprobe
+P="ip -n kprobe"
+$P link add kp-parent0 type dummy
+$P link add kp-parent1 type dummy
+$P link set kp-parent0 up
+$P link set kp-parent1 up
+missing=""
+probe() { # probe KIND NAME ip-link-add-args...
+  kind=$1 name=$2
+  shift 2
+  if out=$($P link add "$name" "$@" 2>&1) &&
+     $P -j -d link show dev "$name" 2>/dev/null | grep -q "\"info_kind\":\"$kind\""; then
+    printf 'kernel-lane: kind %-8s ok\n' "$kind"
+  else
+    printf 'kernel-lane: kind %-8s MISSING: %s\n' "$kind" "$out"
+    missing="$missing $kind"
+  fi
+}
+probe dummy   kp-dummy  type dummy
+probe ifb     kp-ifb    type ifb
+probe veth    kp-veth0  type veth peer name kp-veth1
+probe bridge  kp-br     type bridge
+probe vlan    kp-vlan   link kp-parent0 type vlan id 5
+probe macvlan kp-mvl    link kp-parent0 type macvlan mode bridge
+probe macvtap kp-mvt    link kp-parent0 type macvtap mode bridge
+probe ipvlan  kp-ipvl   link kp-parent1 type ipvlan mode l2
+probe ipvtap  kp-ipvt   link kp-parent1 type ipvtap mode l3
+probe bond    kp-bond   type bond mode active-backup
+probe gre     kp-gre    type gre local 10.99.0.1 remote 10.99.0.2
+probe gretap  kp-gretap type gretap local 10.99.0.1 remote 10.99.0.2
+probe ipip    kp-ipip   type ipip local 10.99.0.1 remote 10.99.0.2
+probe sit     kp-sit    type sit local 10.99.0.1 remote 10.99.0.2
+probe ip6tnl  kp-ip6tnl type ip6tnl local fd99::1 remote fd99::2
+probe vti     kp-vti    type vti local 10.99.0.1 remote 10.99.0.2 key 7
+probe geneve  kp-geneve type geneve id 7 remote 10.99.0.2
+probe vxlan   kp-vxlan  type vxlan id 7 dstport 4789 local 10.99.0.1
+probe vrf     kp-vrf    type vrf table 100
+# TUN/TAP are made with ioctls on /dev/net/tun, which must exist.
+if [ -c /dev/net/tun ] && out=$($P tuntap add kp-tun mode tun 2>&1) &&
+   $P -j -d link show dev kp-tun 2>/dev/null | grep -q '"info_kind":"tun"'; then
+  printf 'kernel-lane: kind %-8s ok\n' tun
+else
+  printf 'kernel-lane: kind %-8s MISSING: %s\n' tun "${out:-no /dev/net/tun}"
+  missing="$missing tun"
+fi
+# macvtap's character device appears in devtmpfs as /dev/tapN.
+ifindex=$($P -o link show dev kp-mvt 2>/dev/null | cut -d: -f1)
+[ -c "/dev/tap$ifindex" ] || echo "kernel-lane: note: /dev/tap$ifindex not created for macvtap"
+ip netns del kprobe
+if [ -n "$missing" ]; then
+  report "KINDS_MISSING${missing}"
+  echo "kernel-lane: MISSING kinds:$missing"
+else
+  echo "kernel-lane: every kind can be created"
+fi
+
+# --- the suite, as tools/test.sh runs it, from /vnet
+report "STAGE suite"
+cd /vnet || { echo "kernel-lane: no /vnet"; finish; }
+export HOME=/root SHELL=/bin/sh TERM=dumb LANG=C.UTF-8 VNET_LANE=kernel
+echo "kernel-lane: excluded here: $EXCLUDE_REASON"
+echo "kernel-lane: running the suite (timeout ${SUITE_TIMEOUT}s)"
+start=$(cut -d. -f1 /proc/uptime)
+# The suite writes to a file that `tail -f` shows on the console; /init waits
+# for busted itself, not for the end of a pipe that a stray background
+# process of some spec could hold open. stdin is /dev/null, as in CI:
+# nothing may wait for a terminal. busted runs in its own session, so a
+# timeout kills it with everything it started.
+: > /tmp/suite.log
+tail -f /tmp/suite.log &
+tailpid=$!
+# shellcheck disable=SC2086  # BUSTED_ARGS is a word list on purpose
+setsid build/vnet /usr/bin/busted --ignore-lua -o spec/support/summary.lua \
+  --filter-out="$EXCLUDE_PATTERN" $BUSTED_ARGS spec < /dev/null > /tmp/suite.log 2>&1 &
+suitepid=$!
+( sleep "$SUITE_TIMEOUT"
+  echo > /tmp/suite.timeout
+  kill -KILL -"$suitepid" "$suitepid" ) 2>/dev/null &
+dogpid=$!
+wait "$suitepid"
+rc=$?
+end=$(cut -d. -f1 /proc/uptime)
+kill "$dogpid" 2>/dev/null
+sleep 2                       # busybox tail -f looks once a second
+kill "$tailpid"
+[ -e /tmp/suite.timeout ] &&
+  echo "kernel-lane: the suite did not finish within ${SUITE_TIMEOUT}s and was killed"
+report "SUITE_SECONDS $((end - start))"
+report "SUITE_RC $rc"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' /tmp/suite.log | tail -n 1)
+[ -n "$summary" ] && report "SUMMARY $summary"
+finish
