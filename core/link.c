@@ -1,37 +1,50 @@
 /*
- * link.c - vnet.link.core: link and address operations through libnl-route.
+ * link.c - vnet.link.core: links through rtnetlink.
  *
- * This is the small set the TUN/TAP devices need (up/down, MTU, addresses);
- * lua/vnet/link.lua builds the friendly surface. Every function takes an
- * ifindex plus the operation and object names to put in an error, and
- * returns true (or data) | nil, "op obj: reason (kernel's words)", errno.
+ * get/list read links (RTM_GETLINK, a dump retried when interrupted) into
+ * plain tables; create/set/delete build RTM_NEWLINK/RTM_DELLINK with
+ * libnl-route (rtnl_link_build_*_request) and append the kind's
+ * IFLA_LINKINFO from the item lists that lua/vnet/<kind>.lua describes.
+ * lua/vnet/link.lua turns the tables into link objects.
+ *
+ * Every function takes the operation and object names to put in an error
+ * and returns its result | nil, "op obj: reason (kernel's words)", errno.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/rtnl.h>
 
 #include "vnet.h"
 
+#ifndef IFF_LOWER_UP /* <linux/if.h> has them, but clashes with <net/if.h> */
+#define IFF_LOWER_UP 0x10000
+#define IFF_DORMANT 0x20000
+#define IFF_ECHO 0x40000
+#endif
+
 static int result(lua_State *L, int r, const char *op, const char *obj,
                   const char *ext)
 {
     if (r < 0)
-        return vnet_pusherr(L, op, obj, -r, ext);
+        return vnet_nl_pusherr(L, op, obj, r, ext);
     lua_pushboolean(L, 1);
     return 1;
 }
 
-/* index(name) -> ifindex | nil, msg, errno */
+/* index(name, op) -> ifindex | nil, msg, errno */
 static int k_index(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -43,15 +56,17 @@ static int k_index(lua_State *L)
     return 1;
 }
 
-/* name(ifindex) -> name | nil, msg, errno */
+/* name(ifindex, op) -> name | nil, msg, errno */
 static int k_name(lua_State *L)
 {
     char buf[IF_NAMESIZE];
     lua_Integer idx = luaL_checkinteger(L, 1);
-    if (if_indextoname((unsigned)idx, buf) == NULL) {
+    if (idx <= 0 || idx > 0x7fffffff ||
+        if_indextoname((unsigned)idx, buf) == NULL) {
+        int e = idx <= 0 || idx > 0x7fffffff ? ENODEV : errno;
         lua_pushfstring(L, "#%I", idx);
         return vnet_pusherr(L, luaL_optstring(L, 2, "link"),
-                            lua_tostring(L, -1), errno, NULL);
+                            lua_tostring(L, -1), e, NULL);
     }
     lua_pushstring(L, buf);
     return 1;
@@ -76,146 +91,382 @@ static int k_mtu(lua_State *L)
     return 1;
 }
 
-/* change(ifindex, up|nil, mtu|nil, op, obj) */
-static int k_change(lua_State *L)
+/* ---- reading: one RTM_NEWLINK message -> a Lua table ------------------ */
+
+static const struct { unsigned bit; const char *name; } flagnames[] = {
+    {IFF_LOOPBACK, "LOOPBACK"}, {IFF_BROADCAST, "BROADCAST"},
+    {IFF_POINTOPOINT, "POINTOPOINT"}, {IFF_MULTICAST, "MULTICAST"},
+    {IFF_NOARP, "NOARP"}, {IFF_ALLMULTI, "ALLMULTI"},
+    {IFF_PROMISC, "PROMISC"}, {IFF_MASTER, "MASTER"}, {IFF_SLAVE, "SLAVE"},
+    {IFF_DEBUG, "DEBUG"}, {IFF_DYNAMIC, "DYNAMIC"},
+    {IFF_AUTOMEDIA, "AUTOMEDIA"}, {IFF_PORTSEL, "PORTSEL"},
+    {IFF_NOTRAILERS, "NOTRAILERS"}, {IFF_UP, "UP"},
+    {IFF_LOWER_UP, "LOWER_UP"}, {IFF_DORMANT, "DORMANT"}, {IFF_ECHO, "ECHO"},
+    {0, NULL}
+};
+
+static const char *const operstates[] = {
+    "UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT",
+    "UP",
+};
+
+static void setint(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* A link-layer address as text: MAC-style, or dotted for IP tunnels. */
+static void sethw(lua_State *L, const char *k, struct nlattr *a)
+{
+    int len = nla_len(a);
+    char out[INET6_ADDRSTRLEN];
+    if (len == 0)
+        return;
+    if ((len == 4 || len == 16) &&
+        inet_ntop(len == 4 ? AF_INET : AF_INET6, nla_data(a), out, sizeof out))
+        lua_pushstring(L, out);
+    else {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        const unsigned char *p = nla_data(a);
+        for (int i = 0; i < len; i++) {
+            char h[4];
+            snprintf(h, sizeof h, i ? ":%02x" : "%02x", p[i]);
+            luaL_addstring(&b, h);
+        }
+        luaL_pushresult(&b);
+    }
+    lua_setfield(L, -2, k);
+}
+
+static void setstats(lua_State *L, struct nlattr *a)
+{
+    struct rtnl_link_stats64 st;
+    memset(&st, 0, sizeof st);
+    memcpy(&st, nla_data(a),
+           (size_t)nla_len(a) < sizeof st ? (size_t)nla_len(a) : sizeof st);
+    lua_createtable(L, 0, 12);
+    setint(L, "rx_packets", (lua_Integer)st.rx_packets);
+    setint(L, "tx_packets", (lua_Integer)st.tx_packets);
+    setint(L, "rx_bytes", (lua_Integer)st.rx_bytes);
+    setint(L, "tx_bytes", (lua_Integer)st.tx_bytes);
+    setint(L, "rx_errors", (lua_Integer)st.rx_errors);
+    setint(L, "tx_errors", (lua_Integer)st.tx_errors);
+    setint(L, "rx_dropped", (lua_Integer)st.rx_dropped);
+    setint(L, "tx_dropped", (lua_Integer)st.tx_dropped);
+    setint(L, "multicast", (lua_Integer)st.multicast);
+    setint(L, "collisions", (lua_Integer)st.collisions);
+    lua_setfield(L, -2, "stats");
+}
+
+static void setlinkinfo(lua_State *L, struct nlattr *li)
+{
+    struct nlattr *tb[IFLA_INFO_MAX + 1];
+    if (nla_parse_nested(tb, IFLA_INFO_MAX, li, NULL) < 0)
+        return;
+    static const struct { int type; const char *key; int str; } f[] = {
+        {IFLA_INFO_KIND, "kind", 1}, {IFLA_INFO_DATA, "info_data", 0},
+        {IFLA_INFO_SLAVE_KIND, "slave_kind", 1},
+        {IFLA_INFO_SLAVE_DATA, "slave_data", 0}, {0, NULL, 0}
+    };
+    for (int i = 0; f[i].key; i++) {
+        struct nlattr *a = tb[f[i].type];
+        if (a == NULL)
+            continue;
+        if (f[i].str)
+            lua_pushstring(L, nla_get_string(a));
+        else
+            lua_pushlstring(L, nla_data(a), (size_t)nla_len(a));
+        lua_setfield(L, -2, f[i].key);
+    }
+}
+
+void vnet_link_push(lua_State *L, struct nlmsghdr *h)
+{
+    struct ifinfomsg *ifi = NLMSG_DATA(h);
+    struct nlattr *tb[IFLA_MAX + 1];
+    lua_createtable(L, 0, 24);
+    if (nlmsg_parse(h, sizeof *ifi, tb, IFLA_MAX, NULL) < 0)
+        memset(tb, 0, sizeof tb);
+    setint(L, "ifindex", ifi->ifi_index);
+    if (tb[IFLA_IFNAME]) {
+        lua_pushstring(L, nla_get_string(tb[IFLA_IFNAME]));
+        lua_setfield(L, -2, "name");
+    }
+    lua_newtable(L);
+    for (int i = 0, n = 0; flagnames[i].name; i++) {
+        if (ifi->ifi_flags & flagnames[i].bit) {
+            lua_pushstring(L, flagnames[i].name);
+            lua_rawseti(L, -2, ++n);
+        }
+    }
+    lua_setfield(L, -2, "flags");
+    lua_pushboolean(L, (ifi->ifi_flags & IFF_UP) != 0);
+    lua_setfield(L, -2, "up");
+    char buf[32];
+    /* iproute2's words where they differ from libnl's */
+    lua_pushstring(L, ifi->ifi_type == ARPHRD_NONE ? "none"
+                      : ifi->ifi_type == ARPHRD_IPGRE ? "gre"
+                      : ifi->ifi_type == ARPHRD_IP6GRE ? "gre6"
+                      : nl_llproto2str(ifi->ifi_type, buf, sizeof buf));
+    lua_setfield(L, -2, "link_type");
+    static const struct { int type; const char *key; } u32s[] = {
+        {IFLA_MTU, "mtu"}, {IFLA_MIN_MTU, "min_mtu"}, {IFLA_MAX_MTU, "max_mtu"},
+        {IFLA_TXQLEN, "txqueuelen"}, {IFLA_MASTER, "master"},
+        {IFLA_LINK, "parent"}, {IFLA_PROMISCUITY, "promiscuity"},
+        {IFLA_GROUP, "devgroup"}, {IFLA_NUM_TX_QUEUES, "numtxqueues"},
+        {IFLA_NUM_RX_QUEUES, "numrxqueues"}, {0, NULL}
+    };
+    for (int i = 0; u32s[i].key; i++)
+        if (tb[u32s[i].type])
+            setint(L, u32s[i].key, nla_get_u32(tb[u32s[i].type]));
+    if (tb[IFLA_LINK_NETNSID])
+        setint(L, "netns_id", nla_get_s32(tb[IFLA_LINK_NETNSID]));
+    if (tb[IFLA_ADDRESS]) sethw(L, "address", tb[IFLA_ADDRESS]);
+    if (tb[IFLA_BROADCAST]) sethw(L, "broadcast", tb[IFLA_BROADCAST]);
+    if (tb[IFLA_PERM_ADDRESS]) sethw(L, "perm_address", tb[IFLA_PERM_ADDRESS]);
+    if (tb[IFLA_OPERSTATE]) {
+        unsigned st = nla_get_u8(tb[IFLA_OPERSTATE]);
+        lua_pushstring(L, st < sizeof operstates / sizeof operstates[0]
+                              ? operstates[st] : "UNKNOWN");
+        lua_setfield(L, -2, "operstate");
+    }
+    if (tb[IFLA_CARRIER]) {
+        lua_pushboolean(L, nla_get_u8(tb[IFLA_CARRIER]) != 0);
+        lua_setfield(L, -2, "carrier");
+    }
+    if (tb[IFLA_PARENT_DEV_NAME]) {
+        lua_pushstring(L, nla_get_string(tb[IFLA_PARENT_DEV_NAME]));
+        lua_setfield(L, -2, "parent_dev");
+    }
+    if (tb[IFLA_STATS64]) setstats(L, tb[IFLA_STATS64]);
+    if (tb[IFLA_LINKINFO]) setlinkinfo(L, tb[IFLA_LINKINFO]);
+}
+
+struct collect {
+    lua_State *L;
+    int tbl;   /* stack index of the result table */
+    int n;
+};
+
+static int collect_link(struct nlmsghdr *h, void *arg)
+{
+    struct collect *c = arg;
+    if (h->nlmsg_type != RTM_NEWLINK)
+        return 0;
+    vnet_link_push(c->L, h);
+    lua_rawseti(c->L, c->tbl, ++c->n);
+    return 0;
+}
+
+static void restart(void *arg)
+{
+    struct collect *c = arg;
+    lua_newtable(c->L);
+    lua_replace(c->L, c->tbl);
+    c->n = 0;
+}
+
+/* get(ifindex | name, op, obj [, target_nsid]) -> table | nil, msg, errno */
+static int k_get(lua_State *L)
+{
+    int ifindex = lua_isinteger(L, 1) ? (int)lua_tointeger(L, 1) : 0;
+    const char *name = ifindex ? NULL : luaL_checkstring(L, 1);
+    const char *op = luaL_checkstring(L, 2), *obj = luaL_checkstring(L, 3);
+    lua_Integer nsid = luaL_optinteger(L, 4, -1);
+    struct nl_msg *msg = NULL;
+    char ext[256] = "";
+    if (rtnl_link_build_get_request(ifindex, name, &msg) < 0 ||
+        (nsid >= 0 && nla_put_s32(msg, IFLA_TARGET_NETNSID, (int)nsid) < 0)) {
+        nlmsg_free(msg);
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    }
+    lua_settop(L, 4);
+    lua_newtable(L);
+    struct collect c = {L, 5, 0};
+    int r = vnet_nl_exchange(msg, collect_link, NULL, &c, ext, sizeof ext);
+    if (r < 0)
+        return vnet_nl_pusherr(L, op, obj, r, ext);
+    lua_rawgeti(L, 5, 1);
+    if (lua_isnil(L, -1))
+        return vnet_pusherr(L, op, obj, ENODEV, NULL);
+    return 1;
+}
+
+/* list(op) -> { table, ... } | nil, msg, errno */
+static int k_list(lua_State *L)
+{
+    const char *op = luaL_optstring(L, 1, "link.list");
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
+    if (msg == NULL || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
+        nlmsg_free(msg);
+        return vnet_pusherr(L, op, "", ENOMEM, NULL);
+    }
+    char ext[256] = "";
+    lua_settop(L, 1);
+    lua_newtable(L);
+    struct collect c = {L, 2, 0};
+    int r = vnet_nl_exchange(msg, collect_link, restart, &c, ext, sizeof ext);
+    if (r < 0)
+        return vnet_nl_pusherr(L, op, "", r, ext);
+    return 1;
+}
+
+/* ---- writing: a spec table -> RTM_NEWLINK ----------------------------- */
+
+/* Fill the generic attributes of spec (at idx) into l. */
+static void fill(lua_State *L, int idx, struct rtnl_link *l)
+{
+    if (lua_getfield(L, idx, "name") == LUA_TSTRING)
+        rtnl_link_set_name(l, lua_tostring(L, -1));
+    if (lua_getfield(L, idx, "mtu") == LUA_TNUMBER)
+        rtnl_link_set_mtu(l, (unsigned)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "txqueuelen") == LUA_TNUMBER)
+        rtnl_link_set_txqlen(l, (unsigned)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "parent") == LUA_TNUMBER)
+        rtnl_link_set_link(l, (int)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "master") == LUA_TNUMBER)
+        rtnl_link_set_master(l, (int)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "netns_fd") == LUA_TNUMBER)
+        rtnl_link_set_ns_fd(l, (int)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "numtxqueues") == LUA_TNUMBER)
+        rtnl_link_set_num_tx_queues(l, (uint32_t)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "numrxqueues") == LUA_TNUMBER)
+        rtnl_link_set_num_rx_queues(l, (uint32_t)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "up") == LUA_TBOOLEAN) {
+        if (lua_toboolean(L, -1)) rtnl_link_set_flags(l, IFF_UP);
+        else rtnl_link_unset_flags(l, IFF_UP);
+    }
+    lua_pop(L, 9);
+    size_t len;
+    if (lua_getfield(L, idx, "address") == LUA_TSTRING) {
+        const char *b = lua_tolstring(L, -1, &len);
+        struct nl_addr *a = nl_addr_build(AF_UNSPEC, b, len);
+        if (a) {
+            rtnl_link_set_addr(l, a);
+            nl_addr_put(a);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+/* Append IFLA_LINKINFO {kind, data, slave_kind, slave_data} from spec. */
+static int linkinfo(lua_State *L, int idx, struct nl_msg *msg, char *err,
+                    size_t n)
+{
+    int top = lua_gettop(L), r = 0;
+    lua_getfield(L, idx, "kind");
+    lua_getfield(L, idx, "data");
+    lua_getfield(L, idx, "slave_kind");
+    lua_getfield(L, idx, "slave_data");
+    if (lua_isstring(L, top + 1) || lua_isstring(L, top + 3)) {
+        struct nlattr *li = nla_nest_start(msg, IFLA_LINKINFO);
+        r = li ? 0 : -1;
+        if (r == 0 && lua_isstring(L, top + 1))
+            r = nla_put_string(msg, IFLA_INFO_KIND, lua_tostring(L, top + 1));
+        if (r == 0 && lua_istable(L, top + 2)) {
+            struct nlattr *d = nla_nest_start(msg, IFLA_INFO_DATA);
+            r = d && vnet_nla_put_items(L, top + 2, msg, err, n) == 0 ? 0 : -1;
+            if (r == 0) nla_nest_end(msg, d);
+        }
+        if (r == 0 && lua_isstring(L, top + 3))
+            r = nla_put_string(msg, IFLA_INFO_SLAVE_KIND,
+                               lua_tostring(L, top + 3));
+        if (r == 0 && lua_istable(L, top + 4)) {
+            struct nlattr *d = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA);
+            r = d && vnet_nla_put_items(L, top + 4, msg, err, n) == 0 ? 0 : -1;
+            if (r == 0) nla_nest_end(msg, d);
+        }
+        if (r == 0) nla_nest_end(msg, li);
+    }
+    lua_settop(L, top);
+    if (r < 0 && err[0] == '\0')
+        snprintf(err, n, "message too large");
+    return r;
+}
+
+/* Build (create or change), send, push the result. */
+static int send_link(lua_State *L, int create)
+{
+    int ifindex = create ? 0 : (int)luaL_checkinteger(L, 1);
+    int sp = create ? 1 : 2;
+    luaL_checktype(L, sp, LUA_TTABLE);
+    const char *op = luaL_checkstring(L, sp + 1);
+    const char *obj = luaL_checkstring(L, sp + 2);
+    char ext[256] = "", err[128] = "";
+    struct rtnl_link *l = rtnl_link_alloc(), *orig = NULL;
+    struct nl_msg *msg = NULL;
+    int r = l ? 0 : -ENOMEM;
+    if (r == 0) {
+        fill(L, sp, l);
+        if (create) {
+            r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
+        } else if ((orig = rtnl_link_alloc()) == NULL) {
+            r = -ENOMEM;
+        } else {
+            rtnl_link_set_ifindex(orig, ifindex);
+            r = rtnl_link_build_change_request(orig, l, 0, &msg);
+        }
+        if (r < 0)
+            snprintf(err, sizeof err, "cannot build the request: %s",
+                     nl_geterror(r));
+    }
+    rtnl_link_put(l);
+    rtnl_link_put(orig);
+    if (r == 0 && linkinfo(L, sp, msg, err, sizeof err) < 0)
+        r = -1;
+    if (r < 0) {
+        nlmsg_free(msg);
+        if (err[0])
+            return luaL_error(L, "%s %s: %s", op, obj, err);
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    }
+    r = vnet_nl_request(msg, ext, sizeof ext);
+    return result(L, r, op, obj, ext);
+}
+
+/* create(spec, op, obj) -> true | nil, msg, errno. spec: name, kind, mtu,
+ * address (bytes), txqueuelen, parent, master, netns_fd, up, numtxqueues,
+ * numrxqueues, data (items), slave_kind, slave_data (items). */
+static int k_create(lua_State *L)
+{
+    return send_link(L, 1);
+}
+
+/* set(ifindex, spec, op, obj) -> true | nil, msg, errno; spec as create
+ * (master = 0 releases the link from its master). */
+static int k_set(lua_State *L)
+{
+    return send_link(L, 0);
+}
+
+/* delete(ifindex, op, obj) -> true | nil, msg, errno */
+static int k_delete(lua_State *L)
 {
     int ifindex = (int)luaL_checkinteger(L, 1);
-    int has_up = !lua_isnil(L, 2), up = lua_toboolean(L, 2);
-    lua_Integer mtu = luaL_optinteger(L, 3, -1);
-    const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
-    char ext[256];
-    struct rtnl_link *orig = rtnl_link_alloc(), *chg = rtnl_link_alloc();
+    const char *op = luaL_checkstring(L, 2), *obj = luaL_checkstring(L, 3);
+    struct rtnl_link *l = rtnl_link_alloc();
     struct nl_msg *msg = NULL;
-    int r = -ENOMEM;
-    if (orig && chg) {
-        rtnl_link_set_ifindex(orig, ifindex);
-        if (has_up) {
-            if (up) rtnl_link_set_flags(chg, IFF_UP);
-            else rtnl_link_unset_flags(chg, IFF_UP);
-        }
-        if (mtu >= 0)
-            rtnl_link_set_mtu(chg, (unsigned)mtu);
-        r = rtnl_link_build_change_request(orig, chg, 0, &msg) < 0 ? -EINVAL
-                                                                   : 0;
-    }
-    rtnl_link_put(orig);
-    rtnl_link_put(chg);
-    if (r == 0)
-        r = vnet_nl_request(msg, ext, sizeof ext);
-    return result(L, r, op, obj, ext);
-}
-
-/* addr(cmd "add"|"del", ifindex, "a.b.c.d/len", peer|nil, op, obj) */
-static int k_addr(lua_State *L)
-{
-    static const char *const cmds[] = {"add", "del", NULL};
-    int del = luaL_checkoption(L, 1, NULL, cmds);
-    int ifindex = (int)luaL_checkinteger(L, 2);
-    const char *local = luaL_checkstring(L, 3);
-    const char *peer = luaL_optstring(L, 4, NULL);
-    const char *op = luaL_checkstring(L, 5), *obj = luaL_checkstring(L, 6);
-    struct nl_addr *a = NULL, *p = NULL;
-    if (nl_addr_parse(local, AF_UNSPEC, &a) < 0 ||
-        (nl_addr_get_family(a) != AF_INET && nl_addr_get_family(a) != AF_INET6)) {
-        nl_addr_put(a);
-        return luaL_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address",
-                          op, obj, local);
-    }
-    if (peer && (nl_addr_parse(peer, nl_addr_get_family(a), &p) < 0)) {
-        nl_addr_put(a);
-        return luaL_error(L, "%s %s: peer '%s' is not an address of the same "
-                          "family", op, obj, peer);
-    }
-    struct rtnl_addr *ra = rtnl_addr_alloc();
-    struct nl_msg *msg = NULL;
-    int r = -ENOMEM;
     char ext[256] = "";
-    if (ra) {
-        rtnl_addr_set_ifindex(ra, ifindex);
-        rtnl_addr_set_family(ra, nl_addr_get_family(a));
-        rtnl_addr_set_local(ra, a);
-        if (p) rtnl_addr_set_peer(ra, p);
-        r = del ? rtnl_addr_build_delete_request(ra, 0, &msg)
-                : rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL,
-                                              &msg);
-        r = r < 0 ? -EINVAL : vnet_nl_request(msg, ext, sizeof ext);
-    }
-    rtnl_addr_put(ra);
-    nl_addr_put(a);
-    nl_addr_put(p);
-    return result(L, r, op, obj, ext);
-}
-
-static void setaddr(lua_State *L, const char *field, struct nl_addr *a,
-                    int withlen)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (a == NULL)
-        return;
-    if (inet_ntop(nl_addr_get_family(a), nl_addr_get_binary_addr(a), buf,
-                  sizeof buf) == NULL)
-        return;
-    if (withlen)
-        lua_pushfstring(L, "%s/%d", buf, (int)nl_addr_get_prefixlen(a));
-    else
-        lua_pushstring(L, buf);
-    lua_setfield(L, -2, field);
-}
-
-/* addrs(ifindex | 0 for all, op, obj) -> { {family=, address=, prefixlen=,
- * cidr=, peer=, broadcast=, scope=, label=, ifindex=}, ... } */
-static int k_addrs(lua_State *L)
-{
-    int ifindex = (int)luaL_optinteger(L, 1, 0);
-    const char *op = luaL_optstring(L, 2, "link.addrs");
-    const char *obj = luaL_optstring(L, 3, "");
-    int err = 0;
-    struct nl_sock *s = vnet_nl_sock(&err);
-    if (s == NULL)
-        return vnet_pusherr(L, op, obj, err, NULL);
-    struct nl_cache *cache = NULL;
-    int r = -NLE_DUMP_INTR;
-    for (int tries = 0; r == -NLE_DUMP_INTR && tries < 10; tries++)
-        r = rtnl_addr_alloc_cache(s, &cache); /* retried if interrupted */
+    if (l == NULL)
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    rtnl_link_set_ifindex(l, ifindex);
+    int r = rtnl_link_build_delete_request(l, &msg);
+    rtnl_link_put(l);
     if (r < 0)
-        return vnet_pusherr(L, op, obj, EIO, nl_geterror(r));
-    lua_newtable(L);
-    int i = 0;
-    for (struct nl_object *o = nl_cache_get_first(cache); o;
-         o = nl_cache_get_next(o)) {
-        struct rtnl_addr *a = (struct rtnl_addr *)o;
-        if (ifindex && rtnl_addr_get_ifindex(a) != ifindex)
-            continue;
-        char sc[32];
-        lua_createtable(L, 0, 9);
-        int fam = rtnl_addr_get_family(a);
-        lua_pushstring(L, fam == AF_INET6 ? "inet6" : "inet");
-        lua_setfield(L, -2, "family");
-        setaddr(L, "address", rtnl_addr_get_local(a), 0);
-        setaddr(L, "cidr", rtnl_addr_get_local(a), 1);
-        lua_pushinteger(L, rtnl_addr_get_prefixlen(a));
-        lua_setfield(L, -2, "prefixlen");
-        setaddr(L, "peer", rtnl_addr_get_peer(a), 0);
-        setaddr(L, "broadcast", rtnl_addr_get_broadcast(a), 0);
-        lua_pushstring(L, rtnl_scope2str(rtnl_addr_get_scope(a), sc, sizeof sc));
-        lua_setfield(L, -2, "scope");
-        if (rtnl_addr_get_label(a)) {
-            lua_pushstring(L, rtnl_addr_get_label(a));
-            lua_setfield(L, -2, "label");
-        }
-        lua_pushinteger(L, rtnl_addr_get_ifindex(a));
-        lua_setfield(L, -2, "ifindex");
-        lua_rawseti(L, -2, ++i);
-    }
-    nl_cache_free(cache);
-    return 1;
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    r = vnet_nl_request(msg, ext, sizeof ext);
+    return result(L, r, op, obj, ext);
 }
 
 int luaopen_vnet_link_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"index", k_index}, {"name", k_name}, {"mtu", k_mtu}, {"change", k_change},
-        {"addr", k_addr}, {"addrs", k_addrs},
+        {"index", k_index}, {"name", k_name}, {"mtu", k_mtu},
+        {"get", k_get}, {"list", k_list}, {"create", k_create},
+        {"set", k_set}, {"delete", k_delete},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);

@@ -44,7 +44,8 @@ static void print_usage(const char *badoption)
 {
     FILE *f = badoption ? stderr : stdout;
     if (badoption) {
-        if (badoption[1] == 'e' || badoption[1] == 'l')
+        if (badoption[1] == 'e' || badoption[1] == 'l' ||
+            strcmp(badoption, "--netns") == 0)
             fprintf(f, "%s: '%s' needs argument\n", progname, badoption);
         else
             fprintf(f, "%s: unrecognized option '%s'\n", progname, badoption);
@@ -61,6 +62,9 @@ static void print_usage(const char *badoption)
         "  -E        ignore environment variables\n"
         "  -W        turn warnings on\n"
         "  -h --help show this help\n"
+        "  --netns NAME  run inside the named network namespace (ip netns)\n"
+        "  --sandbox     run inside a fresh private network namespace (in a\n"
+        "                fresh user namespace when not root): explore freely\n"
         "  --        stop handling options\n"
         "  -         stop handling options and execute stdin\n"
         "With no script and a terminal, starts the REPL (history in\n"
@@ -188,6 +192,9 @@ static int handle_script(lua_State *L, char **argv)
 #define has_e 8
 #define has_E 16
 #define has_h 32
+#define has_sandbox 64
+
+static const char *netns_opt; /* --netns NAME */
 
 static int collectargs(char **argv, int *first)
 {
@@ -207,6 +214,16 @@ static int collectargs(char **argv, int *first)
         case '-':
             if (strcmp(argv[i], "--help") == 0) {
                 args |= has_h;
+                break;
+            }
+            if (strcmp(argv[i], "--sandbox") == 0) {
+                args |= has_sandbox;
+                break;
+            }
+            if (strcmp(argv[i], "--netns") == 0) {
+                if (argv[++i] == NULL)
+                    return has_error;
+                netns_opt = argv[i];
                 break;
             }
             if (argv[i][2] != '\0') return has_error;
@@ -253,6 +270,10 @@ static int collectargs(char **argv, int *first)
 static int runargs(lua_State *L, char **argv, int n)
 {
     for (int i = 1; i < n; i++) {
+        if (strcmp(argv[i], "--netns") == 0) { /* done before, in pmain */
+            i++;
+            continue;
+        }
         int option = argv[i][1];
         switch (option) {
         case 'e':
@@ -300,6 +321,14 @@ static int pmain(lua_State *L)
         print_usage(NULL);
         lua_pushboolean(L, 1);
         return 1;
+    }
+    if (netns_opt || (args & has_sandbox)) { /* before any script runs */
+        char err[512];
+        if (vnet_netns_host_option(netns_opt, args & has_sandbox, err,
+                                   sizeof err) < 0) {
+            l_message(progname, err);
+            return 0;
+        }
     }
     if (args & has_v) print_version();
     if (args & has_E) {

@@ -3,51 +3,87 @@
  *
  * A namespace object ("vnet.netns") holds an fd on a namespace, which keeps
  * it alive; an anonymous namespace dies with its last fd (and its devices
- * with it). lua/vnet/netns.lua builds create/run on these primitives.
+ * with it). A named namespace is bound to a file under /run/netns, as
+ * `ip netns add` does, so iproute2 sees it; it lives until it is deleted.
+ * lua/vnet/netns.lua builds create/open/run/delete on these primitives;
+ * exec.c runs commands inside one.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/nsfs.h>
 
 #include "vnet.h"
 
 #define NETNS_T "vnet.netns"
+#define RUN_DIR "/run/netns"
+#define SELF "/proc/thread-self/ns/net"
 
-typedef struct ns {
-    int fd;
-} ns;
+/* What this process did to /run/netns, so deleting its last namespace can
+ * undo it and leave the machine as it found it. */
+static int made_dir, made_mount;
 
-static ns *newns(lua_State *L)
+/* An fd still open on a deleted namespace keeps the directory busy; the
+ * last try is at exit, when every namespace object has been closed. */
+static void rmdir_at_exit(void)
 {
-    ns *n = lua_newuserdatauv(L, sizeof *n, 1);
+    if (made_dir && !made_mount)
+        rmdir(RUN_DIR);
+}
+
+static vnet_netns *newns(lua_State *L)
+{
+    vnet_netns *n = lua_newuserdatauv(L, sizeof *n, 2);
     n->fd = -1;
     luaL_setmetatable(L, NETNS_T);
     return n;
 }
 
-static ns *checkns(lua_State *L, int idx)
+vnet_netns *vnet_netns_check(lua_State *L, int idx)
 {
-    ns *n = luaL_checkudata(L, idx, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, idx, NETNS_T);
     if (n->fd < 0)
         luaL_error(L, "attempt to use a closed netns");
     return n;
 }
 
-/* open(path, name) -> ns | nil, msg, errno */
+/* open(path, name|nil, named_path|nil) -> ns | nil, msg, errno */
 static int n_open(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     const char *name = luaL_optstring(L, 2, path);
-    ns *n = newns(L);
+    vnet_netns *n = newns(L);
     n->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (n->fd < 0)
-        return vnet_pusherr(L, "netns.open", name, errno, NULL);
+    if (n->fd < 0) {
+        int e = errno;
+        return vnet_pusherr(L, "netns.open", name, e,
+                            e == ENOENT ? "no such namespace: see `ip netns "
+                                          "list` or vnet.netns.list()" : NULL);
+    }
+    if (ioctl(n->fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+        close(n->fd);
+        n->fd = -1;
+        return vnet_pusherr(L, "netns.open", name, EINVAL,
+                            "not a network namespace");
+    }
     lua_pushstring(L, name);
     lua_setiuservalue(L, -2, 1);
+    if (lua_isstring(L, 3)) {
+        lua_pushvalue(L, 3);
+        lua_setiuservalue(L, -2, 2);
+    }
     return 1;
 }
 
@@ -65,7 +101,7 @@ static int n_unshare(lua_State *L)
 /* enter(ns) -> true | nil, msg, errno */
 static int n_enter(lua_State *L)
 {
-    ns *n = checkns(L, 1);
+    vnet_netns *n = vnet_netns_check(L, 1);
     if (setns(n->fd, CLONE_NEWNET) < 0) {
         lua_getiuservalue(L, 1, 1);
         return vnet_pusherr(L, "netns.enter", lua_tostring(L, -1), errno,
@@ -75,9 +111,229 @@ static int n_enter(lua_State *L)
     return 1;
 }
 
+/* current_id() -> inode of the calling thread's namespace */
+static int n_current_id(lua_State *L)
+{
+    struct stat st;
+    if (stat(SELF, &st) < 0)
+        return vnet_pusherr(L, "netns.current", "", errno, NULL);
+    lua_pushinteger(L, (lua_Integer)st.st_ino);
+    return 1;
+}
+
+/* /run/netns exists and is a shared mount point, as iproute2 makes it, so
+ * that bind mounts made under it propagate to every mount namespace. */
+static int prepare_run_dir(void)
+{
+    if (mkdir(RUN_DIR, 0755) == 0)
+        made_dir = 1;
+    else if (errno != EEXIST)
+        return -errno;
+    if (mount("", RUN_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -errno;
+    /* not a mount point yet: bind it onto itself, then share it */
+    if (mount(RUN_DIR, RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+        return -errno;
+    made_mount = 1;
+    if (mount("", RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+/* add_named(name) -> path | nil, msg, errno: a new namespace bound to
+ * /run/netns/<name>; the caller stays where it was. */
+static int n_add_named(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *op = "netns.create";
+    char path[256];
+    snprintf(path, sizeof path, RUN_DIR "/%s", name);
+    int r = prepare_run_dir();
+    if (r < 0)
+        return vnet_pusherr(L, op, name, -r, -r == EPERM || -r == EACCES
+                            ? "making " RUN_DIR " a shared mount needs "
+                              "CAP_SYS_ADMIN: run as root" : NULL);
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0)
+        return vnet_pusherr(L, op, name, errno, errno == EEXIST
+                            ? "a namespace of that name exists: "
+                              "vnet.netns.open(name) uses it" : NULL);
+    close(fd);
+    int home = open(SELF, O_RDONLY | O_CLOEXEC), e = 0;
+    if (home < 0) {
+        e = errno;
+    } else if (unshare(CLONE_NEWNET) < 0) {
+        e = errno;
+    } else {
+        if (mount(SELF, path, "none", MS_BIND, NULL) < 0)
+            e = errno;
+        if (setns(home, CLONE_NEWNET) < 0) {
+            close(home);
+            return luaL_error(L, "netns.create %s: cannot return to the "
+                              "original namespace: %s", name, strerror(errno));
+        }
+    }
+    if (home >= 0) close(home);
+    if (e) {
+        unlink(path);
+        return vnet_pusherr(L, op, name, e, e == EPERM
+                            ? "needs CAP_SYS_ADMIN: run as root" : NULL);
+    }
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* del_named(path, name) -> true | nil, msg, errno: unbind and remove the
+ * file; when this process made /run/netns and it is now empty, undo that. */
+static int n_del_named(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const char *name = luaL_optstring(L, 2, path);
+    if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
+        return vnet_pusherr(L, "netns.delete", name, errno, NULL);
+    if (unlink(path) < 0)
+        return vnet_pusherr(L, "netns.delete", name, errno, NULL);
+    if ((made_mount || made_dir) && rmdir(RUN_DIR) < 0 && errno == EBUSY &&
+        made_mount) {
+        DIR *d = opendir(RUN_DIR);
+        int empty = 1;
+        for (struct dirent *e; d && (e = readdir(d));)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                empty = 0;
+        if (d) closedir(d);
+        if (empty && umount2(RUN_DIR, MNT_DETACH) == 0) {
+            made_mount = 0;
+            if (made_dir && rmdir(RUN_DIR) == 0)
+                made_dir = 0;
+            else if (made_dir)
+                atexit(rmdir_at_exit);
+        }
+    } else if (made_dir && access(RUN_DIR, F_OK) < 0) {
+        made_dir = 0;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* names(dir) -> { name, ... } sorted (empty when dir does not exist) */
+static int n_names(lua_State *L)
+{
+    const char *dir = luaL_optstring(L, 1, RUN_DIR);
+    lua_newtable(L);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 1;
+    int i = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            lua_pushstring(L, e->d_name);
+            lua_rawseti(L, -2, ++i);
+        }
+    closedir(d);
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* Bring lo up in the current namespace (ioctl: no netlink needed). */
+static int lo_up(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    r = r < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t w = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    return w < 0 ? -e : 0;
+}
+
+int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
+{
+    if (name) {
+        char path[256];
+        snprintf(path, sizeof path, strchr(name, '/') ? "%s" : RUN_DIR "/%s",
+                 name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+            int e = errno;
+            snprintf(err, n, "--netns %s: %s (%s)", name, strerror(e),
+                     e == ENOENT ? "no namespace of that name; see `ip netns "
+                                   "list`, or make one with `ip netns add`"
+                     : e == EPERM ? "entering a namespace needs "
+                                    "CAP_SYS_ADMIN: run as root"
+                     : "not a network namespace");
+            if (fd >= 0) close(fd);
+            return -1;
+        }
+        close(fd);
+        return 0;
+    }
+    if (!sandbox)
+        return 0;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (uid == 0) {
+        if (unshare(CLONE_NEWNET) < 0) {
+            snprintf(err, n, "--sandbox: %s (making a network namespace "
+                     "needs CAP_SYS_ADMIN)", strerror(errno));
+            return -1;
+        }
+    } else {
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+            snprintf(err, n, "--sandbox: %s (this system does not let users "
+                     "make user namespaces: see the sysctls "
+                     "kernel.unprivileged_userns_clone and "
+                     "user.max_user_namespaces, or run as root)",
+                     strerror(errno));
+            return -1;
+        }
+        char map[64];
+        write_file("/proc/self/setgroups", "deny");
+        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+        int r = write_file("/proc/self/uid_map", map);
+        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+        if (r == 0)
+            r = write_file("/proc/self/gid_map", map);
+        if (r < 0) {
+            snprintf(err, n, "--sandbox: cannot map the user into the new "
+                     "user namespace: %s", strerror(-r));
+            return -1;
+        }
+    }
+    int r = lo_up();
+    if (r < 0) {
+        snprintf(err, n, "--sandbox: cannot bring lo up: %s", strerror(-r));
+        return -1;
+    }
+    return 0;
+}
+
 static int n_fileno(lua_State *L)
 {
-    lua_pushinteger(L, checkns(L, 1)->fd);
+    lua_pushinteger(L, vnet_netns_check(L, 1)->fd);
     return 1;
 }
 
@@ -85,7 +341,7 @@ static int n_fileno(lua_State *L)
 static int n_id(lua_State *L)
 {
     struct stat st;
-    if (fstat(checkns(L, 1)->fd, &st) < 0)
+    if (fstat(vnet_netns_check(L, 1)->fd, &st) < 0)
         return vnet_pusherr(L, "netns.id", "", errno, NULL);
     lua_pushinteger(L, (lua_Integer)st.st_ino);
     return 1;
@@ -93,8 +349,14 @@ static int n_id(lua_State *L)
 
 static int n_close(lua_State *L)
 {
-    ns *n = luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
     if (n->fd >= 0) {
+        struct stat st, here;
+        /* the netlink socket cached for that namespace would keep it (and
+         * its links) alive after its last object is gone */
+        if (fstat(n->fd, &st) == 0 && stat(SELF, &here) == 0 &&
+            st.st_ino != here.st_ino)
+            vnet_nl_forget((unsigned long)st.st_dev, (unsigned long)st.st_ino);
         close(n->fd);
         n->fd = -1;
     }
@@ -103,7 +365,7 @@ static int n_close(lua_State *L)
 
 static int n_tostring(lua_State *L)
 {
-    ns *n = luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
     lua_getiuservalue(L, 1, 1);
     const char *name = lua_isstring(L, -1) ? lua_tostring(L, -1)
                                            : "(anonymous)";
@@ -114,22 +376,30 @@ static int n_tostring(lua_State *L)
     return 1;
 }
 
+/* Fields: name (nil when anonymous), path (of a named one), closed. */
 static int n_index(lua_State *L)
 {
-    luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
-    if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "name") == 0)
+    const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "name") == 0)
         lua_getiuservalue(L, 1, 1);
+    else if (k && strcmp(k, "path") == 0)
+        lua_getiuservalue(L, 1, 2);
+    else if (k && strcmp(k, "closed") == 0)
+        lua_pushboolean(L, n->fd < 0);
     return 1;
 }
 
 static int n_setname(lua_State *L)
 {
-    checkns(L, 1);
-    lua_settop(L, 2);
+    vnet_netns_check(L, 1);
+    lua_settop(L, 3);
+    lua_pushvalue(L, 2);
     lua_setiuservalue(L, 1, 1);
+    lua_setiuservalue(L, 1, 2);
     return 0;
 }
 
@@ -137,6 +407,8 @@ int luaopen_vnet_netns_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"open", n_open}, {"unshare", n_unshare}, {"enter", n_enter},
+        {"current_id", n_current_id}, {"add_named", n_add_named},
+        {"del_named", n_del_named}, {"names", n_names}, {"exec", vnet_netns_exec},
         {NULL, NULL}
     };
     static const luaL_Reg meta[] = {

@@ -1,16 +1,24 @@
 /*
- * nl.c - the rtnetlink socket every vnet module shares.
+ * nl.c - the rtnetlink socket every vnet module shares, and the exchange.
  *
  * libnl builds the messages; this file owns the socket and the exchange, so
  * that an error keeps its errno and the kernel's extended-ack text (libnl
- * 3.7 maps errors onto its own NLE_* codes and drops the text).
+ * 3.7 maps errors onto its own NLE_* codes and drops the text). Replies are
+ * read here with plain recv() and walked with NLMSG_OK, so a dump, a get
+ * with one answer and a request with only an ack go through one loop.
  *
  * A netlink socket belongs to the network namespace it was opened in, so the
  * cached socket is reopened whenever the calling thread has moved to
  * another namespace (netns:run, setns).
+ *
+ * A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the table changed
+ * while it was being walked) is thrown away and asked for again, up to
+ * VNET_NL_DUMP_TRIES times, so callers never see half a table.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +37,7 @@
 static struct nl_sock *sock;
 static dev_t sock_dev;
 static ino_t sock_ino;
+static int inject_intr; /* test hook: pretend the next N dumps were interrupted */
 
 struct nl_sock *vnet_nl_sock(int *err)
 {
@@ -64,82 +73,168 @@ struct nl_sock *vnet_nl_sock(int *err)
     return sock;
 }
 
-struct exchange {
-    int done;
-    int error;   /* 0 or -errno */
-    char *ext;
-    size_t n;
-};
-
-/* Copy NLMSGERR_ATTR_MSG out of an error/ack message, if present. */
-static void extack(struct nlmsgerr *e, struct exchange *x)
+void vnet_nl_forget(unsigned long dev, unsigned long ino)
 {
-    struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-    if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || x->ext == NULL)
+    if (sock && sock_dev == dev && sock_ino == ino) {
+        nl_socket_free(sock);
+        sock = NULL;
+    }
+}
+
+/* Copy NLMSGERR_ATTR_MSG out of the TLVs that follow `off` bytes of payload
+ * of an error, ack or done message. */
+static void extack_tlvs(struct nlmsghdr *h, size_t off, char *ext, size_t n)
+{
+    if (!(h->nlmsg_flags & NLM_F_ACK_TLVS) || ext == NULL || n == 0)
         return;
-    size_t off = sizeof *e;
-    if (!(h->nlmsg_flags & NLM_F_CAPPED))
-        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
     size_t total = h->nlmsg_len - NLMSG_HDRLEN;
     if (off >= total)
         return;
-    struct nlattr *a = (struct nlattr *)((char *)e + off);
+    struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(h) + off);
     int rem = (int)(total - off);
     for (; nla_ok(a, rem); a = nla_next(a, &rem)) {
         if (nla_type(a) == NLMSGERR_ATTR_MSG && nla_len(a) > 0) {
             size_t len = strnlen(nla_data(a), (size_t)nla_len(a));
-            if (len >= x->n) len = x->n - 1;
-            memcpy(x->ext, nla_data(a), len);
-            x->ext[len] = '\0';
+            if (len >= n) len = n - 1;
+            memcpy(ext, nla_data(a), len);
+            ext[len] = '\0';
+            /* the kernel's sentences often end in '.'; ours add ')' */
+            if (len > 0 && ext[len - 1] == '.')
+                ext[len - 1] = '\0';
         }
     }
 }
 
-static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+static void extack_err(struct nlmsghdr *h, char *ext, size_t n)
 {
-    (void)who;
-    struct exchange *x = arg;
-    x->error = e->error;
-    extack(e, x);
-    x->done = 1;
-    return NL_STOP;
+    struct nlmsgerr *e = NLMSG_DATA(h);
+    size_t off = sizeof *e;
+    if (!(h->nlmsg_flags & NLM_F_CAPPED))
+        off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+    extack_tlvs(h, off, ext, n);
 }
 
-static int on_ack(struct nl_msg *msg, void *arg)
+/* One send and its replies. Returns 0 or -errno; *intr is set when the
+ * kernel flagged the dump as interrupted. */
+static int exchange(struct nl_msg *msg, vnet_nl_each each, void *arg,
+                    char *ext, size_t n, int *intr)
 {
-    struct exchange *x = arg;
-    extack(nlmsg_data(nlmsg_hdr(msg)), x); /* warnings ride on acks too */
-    x->done = 1;
-    return NL_STOP;
+    int err = 0;
+    struct nl_sock *s = vnet_nl_sock(&err);
+    if (s == NULL)
+        return -err;
+    struct nlmsghdr *req = nlmsg_hdr(msg);
+    int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    if (!dump)
+        req->nlmsg_flags |= NLM_F_ACK;
+    req->nlmsg_seq = NL_AUTO_SEQ;
+    if (nl_send_auto(s, msg) < 0)
+        return -(errno ? errno : EIO);
+    unsigned seq = req->nlmsg_seq;
+    int fd = nl_socket_get_fd(s);
+    size_t cap = 0;
+    char *buf = NULL;
+    int done = 0, r = 0;
+    while (!done) {
+        ssize_t len = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+        if (len < 0) {
+            if (errno == EINTR) continue;
+            r = -errno;
+            break;
+        }
+        if ((size_t)len > cap) {
+            char *nb = realloc(buf, (size_t)len);
+            if (nb == NULL) { r = -ENOMEM; break; }
+            buf = nb;
+            cap = (size_t)len;
+        }
+        len = recv(fd, buf, cap, 0);
+        if (len < 0) {
+            if (errno == EINTR) continue;
+            r = -errno;
+            break;
+        }
+        int rem = (int)len;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+             h = NLMSG_NEXT(h, rem)) {
+            if (h->nlmsg_seq != seq)
+                continue; /* left over from an earlier exchange */
+            if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+                *intr = 1;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *e = NLMSG_DATA(h);
+                if (e->error < 0 && r == 0)
+                    r = e->error;
+                extack_err(h, ext, n);
+                done = 1;
+            } else if (h->nlmsg_type == NLMSG_DONE) {
+                int *code = NLMSG_DATA(h);
+                if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) && *code < 0 &&
+                    r == 0)
+                    r = *code;
+                extack_tlvs(h, sizeof(int), ext, n);
+                done = 1;
+            } else if (h->nlmsg_type >= NLMSG_MIN_TYPE && each && r == 0) {
+                r = each(h, arg); /* a get's answer comes before its ack */
+            }
+        }
+    }
+    free(buf);
+    return r;
+}
+
+int vnet_nl_exchange(struct nl_msg *msg, vnet_nl_each each,
+                     void (*restart)(void *), void *arg, char *ext, size_t n)
+{
+    if (ext && n) ext[0] = '\0';
+    int r = -EINTR;
+    for (int tries = 0; tries < VNET_NL_DUMP_TRIES; tries++) {
+        int intr = 0;
+        if (tries > 0 && restart)
+            restart(arg);
+        r = exchange(msg, each, arg, ext, n, &intr);
+        if (inject_intr > 0 && r == 0 &&
+            (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
+            inject_intr--;
+            intr = 1;
+        }
+        if (!intr || r < 0)
+            break;
+        r = -EINTR; /* try again from the start */
+        if (ext && n)
+            snprintf(ext, n, "the kernel interrupted the dump %d times "
+                     "in a row; try again", VNET_NL_DUMP_TRIES);
+    }
+    nlmsg_free(msg);
+    return r;
 }
 
 int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n)
 {
-    int err = 0;
-    struct exchange x = {0, 0, ext, n};
-    if (ext && n) ext[0] = '\0';
-    struct nl_sock *s = vnet_nl_sock(&err);
-    if (s == NULL) {
-        nlmsg_free(msg);
-        return -err;
+    return vnet_nl_exchange(msg, NULL, NULL, NULL, ext, n);
+}
+
+void vnet_nl_inject_intr(int n)
+{
+    inject_intr = n;
+}
+
+const char *vnet_nl_hint(int err)
+{
+    switch (err) {
+    case EPERM:
+    case EACCES:
+        return "needs CAP_NET_ADMIN: run as root or with sudo, or explore in "
+               "a private namespace with `vnet --sandbox`";
+    default:
+        return NULL;
     }
-    nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
-    int r = nl_send_auto(s, msg);
-    nlmsg_free(msg);
-    if (r < 0)
-        return -(errno ? errno : EIO);
-    struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-    if (cb == NULL)
-        return -ENOMEM;
-    nl_cb_err(cb, NL_CB_CUSTOM, on_error, &x);
-    nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &x);
-    while (!x.done) {
-        r = nl_recvmsgs(s, cb);
-        if (r < 0 && !x.done) {
-            x.error = -(errno ? errno : EIO);
-            break;
-        }
-    }
-    nl_cb_put(cb);
-    return x.error;
+}
+
+int vnet_nl_pusherr(lua_State *L, const char *op, const char *obj, int r,
+                    const char *ext)
+{
+    int err = r < 0 ? -r : r;
+    const char *detail = ext && *ext ? ext : vnet_nl_hint(err);
+    return vnet_pusherr(L, op, obj, err, detail);
 }

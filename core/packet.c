@@ -13,9 +13,11 @@
 
 #include "vnet.h"
 
+/* User value 1 is for vnet.proto (core/proto.c): its view cache and the
+ * packet's link type, made on first use. */
 vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
 {
-    vnet_packet *p = lua_newuserdatauv(L, sizeof *p + VNET_HEADROOM + cap, 0);
+    vnet_packet *p = lua_newuserdatauv(L, sizeof *p + VNET_HEADROOM + cap, 1);
     p->data = p->store + VNET_HEADROOM;
     p->len = 0;
     p->cap = cap;

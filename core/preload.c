@@ -26,6 +26,14 @@ static const luaL_Reg cmods[] = {
     {"vnet.loop.core", luaopen_vnet_loop_core},
     {"vnet.link.core", luaopen_vnet_link_core},
     {"vnet.netns.core", luaopen_vnet_netns_core},
+    {"vnet.nl.core", luaopen_vnet_nl_core},
+    {"vnet.addr.core", luaopen_vnet_addr_core},
+    {"vnet.macvtap.core", luaopen_vnet_macvtap_core},
+    {"vnet.route.core", luaopen_vnet_route_core},
+    {"vnet.neigh.core", luaopen_vnet_neigh_core},
+    {"vnet.watch.core", luaopen_vnet_watch_core},
+    {"vnet.proto.core", luaopen_vnet_proto_core},
+    {"vnet.pcap.core", luaopen_vnet_pcap_core},
     {NULL, NULL}
 };
 

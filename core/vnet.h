@@ -93,18 +93,76 @@ vnet_dev *vnet_dev_test(lua_State *L, int idx);    /* NULL if not a dev */
 long vnet_dev_recv(vnet_dev *d);
 int vnet_dev_open_methods(lua_State *L); /* pushes the method table */
 
-/* ---- netlink (nl.c) ------------------------------------------------- */
+/* ---- netlink (nl.c, nla.c) ------------------------------------------ */
 
 struct nl_sock;
 struct nl_msg;
+struct nlmsghdr;
 
 /* Socket for the calling thread's current network namespace (cached and
  * reopened when the namespace changed); NULL with *err = errno. */
 struct nl_sock *vnet_nl_sock(int *err);
 
+/* Drop the cached socket if it is the one of namespace (dev, ino), so that
+ * it does not keep a namespace that is being let go alive. */
+void vnet_nl_forget(unsigned long dev, unsigned long ino);
+
+/* Called for each data message of a reply; return 0 or -errno. */
+typedef int (*vnet_nl_each)(struct nlmsghdr *h, void *arg);
+
+#define VNET_NL_DUMP_TRIES 10
+
+/* Send msg (consumed) and read its replies up to the ack or NLMSG_DONE,
+ * calling each() for every data message. A dump flagged NLM_F_DUMP_INTR
+ * is asked for again (restart(arg) first, to drop what was collected), up
+ * to VNET_NL_DUMP_TRIES times, then fails with -EINTR. Returns 0 or
+ * -errno; on error the kernel's extended-ack text, if any, is in ext. */
+int vnet_nl_exchange(struct nl_msg *msg, vnet_nl_each each,
+                     void (*restart)(void *), void *arg, char *ext, size_t n);
+
 /* Send msg (consumed) and wait for its ack. Returns 0 or -errno; on error
  * the kernel's extended-ack text, if any, is copied into ext (size n). */
 int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n);
+
+/* What to do about a netlink errno (EPERM: CAP_NET_ADMIN), or NULL. */
+const char *vnet_nl_hint(int err);
+
+/* vnet_pusherr for a netlink result r (-errno): the detail is the kernel's
+ * extended-ack text, else vnet_nl_hint. Returns 3. */
+int vnet_nl_pusherr(lua_State *L, const char *op, const char *obj, int r,
+                    const char *ext);
+
+/* Test hook: pretend the next n dumps came back interrupted. */
+void vnet_nl_inject_intr(int n);
+
+/* Write the item list at idx ({type, fmt, value}, ...; fmt u8 u16 u32 u64
+ * s32 be16 be32 flag string bytes nest ifinfo) into msg. 0, or -1 with a
+ * message in err. */
+int vnet_nla_put_items(lua_State *L, int idx, struct nl_msg *msg, char *err,
+                       size_t n);
+
+/* Push the Lua table for an RTM_NEWLINK (link.c), RTM_NEWADDR (addr.c),
+ * RTM_NEWROUTE (route.c) or RTM_NEWNEIGH (neigh.c) message. */
+void vnet_link_push(lua_State *L, struct nlmsghdr *h);
+void vnet_addr_push(lua_State *L, struct nlmsghdr *h);
+void vnet_route_push(lua_State *L, struct nlmsghdr *h);
+void vnet_neigh_push(lua_State *L, struct nlmsghdr *h);
+
+/* ---- namespaces (netns.c, exec.c) ------------------------------------ */
+
+typedef struct vnet_netns {
+    int fd;              /* -1 once closed */
+} vnet_netns;
+
+vnet_netns *vnet_netns_check(lua_State *L, int idx); /* raises when closed */
+
+/* exec(ns, argv, timeout, max_output) -> status, output | nil, msg, errno */
+int vnet_netns_exec(lua_State *L);
+
+/* --netns NAME / --sandbox of the host (netns.c): move the process before
+ * the script runs. 0, or -1 with a message in err. */
+int vnet_netns_host_option(const char *name, int sandbox, char *err,
+                           size_t n);
 
 /* ---- module openers -------------------------------------------------- */
 
@@ -113,5 +171,13 @@ int luaopen_vnet_tun_core(lua_State *L);
 int luaopen_vnet_loop_core(lua_State *L);
 int luaopen_vnet_link_core(lua_State *L);
 int luaopen_vnet_netns_core(lua_State *L);
+int luaopen_vnet_nl_core(lua_State *L);
+int luaopen_vnet_addr_core(lua_State *L);
+int luaopen_vnet_route_core(lua_State *L);
+int luaopen_vnet_neigh_core(lua_State *L);
+int luaopen_vnet_watch_core(lua_State *L);
+int luaopen_vnet_macvtap_core(lua_State *L);
+int luaopen_vnet_proto_core(lua_State *L);
+int luaopen_vnet_pcap_core(lua_State *L);
 
 #endif

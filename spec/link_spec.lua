@@ -60,7 +60,7 @@ describe("vnet.link", function()
       assert.has_error(function() link.set("lo", { mtu = "big" }) end,
         "link.set: option 'mtu' must be integer (got string)")
       assert.has_error(function() link.set("lo", { upp = true }) end,
-        "link.set: unknown option 'upp' (known: mtu, up)")
+        "link.set: unknown option 'upp' (known: address, master, mtu, name, netns, nomaster, txqueuelen, up)")
       assert.has_error(function() link.set({}, { up = true }) end,
         "link.set: expected a link name, ifindex or link object (got table)")
       assert.has_error(function() link.addr_add("lo", "10.0.0.1", { peer = "fe80::1" }) end,

@@ -7,6 +7,8 @@
 --    dev:up(), dev:down()  set the link up or down
 --    dev:mtu([n])          the MTU, or set it
 --    dev:addr_add(cidr [, {peer = addr}]), dev:addr_del(cidr), dev:addrs()
+--    dev:link()            the device as a vnet.link object (kind, flags,
+--                          stats, master, :set{netns=, master=, ...})
 --
 -- All of them return nil, msg, errno on failure, as vnet.link does.
 local core = require "vnet.tun.core"
@@ -43,6 +45,11 @@ end
 
 function methods.addrs(dev)
   return link.addrs(dev)
+end
+
+--- dev:link() -> the device's vnet.link object | nil, msg, errno
+function methods.link(dev)
+  return link.get(dev.ifindex)
 end
 
 return M

@@ -4,24 +4,68 @@
 --    ns:run(function()
 --      -- everything here happens inside ns: devices made here live there
 --    end)
+--    print(ns:exec{ "ip", "-br", "link" })            --> 0   lo  DOWN ...
+--
+--    local red = assert(vnet.netns.create("red"))     -- `ip netns` sees it
+--    ...
+--    red:delete()                                     -- as `ip netns del red`
 --
 -- netns.create() makes an anonymous namespace held by the returned object;
 -- it (and every device in it) goes away when the object is closed or
--- collected and nothing else holds it. netns.current() is the namespace the
--- caller is in now. ns:run(fn, ...) calls fn inside ns and always returns to
--- the namespace it was called from, even when fn raises.
+-- collected and nothing else holds it. netns.create(name) makes a named one
+-- under /run/netns, which lives until ns:delete(). netns.current() is the
+-- namespace the caller is in now. ns:run(fn, ...) calls fn inside ns and
+-- always returns to the namespace it was called from, even when fn raises.
+--
+-- Namespace objects have the fields name (nil when anonymous), path (of a
+-- named one) and closed, and the methods run, exec, enter, id, fileno,
+-- delete, close. System failures return nil, msg, errno; misuse raises.
 local core = require "vnet.netns.core"
+local opts = require "vnet._opts"
 
-local M = { methods = core.methods }
+local methods = core.methods
+local M = { methods = methods }
 local SELF = "/proc/thread-self/ns/net"
+local RUN = "/run/netns"
+
+-- Namespaces vnet holds, weakly: to find a namespace from its id (a veth
+-- peer's IFLA_LINK_NETNSID) and to know which object ns:run entered.
+local known = setmetatable({}, { __mode = "k" })
+local running = {} -- stack of namespaces entered by run()
+
+local function remember(ns, ...)
+  if ns then known[ns] = true end
+  return ns, ...
+end
 
 --- netns.current() -> ns | nil, msg, errno
 function M.current()
-  return core.open(SELF, "current")
+  return remember(core.open(SELF, "current"))
 end
 
---- netns.create() -> ns | nil, msg, errno
-function M.create()
+local function checkname(op, name, level)
+  if type(name) ~= "string" then
+    error(string.format("%s: name must be a string (got %s)", op, type(name)), level)
+  end
+  if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s]") then
+    error(string.format("%s: '%s' is not a valid namespace name " ..
+      "(1 to 255 bytes, no '/' or white space, not '.' or '..')", op, name), level)
+  end
+  return name
+end
+
+--- netns.create([name]) -> ns | nil, msg, errno
+-- Without a name: an anonymous namespace, alive while the object (or
+-- anything else) holds it. With a name: a namespace bound to
+-- /run/netns/<name> (made a shared mount first, as iproute2 does), seen by
+-- `ip netns list` and `ip netns exec`, alive until ns:delete().
+function M.create(name)
+  if name ~= nil then
+    checkname("netns.create", name, 3)
+    local path, err, eno = core.add_named(name)
+    if not path then return nil, err, eno end
+    return remember(core.open(path, name, path))
+  end
   local home, err, eno = M.current()
   if not home then return nil, err, eno end
   local ok
@@ -34,23 +78,129 @@ function M.create()
   if not back then error("netns.create: cannot return to the original namespace: " .. berr) end
   if not ns then return nil, err, eno end
   ns:_setname(nil)
-  return ns
+  return remember(ns)
+end
+
+--- netns.open(name | path | pid) -> ns | nil, msg, errno
+-- A name is looked up in /run/netns (as `ip netns` names them), a string
+-- with a '/' is a path (/proc/1234/ns/net, a bind mount), an integer is
+-- the namespace of that process.
+function M.open(what)
+  local op = "netns.open"
+  if math.type(what) == "integer" then
+    return remember(core.open("/proc/" .. what .. "/ns/net", "pid " .. what))
+  end
+  if type(what) ~= "string" then
+    error(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)), 2)
+  end
+  if what:find("/", 1, true) then return remember(core.open(what, what)) end
+  checkname(op, what, 3)
+  local path = RUN .. "/" .. what
+  return remember(core.open(path, what, path))
+end
+
+--- netns.list() -> { name, ... }: the named namespaces (`ip netns list`)
+function M.list()
+  return core.names(RUN)
 end
 
 --- ns:run(fn, ...) -> what fn returns; raises what fn raises
-function core.methods.run(ns, fn, ...)
-  local home <close> = assert(M.current())
+function methods.run(ns, fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("netns.run: expected a function (got " .. type(fn) .. ")", 2)
+  end
+  local home <close> = assert(core.open(SELF, "current"))
   assert(core.enter(ns))
+  running[#running + 1] = ns
   local r = table.pack(pcall(fn, ...))
+  running[#running] = nil
   local back, berr = core.enter(home)
   if not back then error("netns.run: cannot return to the original namespace: " .. berr) end
   if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
 end
 
---- ns:enter(): move the calling thread into ns for good
-function core.methods.enter(ns)
+--- ns:enter() -> true | nil, msg, errno: move the calling thread into ns for good
+function methods.enter(ns)
   return core.enter(ns)
+end
+
+local exec_spec = { timeout = "number", max_output = "integer" }
+
+--- ns:exec{"prog", "arg", ..., timeout = s, max_output = bytes}
+-- -> status, output | nil, msg, errno
+-- Runs the command inside ns (fork, setns, exec: no shell), stdin from
+-- /dev/null, stdout and stderr together in output (at most max_output
+-- bytes, default 1 MiB). status is the exit code, or 128 + the signal.
+-- A command still running after timeout seconds (default 30) is killed:
+-- nil, "netns.exec prog: Connection timed out (killed after N s)", 110,
+-- output so far. A command that cannot start: nil, "netns.exec prog: No
+-- such file or directory (command not found)", 2.
+function methods.exec(ns, argv)
+  if type(argv) ~= "table" then
+    error("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")", 2)
+  end
+  local o = {}
+  for k, v in pairs(argv) do
+    if math.type(k) ~= "integer" then o[k] = v end
+  end
+  opts.check("netns.exec", o, exec_spec, 3)
+  if #argv == 0 then error("netns.exec: needs a command: {\"prog\", \"arg\", ...}", 2) end
+  return core.exec(ns, argv, o.timeout, o.max_output)
+end
+
+--- ns:delete() -> true | nil, msg, errno
+-- A named namespace: unbind and remove /run/netns/<name> (as `ip netns
+-- del`); the namespace itself ends when nothing holds it any more. Either
+-- kind: the object is closed.
+function methods.delete(ns)
+  local path, name = ns.path, ns.name
+  if path then
+    local ok, err, eno = core.del_named(path, name)
+    if not ok then return nil, err, eno end
+  end
+  ns:close()
+  return true
+end
+
+-- For vnet.link: the namespace object that run() entered, if the current
+-- namespace (inode ino) is that one.
+function M._running(ino)
+  local top = running[#running]
+  if top and not top.closed and top:id() == ino then return top end
+  return nil
+end
+
+-- For vnet.link: a namespace whose id, as the current namespace numbers
+-- it, is nsid. Looks at the namespaces vnet holds, the named ones and
+-- those of processes. nil when none matches.
+function M._find_by_nsid(nsid)
+  local nl = require "vnet.nl.core"
+  local seen = {}
+  local function try(ns)
+    if not ns or ns.closed then return nil end
+    local ok, id = pcall(ns.id, ns)
+    if not ok or seen[id] then return nil end
+    seen[id] = true
+    if nl.nsid(ns) == nsid then return ns end
+  end
+  for _, ns in ipairs(running) do local hit = try(ns); if hit then return hit end end
+  for ns in pairs(known) do local hit = try(ns); if hit then return hit end end
+  for _, name in ipairs(M.list()) do
+    local ns = core.open(RUN .. "/" .. name, name, RUN .. "/" .. name)
+    local hit = try(ns)
+    if hit then return remember(hit) end
+    if ns then ns:close() end
+  end
+  for _, pid in ipairs(core.names("/proc")) do
+    if pid:find("^%d+$") then
+      local ns = core.open("/proc/" .. pid .. "/ns/net", "pid " .. pid)
+      local hit = try(ns)
+      if hit then return remember(hit) end
+      if ns then ns:close() end
+    end
+  end
+  return nil
 end
 
 return M

@@ -19,7 +19,12 @@
 -- put(off, bytes) copies a string or packet in (growing the packet);
 -- resize(n); sub(i, j); hex(); copy(). Fields: pi_flags, pi_proto (TUN/TAP
 -- opened with pi = true), capacity. `p1 == p2` compares bytes.
+--
+-- Header views (p:ipv4(), p:udp(), ...), checksums, reply helpers and the
+-- tostring summary come from vnet.proto; packet.build from vnet.build (see
+-- docs/packets.md).
 local core = require "vnet.packet.core"
+require "vnet.proto"
 
 local M = {
   --- packet.new(string) -> packet holding those bytes;
@@ -29,6 +34,8 @@ local M = {
   is = core.is,
   --- The method table: add methods here to extend every packet.
   methods = core.methods,
+  --- packet.build(spec [, p]) -> packet: see vnet.build.
+  build = require("vnet.build").build,
 }
 
 return M

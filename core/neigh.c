@@ -1,0 +1,191 @@
+/*
+ * neigh.c - vnet.neigh.core: neighbours (ARP and NDP entries:
+ * RTM_NEWNEIGH/DELNEIGH/GETNEIGH), so TAP and macvlan experiments can be
+ * wired statically. Built with libnl-route's rtnl_neigh, sent through nl.c.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/neighbour.h>
+
+#include "vnet.h"
+
+static const struct { unsigned bit; const char *name; } states[] = {
+    {NUD_INCOMPLETE, "INCOMPLETE"}, {NUD_REACHABLE, "REACHABLE"},
+    {NUD_STALE, "STALE"}, {NUD_DELAY, "DELAY"}, {NUD_PROBE, "PROBE"},
+    {NUD_FAILED, "FAILED"}, {NUD_NOARP, "NOARP"},
+    {NUD_PERMANENT, "PERMANENT"}, {0, NULL}
+};
+
+void vnet_neigh_push(lua_State *L, struct nlmsghdr *h)
+{
+    struct ndmsg *nd = NLMSG_DATA(h);
+    struct nlattr *tb[NDA_MAX + 1];
+    char out[INET6_ADDRSTRLEN];
+    lua_createtable(L, 0, 8);
+    if (nlmsg_parse(h, sizeof *nd, tb, NDA_MAX, NULL) < 0)
+        memset(tb, 0, sizeof tb);
+    lua_pushstring(L, nd->ndm_family == AF_INET6 ? "inet6" : "inet");
+    lua_setfield(L, -2, "family");
+    lua_pushinteger(L, nd->ndm_ifindex);
+    lua_setfield(L, -2, "dev");
+    if (tb[NDA_DST] && (nla_len(tb[NDA_DST]) == 4 || nla_len(tb[NDA_DST]) == 16) &&
+        inet_ntop(nla_len(tb[NDA_DST]) == 4 ? AF_INET : AF_INET6,
+                  nla_data(tb[NDA_DST]), out, sizeof out)) {
+        lua_pushstring(L, out);
+        lua_setfield(L, -2, "dst");
+    }
+    if (tb[NDA_LLADDR]) {
+        luaL_Buffer b;
+        const unsigned char *p = nla_data(tb[NDA_LLADDR]);
+        luaL_buffinit(L, &b);
+        for (int i = 0; i < nla_len(tb[NDA_LLADDR]); i++) {
+            char hx[4];
+            snprintf(hx, sizeof hx, i ? ":%02x" : "%02x", p[i]);
+            luaL_addstring(&b, hx);
+        }
+        luaL_pushresult(&b);
+        lua_setfield(L, -2, "lladdr");
+    }
+    lua_newtable(L);
+    for (int i = 0, n = 0; states[i].name; i++) {
+        if (nd->ndm_state & states[i].bit) {
+            lua_pushstring(L, states[i].name);
+            lua_rawseti(L, -2, ++n);
+        }
+    }
+    lua_setfield(L, -2, "state");
+    lua_pushboolean(L, (nd->ndm_flags & NTF_ROUTER) != 0);
+    lua_setfield(L, -2, "router");
+    lua_pushboolean(L, (nd->ndm_flags & NTF_PROXY) != 0);
+    lua_setfield(L, -2, "proxy");
+}
+
+/* send(cmd "add"|"del"|"replace", ifindex, spec, op, obj): spec {dst =
+ * text, lladdr = 6 bytes, state = NUD_* number, router =, proxy =}
+ * -> true | nil, msg, errno */
+static int n_send(lua_State *L)
+{
+    static const char *const cmds[] = {"add", "del", "replace", NULL};
+    int cmd = luaL_checkoption(L, 1, NULL, cmds);
+    int ifindex = (int)luaL_checkinteger(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
+    lua_getfield(L, 3, "dst");
+    const char *dst = luaL_checkstring(L, -1);
+    lua_getfield(L, 3, "lladdr");
+    size_t lllen = 0;
+    const char *ll = lua_tolstring(L, -1, &lllen);
+    lua_getfield(L, 3, "state");
+    int state = (int)luaL_optinteger(L, -1, NUD_PERMANENT);
+    int router = (lua_getfield(L, 3, "router"), lua_toboolean(L, -1));
+    int proxy = (lua_getfield(L, 3, "proxy"), lua_toboolean(L, -1));
+    struct nl_addr *d = NULL, *l = NULL;
+    if (nl_addr_parse(dst, AF_UNSPEC, &d) < 0 ||
+        (nl_addr_get_family(d) != AF_INET && nl_addr_get_family(d) != AF_INET6)) {
+        nl_addr_put(d);
+        return luaL_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op,
+                          obj, dst);
+    }
+    struct rtnl_neigh *n = rtnl_neigh_alloc();
+    struct nl_msg *msg = NULL;
+    char ext[256] = "";
+    int r = -ENOMEM;
+    if (n && (ll == NULL || (l = nl_addr_build(AF_LLC, ll, lllen)))) {
+        rtnl_neigh_set_ifindex(n, ifindex);
+        rtnl_neigh_set_family(n, nl_addr_get_family(d));
+        rtnl_neigh_set_dst(n, d);
+        if (l) rtnl_neigh_set_lladdr(n, l);
+        if (cmd != 1) rtnl_neigh_set_state(n, state);
+        if (router) rtnl_neigh_set_flags(n, NTF_ROUTER);
+        if (proxy) rtnl_neigh_set_flags(n, NTF_PROXY);
+        int flags = cmd == 0 ? NLM_F_CREATE | NLM_F_EXCL
+                  : cmd == 2 ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+        r = cmd == 1 ? rtnl_neigh_build_delete_request(n, 0, &msg)
+                     : rtnl_neigh_build_add_request(n, flags, &msg);
+        r = r < 0 ? -EINVAL : 0;
+    }
+    rtnl_neigh_put(n);
+    nl_addr_put(d);
+    nl_addr_put(l);
+    if (r == 0)
+        r = vnet_nl_request(msg, ext, sizeof ext);
+    if (r < 0)
+        return vnet_nl_pusherr(L, op, obj, r, ext);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+struct collect {
+    lua_State *L;
+    int tbl, n, ifindex;
+};
+
+static int collect_neigh(struct nlmsghdr *h, void *arg)
+{
+    struct collect *c = arg;
+    struct ndmsg *nd = NLMSG_DATA(h);
+    if (h->nlmsg_type != RTM_NEWNEIGH ||
+        (c->ifindex && nd->ndm_ifindex != c->ifindex) ||
+        (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
+        return 0;
+    vnet_neigh_push(c->L, h);
+    lua_rawseti(c->L, c->tbl, ++c->n);
+    return 0;
+}
+
+static void restart(void *arg)
+{
+    struct collect *c = arg;
+    lua_newtable(c->L);
+    lua_replace(c->L, c->tbl);
+    c->n = 0;
+}
+
+/* list(ifindex | 0, family|nil, op, obj) -> { neigh, ... } | nil, msg, errno */
+static int n_list(lua_State *L)
+{
+    static const char *const fams[] = {"inet", "inet6", NULL};
+    int ifindex = (int)luaL_optinteger(L, 1, 0);
+    int fam = lua_isnoneornil(L, 2) ? AF_UNSPEC
+              : luaL_checkoption(L, 2, NULL, fams) == 0 ? AF_INET : AF_INET6;
+    const char *op = luaL_optstring(L, 3, "neigh.list");
+    const char *obj = luaL_optstring(L, 4, "");
+    struct ndmsg nd = {.ndm_family = (unsigned char)fam};
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
+    if (msg == NULL || nlmsg_append(msg, &nd, sizeof nd, NLMSG_ALIGNTO) < 0) {
+        nlmsg_free(msg);
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    }
+    char ext[256] = "";
+    lua_settop(L, 4);
+    lua_newtable(L);
+    struct collect c = {L, 5, 0, ifindex};
+    int r = vnet_nl_exchange(msg, collect_neigh, restart, &c, ext, sizeof ext);
+    if (r < 0)
+        return vnet_nl_pusherr(L, op, obj, r, ext);
+    return 1;
+}
+
+int luaopen_vnet_neigh_core(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"send", n_send}, {"list", n_list},
+        {NULL, NULL}
+    };
+    luaL_newlib(L, funcs);
+    lua_createtable(L, 0, 8);
+    for (int i = 0; states[i].name; i++) {
+        lua_pushinteger(L, states[i].bit);
+        lua_setfield(L, -2, states[i].name);
+    }
+    lua_setfield(L, -2, "states");
+    return 1;
+}

@@ -1,0 +1,120 @@
+/*
+ * proto.h - what the protocol files share (parse.c, csum.c, proto.c,
+ * field.c, describe.c, pcap.c): where the headers of a packet are, header
+ * views, the Internet checksum, and address text. Private to those files;
+ * vnet.h has the public core API.
+ */
+#ifndef VNET_PROTO_H
+#define VNET_PROTO_H
+
+#include "vnet.h"
+
+/* How a packet starts: at an IP (or ARP) header, or an Ethernet header.
+ * LINK_AUTO: not known, guessed from the bytes (vnet_guess_link). */
+enum { LINK_AUTO = 0, LINK_RAW = 1, LINK_ETH = 2 };
+
+/* The kinds of header view, also the slots of the view cache. */
+enum { V_ETH = 1, V_ARP, V_IPV4, V_IPV6, V_ICMP, V_ICMP6, V_UDP, V_TCP,
+       V_NKINDS, V_IP = 100 /* either IPv4 or IPv6, for vnet_parse */ };
+
+#define MAX_VLAN_TAGS 8   /* more stacked 802.1Q/802.1ad tags: malformed */
+#define MAX_IP6_EXT 16    /* longer IPv6 extension header chains: malformed */
+
+/* Where the headers of one packet are; offsets are from p->data. */
+typedef struct layers {
+    int link;           /* LINK_RAW or LINK_ETH, as used */
+    size_t l2len;       /* Ethernet header bytes incl. tags (0: none) */
+    int ntags;          /* VLAN tags */
+    unsigned ethertype; /* the inner ethertype (raw: from the IP version) */
+    size_t typeoff;     /* offset of the inner ethertype field */
+    int l3kind;         /* V_ARP, V_IPV4, V_IPV6, or 0 */
+    size_t l3, l3hlen;  /* network header; IPv6: 40 + extension headers */
+    size_t l3end;       /* end of the datagram (total/payload length) */
+    int frag;           /* 0 whole, 1 first fragment, 2 later fragment */
+    int proto;          /* transport protocol number, -1 none */
+    size_t protooff;    /* byte naming it (IPv4 9, or the last next-header) */
+    int l4kind;         /* V_UDP, V_TCP, V_ICMP, V_ICMP6, or 0 */
+    size_t l4, l4hlen;  /* transport header */
+    char why[128];      /* why the wanted layer is missing or malformed */
+} layers;
+
+/* Find the headers of b[0..len). link: LINK_RAW or LINK_ETH (resolve
+ * LINK_AUTO first). l3off >= 0 puts the network header there instead.
+ * want: the V_* kind (or V_IP) the caller needs. Returns 1 when it is
+ * there and well formed; 0 with ly->why saying why not. Never reads
+ * outside b[0..len). */
+int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
+               int want, layers *ly);
+/* LINK_RAW or LINK_ETH for a packet whose link type nobody set. */
+int vnet_guess_link(const unsigned char *b, size_t len);
+
+/* Link type of the packet at idx: its own (set by p:linktype, build, pcap),
+ * or LINK_AUTO. vnet_set_link stores it (packet needs a user value). */
+int vnet_get_link(lua_State *L, int idx);
+void vnet_set_link(lua_State *L, int idx, int link);
+/* The same for core/dev.c: a device marks its receive packet, so views
+ * never have to guess (VNET_LINK_RAW 1 = LINK_RAW, VNET_LINK_ETH 2). */
+void vnet_packet_set_link(lua_State *L, int idx, int link);
+
+/* Address text: buf needs 46 bytes (INET6_ADDRSTRLEN); returns length. */
+size_t vnet_fmt_ip4(char *buf, const unsigned char *a);
+size_t vnet_fmt_ip6(char *buf, const unsigned char *a);
+size_t vnet_fmt_mac(char *buf, const unsigned char *a);
+/* Parse text into out (4, 16 or 6 bytes); 1 on success. */
+int vnet_parse_ip4(const char *s, unsigned char *out);
+int vnet_parse_ip6(const char *s, unsigned char *out);
+int vnet_parse_mac(const char *s, unsigned char *out);
+
+/* ---- views (proto.c, field.c) ----------------------------------------- */
+
+/* A header view: a window on a packet's bytes (user value 1 keeps the
+ * packet alive). proto.c points it; field.c reads and sets its fields. */
+typedef struct view {
+    vnet_packet *p;
+    int kind;
+    size_t off, hlen, end; /* header at off; its message ends at end */
+    int fam;               /* transport views: 4 or 6 */
+    int l4kind;            /* IP views: transport with a pseudo-header */
+    size_t l4csum;         /* ... and where its checksum is */
+    size_t protooff;       /* IPv6: the byte naming the transport */
+    size_t typeoff;        /* Ethernet: the inner ethertype */
+    int ntags;
+} view;
+
+/* Metatable names, "vnet.ipv4" and so on, by kind. */
+extern const char *const vnet_view_tnames[V_NKINDS];
+/* Make the metatable of one kind of view; its field names, in header
+ * order, go in the table at index lists (proto.core.fields). */
+void vnet_view_class(lua_State *L, int kind, int lists);
+
+/* ---- checksums (csum.c) -------------------------------------------- */
+
+/* Ones'-complement sum of b[0..n), folded to 16 bits, added to `sum`. */
+uint32_t vnet_sum(const unsigned char *b, size_t n, uint32_t sum);
+/* Sum of the 16-bit words of the region starting at base that cover
+ * bytes [from, to) (rounded out to whole words; bytes at or past lim
+ * count as zero). */
+uint32_t vnet_wsum(const unsigned char *base, size_t from, size_t to,
+                   size_t lim);
+/* RFC 1624 eqn. 3: fix the checksum at c after words summing to oldsum
+ * became newsum, `times` times over. udp: 1 for UDP over IPv4 (a zero
+ * checksum means none and stays zero), 2 for UDP over IPv6; a result of
+ * zero is then sent as 0xffff. */
+void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
+                      int times, int udp);
+/* Pseudo-header sum for the transport of ly with upper-layer length n. */
+uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n);
+
+/* Packet methods in csum.c, registered by proto.c. */
+int vnet_p_fix_checksums(lua_State *L);
+int vnet_p_checksums_ok(lua_State *L);
+int vnet_p_swap(lua_State *L);
+int vnet_p_echo_reply(lua_State *L);
+int vnet_p_arp_reply(lua_State *L);
+/* Parse the packet at 1 (link from the packet, or l3off at arg) into ly. */
+int vnet_parse_arg(lua_State *L, int arg, int want, layers *ly);
+
+/* ---- tostring (describe.c) -------------------------------------------- */
+int vnet_p_tostring(lua_State *L);
+
+#endif

@@ -1,0 +1,329 @@
+--- vnet.build: make packets from a description; `vnet.packet.build`.
+--
+--    local p = packet.build {
+--      eth  = { src = "02:00:00:00:00:01", dst = "02:00:00:00:00:02" }, -- optional
+--      ipv4 = { src = "10.0.0.1", dst = "10.0.0.2", ttl = 64 },
+--      udp  = { sport = 5000, dport = 53 },
+--      payload = "hello",
+--    }
+--
+-- One key per layer, at most one of each group, stacked in this order:
+-- eth; then arp, ipv4 or ipv6; then udp, tcp, icmp or icmp6; then payload
+-- (a string or packet). Lengths, protocol numbers, the ethertype and every
+-- checksum are filled in. The list form of the issue works too:
+-- `build{ {eth = {...}}, {ipv4 = {...}}, {udp = {...}}, payload = "..." }`.
+-- Without eth the packet is raw IP (as a TUN carries it); `arp` without
+-- eth gets one (broadcast for a request). build(spec, p) builds into the
+-- packet p instead of a new one.
+--
+-- Layer fields (defaults in brackets):
+--   eth:   dst [ff:ff:ff:ff:ff:ff], src [00:00:00:00:00:00], type [auto],
+--          vlan (a VID, or a list of them, outermost first), pcp [0]
+--   arp:   op ("request" | "reply" | n) [request], sha [eth.src], spa,
+--          tha [00:00:00:00:00:00], tpa
+--   ipv4:  src, dst, ttl [64], tos [0], id [0], df [false], mf [false],
+--          frag [0], proto [auto], options (bytes, padded to 4) [""]
+--   ipv6:  src, dst, hlim or ttl [64], tc [0], flow [0], nh [auto],
+--          ext (list of {type = n, data = bytes}; fragment: type 44 and
+--          data of 6 bytes) [none]
+--   udp:   sport [0], dport [0]
+--   tcp:   sport [0], dport [0], seq [0], ack [0], flags ("SA", "PA", ...
+--          letters F S R P A U E C, or a number) [""], win [65535], urp
+--          [0], options (bytes) or mss, wscale, sack_ok, ts = {val, ecr}
+--   icmp:  type ("echo-request" | "echo-reply" | n) [echo-request],
+--          code [0], id [0], seq [0] (or rest, the 32 bits after the csum)
+--   icmp6: type ("echo-request" | "echo-reply" | "neighbor-solicitation"
+--          | "neighbor-advertisement" | "router-solicitation" | n)
+--          [echo-request], code [0], id, seq (or rest), target (NS/NA)
+--
+-- Misuse raises (unknown keys, bad addresses, values out of range).
+local core = require "vnet.packet.core"
+require "vnet.proto"
+
+local spack = string.pack
+
+local KNOWN = {
+  eth = { "dst", "src", "type", "vlan", "pcp" },
+  arp = { "op", "sha", "spa", "tha", "tpa" },
+  ipv4 = { "src", "dst", "ttl", "tos", "id", "df", "mf", "frag", "proto", "options" },
+  ipv6 = { "src", "dst", "hlim", "ttl", "tc", "flow", "nh", "ext" },
+  udp = { "sport", "dport" },
+  tcp = { "sport", "dport", "seq", "ack", "flags", "win", "urp", "options", "mss",
+          "wscale", "sack_ok", "ts" },
+  icmp = { "type", "code", "id", "seq", "rest" },
+  icmp6 = { "type", "code", "id", "seq", "rest", "target" },
+}
+local ORDER = { "eth", "arp", "ipv4", "ipv6", "udp", "tcp", "icmp", "icmp6", "payload" }
+
+local HERE = debug.getinfo(1, "S").source
+
+-- Raise at the level of the caller of build (the first frame elsewhere).
+local function fail(fmt, ...)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info or (info.source ~= HERE and info.what ~= "C") then break end
+    level = level + 1
+  end
+  error("packet.build: " .. string.format(fmt, ...), level)
+end
+
+local function checkkeys(layer, t)
+  if type(t) ~= "table" then fail("%s must be a table (got %s)", layer, type(t)) end
+  local known = {}
+  for _, k in ipairs(KNOWN[layer]) do known[k] = true end
+  for k in pairs(t) do
+    if not known[k] then
+      fail("unknown %s field '%s' (known: %s)", layer, tostring(k),
+        table.concat(KNOWN[layer], ", "))
+    end
+  end
+end
+
+local function int(layer, t, k, default, max)
+  local v = t[k]
+  if v == nil then v = default end
+  if math.type(v) ~= "integer" then
+    fail("%s.%s must be an integer (got %s)", layer, k, v == nil and "nil" or math.type(v) or type(v))
+  end
+  if v < 0 or v > max then fail("%s.%s: %d out of range 0..%d", layer, k, v, max) end
+  return v
+end
+
+local function bool(layer, t, k)
+  local v = t[k]
+  if v ~= nil and type(v) ~= "boolean" then
+    fail("%s.%s must be a boolean (got %s)", layer, k, type(v))
+  end
+  return v and 1 or 0
+end
+
+local function named(layer, t, k, names, default, max)
+  local v = t[k]
+  if type(v) == "string" then
+    if names[v] == nil then fail("%s.%s: unknown name '%s'", layer, k, v) end
+    return names[v]
+  end
+  return int(layer, t, k, default, max)
+end
+
+local function required(layer, t, k)
+  if t[k] == nil then fail("%s.%s is required", layer, k) end
+end
+
+local ICMP_TYPES = { ["echo-request"] = 8, ["echo-reply"] = 0 }
+local ICMP6_TYPES = {
+  ["echo-request"] = 128, ["echo-reply"] = 129, ["router-solicitation"] = 133,
+  ["router-advertisement"] = 134, ["neighbor-solicitation"] = 135,
+  ["neighbor-advertisement"] = 136,
+}
+local TCP_FLAGS = { F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10, U = 0x20,
+  E = 0x40, C = 0x80 }
+
+local function tcp_flags(t)
+  local f = t.flags
+  if type(f) ~= "string" then return int("tcp", t, "flags", 0, 0x1ff) end
+  local n = 0
+  for c in f:gmatch(".") do
+    local bit = TCP_FLAGS[c:upper()]
+    if not bit then fail("tcp.flags: unknown flag '%s' (use F S R P A U E C)", c) end
+    n = n | bit
+  end
+  return n
+end
+
+local function tcp_options(t)
+  if t.options ~= nil then
+    if type(t.options) ~= "string" then fail("tcp.options must be a string") end
+    return t.options
+  end
+  local o = {}
+  if t.mss ~= nil then o[#o + 1] = spack(">BBI2", 2, 4, int("tcp", t, "mss", 0, 0xffff)) end
+  if t.sack_ok then o[#o + 1] = "\4\2" end
+  if t.ts ~= nil then
+    if type(t.ts) ~= "table" then fail("tcp.ts must be {val, ecr}") end
+    local ts = { val = t.ts[1] or 0, ecr = t.ts[2] or 0 }
+    o[#o + 1] = spack(">BBI4I4", 8, 10, int("tcp", ts, "val", 0, 0xffffffff),
+      int("tcp", ts, "ecr", 0, 0xffffffff))
+  end
+  if t.wscale ~= nil then o[#o + 1] = spack(">BBBB", 1, 3, 3, int("tcp", t, "wscale", 0, 14)) end
+  return table.concat(o)
+end
+
+local function pad(s, n, byte)
+  local r = #s % n
+  return r == 0 and s or s .. (byte or "\0"):rep(n - r)
+end
+
+local function ipv6_ext(ext, nh)
+  if ext == nil then return "", nil end
+  if type(ext) ~= "table" then fail("ipv6.ext must be a list") end
+  local parts, first = {}, nil
+  for i, e in ipairs(ext) do
+    local et = int("ipv6.ext[" .. i .. "]", e, "type", nil, 255)
+    local data = e.data or ""
+    if type(data) ~= "string" then fail("ipv6.ext[%d].data must be a string", i) end
+    local nxt = ext[i + 1] and ext[i + 1].type or nh
+    if et == 44 then
+      if #data ~= 6 then fail("ipv6.ext[%d]: a fragment header has 6 bytes of data", i) end
+      parts[i] = spack(">BB", nxt, 0) .. data
+    else
+      data = data .. ("\0"):rep((6 - #data) % 8) -- Pad1 options to 8n bytes
+      parts[i] = spack(">BB", nxt, (#data + 2) // 8 - 1) .. data
+    end
+    first = first or et
+  end
+  return table.concat(parts), first
+end
+
+--- packet.build(spec [, p]) -> packet (see above).
+local function build(spec, into)
+  if type(spec) ~= "table" then fail("spec must be a table (got %s)", type(spec)) end
+  local s = {}
+  for k, v in pairs(spec) do
+    if math.type(k) == "integer" then
+      if type(v) ~= "table" then fail("layer %d must be a table", k) end
+      for lk, lv in pairs(v) do s[lk] = lv end
+    else
+      s[k] = v
+    end
+  end
+  for k in pairs(s) do
+    if not KNOWN[k] and k ~= "payload" then
+      fail("unknown layer '%s' (known: %s)", tostring(k), table.concat(ORDER, ", "))
+    end
+  end
+  for layer in pairs(KNOWN) do if s[layer] ~= nil then checkkeys(layer, s[layer]) end end
+  local function one(group)
+    local found
+    for _, k in ipairs(group) do
+      if s[k] ~= nil then
+        if found then fail("both %s and %s given; a packet has one", found, k) end
+        found = k
+      end
+    end
+    return found
+  end
+  local l3 = one { "arp", "ipv4", "ipv6" }
+  local l4 = one { "udp", "tcp", "icmp", "icmp6" }
+  if l4 and not (l3 == "ipv4" or l3 == "ipv6") then fail("%s needs ipv4 or ipv6", l4) end
+  if l4 == "icmp" and l3 ~= "ipv4" then fail("icmp needs ipv4 (use icmp6 with ipv6)") end
+  if l4 == "icmp6" and l3 ~= "ipv6" then fail("icmp6 needs ipv6 (use icmp with ipv4)") end
+  local payload = s.payload or ""
+  if core.is(payload) then payload = payload:sub() end
+  if type(payload) ~= "string" then fail("payload must be a string or packet") end
+  local eth = s.eth
+  if l3 == "arp" and eth == nil then
+    local op = s.arp.op
+    eth = { src = s.arp.sha, dst = (op == "reply" or op == 2) and s.arp.tha or nil }
+  end
+  if eth == nil and l3 == nil then fail("nothing to build: give eth, arp, ipv4 or ipv6") end
+
+  -- the transport, then the network header around it
+  local t4, proto = "", nil
+  if l4 == "udp" then
+    local t = s.udp
+    t4 = spack(">I2I2I2I2", int("udp", t, "sport", 0, 0xffff), int("udp", t, "dport", 0, 0xffff),
+      8 + #payload, 0)
+    proto = 17
+  elseif l4 == "tcp" then
+    local t = s.tcp
+    local opts = pad(tcp_options(t), 4)
+    if #opts > 40 then fail("tcp options of %d bytes (at most 40)", #opts) end
+    t4 = spack(">I2I2I4I4I2I2I2I2", int("tcp", t, "sport", 0, 0xffff),
+      int("tcp", t, "dport", 0, 0xffff), int("tcp", t, "seq", 0, 0xffffffff),
+      int("tcp", t, "ack", 0, 0xffffffff), ((20 + #opts) // 4) << 12 | tcp_flags(t),
+      int("tcp", t, "win", 65535, 0xffff), 0, int("tcp", t, "urp", 0, 0xffff)) .. opts
+    proto = 6
+  elseif l4 == "icmp" or l4 == "icmp6" then
+    local t = s[l4]
+    local ty = named(l4, t, "type", l4 == "icmp" and ICMP_TYPES or ICMP6_TYPES,
+      l4 == "icmp" and 8 or 128, 255)
+    local rest = t.rest ~= nil and int(l4, t, "rest", 0, 0xffffffff)
+      or int(l4, t, "id", 0, 0xffff) << 16 | int(l4, t, "seq", 0, 0xffff)
+    t4 = spack(">BBI2I4", ty, int(l4, t, "code", 0, 255), 0, rest)
+    if t.target ~= nil then t4 = t4 .. ("\0"):rep(16) end
+    proto = l4 == "icmp" and 1 or 58
+  end
+  local body = t4 .. payload
+  local l3b, etype = "", nil
+  if l3 == "ipv4" then
+    local t = s.ipv4
+    required("ipv4", t, "src"); required("ipv4", t, "dst")
+    local opts = t.options or ""
+    if type(opts) ~= "string" then fail("ipv4.options must be a string") end
+    opts = pad(opts, 4)
+    if #opts > 40 then fail("ipv4 options of %d bytes (at most 40)", #opts) end
+    local total = 20 + #opts + #body
+    if total > 0xffff then fail("ipv4 packet of %d bytes (at most 65535)", total) end
+    l3b = spack(">BBI2I2I2BBI2I4I4", 0x40 | (20 + #opts) // 4, int("ipv4", t, "tos", 0, 255),
+      total, int("ipv4", t, "id", 0, 0xffff),
+      bool("ipv4", t, "df") << 14 | bool("ipv4", t, "mf") << 13 | int("ipv4", t, "frag", 0, 0x1fff),
+      int("ipv4", t, "ttl", 64, 255), int("ipv4", t, "proto", proto or 0, 255), 0, 0, 0) .. opts
+    etype = 0x0800
+  elseif l3 == "ipv6" then
+    local t = s.ipv6
+    required("ipv6", t, "src"); required("ipv6", t, "dst")
+    local nh = int("ipv6", t, "nh", proto or 59, 255)
+    local ext, first = ipv6_ext(t.ext, nh)
+    if #ext + #body > 0xffff then fail("ipv6 payload of %d bytes (at most 65535)", #ext + #body) end
+    local hlim = t.hlim ~= nil and int("ipv6", t, "hlim", 64, 255) or int("ipv6", t, "ttl", 64, 255)
+    l3b = spack(">I4I2BB", 0x60000000 | int("ipv6", t, "tc", 0, 255) << 20
+      | int("ipv6", t, "flow", 0, 0xfffff), #ext + #body, first or nh, hlim)
+      .. ("\0"):rep(32) .. ext
+    etype = 0x86dd
+  elseif l3 == "arp" then
+    local t = s.arp
+    required("arp", t, "spa"); required("arp", t, "tpa")
+    l3b = spack(">I2I2BBI2", 1, 0x0800, 6, 4,
+      named("arp", t, "op", { request = 1, reply = 2 }, 1, 0xffff)) .. ("\0"):rep(20)
+    etype = 0x0806
+  end
+  local l2b = ""
+  if eth then
+    local vl = eth.vlan
+    if type(vl) ~= "table" then vl = { vl } end
+    local tags = {}
+    for i, vid in ipairs(vl) do
+      local tag = { vid = vid, pcp = i == 1 and eth.pcp or 0 }
+      tags[i] = spack(">I2I2", (#vl > 1 and i < #vl) and 0x88a8 or 0x8100,
+        int("eth", tag, "pcp", 0, 7) << 13 | int("eth.vlan", tag, "vid", nil, 0xfff))
+    end
+    if etype == nil and eth.type == nil then
+      fail("eth.type is needed when no arp, ipv4 or ipv6 layer follows")
+    end
+    l2b = ("\0"):rep(12) .. table.concat(tags) .. spack(">I2", int("eth", eth, "type", etype, 0xffff))
+  end
+  local bytes = l2b .. l3b .. body
+  local p = into
+  if p then
+    p:resize(0)
+    p:put(0, bytes)
+  else
+    p = core.new(bytes)
+  end
+  p:linktype(eth and "eth" or "raw")
+
+  -- addresses go through the views, which parse and check them
+  local function set(view, t, keys, defaults)
+    for _, k in ipairs(keys) do
+      local v = t[k]
+      if v == nil and defaults then v = defaults[k] end
+      if v ~= nil then
+        local ok, err = pcall(function() view[k] = v end)
+        if not ok then fail("%s", (tostring(err):gsub("^.-:%d+: ", ""))) end
+      end
+    end
+  end
+  if eth then set(assert(p:eth()), eth, { "dst", "src" }, { dst = "ff:ff:ff:ff:ff:ff" }) end
+  if l3 == "ipv4" or l3 == "ipv6" then set(assert(p:ip()), s[l3], { "src", "dst" }) end
+  if l3 == "arp" then
+    set(assert(p:arp()), s.arp, { "sha", "spa", "tha", "tpa" },
+      { sha = eth and eth.src or nil })
+  end
+  if l4 == "icmp6" and s.icmp6.target ~= nil then set(assert(p:icmp6()), s.icmp6, { "target" }) end
+  assert(p:fix_checksums())
+  return p
+end
+
+return { build = build }

@@ -1,0 +1,8 @@
+--- vnet.ifb: Intermediate Functional Block: traffic redirected to it (tc
+-- mirred) passes its qdisc and goes back where it came from, which lets
+-- ingress traffic be shaped. No options beyond link.create's.
+--
+--    local i = assert(vnet.ifb.create{ name = "ifb9", up = true })
+local K = require("vnet._kinds").define { kind = "ifb" }
+--- ifb.create{name =, ...} -> link | nil, msg, errno
+return { kind = K.kind, descriptor = K.descriptor, create = K.create }

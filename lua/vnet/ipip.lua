@@ -1,0 +1,21 @@
+--- vnet.ipip: an IPv4-in-IPv4 tunnel (vnet.sit: IPv6 in IPv4).
+--
+--    local t = assert(vnet.ipip.create{ name = "ipip1", ["local"] = "10.0.0.1",
+--                                       remote = "10.0.0.2", ttl = 64 })
+-- Options, besides link.create's: local, remote (IPv4), ttl, tos, dev (the
+-- link its packets leave by), pmtudisc, external. Read back the same.
+local kinds = require "vnet._kinds"
+local M = {}
+M.options = {
+  dev = { attr = 1, fmt = "link" },
+  ["local"] = { attr = 2, fmt = "ip4", change = true },
+  remote = { attr = 3, fmt = "ip4", change = true },
+  ttl = { attr = 4, fmt = "u8", change = true },
+  tos = { attr = 5, fmt = "u8", change = true },
+  pmtudisc = { attr = 10, fmt = "bool", change = true },
+  external = { attr = 19, fmt = "flag" },
+}
+local K = kinds.define { kind = "ipip", options = M.options }
+M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+--- ipip.create{name =, local =, remote =, ...} -> link | nil, msg, errno
+return M

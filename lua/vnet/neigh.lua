@@ -1,0 +1,91 @@
+--- vnet.neigh: the neighbour table (ARP for IPv4, NDP for IPv6), so that
+-- TAP and macvlan experiments can be wired statically.
+--
+--    neigh.add("veth0", "10.0.0.2", "02:00:00:00:00:02")   -- permanent
+--    neigh.replace("veth0", "10.0.0.2", "02:00:00:00:00:03", { state = "reachable" })
+--    for _, n in ipairs(neigh.list("veth0")) do print(n.dst, n.lladdr, n.state[1]) end
+--    neigh.del("veth0", "10.0.0.2")
+--
+-- Options: state ("permanent", the default, "reachable", "stale", "noarp",
+-- "delay", "probe", "failed", "incomplete"), router, proxy (booleans).
+-- A neighbour table has family, dst, lladdr, dev (name), ifindex, state
+-- (a list, as iproute2 shows it: {"PERMANENT"}), router, proxy.
+local core = require "vnet.neigh.core"
+local nl = require "vnet.nl.core"
+local opts = require "vnet._opts"
+
+local M = {}
+local spec = { state = "string", router = "boolean", proxy = "boolean" }
+
+local function link() return require "vnet.link" end
+
+local function send(cmd, l, dst, lladdr, o, level)
+  local op = "neigh." .. cmd
+  o = opts.check(op, o, spec, level + 1)
+  local L = link()
+  local function body()
+    local idx, name, eno = L._resolve(op, l, level + 3)
+    if not idx then return nil, name, eno end
+    if type(dst) ~= "string" or not nl.pton(dst) then
+      error(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)), level + 2)
+    end
+    local s = { dst = dst }
+    if lladdr ~= nil then
+      s.lladdr = type(lladdr) == "string" and nl.mac(lladdr)
+      if not s.lladdr then
+        error(string.format("%s %s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", op, name,
+          tostring(lladdr)), level + 2)
+      end
+    elseif cmd ~= "del" and not (o.state == "noarp" or o.proxy) then
+      error(string.format("%s %s: a link-layer address is needed", op, name), level + 2)
+    end
+    if o.state ~= nil then
+      s.state = core.states[o.state:upper()]
+      if not s.state then
+        error(string.format("%s %s: option 'state' must be one of delay, failed, incomplete, " ..
+          "noarp, permanent, probe, reachable, stale (got '%s')", op, name, o.state), level + 2)
+      end
+    end
+    s.router, s.proxy = o.router, o.proxy
+    return core.send(cmd, idx, s, op, name)
+  end
+  if L.is(l) then return L._within(l, op, body) end
+  return body()
+end
+
+--- neigh.add(link, address, lladdr [, options]) -> true | nil, msg, errno
+function M.add(l, dst, ll, o) return send("add", l, dst, ll, o, 2) end
+--- neigh.replace(link, address, lladdr [, options]) -> true | nil, msg, errno
+function M.replace(l, dst, ll, o) return send("replace", l, dst, ll, o, 2) end
+--- neigh.del(link, address) -> true | nil, msg, errno
+function M.del(l, dst) return send("del", l, dst, nil, nil, 2) end
+
+--- neigh.list([link] [, {family = "inet"|"inet6", all = bool}])
+-- -> { neighbour, ... } | nil, msg, errno. As `ip neigh`, entries in state
+-- NOARP (multicast, loopback) are left out unless all = true.
+function M.list(l, o)
+  o = opts.check("neigh.list", o, { family = "string", all = "boolean" }, 3)
+  local L = link()
+  local function body()
+    local idx, name, eno = 0, "", nil
+    if l ~= nil then
+      idx, name, eno = L._resolve("neigh.list", l, 4)
+      if not idx then return nil, name, eno end
+    end
+    local ns, err
+    ns, err, eno = core.list(idx, o.family, "neigh.list", name)
+    if not ns then return nil, err, eno end
+    local lc = require "vnet.link.core"
+    local out = {}
+    for _, n in ipairs(ns) do
+      n.ifindex = n.dev
+      n.dev = lc.name(n.dev) or n.dev
+      if o.all or n.state[1] ~= "NOARP" then out[#out + 1] = n end
+    end
+    return out
+  end
+  if L.is(l) then return L._within(l, "neigh.list", body) end
+  return body()
+end
+
+return M

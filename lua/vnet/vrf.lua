@@ -1,0 +1,15 @@
+--- vnet.vrf: an L3 master device: links enslaved to it (l:set{master =
+-- vrf}) route through its own routing table.
+--
+--    local v = assert(vnet.vrf.create{ name = "vrf-blue", table = 10, up = true })
+--    assert(veth0:set{ master = v })
+-- Options, besides link.create's: table (required). Read back as l.table.
+local K = require("vnet._kinds").define {
+  kind = "vrf",
+  options = { table = { attr = 1, fmt = "u32", min = 1 } },
+  check = function(op, name, o, level)
+    if o.table == nil then error(op .. " " .. name .. ": option 'table' is required", level) end
+  end,
+}
+--- vrf.create{name =, table =, ...} -> link | nil, msg, errno
+return { kind = K.kind, descriptor = K.descriptor, create = K.create }

@@ -1,0 +1,142 @@
+--- vnet.watch: the kernel's link, address, route and neighbour events,
+-- delivered through vnet.loop. `vnet.link.watch(fn)` is `watch.links(fn)`.
+--
+--    local w = vnet.link.watch(function(ev)
+--      if ev.type == "link" then print(ev.action, ev.name, ev.link.up)
+--      elseif ev.type == "addr" then print(ev.action, ev.name, ev.addr.cidr)
+--      elseif ev.type == "resync" then print("missed events; now", #ev.links, "links")
+--      end
+--    end)
+--    vnet.loop.run()
+--    w:stop()
+--
+-- Events:
+--    {type = "link", action = "add"|"change"|"delete", name =, ifindex =,
+--     link = <link object as it is now>}
+--    {type = "addr", action = "add"|"delete", name =, ifindex =, addr = {...}}
+--    {type = "route", action = "add"|"delete", route = {...}}   (groups)
+--    {type = "neigh", action = "add"|"delete", neigh = {...}}   (groups)
+--    {type = "resync", links = {...}, addrs = {...}, added = {name, ...},
+--     removed = {name, ...}}
+-- The kernel queues events in the socket's buffer; when that overflows
+-- (ENOBUFS), events are lost, so the watch reads the links (and
+-- addresses) again and sends one "resync" event with the tables as they
+-- now are and which links appeared or went in between.
+--
+-- Options: groups (default {"link", "addr"}; also "route", "neigh"), netns
+-- (watch another namespace: ns object, name or pid), rcvbuf (the socket
+-- buffer in bytes). fn(ev, w) is called from the loop; an error in it
+-- stops the loop, as for any vnet.loop callback.
+local core = require "vnet.watch.core"
+local loop = require "vnet.loop"
+local opts = require "vnet._opts"
+
+local M = {}
+local Watch = { __name = "vnet.watch" }
+Watch.__index = Watch
+local valid = { link = true, addr = true, route = true, neigh = true }
+
+local function link() return require "vnet.link" end
+
+--- w:stop(): no more events; closes the socket (safe twice)
+function Watch:stop()
+  if self.watcher then self.watcher:stop() end
+  self.sock:close()
+  self.stopped = true
+end
+
+--- w:fileno() -> the event socket's fd (for another event loop)
+function Watch:fileno() return self.sock:fileno() end
+
+Watch.__close = Watch.stop
+Watch.__tostring = function(w)
+  return w.stopped and "vnet.watch (stopped)" or ("vnet.watch (fd " .. w.sock:fileno() .. ")")
+end
+
+--- watch.links(fn [, {groups =, netns =, rcvbuf =}]) -> watch | nil, msg, errno
+function M.links(fn, o)
+  local op = "link.watch"
+  if type(fn) ~= "function" then
+    error(op .. ": expected a function (got " .. type(fn) .. ")", 2)
+  end
+  o = opts.check(op, o, { groups = "table", netns = { "string", "integer", "userdata" },
+    rcvbuf = "integer" }, 3)
+  local groups = o.groups or { "link", "addr" }
+  local has = {}
+  for _, g in ipairs(groups) do
+    if not valid[g] then
+      error(string.format("%s: option 'groups': unknown group '%s' (known: addr, link, neigh, route)",
+        op, tostring(g)), 2)
+    end
+    has[g] = true
+  end
+  local L = link()
+  local ns
+  if o.netns ~= nil then
+    local err, eno
+    ns, err, eno = L._tons(op, o.netns, 3)
+    if not ns then return nil, err, eno end
+  end
+  local function inside(f, ...)
+    if ns then return ns:run(f, ...) end
+    return f(...)
+  end
+  local sock, err, eno = inside(core.open, groups, o.rcvbuf)
+  if not sock then return nil, err, eno end
+  local nsid = inside(require("vnet.netns.core").current_id)
+  local nsobj = ns or require("vnet.netns")._running(nsid)
+
+  local known = {} -- ifindex -> name: what tells "add" from "change"
+  local function snapshot()
+    local links, lerr, leno = inside(L.list)
+    if not links then return nil, lerr, leno end
+    local addrs = has.addr and inside(require("vnet.addr").list) or nil
+    return links, addrs
+  end
+  local links
+  links, err, eno = snapshot()
+  if not links then sock:close(); return nil, err, eno end
+  for _, l in ipairs(links) do known[l.ifindex] = l.name end
+
+  local w = setmetatable({ sock = sock, netns = ns }, Watch)
+  local function resync()
+    local now, addrs = snapshot()
+    if not now then error("link.watch: cannot read the links again after lost events: " .. tostring(addrs)) end
+    local seen, added, removed = {}, {}, {}
+    for _, l in ipairs(now) do
+      seen[l.ifindex] = true
+      if not known[l.ifindex] then added[#added + 1] = l.name end
+    end
+    for idx, name in pairs(known) do if not seen[idx] then removed[#removed + 1] = name end end
+    table.sort(added); table.sort(removed)
+    known = {}
+    for _, l in ipairs(now) do known[l.ifindex] = l.name end
+    fn({ type = "resync", links = now, addrs = addrs, added = added, removed = removed }, w)
+  end
+  w.watcher = loop.on_readable(sock, function()
+    local evs, overflow = sock:read()
+    if not evs then error(overflow, 0) end
+    for _, ev in ipairs(evs) do
+      if w.stopped then return end
+      if ev.type == "link" then
+        local t = ev.link
+        ev.ifindex, ev.name = t.ifindex, t.name
+        if ev.action == "delete" then
+          known[t.ifindex] = nil
+        else
+          ev.action = known[t.ifindex] and "change" or "add"
+          known[t.ifindex] = t.name
+        end
+        ev.link = L._wrap(t, nsobj, nsid)
+      elseif ev.type == "addr" then
+        ev.ifindex = ev.addr.ifindex
+        ev.name = known[ev.ifindex]
+      end
+      fn(ev, w)
+    end
+    if overflow and not w.stopped then resync() end
+  end)
+  return w
+end
+
+return M

@@ -1,0 +1,100 @@
+-- vnet.bridge: options read back and changed, ports and their options,
+-- frames forwarded between veth ports, and nothing left half-made.
+local H = require "spec.helper"
+local sandboxed = H.sandboxed
+local bridge, veth, netns = vnet.bridge, vnet.veth, vnet.netns
+
+describe("vnet.bridge", function()
+  local before
+  setup(function() before = H.host_state() end)
+  teardown(function()
+    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
+  end)
+
+  it("creates one with options, read back and changed", sandboxed(function()
+    local br = assert(bridge.create { name = "br0", stp = true, ageing_time = 1000,
+      priority = 4096, forward_delay = 400 })
+    local l = H.iplink("br0")
+    local d = l.linkinfo.info_data
+    assert.are.equal("bridge", l.linkinfo.info_kind)
+    assert.are.same({ 1, 1000, 4096, 400 }, { d.stp_state, d.ageing_time, d.priority, d.forward_delay })
+    assert.are.same({ true, 1000, 4096, 400 }, { br.stp, br.ageing_time, br.priority, br.forward_delay })
+    assert.is_true(br:set { stp = false, priority = 8192 })
+    d = H.iplink("br0").linkinfo.info_data
+    assert.are.same({ 0, 8192 }, { d.stp_state, d.priority })
+    assert.are.same({ false, 8192 }, { br.stp, br.priority })
+  end))
+
+  it("filters VLANs when asked", sandboxed(function()
+    local br, err, eno = bridge.create { name = "br0", vlan_filtering = true, vlan_protocol = "802.1ad" }
+    if eno == 95 then H.skip("this kernel's bridge has no VLAN filtering") end
+    assert(br, err)
+    local d = H.iplink("br0").linkinfo.info_data
+    assert.are.same({ 1, "802.1ad" }, { d.vlan_filtering, d.vlan_protocol })
+    assert.are.same({ true, "802.1ad" }, { br.vlan_filtering, br.vlan_protocol })
+    assert.is_true(br:set { vlan_filtering = false })
+    assert.are.equal(0, H.iplink("br0").linkinfo.info_data.vlan_filtering)
+  end))
+
+  it("takes ports, lists them, sets their options and lets them go", sandboxed(function()
+    local a = assert(veth.create("pa0", "pa1"))
+    assert(veth.create("pb0", "pb1"))
+    local br = assert(bridge.create { name = "br0", ports = { a, "pb0" } })
+    assert.are.equal("br0", H.iplink("pa0").master)
+    assert.are.equal("br0", H.iplink("pb0").master)
+    assert.are.equal(br.ifindex, a.master) -- the object was read back
+    local names = {}
+    for _, p in ipairs(assert(br:ports())) do names[#names + 1] = p.name end
+    table.sort(names)
+    assert.are.same({ "pa0", "pb0" }, names)
+    assert.is_true(bridge.port(a, { hairpin = true, learning = false, cost = 7 }))
+    local s = H.iplink("pa0").linkinfo.info_slave_data
+    assert.are.same({ true, false, 7 }, { s.hairpin, s.learning, s.cost })
+    assert.are.same({ true, false, 7 }, { a.port.hairpin, a.port.learning, a.port.cost })
+    assert.are.equal("bridge", a.slave_kind)
+    assert.is_true(br:remove_port("pb0"))
+    assert.is_nil(H.iplink("pb0").master)
+    assert.is_true(br:add_port("pb0", { flood = false }))
+    assert.is_false(H.iplink("pb0").linkinfo.info_slave_data.flood)
+  end))
+
+  it("forwards frames between its veth ports", sandboxed(function()
+    local n1 <close> = assert(netns.create())
+    local n2 <close> = assert(netns.create())
+    local p1, h1 = assert(veth.create("port1", "host1", { peer_netns = n1, up = true }))
+    local p2, h2 = assert(veth.create("port2", "host2", { peer_netns = n2, up = true }))
+    assert(bridge.create { name = "br0", up = true, ports = { p1, p2 } })
+    assert(h1:addr_add("10.6.0.1/24")); assert(h1:set { up = true })
+    assert(h2:addr_add("10.6.0.2/24")); assert(h2:set { up = true })
+    local ok, out = H.ping(n1, "10.6.0.2", 2)
+    assert.is_true(ok, out)
+    -- and it learnt where each host is
+    local fdb = H.sh("bridge -j fdb show br br0")
+    assert.matches(h1.address, fdb, 1, true)
+    assert.matches(h2.address, fdb, 1, true)
+  end))
+
+  describe("bad input", function()
+    it("deletes the bridge again when a port cannot be added", sandboxed(function()
+      assert(veth.create("pa0", "pa1"))
+      assert.are.same({ nil, "bridge.create br0: port nosuch0: No such device", 19 },
+        { bridge.create { name = "br0", ports = { "pa0", "nosuch0" } } })
+      assert.is_nil(H.iplink("br0"))
+      assert.is_nil(H.iplink("pa0").master)
+      assert.has_error(function() bridge.create { name = "br0", stp = "on" } end,
+        "bridge.create: option 'stp' must be boolean (got string)")
+      assert.has_error(function() bridge.port("pa0", { hairpinn = true }) end,
+        "bridge.port: unknown option 'hairpinn' (known: bcast_flood, cost, fast_leave, flood, " ..
+        "guard, hairpin, isolated, learning, mcast_flood, neigh_suppress, priority, proxy_arp, " ..
+        "root_block, state)")
+      assert.has_error(function() bridge.port("pa0", { state = "open" }) end,
+        "bridge.port pa0: option 'state' must be one of blocking, disabled, forwarding, learning, " ..
+        "listening (got 'open')")
+      local ok, err, eno = bridge.port("pa0", { hairpin = true }) -- not a port
+      assert.is_nil(ok)
+      assert.are.equal(95, eno)
+      assert.matches("^bridge.port pa0: Operation not supported", err)
+      assert.is_nil(H.iplink("br0"))
+    end))
+  end)
+end)

@@ -1,0 +1,139 @@
+-- vnet.link.watch: link and address events through vnet.loop, another
+-- namespace, route and neighbour groups, and the resync after the event
+-- socket overflowed (ENOBUFS).
+local H = require "spec.helper"
+local sandboxed = H.sandboxed
+local link, loop, veth = vnet.link, vnet.loop, vnet.veth
+
+-- Run the loop until fn(events) says enough (or 5 s).
+local function collect(w, events, enough)
+  local t = loop.every(0.02, function() if enough(events) then loop.stop() end end)
+  local ok, why = loop.run { timeout = 5 }
+  t:stop()
+  w:stop()
+  return ok, why
+end
+
+local function find(events, pred)
+  for i, e in ipairs(events) do if pred(e) then return e, i end end
+end
+
+describe("vnet.link.watch", function()
+  local before
+  setup(function() before = H.host_state() end)
+  teardown(function()
+    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
+  end)
+
+  it("tells of links and addresses coming, changing and going", sandboxed(function()
+    local events = {}
+    local w = assert(link.watch(function(ev) events[#events + 1] = ev end))
+    assert.matches("^vnet.watch %(fd %d+%)$", tostring(w))
+    loop.after(0.05, function()
+      local a = assert(veth.create("w0", "w1"))
+      assert(a:set { up = true, mtu = 1400 })
+      assert(a:addr_add("10.50.0.1/24"))
+      assert(a:addr_del("10.50.0.1/24"))
+      assert(a:delete())
+    end)
+    assert.is_true((collect(w, events, function(ev)
+      return find(ev, function(e) return e.type == "link" and e.action == "delete" and e.name == "w0" end)
+    end)))
+    local add, ia = find(events, function(e) return e.type == "link" and e.action == "add" and e.name == "w0" end)
+    assert.is_not_nil(add)
+    assert.are.equal("veth", add.link.kind)
+    local chg, ic = find(events, function(e) return e.type == "link" and e.action == "change" and
+      e.name == "w0" and e.link.mtu == 1400 and e.link.up end)
+    assert.is_not_nil(chg)
+    assert.is_true(chg.link.up)
+    local aadd, iaa = find(events, function(e) return e.type == "addr" and e.action == "add" and
+      e.addr.cidr == "10.50.0.1/24" end)
+    assert.are.equal("w0", aadd.name)
+    local adel, iad = find(events, function(e) return e.type == "addr" and e.action == "delete" and
+      e.addr.cidr == "10.50.0.1/24" end)
+    local del, id = find(events, function(e) return e.type == "link" and e.action == "delete" and e.name == "w0" end)
+    assert.is_not_nil(find(events, function(e) return e.type == "link" and e.action == "delete" and e.name == "w1" end))
+    assert.is_true(ia < ic and ic < iaa and iaa < iad and iad < id, "events out of order")
+    assert.is_true(w.stopped)
+  end))
+
+  it("watches another namespace", sandboxed(function()
+    local ns <close> = assert(vnet.netns.create())
+    local events = {}
+    local w = assert(link.watch(function(ev) events[#events + 1] = ev end, { netns = ns }))
+    loop.after(0.05, function()
+      assert(veth.create("here0", "here1"))                          -- not seen
+      ns:run(function() assert(vnet.bridge.create { name = "there0" }) end) -- seen
+    end)
+    collect(w, events, function(ev) return find(ev, function(e) return e.name == "there0" end) end)
+    local e = find(events, function(x) return x.name == "there0" end)
+    assert.are.same({ "link", "add", "bridge" }, { e.type, e.action, e.link.kind })
+    assert.are.equal(ns, e.link.netns)
+    assert.is_nil(find(events, function(x) return x.name == "here0" end))
+  end))
+
+  it("tells of routes and neighbours when asked", sandboxed(function()
+    local a = assert(veth.create("n0", "n1", { up = true }))
+    assert(a:addr_add("10.51.0.1/24"))
+    local events = {}
+    local w = assert(link.watch(function(ev) events[#events + 1] = ev end, { groups = { "route", "neigh" } }))
+    loop.after(0.05, function()
+      assert(vnet.route.add { dst = "10.52.0.0/16", via = "10.51.0.9" })
+      assert(vnet.neigh.add("n0", "10.51.0.9", "02:00:00:00:00:09"))
+    end)
+    collect(w, events, function(ev) return find(ev, function(e) return e.type == "neigh" end) end)
+    local r = find(events, function(e) return e.type == "route" and e.route.dst == "10.52.0.0/16" end)
+    assert.are.same({ "add", "10.51.0.9" }, { r.action, r.route.via })
+    local n = find(events, function(e) return e.type == "neigh" end)
+    assert.are.same({ "add", "10.51.0.9", "02:00:00:00:00:09" }, { n.action, n.neigh.dst, n.neigh.lladdr })
+    assert.is_nil(find(events, function(e) return e.type == "link" end)) -- not asked for
+  end))
+
+  it("reads everything again and says so when events were lost (ENOBUFS)", sandboxed(function()
+    local events = {}
+    local w = assert(link.watch(function(ev) events[#events + 1] = ev end, { rcvbuf = 1 }))
+    for i = 1, 40 do assert(veth.create("o" .. i, "p" .. i)) end -- while nobody reads
+    collect(w, events, function(ev) return find(ev, function(e) return e.type == "resync" end) end)
+    local rs = find(events, function(e) return e.type == "resync" end)
+    assert.is_not_nil(rs, "no resync event")
+    assert.are.equal(81, #rs.links) -- lo and 80 veth ends: the tables as they are now
+    assert.is_true(vnet.link.is(rs.links[1]))
+    assert.is_table(rs.addrs)
+    local added = {}
+    for _, n in ipairs(rs.added) do added[n] = true end
+    assert.is_true(added.o40 and added.p40, "the links made while events were lost are named")
+    assert.are.same({}, rs.removed)
+  end))
+
+  it("hands a callback's error to loop.run", sandboxed(function()
+    local w = assert(link.watch(function() error("boom in the watcher") end))
+    loop.after(0.05, function() assert(veth.create("e0", "e1")) end)
+    local ok, msg = loop.run { timeout = 5 }
+    w:stop()
+    assert.is_nil(ok)
+    assert.matches("boom in the watcher", msg)
+  end))
+
+  it("stops: no more events, the loop has nothing left", sandboxed(function()
+    local n = 0
+    local w = assert(link.watch(function() n = n + 1 end))
+    w:stop()
+    w:stop() -- twice is fine
+    assert(veth.create("s0", "s1"))
+    assert.are.same({ true, "empty" }, { loop.run { timeout = 1 } })
+    assert.are.equal(0, n)
+    assert.are.equal("vnet.watch (stopped)", tostring(w))
+  end))
+
+  describe("bad input", function()
+    it("raises on misuse", function()
+      assert.has_error(function() link.watch() end, "link.watch: expected a function (got nil)")
+      assert.has_error(function() link.watch(print, { groups = { "link", "mroute" } }) end,
+        "link.watch: option 'groups': unknown group 'mroute' (known: addr, link, neigh, route)")
+      assert.has_error(function() link.watch(print, { group = { "link" } }) end,
+        "link.watch: unknown option 'group' (known: groups, netns, rcvbuf)")
+      assert.are.same({ nil, "netns.open vnet-none: No such file or directory (no such namespace: " ..
+        "see `ip netns list` or vnet.netns.list())", 2 }, { link.watch(print, { netns = "vnet-none" }) })
+    end)
+  end)
+end)
