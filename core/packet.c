@@ -20,6 +20,8 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
     p->len = 0;
     p->cap = cap;
     p->pi_flags = p->pi_proto = -1;
+    p->vh_flags = p->gso_type = 0;
+    p->hdr_len = p->gso_size = p->csum_start = p->csum_offset = 0;
     luaL_setmetatable(L, VNET_PACKET_T);
     return p;
 }
@@ -233,6 +235,12 @@ static int p_copy(lua_State *L)
     q->len = p->len;
     q->pi_flags = p->pi_flags;
     q->pi_proto = p->pi_proto;
+    q->vh_flags = p->vh_flags;
+    q->gso_type = p->gso_type;
+    q->hdr_len = p->hdr_len;
+    q->gso_size = p->gso_size;
+    q->csum_start = p->csum_start;
+    q->csum_offset = p->csum_offset;
     return 1;
 }
 
@@ -276,6 +284,21 @@ static int p_index(lua_State *L)
         else lua_pushnil(L);
     } else if (strcmp(k, "capacity") == 0) {
         lua_pushinteger(L, (lua_Integer)p->cap);
+    } else if (strcmp(k, "gso_type") == 0) {
+        switch (p->gso_type & ~VNET_GSO_ECN) {
+        case VNET_GSO_TCPV4: lua_pushliteral(L, "tcpv4"); break;
+        case VNET_GSO_TCPV6: lua_pushliteral(L, "tcpv6"); break;
+        case VNET_GSO_UDP_L4: lua_pushliteral(L, "udp"); break;
+        default: lua_pushnil(L);
+        }
+    } else if (strcmp(k, "needs_csum") == 0) {
+        lua_pushboolean(L, p->vh_flags & VNET_NEEDS_CSUM);
+    } else if (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM)) {
+        if (strcmp(k, "gso_size") == 0) lua_pushinteger(L, p->gso_size);
+        else if (strcmp(k, "hdr_len") == 0) lua_pushinteger(L, p->hdr_len);
+        else if (strcmp(k, "csum_start") == 0) lua_pushinteger(L, p->csum_start);
+        else if (strcmp(k, "csum_offset") == 0) lua_pushinteger(L, p->csum_offset);
+        else if (strcmp(k, "segments") == 0) lua_pushinteger(L, vnet_gso_count(p));
     }
     return 1;
 }

@@ -69,8 +69,31 @@ static int getid(lua_State *L, int idx, int group)
     return luaL_error(L, "tun.open: no such %s '%s'", group ? "group" : "user", s);
 }
 
-/* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group)
- * -> dev | nil, msg, errno. Option checking is done by lua/vnet/tun.lua. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* Ask for the offloads, dropping what this kernel refuses: UDP
+ * segmentation first (6.2+), then ECN, then TSO. Returns the accepted set;
+ * 0 when not even checksum offload is taken. */
+static unsigned set_offload(int fd)
+{
+    static const unsigned tries[] = {
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6,
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+        TUN_F_CSUM,
+    };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0)
+            return tries[i];
+    return 0;
+}
+
+/* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group,
+ * offload, segments) -> dev | nil, msg, errno. Option checking is done by
+ * lua/vnet/tun.lua; offload implies vnet_hdr. */
 static int t_open(lua_State *L)
 {
     static const char *const kinds[] = {"tun", "tap", NULL};
@@ -81,6 +104,9 @@ static int t_open(lua_State *L)
     int pi = lua_toboolean(L, 3), vhdr = lua_toboolean(L, 4);
     int mq = lua_toboolean(L, 5), persist = lua_toboolean(L, 6);
     int owner = getid(L, 7, 0), group = getid(L, 8, 1);
+    int offload = lua_toboolean(L, 9), segments = lua_toboolean(L, 10);
+    if (offload)
+        vhdr = 1;
     const char *op = kind == VNET_DEV_TUN ? "tun.open" : "tap.open";
     const char *obj = nlen ? name : TUN_PATH;
     luaL_argcheck(L, nlen < IFNAMSIZ, 2, "name longer than 15 bytes");
@@ -108,6 +134,27 @@ static int t_open(lua_State *L)
     d->vnet_hdr = vhdr;
     if (vhdr && ioctl(fd, TUNGETVNETHDRSZ, &d->vnet_hdr_sz) < 0)
         goto fail;
+    if (vhdr && d->vnet_hdr_sz != 10) { /* we speak struct virtio_net_hdr */
+        int sz = 10;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+            goto fail;
+        d->vnet_hdr_sz = sz;
+    }
+    d->gso_write = vhdr; /* until the kernel refuses one */
+    if (offload) {
+        d->offload = set_offload(fd);
+        d->segments = segments;
+        if (segments) {
+            d->gro = vnet_gro_new();
+            if (d->gro == NULL) {
+                errno = ENOMEM;
+                goto fail;
+            }
+            vnet_packet_new(L, 65536 + 256);
+            d->seg = lua_touserdata(L, -1);
+            lua_setiuservalue(L, -2, 3);
+        }
+    }
     if (owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
         goto fail;
     if (group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0)
@@ -124,6 +171,8 @@ fail:;
     int e = errno;
     close(fd);  /* a device we just made goes with the fd */
     d->fd = -1;
+    vnet_gro_free(d->gro);
+    d->gro = NULL;
     return vnet_pusherr(L, op, obj, e, hint(e, 1, (unsigned)ifr.ifr_flags));
 }
 
