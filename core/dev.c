@@ -226,6 +226,17 @@ static int d_write(lua_State *L)
     return 1;
 }
 
+/* dev:set_gso_writes(bool): take GSO writes or split superpackets here,
+ * as vnet does by itself when the kernel refuses one */
+static int d_set_gso_writes(lua_State *L)
+{
+    vnet_dev *d = vnet_dev_check(L, 1);
+    if (!lua_toboolean(L, 2) && d->gro)
+        vnet_gro_flush(d);
+    d->gso_write = lua_toboolean(L, 2) && d->vnet_hdr;
+    return 0;
+}
+
 /* dev:flush() -> true | nil, msg, errno: write what the coalescer holds */
 static int d_flush(lua_State *L)
 {
@@ -325,7 +336,8 @@ static int d_index(lua_State *L)
     else if (strcmp(k, "gso_writes") == 0)
         lua_pushboolean(L, d->vnet_hdr && d->gso_write);
     else if (strcmp(k, "gso_write_error") == 0) {
-        if (d->gso_write_err) lua_pushstring(L, strerror(d->gso_write_err));
+        if (d->gso_write_err)
+            lua_pushfstring(L, "%s (probe at open)", strerror(d->gso_write_err));
         else lua_pushnil(L);
     }
     else {
@@ -360,6 +372,7 @@ static const luaL_Reg methods[] = {
     {"write", d_write},
     {"fileno", d_fileno},
     {"flush", d_flush},
+    {"set_gso_writes", d_set_gso_writes},
     {"close", d_close},
     {NULL, NULL}
 };

@@ -380,20 +380,16 @@ int vnet_gro_flush(vnet_dev *d)
 }
 
 /* One buffer to split superpackets into when the target takes no GSO
- * writes (no vnet_hdr, or the kernel refused them): vnet runs one Lua
- * state per thread, and the split is finished before it returns. */
+ * writes (no vnet_hdr, or the probe at open found the kernel refuses
+ * them): vnet runs one Lua state per thread, and the split is finished
+ * before it returns. */
 static unsigned char split_buf[65536 + 256];
 
 long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
                         const vnet_vhdr *vh)
 {
-    if (d->vnet_hdr && (vh->gso_type == 0 || d->gso_write)) {
-        long w = vnet_dev_writev(d, vh, b, n, -1, -1);
-        if (w >= 0 || w != -EINVAL || vh->gso_type == 0)
-            return w;
-        d->gso_write = 0; /* this kernel refuses GSO writes: split them */
-        d->gso_write_err = EINVAL;
-    }
+    if (d->vnet_hdr && (vh->gso_type == 0 || d->gso_write))
+        return vnet_dev_writev(d, vh, b, n, -1, -1);
     vnet_packet sp, out;
     memset(&sp, 0, sizeof sp);
     memset(&out, 0, sizeof out);

@@ -303,10 +303,36 @@ static int p_index(lua_State *L)
     return 1;
 }
 
+/* The virtio_net_hdr fields are settable, to build superpackets by hand. */
+static int set_vh(lua_State *L, vnet_packet *p, const char *k)
+{
+    if (strcmp(k, "gso_type") == 0) {
+        static const char *const types[] = {"none", "tcpv4", "tcpv6", "udp", NULL};
+        static const uint8_t codes[] = {0, VNET_GSO_TCPV4, VNET_GSO_TCPV6,
+                                        VNET_GSO_UDP_L4};
+        p->gso_type = lua_isnil(L, 3) ? 0 : codes[luaL_checkoption(L, 3, NULL, types)];
+    } else if (strcmp(k, "needs_csum") == 0) {
+        p->vh_flags = lua_toboolean(L, 3) ? VNET_NEEDS_CSUM : 0;
+    } else if (strcmp(k, "gso_size") == 0) {
+        p->gso_size = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "hdr_len") == 0) {
+        p->hdr_len = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "csum_start") == 0) {
+        p->csum_start = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "csum_offset") == 0) {
+        p->csum_offset = (uint16_t)checkval(L, 3, 0xffff);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 static int p_newindex(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
+    if (set_vh(L, p, k))
+        return 0;
     int *field = strcmp(k, "pi_flags") == 0 ? &p->pi_flags
                : strcmp(k, "pi_proto") == 0 ? &p->pi_proto : NULL;
     if (field == NULL)

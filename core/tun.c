@@ -91,6 +91,31 @@ static unsigned set_offload(int fd)
     return 0;
 }
 
+/* Does this kernel take GSO writes? Write a two-segment TCP superpacket
+ * from and to 0.0.0.0 (which the stack drops as a martian if the device is
+ * up): the kernel checks the virtio_net_hdr first and answers EINVAL when
+ * it refuses it, before it answers EIO for a device that is down. Returns
+ * 0, or the errno that means "no GSO writes". */
+static int probe_gso_write(vnet_dev *d)
+{
+    unsigned char pkt[14 + 42] = {0};
+    int l3 = d->kind == VNET_DEV_TAP ? 14 : 0;
+    if (l3)
+        pkt[12] = 0x08; /* ethertype IPv4 */
+    unsigned char *ip = pkt + l3;
+    ip[0] = 0x45;
+    ip[3] = 42;      /* total length: 20 + 20 + 2 */
+    ip[8] = 1;       /* TTL */
+    ip[9] = 6;       /* TCP */
+    ip[20 + 12] = 5 << 4;
+    ip[20 + 13] = 0x10; /* ACK */
+    vnet_vhdr vh = {VNET_NEEDS_CSUM, VNET_GSO_TCPV4, (uint16_t)(l3 + 40), 1,
+                    (uint16_t)(l3 + 20), 16};
+    long r = vnet_dev_writev(d, &vh, pkt, (size_t)l3 + 42, -1, -1);
+    d->tx_packets = 0;
+    return r == -EINVAL ? EINVAL : 0;
+}
+
 /* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group,
  * offload, segments) -> dev | nil, msg, errno. Option checking is done by
  * lua/vnet/tun.lua; offload implies vnet_hdr. */
@@ -143,6 +168,8 @@ static int t_open(lua_State *L)
     d->gso_write = vhdr; /* until the kernel refuses one */
     if (offload) {
         d->offload = set_offload(fd);
+        d->gso_write_err = probe_gso_write(d);
+        d->gso_write = d->gso_write_err == 0;
         d->segments = segments;
         if (segments) {
             d->gro = vnet_gro_new();
