@@ -14,7 +14,7 @@ LUA_SRC  := $(wildcard lua/vnet/*.lua)
 LIB_OBJ  := $(LIB_SRC:core/%.c=build/obj/%.o)
 HOST_OBJ := $(HOST_SRC:core/%.c=build/obj/%.o) build/obj/embed.o
 
-.PHONY: all deps demo test check clean
+.PHONY: all deps demo test check clean bench
 all: build/vnet build/lib/vnet.so
 
 deps:
@@ -48,3 +48,13 @@ check: test
 
 clean:
 	rm -rf build
+
+# `make bench`: the benchmark suite (bench/), on demand; not part of tests.
+BENCH_PKGS := iperf3 python3 python3-pyroute2
+build/bench/cfwd: bench/cfwd.c | build/obj
+	mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+bench: deps all build/bench/cfwd
+	@sh tools/deps.sh $(BENCH_PKGS)
+	sh bench/run.sh $(BENCH_ARGS)

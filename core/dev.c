@@ -39,14 +39,16 @@ vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
     return d;
 }
 
+static const void *dev_mt; /* the metatable, for the fast type check */
+
 vnet_dev *vnet_dev_test(lua_State *L, int idx)
 {
-    return luaL_testudata(L, idx, VNET_DEV_T);
+    return vnet_testudata(L, idx, VNET_DEV_T, &dev_mt);
 }
 
 vnet_dev *vnet_dev_check(lua_State *L, int idx)
 {
-    vnet_dev *d = luaL_checkudata(L, idx, VNET_DEV_T);
+    vnet_dev *d = vnet_checkudata(L, idx, VNET_DEV_T, &dev_mt);
     if (d->fd < 0)
         luaL_error(L, "attempt to use a closed %s", kindname(d));
     return d;
@@ -306,10 +308,10 @@ static void offload_string(lua_State *L, unsigned f)
  * gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
-    vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
-    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
+    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_mt);
     const char *k = lua_tostring(L, 2);
     if (k == NULL)
         return 1;

@@ -26,14 +26,16 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
     return p;
 }
 
+static const void *packet_mt; /* the metatable, for the fast type check */
+
 vnet_packet *vnet_packet_test(lua_State *L, int idx)
 {
-    return luaL_testudata(L, idx, VNET_PACKET_T);
+    return vnet_testudata(L, idx, VNET_PACKET_T, &packet_mt);
 }
 
 vnet_packet *vnet_packet_check(lua_State *L, int idx)
 {
-    return luaL_checkudata(L, idx, VNET_PACKET_T);
+    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_mt);
 }
 
 const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len)
@@ -269,10 +271,10 @@ static int p_tostring(lua_State *L)
  * opened with pi = true (nil otherwise), and the capacity. */
 static int p_index(lua_State *L)
 {
-    vnet_packet *p = vnet_packet_check(L, 1);
-    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
+    vnet_packet *p = vnet_packet_check(L, 1);
     const char *k = lua_tostring(L, 2);
     if (k == NULL)
         return 1;

@@ -30,6 +30,14 @@ int vnet_msghandler(lua_State *L);
  * with a :fileno() method. Raises on anything else. */
 int vnet_tofd(lua_State *L, int idx);
 
+/* luaL_testudata without the registry lookup by name: the metatable is
+ * compared by address with *mt, recorded when the class was made (and
+ * re-recorded from the registry when another Lua state made it since). */
+void *vnet_testudata(lua_State *L, int idx, const char *tname,
+                     const void **mt);
+void *vnet_checkudata(lua_State *L, int idx, const char *tname,
+                      const void **mt);
+
 /* Set or clear O_NONBLOCK/FD_CLOEXEC; returns 0 or -errno. */
 int vnet_fd_nonblock(int fd);
 
