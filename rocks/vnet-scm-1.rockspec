@@ -24,7 +24,7 @@ build = {
     vnet = {
       sources = {
         "core/util.c", "core/packet.c", "core/dev.c", "core/tun.c",
-        "core/loop.c", "core/nl.c", "core/link.c", "core/netns.c",
+        "core/loop.c", "core/nl.c", "core/link.c", "core/netns.c", "core/gso.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
