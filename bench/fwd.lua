@@ -33,6 +33,7 @@ end
 
 local fa, fb = tun_in(nsa, "fa"), tun_in(nsb, "fb")
 
+local ab, ba -- the two directions' callbacks
 if mode == "nat" or mode == "natseg" then
   local VIRT, REAL = 0x0ac80063, 0x0ac80002 -- 10.200.0.99, 10.200.0.2
   -- RFC 1624: replace a 32-bit word covered by a checksum; a partial
@@ -53,18 +54,31 @@ if mode == "nat" or mode == "natseg" then
       p:set_u16(field, update(p:u16(field), old, new, p.needs_csum))
     end
   end
-  fa:on_packet(function(p)
+  ab = function(p)
     if p:u8(0) >> 4 == 4 and p:u32(16) == VIRT then rewrite(p, 16, VIRT, REAL) end
     fb:write(p)
-  end)
-  fb:on_packet(function(p)
+  end
+  ba = function(p)
     if p:u8(0) >> 4 == 4 and p:u32(12) == REAL then rewrite(p, 12, REAL, VIRT) end
     fa:write(p)
-  end)
+  end
 else
-  fa:on_packet(function(p) fb:write(p) end)
-  fb:on_packet(function(p) fa:write(p) end)
+  ab = function(p) fb:write(p) end
+  ba = function(p) fa:write(p) end
 end
+
+-- VNET_FWD_STATS=1: count what the callbacks see and print, every second,
+-- "stats <packets> <Lua heap KiB>" (bench/memory.lua reads it)
+if os.getenv("VNET_FWD_STATS") then
+  local n, forward = 0, ab
+  ab = function(p) n = n + 1; forward(p) end
+  vnet.loop.every(1, function()
+    io.stdout:write(string.format("stats %d %.0f\n", n, collectgarbage("count")))
+    io.stdout:flush()
+  end)
+end
+fa:on_packet(ab)
+fb:on_packet(ba)
 
 print("ready", fa.offload or "no-offload")
 io.stdout:flush()

@@ -504,6 +504,13 @@ static int l_run(lua_State *L)
     return 2;
 }
 
+/* now() -> seconds on the monotonic clock, as a float */
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, now());
+    return 1;
+}
+
 static int l_stop(lua_State *L)
 {
     getloop(L)->stop = 1;
@@ -602,7 +609,7 @@ int luaopen_vnet_loop_core(lua_State *L)
         {"on_packet", l_on_packet}, {"on_signal", l_on_signal},
         {"after", l_after}, {"every", l_every},
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
-        {"active", l_active}, {"running", l_running},
+        {"active", l_active}, {"running", l_running}, {"now", l_now},
         {NULL, NULL}
     };
     static const luaL_Reg wmeta[] = {
