@@ -14,13 +14,13 @@ LUA_SRC  := $(wildcard lua/vnet/*.lua)
 LIB_OBJ  := $(LIB_SRC:core/%.c=build/obj/%.o)
 HOST_OBJ := $(HOST_SRC:core/%.c=build/obj/%.o) build/obj/embed.o
 
-.PHONY: all deps demo test check clean
+.PHONY: all deps demo test check clean bench
 all: build/vnet build/lib/vnet.so
 
 deps:
 	@sh tools/deps.sh
 
-build/obj/%.o: core/%.c core/vnet.h core/host.h | build/obj
+build/obj/%.o: core/%.c $(wildcard core/*.h) | build/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 build/embed.c: tools/embed.lua $(LUA_SRC) | build/obj
@@ -54,3 +54,13 @@ clean:
 .PHONY: test-kernel
 test-kernel: deps all
 	bash tools/kernel-lane.sh
+
+# `make bench`: the benchmark suite (bench/), on demand; not part of tests.
+BENCH_PKGS := iperf3 python3 python3-pyroute2
+build/bench/cfwd: bench/cfwd.c | build/obj
+	mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+bench: deps all build/bench/cfwd
+	@sh tools/deps.sh $(BENCH_PKGS)
+	sh bench/run.sh $(BENCH_ARGS)

@@ -55,6 +55,16 @@ void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
     c[1] = (unsigned char)r;
 }
 
+void vnet_csum_adjust_partial(unsigned char *c, uint32_t oldsum,
+                              uint32_t newsum)
+{
+    uint64_t s = (uint32_t)(c[0] << 8 | c[1]);
+    s += (~oldsum & 0xffff) + newsum;
+    uint32_t r = fold(s);
+    c[0] = (unsigned char)(r >> 8);
+    c[1] = (unsigned char)r;
+}
+
 uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
 {
     uint64_t s = (unsigned)ly->proto;
@@ -117,7 +127,9 @@ static int parse_ip(lua_State *L, layers *ly)
 
 /* p:fix_checksums([l3off]) -> true | nil, why: recompute the IPv4 header
  * checksum and the TCP/UDP/ICMP/ICMPv6 checksum. A fragment's transport
- * checksum covers bytes not in this packet and is left alone. */
+ * checksum covers bytes not in this packet and is left alone; an offload
+ * packet's partial checksum (p.needs_csum) is set to the pseudo-header
+ * sum, as the kernel expects it. */
 int vnet_p_fix_checksums(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
@@ -133,7 +145,15 @@ int vnet_p_fix_checksums(lua_State *L)
         c[0] = (unsigned char)(s >> 8);
         c[1] = (unsigned char)s;
     }
-    if (ly.l4kind && ly.frag == 0) {
+    if (ly.l4kind && ly.frag == 0 && (p->vh_flags & VNET_NEEDS_CSUM) &&
+        (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
+        /* offload: the checksum stays partial, the pseudo-header sum */
+        size_t n = l4_span(b, &ly);
+        unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
+        uint32_t s = vnet_pseudo_sum(b, &ly, n);
+        c[0] = (unsigned char)(s >> 8);
+        c[1] = (unsigned char)s;
+    } else if (ly.l4kind && ly.frag == 0) {
         size_t n = l4_span(b, &ly);
         unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
         c[0] = c[1] = 0;
@@ -183,6 +203,20 @@ int vnet_p_checksums_ok(lua_State *L)
         if (ly.l4kind == V_UDP && f == 0 && ly.l3kind == V_IPV4) {
             lua_pushboolean(L, 1); /* no checksum */
             return 1;
+        }
+        if ((p->vh_flags & VNET_NEEDS_CSUM) &&
+            (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
+            uint32_t want = vnet_pseudo_sum(b, &ly, n); /* partial */
+            if (f == want) {
+                lua_pushboolean(L, 1);
+                return 1;
+            }
+            char m[96];
+            snprintf(m, sizeof m, "%s partial checksum 0x%04X is wrong "
+                     "(should be 0x%04X)", l4names[ly.l4kind], f, want);
+            lua_pushboolean(L, 0);
+            lua_pushstring(L, m);
+            return 2;
         }
         uint32_t s = ly.l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, &ly, n);
         s = vnet_sum(b + ly.l4, n, s);

@@ -157,6 +157,12 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     int own = co >= 0 && !(f->flags & F_CSUM) && v->off + co + 2 <= v->p->len;
     int ps = (f->flags & F_PSEUDO) && v->l4kind &&
              v->l4csum + 2 <= v->p->len;
+    /* An offload packet's partial L4 checksum covers only the pseudo-header
+     * (the kernel sums the rest): a port change leaves it, an address change
+     * adjusts it without the complement. */
+    int partial = (v->p->vh_flags & VNET_NEEDS_CSUM) != 0;
+    if (partial && (v->kind == V_TCP || v->kind == V_UDP))
+        own = 0;
     uint32_t o = (own || ps) ? vnet_wsum(base, rel, rel + n, lim) : 0;
     memcpy(b + at, nb, n);
     if (!own && !ps)
@@ -165,7 +171,9 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     if (own)
         vnet_csum_adjust(base + co, o, s, f->flags & F_TWICE ? 2 : 1,
                          v->kind == V_UDP ? (v->fam == 4 ? 1 : 2) : 0);
-    if (ps)
+    if (ps && partial)
+        vnet_csum_adjust_partial(b + v->l4csum, o, s);
+    else if (ps)
         vnet_csum_adjust(b + v->l4csum, o, s, 1, v->l4kind == V_UDP
                          ? (v->kind == V_IPV4 ? 1 : 2) : 0);
 }

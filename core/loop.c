@@ -277,13 +277,14 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
     lua_getiuservalue(L, widx, 1); /* fn */
     lua_getiuservalue(L, widx, 2); /* dev */
     lua_getiuservalue(L, -1, 1);   /* its reused packet */
-    int base = lua_gettop(L);
+    lua_getiuservalue(L, -2, 3);   /* its reused segment (offload) or nil */
+    int base = lua_gettop(L);      /* fn base-3, dev base-2, rx base-1, seg base */
     for (int i = 0; i < BUDGET && w->active && d->fd >= 0 && !lp->stop; i++) {
-        long n = vnet_dev_recv(d);
-        if (n == 0)
+        int uv = vnet_dev_next(d);
+        if (uv == 0)
             break;
-        if (n < 0) {
-            vnet_pusherr(L, "read", d->name, (int)-n, NULL);
+        if (uv < 0) {
+            vnet_pusherr(L, "read", d->name, -uv, NULL);
             lua_pop(L, 1);
             lua_remove(L, -2);
             lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
@@ -291,13 +292,60 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
             w_deactivate(L, w);
             break;
         }
-        lua_pushvalue(L, base - 2);
-        lua_pushvalue(L, base);
-        lua_pushvalue(L, base - 1);
-        if (call(L, lp, 2, h) < 0)
-            break;
+        do { /* every segment of a superpacket, within one budget step */
+            lua_pushvalue(L, base - 3);
+            lua_pushvalue(L, uv == 3 ? base : base - 1);
+            lua_pushvalue(L, base - 2);
+            if (call(L, lp, 2, h) < 0)
+                goto out;
+        } while (d->seg_next < d->seg_count && w->active && d->fd >= 0 &&
+                 !lp->stop && (uv = vnet_dev_next(d)) > 0);
     }
-    lua_settop(L, base - 3);
+out:
+    lua_settop(L, base - 4);
+}
+
+/* Devices whose write coalescer holds data, flushed when the dispatch round
+ * ends: one wake-up's segments leave as few superpackets as they can. */
+#define MAXDEFER 64
+static vnet_dev *deferred[MAXDEFER];
+static int ndeferred;
+static int dispatching;
+
+void vnet_loop_defer_flush(vnet_dev *d)
+{
+    if (!dispatching) {
+        vnet_gro_flush(d);
+        return;
+    }
+    if (d->dirty)
+        return;
+    if (ndeferred == MAXDEFER) {
+        vnet_gro_flush(d);
+        return;
+    }
+    d->dirty = 1;
+    deferred[ndeferred++] = d;
+}
+
+void vnet_loop_forget(vnet_dev *d)
+{
+    for (int i = 0; i < ndeferred; i++) {
+        if (deferred[i] == d) {
+            deferred[i] = deferred[--ndeferred];
+            break;
+        }
+    }
+    d->dirty = 0;
+}
+
+static void flush_deferred(void)
+{
+    while (ndeferred > 0) {
+        vnet_dev *d = deferred[--ndeferred];
+        d->dirty = 0;
+        vnet_gro_flush(d);
+    }
 }
 
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
@@ -432,8 +480,11 @@ static int l_run(lua_State *L)
             if (errno == EINTR) continue;
             break;
         }
+        dispatching = 1;
         for (int i = 0; i < n && !lp->stop; i++)
             dispatch(L, lp, &evs[i], h);
+        dispatching = 0;
+        flush_deferred();
     }
     if (lp->stop) why = "stopped";
     restore_signals(lp, &old);
@@ -451,6 +502,13 @@ static int l_run(lua_State *L)
     else
         lua_pushstring(L, why);
     return 2;
+}
+
+/* now() -> seconds on the monotonic clock, as a float */
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, now());
+    return 1;
 }
 
 static int l_stop(lua_State *L)
@@ -551,7 +609,7 @@ int luaopen_vnet_loop_core(lua_State *L)
         {"on_packet", l_on_packet}, {"on_signal", l_on_signal},
         {"after", l_after}, {"every", l_every},
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
-        {"active", l_active}, {"running", l_running},
+        {"active", l_active}, {"running", l_running}, {"now", l_now},
         {NULL, NULL}
     };
     static const luaL_Reg wmeta[] = {

@@ -22,18 +22,22 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
     p->len = 0;
     p->cap = cap;
     p->pi_flags = p->pi_proto = -1;
+    p->vh_flags = p->gso_type = 0;
+    p->hdr_len = p->gso_size = p->csum_start = p->csum_offset = 0;
     luaL_setmetatable(L, VNET_PACKET_T);
     return p;
 }
 
+static const void *packet_mt; /* the metatable, for the fast type check */
+
 vnet_packet *vnet_packet_test(lua_State *L, int idx)
 {
-    return luaL_testudata(L, idx, VNET_PACKET_T);
+    return vnet_testudata(L, idx, VNET_PACKET_T, &packet_mt);
 }
 
 vnet_packet *vnet_packet_check(lua_State *L, int idx)
 {
-    return luaL_checkudata(L, idx, VNET_PACKET_T);
+    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_mt);
 }
 
 const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len)
@@ -235,6 +239,12 @@ static int p_copy(lua_State *L)
     q->len = p->len;
     q->pi_flags = p->pi_flags;
     q->pi_proto = p->pi_proto;
+    q->vh_flags = p->vh_flags;
+    q->gso_type = p->gso_type;
+    q->hdr_len = p->hdr_len;
+    q->gso_size = p->gso_size;
+    q->csum_start = p->csum_start;
+    q->csum_offset = p->csum_offset;
     return 1;
 }
 
@@ -263,10 +273,10 @@ static int p_tostring(lua_State *L)
  * opened with pi = true (nil otherwise), and the capacity. */
 static int p_index(lua_State *L)
 {
-    vnet_packet *p = vnet_packet_check(L, 1);
-    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
+    vnet_packet *p = vnet_packet_check(L, 1);
     const char *k = lua_tostring(L, 2);
     if (k == NULL)
         return 1;
@@ -278,6 +288,45 @@ static int p_index(lua_State *L)
         else lua_pushnil(L);
     } else if (strcmp(k, "capacity") == 0) {
         lua_pushinteger(L, (lua_Integer)p->cap);
+    } else if (strcmp(k, "gso_type") == 0) {
+        switch (p->gso_type & ~VNET_GSO_ECN) {
+        case VNET_GSO_TCPV4: lua_pushliteral(L, "tcpv4"); break;
+        case VNET_GSO_TCPV6: lua_pushliteral(L, "tcpv6"); break;
+        case VNET_GSO_UDP_L4: lua_pushliteral(L, "udp"); break;
+        default: lua_pushnil(L);
+        }
+    } else if (strcmp(k, "needs_csum") == 0) {
+        lua_pushboolean(L, p->vh_flags & VNET_NEEDS_CSUM);
+    } else if (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM)) {
+        if (strcmp(k, "gso_size") == 0) lua_pushinteger(L, p->gso_size);
+        else if (strcmp(k, "hdr_len") == 0) lua_pushinteger(L, p->hdr_len);
+        else if (strcmp(k, "csum_start") == 0) lua_pushinteger(L, p->csum_start);
+        else if (strcmp(k, "csum_offset") == 0) lua_pushinteger(L, p->csum_offset);
+        else if (strcmp(k, "segments") == 0) lua_pushinteger(L, vnet_gso_count(p));
+    }
+    return 1;
+}
+
+/* The virtio_net_hdr fields are settable, to build superpackets by hand. */
+static int set_vh(lua_State *L, vnet_packet *p, const char *k)
+{
+    if (strcmp(k, "gso_type") == 0) {
+        static const char *const types[] = {"none", "tcpv4", "tcpv6", "udp", NULL};
+        static const uint8_t codes[] = {0, VNET_GSO_TCPV4, VNET_GSO_TCPV6,
+                                        VNET_GSO_UDP_L4};
+        p->gso_type = lua_isnil(L, 3) ? 0 : codes[luaL_checkoption(L, 3, NULL, types)];
+    } else if (strcmp(k, "needs_csum") == 0) {
+        p->vh_flags = lua_toboolean(L, 3) ? VNET_NEEDS_CSUM : 0;
+    } else if (strcmp(k, "gso_size") == 0) {
+        p->gso_size = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "hdr_len") == 0) {
+        p->hdr_len = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "csum_start") == 0) {
+        p->csum_start = (uint16_t)checkval(L, 3, 0xffff);
+    } else if (strcmp(k, "csum_offset") == 0) {
+        p->csum_offset = (uint16_t)checkval(L, 3, 0xffff);
+    } else {
+        return 0;
     }
     return 1;
 }
@@ -286,6 +335,8 @@ static int p_newindex(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
+    if (set_vh(L, p, k))
+        return 0;
     int *field = strcmp(k, "pi_flags") == 0 ? &p->pi_flags
                : strcmp(k, "pi_proto") == 0 ? &p->pi_proto : NULL;
     if (field == NULL)

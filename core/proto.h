@@ -100,6 +100,10 @@ uint32_t vnet_wsum(const unsigned char *base, size_t from, size_t to,
  * became newsum, `times` times over. udp: 1 for UDP over IPv4 (a zero
  * checksum means none and stays zero), 2 for UDP over IPv6; a result of
  * zero is then sent as 0xffff. */
+/* The same for a partial checksum (offload, VNET_NEEDS_CSUM): the field
+ * holds the pseudo-header sum itself, not its complement. */
+void vnet_csum_adjust_partial(unsigned char *c, uint32_t oldsum,
+                              uint32_t newsum);
 void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
                       int times, int udp);
 /* Pseudo-header sum for the transport of ly with upper-layer length n. */

@@ -69,8 +69,56 @@ static int getid(lua_State *L, int idx, int group)
     return luaL_error(L, "tun.open: no such %s '%s'", group ? "group" : "user", s);
 }
 
-/* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group)
- * -> dev | nil, msg, errno. Option checking is done by lua/vnet/tun.lua. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* Ask for the offloads, dropping what this kernel refuses: UDP
+ * segmentation first (6.2+), then ECN, then TSO. Returns the accepted set;
+ * 0 when not even checksum offload is taken. */
+static unsigned set_offload(int fd)
+{
+    static const unsigned tries[] = {
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6,
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+        TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+        TUN_F_CSUM,
+    };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++)
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0)
+            return tries[i];
+    return 0;
+}
+
+/* Does this kernel take GSO writes? Write a two-segment TCP superpacket
+ * from and to 0.0.0.0 (which the stack drops as a martian if the device is
+ * up): the kernel checks the virtio_net_hdr first and answers EINVAL when
+ * it refuses it, before it answers EIO for a device that is down. Returns
+ * 0, or the errno that means "no GSO writes". */
+static int probe_gso_write(vnet_dev *d)
+{
+    unsigned char pkt[14 + 42] = {0};
+    int l3 = d->kind == VNET_DEV_TAP ? 14 : 0;
+    if (l3)
+        pkt[12] = 0x08; /* ethertype IPv4 */
+    unsigned char *ip = pkt + l3;
+    ip[0] = 0x45;
+    ip[3] = 42;      /* total length: 20 + 20 + 2 */
+    ip[8] = 1;       /* TTL */
+    ip[9] = 6;       /* TCP */
+    ip[20 + 12] = 5 << 4;
+    ip[20 + 13] = 0x10; /* ACK */
+    vnet_vhdr vh = {VNET_NEEDS_CSUM, VNET_GSO_TCPV4, (uint16_t)(l3 + 40), 1,
+                    (uint16_t)(l3 + 20), 16};
+    long r = vnet_dev_writev(d, &vh, pkt, (size_t)l3 + 42, -1, -1);
+    d->tx_packets = 0;
+    return r == -EINVAL ? EINVAL : 0;
+}
+
+/* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group,
+ * offload, segments) -> dev | nil, msg, errno. Option checking is done by
+ * lua/vnet/tun.lua; offload implies vnet_hdr. */
 static int t_open(lua_State *L)
 {
     static const char *const kinds[] = {"tun", "tap", NULL};
@@ -81,6 +129,9 @@ static int t_open(lua_State *L)
     int pi = lua_toboolean(L, 3), vhdr = lua_toboolean(L, 4);
     int mq = lua_toboolean(L, 5), persist = lua_toboolean(L, 6);
     int owner = getid(L, 7, 0), group = getid(L, 8, 1);
+    int offload = lua_toboolean(L, 9), segments = lua_toboolean(L, 10);
+    if (offload)
+        vhdr = 1;
     const char *op = kind == VNET_DEV_TUN ? "tun.open" : "tap.open";
     const char *obj = nlen ? name : TUN_PATH;
     luaL_argcheck(L, nlen < IFNAMSIZ, 2, "name longer than 15 bytes");
@@ -108,6 +159,31 @@ static int t_open(lua_State *L)
     d->vnet_hdr = vhdr;
     if (vhdr && ioctl(fd, TUNGETVNETHDRSZ, &d->vnet_hdr_sz) < 0)
         goto fail;
+    if (vhdr && d->vnet_hdr_sz != 10) { /* we speak struct virtio_net_hdr */
+        int sz = 10;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+            goto fail;
+        d->vnet_hdr_sz = sz;
+    }
+    d->gso_write = vhdr; /* until the kernel refuses one */
+    if (offload) {
+        d->offload = set_offload(fd);
+        d->gso_write_err = probe_gso_write(d);
+        d->gso_write = d->gso_write_err == 0;
+        d->segments = segments;
+        if (segments) {
+            d->gro = vnet_gro_new();
+            if (d->gro == NULL) {
+                errno = ENOMEM;
+                goto fail;
+            }
+            vnet_packet_new(L, 65536 + 256);
+            vnet_packet_set_link(L, -1, kind == VNET_DEV_TAP ? VNET_LINK_ETH
+                                                             : VNET_LINK_RAW);
+            d->seg = lua_touserdata(L, -1);
+            lua_setiuservalue(L, -2, 3);
+        }
+    }
     if (owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0)
         goto fail;
     if (group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)group) < 0)
@@ -124,6 +200,8 @@ fail:;
     int e = errno;
     close(fd);  /* a device we just made goes with the fd */
     d->fd = -1;
+    vnet_gro_free(d->gro);
+    d->gro = NULL;
     return vnet_pusherr(L, op, obj, e, hint(e, 1, (unsigned)ifr.ifr_flags));
 }
 

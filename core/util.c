@@ -77,6 +77,32 @@ int vnet_tofd(lua_State *L, int idx)
     return luaL_typeerror(L, idx, "fd, file or object with :fileno()");
 }
 
+void *vnet_testudata(lua_State *L, int idx, const char *tname,
+                     const void **mt)
+{
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    const void *m = lua_topointer(L, -1);
+    lua_pop(L, 1);
+    if (m == *mt)
+        return p;
+    p = luaL_testudata(L, idx, tname); /* another state, or another type */
+    if (p) {
+        lua_getmetatable(L, idx);
+        *mt = lua_topointer(L, -1);
+        lua_pop(L, 1);
+    }
+    return p;
+}
+
+void *vnet_checkudata(lua_State *L, int idx, const char *tname,
+                      const void **mt)
+{
+    void *p = vnet_testudata(L, idx, tname, mt);
+    return p ? p : luaL_checkudata(L, idx, tname);
+}
+
 int vnet_fd_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);

@@ -30,6 +30,14 @@ int vnet_msghandler(lua_State *L);
  * with a :fileno() method. Raises on anything else. */
 int vnet_tofd(lua_State *L, int idx);
 
+/* luaL_testudata without the registry lookup by name: the metatable is
+ * compared by address with *mt, recorded when the class was made (and
+ * re-recorded from the registry when another Lua state made it since). */
+void *vnet_testudata(lua_State *L, int idx, const char *tname,
+                     const void **mt);
+void *vnet_checkudata(lua_State *L, int idx, const char *tname,
+                      const void **mt);
+
 /* Set or clear O_NONBLOCK/FD_CLOEXEC; returns 0 or -errno. */
 int vnet_fd_nonblock(int fd);
 
@@ -52,6 +60,11 @@ typedef struct vnet_packet {
     size_t cap;          /* bytes available from data onwards */
     int pi_flags;        /* TUN packet-information header, -1 if none */
     int pi_proto;
+    /* virtio_net_hdr of an offload device: a superpacket (gso_type != 0)
+     * or a packet whose L4 checksum is partial (VNET_NEEDS_CSUM: the field
+     * at csum_start + csum_offset holds only the pseudo-header sum) */
+    uint8_t vh_flags, gso_type;
+    uint16_t hdr_len, gso_size, csum_start, csum_offset;
     unsigned char store[]; /* headroom + cap bytes, when allocated inline */
 } vnet_packet;
 
@@ -65,6 +78,13 @@ const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len);
 /* ---- packet devices (dev.c) ------------------------------------------ */
 
 #define VNET_DEV_T "vnet.dev"
+#define VNET_DEV_CAPTURE 1 /* vnet_dev has the capture hook */
+#define VNET_LINK_RAW 1    /* what a device's packets start with */
+#define VNET_LINK_ETH 2
+void vnet_packet_set_link(lua_State *L, int idx, int link); /* proto.c */
+
+struct vnet_vhdr;
+struct vnet_gro;
 
 enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2 };
 
@@ -79,6 +99,18 @@ typedef struct vnet_dev {
     unsigned flags;      /* IFF_* used at open */
     char name[16];
     vnet_packet *rx;     /* the reused receive packet (uservalue 1) */
+    vnet_packet *seg;    /* the reused segment packet (uservalue 3) */
+    unsigned offload;    /* TUN_F_* the kernel accepted (offload = true) */
+    int segments;        /* split superpackets for Lua, coalesce writes */
+    int gso_write;       /* the kernel takes GSO writes (else we split) */
+    int gso_write_err;   /* the errno that turned GSO writes off */
+    int seg_next, seg_count; /* segments of rx left to hand out */
+    int dirty;           /* the coalescer holds data: flush pending */
+    struct vnet_gro *gro;/* write coalescer (segments mode) */
+    uint64_t tx_dropped; /* deferred writes the kernel refused */
+    /* pcap capture (pcap.c): every packet read (out 0) or written (out 1) */
+    void (*capture)(void *ctx, const unsigned char *b, size_t n, int out);
+    void *capture_ctx;
     void *watch;         /* the loop's on_packet watcher, if any */
     void (*unwatch)(lua_State *L, void *watch); /* called by close */
     uint64_t rx_packets, tx_packets;
@@ -91,6 +123,63 @@ vnet_dev *vnet_dev_check(lua_State *L, int idx);   /* raises when closed */
 vnet_dev *vnet_dev_test(lua_State *L, int idx);    /* NULL if not a dev */
 /* Read one packet into dev->rx: >0 length, 0 nothing waiting, <0 -errno. */
 long vnet_dev_recv(vnet_dev *d);
+/* The next packet for Lua: a segment of the current superpacket, or a new
+ * read. Returns the user value holding it (1 rx, 3 seg), 0 when nothing
+ * waits, or -errno. */
+int vnet_dev_next(vnet_dev *d);
+/* One write: [pi][virtio_net_hdr][b]; the pi header (if the device has
+ * one) from pi_flags/pi_proto, -1 for defaults. Bytes of b or -errno. */
+long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
+                     const unsigned char *b, size_t n, int pi_flags,
+                     int pi_proto);
+
+/* ---- offloads (gso.c) ------------------------------------------------ */
+
+#define VNET_NEEDS_CSUM 1          /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define VNET_GSO_TCPV4 1
+#define VNET_GSO_UDP_L4 5
+#define VNET_GSO_TCPV6 4
+#define VNET_GSO_ECN 0x80
+
+typedef struct vnet_vhdr {  /* struct virtio_net_hdr, host order */
+    uint8_t flags, gso_type;
+    uint16_t hdr_len, gso_size, csum_start, csum_offset;
+} vnet_vhdr;
+
+/* Internet checksum helpers: sum in memory order, fold, complement. */
+uint64_t vnet_csum_add(uint64_t sum, const void *buf, size_t n);
+uint16_t vnet_csum_fold(uint64_t sum); /* folded, not complemented */
+/* Finish a partial L4 checksum (VNET_NEEDS_CSUM) in place. */
+void vnet_csum_complete(unsigned char *b, size_t n, unsigned start,
+                        unsigned offset);
+/* Number of segments a superpacket splits into (1 if not GSO). */
+int vnet_gso_count(const vnet_packet *sp);
+/* Build segment i of superpacket sp into out (full checksums); tap: the
+ * packet starts with an Ethernet header. */
+void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out);
+/* Offset of the IP header: 0 on a TUN, after Ethernet (and VLAN tags) on
+ * a TAP; -1 when it is not IPv4/IPv6. */
+int vnet_l3off(const unsigned char *b, size_t n, int tap);
+
+/* Coalescer (GRO on write) for an offload device in segments mode. */
+struct vnet_gro *vnet_gro_new(void);
+void vnet_gro_free(struct vnet_gro *g);
+/* Take a plain segment into the coalescer: 1 taken, 0 not coalescable
+ * (the caller writes it itself, after a flush). May flush first. */
+int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n);
+/* Write what the coalescer holds; 0 or -errno. */
+int vnet_gro_flush(vnet_dev *d);
+/* Write a superpacket (or partial-checksum packet) with its header; splits
+ * it when the device takes no GSO writes. Returns bytes or -errno. */
+long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
+                        const vnet_vhdr *vh);
+
+/* ---- loop hooks (loop.c) --------------------------------------------- */
+
+/* Called by a device whose coalescer holds data: flushed when the current
+ * dispatch round ends, or at once outside the loop. */
+void vnet_loop_defer_flush(vnet_dev *d);
+void vnet_loop_forget(vnet_dev *d);
 int vnet_dev_open_methods(lua_State *L); /* pushes the method table */
 
 /* ---- netlink (nl.c, nla.c) ------------------------------------------ */

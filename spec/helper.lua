@@ -47,10 +47,14 @@ function H.sandboxed(fn)
   return function(...)
     H._pending = env and env.pending
     local ns <close> = assert(vnet.netns.create())
-    return ns:run(function(...)
+    local before = vnet.loop.active()
+    ns:run(function(...)
       assert(vnet.link.set("lo", { up = true }))
       return fn(ns, ...)
     end, ...)
+    -- a watcher left behind would fire on a dead device in a later spec
+    local left = vnet.loop.active() - before
+    assert(left == 0, string.format("the spec left %d loop watcher(s) running", left))
   end
 end
 

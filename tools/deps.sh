@@ -1,10 +1,11 @@
 #!/bin/sh
 # deps.sh: install the Debian packages vnet needs to build and test, once.
-# Safe to run again: it only calls apt-get for what is missing.
+# Safe to run again: it only calls apt-get for what is missing. Extra
+# package names given as arguments are installed too (make bench).
 set -e
 PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
       libreadline-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
-      tcpdump tmux util-linux procps"
+      tcpdump tmux util-linux procps netcat-openbsd $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -7,6 +7,7 @@
 --    local s = loop.on_signal("HUP", function(name, s) ... end)
 --    dev:on_packet(function(pkt, dev) ... end)        -- see vnet.tun
 --    local ok, why = loop.run{timeout = 10}
+--    local t = loop.now()   -- seconds on the monotonic clock (a float)
 --
 -- Every watcher has `:stop()` and fields `active`, `kind`, `fd`.
 --

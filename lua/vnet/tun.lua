@@ -18,6 +18,15 @@
 --                with vnet.tun.delete(name).
 --   owner, group user/group (id or name) allowed to open a persistent
 --                device without CAP_NET_ADMIN.
+--   offload      IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO4/6, ECN, and
+--                UDP segmentation where the kernel takes it; dev.offload
+--                lists what it took). Reads then carry superpackets of up
+--                to 64 KiB. See docs/offload.md.
+--   segments     with offload (default true): hand Lua each segment of a
+--                superpacket as an ordinary packet and coalesce the TCP
+--                segments written back into superpackets; false: Lua sees
+--                whole superpackets (fields gso_type, gso_size, csum_start,
+--                csum_offset, needs_csum) and writes them whole.
 --
 -- open returns a device, or nil, "tun.open NAME: reason (what to do)", errno.
 -- Closing the device (dev:close(), a <close> variable, or garbage
@@ -35,6 +44,7 @@ local spec = {
   name = "string", pi = "boolean", vnet_hdr = "boolean",
   multi_queue = "boolean", persist = "boolean",
   owner = { "integer", "string" }, group = { "integer", "string" },
+  offload = "boolean", segments = "boolean",
 }
 
 local function module(kind)
@@ -47,8 +57,11 @@ local function module(kind)
     o = opts.check(op, o, spec)
     if o.name ~= nil and not o.name:find("%%d") then opts.ifname(op, o.name) end
     if o.name ~= nil and #o.name > 15 then opts.ifname(op, o.name) end
+    if o.segments ~= nil and not o.offload then
+      error(op .. ": option 'segments' needs offload = true", 2)
+    end
     return core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
-      o.persist, o.owner, o.group)
+      o.persist, o.owner, o.group, o.offload, o.segments ~= false)
   end
 
   --- delete(name) -> true | nil, msg, errno: remove a persistent device

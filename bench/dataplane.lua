@@ -1,0 +1,117 @@
+--- dataplane.lua: the forwarding contestants of `make bench`.
+--
+-- Two namespaces, A (10.200.0.1) and B (10.200.0.2), are joined by each
+-- contestant in turn and measured in the same run with iperf3: TCP
+-- throughput (MTU 1500) and small-packet UDP rate (64-byte payloads,
+-- unlimited send rate: what arrives per second).
+local json = require "dkjson"
+local U = require "bench.util"
+local sh, must, sleep = U.sh, U.must, U.sleep
+
+local M = {}
+local A, B = "vbA", "vbB"
+local PY = "/usr/bin/python3"
+
+-- The contestants. start() returns a handle with :stop(), or nil for the
+-- kernel's own veth; target is where A sends.
+local contestants = {
+  { name = "kernel veth", key = "kernel" },
+  { name = "C read/write loop", key = "cloop", cmd = "build/bench/cfwd vbA vbB" },
+  { name = "vnet Lua, plain", key = "plain", cmd = "build/vnet bench/fwd.lua plain vbA vbB" },
+  { name = "vnet Lua, offload, per segment", key = "seg", cmd = "build/vnet bench/fwd.lua seg vbA vbB" },
+  { name = "vnet Lua, offload, whole", key = "whole", cmd = "build/vnet bench/fwd.lua whole vbA vbB" },
+  { name = "vnet Lua NAT, offload, whole", key = "nat", nat = true,
+    cmd = "build/vnet bench/fwd.lua nat vbA vbB" },
+  { name = "Python os.read/os.write", key = "python", cmd = PY .. " bench/pyfwd.py vbA vbB" },
+}
+
+local function start(c)
+  must("ip netns add " .. A .. " && ip netns add " .. B)
+  local proc
+  if c.key == "kernel" then
+    must("ip -n vbA link add fa type veth peer name fb netns vbB")
+  else
+    local f = assert(io.popen(c.cmd .. " 2>&1 & echo $!"))
+    local pid = f:read("l")
+    local ready = f:read("l")
+    if not (ready and ready:match("^ready")) then
+      error(c.name .. " did not start: " .. tostring(ready) .. (f:read("a") or ""))
+    end
+    proc = { pid = pid, file = f }
+  end
+  local peer = c.nat and "10.200.0.99" or "10.200.0.2"
+  must("ip -n vbA link set lo up && ip -n vbB link set lo up")
+  must("ip -n vbA addr add 10.200.0.1 peer " .. peer .. " dev fa && ip -n vbA link set fa up")
+  must("ip -n vbB addr add 10.200.0.2 peer 10.200.0.1 dev fb && ip -n vbB link set fb up")
+  return proc, peer
+end
+
+local function stop(proc)
+  if proc then
+    os.execute("kill -TERM " .. proc.pid .. " 2>/dev/null")
+    proc.file:read("a")
+    proc.file:close()
+  end
+  sh("ip netns pids vbA | xargs -r kill; ip netns pids vbB | xargs -r kill")
+  sh("ip netns del vbA; ip netns del vbB")
+end
+
+local function iperf(opt, target, udp)
+  local args = udp and ("-u -b 0 -l 64 -t " .. opt.secs) or ("-t " .. opt.secs)
+  local out = must("ip netns exec vbA iperf3 -J -c " .. target .. " " .. args)
+  local r = assert(json.decode(out), out)
+  assert(not r.error, r.error)
+  if udp then
+    local s = r["end"].sum
+    return (s.packets - s.lost_packets) / s.seconds
+  end
+  return r["end"].sum_received.bits_per_second
+end
+
+local function measure(opt, c)
+  local proc, target = start(c)
+  local ok, res = pcall(function()
+    local srv = assert(io.popen("ip netns exec vbB iperf3 -s >/dev/null 2>&1"))
+    sleep(0.3)
+    local tcp = iperf(opt, target, false)
+    local udp = iperf(opt, target, true)
+    return { tcp = tcp, udp = udp }
+  end)
+  stop(proc)
+  if not ok then io.stderr:write(c.name, ": ", tostring(res), "\n"); return nil end
+  return res
+end
+
+M.contestants = contestants
+M.start, M.stop = start, stop
+
+--- Run REPS rounds, each contestant once per round (interleaved, so a
+-- drift in the machine's load spreads over all of them).
+function M.run(opt)
+  local selected = {}
+  for _, c in ipairs(contestants) do
+    if not opt.only or ("," .. opt.only .. ","):find("," .. c.key .. ",", 1, true) then
+      selected[#selected + 1] = c
+    end
+  end
+
+  local results = {}
+  for rep = 1, opt.reps do
+    for _, c in ipairs(selected) do
+      io.stderr:write(string.format("round %d/%d: %s ... ", rep, opt.reps, c.name))
+      local r = measure(opt, c)
+      results[c.key] = results[c.key] or { tcp = {}, udp = {} }
+      if r then
+        table.insert(results[c.key].tcp, r.tcp)
+        table.insert(results[c.key].udp, r.udp)
+        io.stderr:write(string.format("%.2f Gbit/s, %.0f kpps\n", r.tcp / 1e9, r.udp / 1e3))
+      else
+        io.stderr:write("failed\n")
+      end
+    end
+  end
+
+  return results, selected
+end
+
+return M

@@ -1,0 +1,86 @@
+#!/usr/bin/env vnet
+--- fwd.lua: the vnet contestants of the benchmark.
+--
+--   vnet bench/fwd.lua MODE NS_A NS_B
+--
+-- Opens TUN "fa" in /run/netns/NS_A and "fb" in /run/netns/NS_B, prints
+-- "ready", and forwards between them in a Lua callback until SIGTERM.
+-- MODE:
+--   plain  no offloads: one packet per read and write (as the C loop)
+--   seg    offload, Lua sees every segment; writes are coalesced again
+--   whole  offload, Lua sees whole superpackets
+--   nat    offload, whole superpackets, and the callback rewrites
+--          addresses: A talks to 10.200.0.99, which is B's 10.200.0.2
+--   natseg as nat, per segment
+local vnet = require "vnet"
+local nscore = require "vnet.netns.core"
+
+local mode, nsa, nsb = arg[1], arg[2], arg[3]
+local opts = ({
+  plain = {}, seg = { offload = true }, whole = { offload = true, segments = false },
+  nat = { offload = true, segments = false }, natseg = { offload = true },
+})[mode]
+assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg NS_A NS_B")
+
+local function tun_in(ns, name)
+  local n <close> = assert(nscore.open("/run/netns/" .. ns, ns))
+  return n:run(function()
+    local o = { name = name }
+    for k, v in pairs(opts) do o[k] = v end
+    return assert(vnet.tun.open(o))
+  end)
+end
+
+local fa, fb = tun_in(nsa, "fa"), tun_in(nsb, "fb")
+
+local ab, ba -- the two directions' callbacks
+if mode == "nat" or mode == "natseg" then
+  local VIRT, REAL = 0x0ac80063, 0x0ac80002 -- 10.200.0.99, 10.200.0.2
+  -- RFC 1624: replace a 32-bit word covered by a checksum; a partial
+  -- checksum (offload) holds the uncomplemented pseudo-header sum
+  local function update(c, old, new, partial)
+    if not partial then c = ~c & 0xffff end
+    local s = c + (~old >> 16 & 0xffff) + (~old & 0xffff) + (new >> 16) + (new & 0xffff)
+    s = (s & 0xffff) + (s >> 16)
+    s = (s & 0xffff) + (s >> 16)
+    return partial and s or (~s & 0xffff)
+  end
+  local function rewrite(p, at, old, new)
+    p:set_u32(at, new)
+    p:set_u16(10, update(p:u16(10), old, new, false))
+    local ihl, proto = (p:u8(0) & 15) * 4, p:u8(9)
+    local field = proto == 6 and ihl + 16 or proto == 17 and ihl + 6
+    if field and #p >= field + 2 and not (proto == 17 and p:u16(field) == 0) then
+      p:set_u16(field, update(p:u16(field), old, new, p.needs_csum))
+    end
+  end
+  ab = function(p)
+    if p:u8(0) >> 4 == 4 and p:u32(16) == VIRT then rewrite(p, 16, VIRT, REAL) end
+    fb:write(p)
+  end
+  ba = function(p)
+    if p:u8(0) >> 4 == 4 and p:u32(12) == REAL then rewrite(p, 12, REAL, VIRT) end
+    fa:write(p)
+  end
+else
+  ab = function(p) fb:write(p) end
+  ba = function(p) fa:write(p) end
+end
+
+-- VNET_FWD_STATS=1: count what the callbacks see and print, every second,
+-- "stats <packets> <Lua heap KiB>" (bench/memory.lua reads it)
+if os.getenv("VNET_FWD_STATS") then
+  local n, forward = 0, ab
+  ab = function(p) n = n + 1; forward(p) end
+  vnet.loop.every(1, function()
+    io.stdout:write(string.format("stats %d %.0f\n", n, collectgarbage("count")))
+    io.stdout:flush()
+  end)
+end
+fa:on_packet(ab)
+fb:on_packet(ba)
+
+print("ready", fa.offload or "no-offload")
+io.stdout:flush()
+local ok, why = vnet.loop.run()
+print("fwd", mode, ok, why, "rx", fa.rx_packets, fb.rx_packets)

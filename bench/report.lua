@@ -1,0 +1,107 @@
+--- report.lua: bench/RESULTS.md from one run's measurements.
+local U = require "bench.util"
+local R = {}
+
+local function machine()
+  local cpu = U.sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"):gsub("^%s+", ""):gsub("%s+$", "")
+  return string.format("%s, %s cores, %s, kernel %s", cpu ~= "" and cpu or "unknown CPU",
+    U.sh("nproc"):gsub("%s+", ""), U.sh("free -g | awk '/Mem:/{print $2\" GiB\"}'"):gsub("%s+$", ""),
+    U.sh("uname -r"):gsub("%s+", ""))
+end
+
+local function ratio(a, b)
+  if not a or not b or b == 0 then return "n/a" end
+  return string.format("%.2fx", a / b)
+end
+
+--- Targets of the issue, checked against the medians.
+local function targets(med)
+  local t = {}
+  local function check(what, ok, detail)
+    t[#t + 1] = string.format("| %s | %s | %s |", what, ok == nil and "n/a" or ok and "met" or "**missed**", detail)
+  end
+  local c, k = med.cloop, med.kernel
+  local function r(key, base, field) return med[key] and base and med[key][field] / base[field] end
+  if c then
+    local rt, ru = r("plain", c, "tcp"), r("plain", c, "udp")
+    check("plain Lua forwarder >= 0.9x the C loop (TCP and UDP rate)", rt and ru and rt >= 0.9 and ru >= 0.9,
+      string.format("TCP %s, UDP %s", ratio(med.plain and med.plain.tcp, c.tcp), ratio(med.plain and med.plain.udp, c.udp)))
+    local rs = r("seg", c, "tcp")
+    check("offload, per-segment callbacks >= 4x the C loop (TCP)", rs and rs >= 4, ratio(med.seg and med.seg.tcp, c.tcp))
+  end
+  if k then
+    for _, key in ipairs { "whole", "nat" } do
+      local rw = r(key, k, "tcp")
+      check(key .. " superpackets >= 0.8x the veth ceiling (TCP)", rw and rw >= 0.8,
+        ratio(med[key] and med[key].tcp, k.tcp))
+    end
+  end
+  if med.python then
+    local ahead = true
+    for _, key in ipairs { "plain", "seg", "whole", "nat" } do
+      if med[key] and (med[key].tcp <= med.python.tcp or med[key].udp <= med.python.udp) then ahead = false end
+    end
+    check("every vnet mode ahead of the Python loop", ahead, "TCP and UDP")
+  end
+  return t
+end
+
+function R.write(opt, data, selected, control, memory)
+  local L = {}
+  local function w(...) L[#L + 1] = table.concat({ ... }) end
+  w("# vnet benchmark results")
+  w("")
+  w("Made by `make bench` (bench/bench.lua) on ", os.date("!%Y-%m-%d %H:%M UTC"), ".")
+  w("Machine: ", machine(), ".")
+  w("")
+  w("Every figure is the median of ", opt.reps, " runs made in the same session, contestants")
+  w("interleaved; ratios are against the C loop and the kernel's veth measured in that same run.")
+  w("Noise is (max - min) / median over the runs.")
+  w("")
+  w("## Data plane: A <-> forwarder <-> B, TUN MTU 1500")
+  w("")
+  w("TCP: iperf3, ", opt.secs, " s. UDP: iperf3 -u -b 0 -l 64 (64-byte payloads), packets received per second.")
+  w("")
+  w("| contestant | TCP Gbit/s | vs C loop | vs veth | noise | UDP kpps | vs C loop | vs veth | noise |")
+  w("|---|---|---|---|---|---|---|---|---|")
+  local med = {}
+  for _, c in ipairs(selected) do
+    local r = data[c.key]
+    if r and #r.tcp > 0 then
+      med[c.key] = { tcp = U.median(r.tcp), udp = U.median(r.udp) }
+    end
+  end
+  for _, c in ipairs(selected) do
+    local m = med[c.key]
+    if m then
+      w(string.format("| %s | %.2f | %s | %s | %.0f%% | %.0f | %s | %s | %.0f%% |", c.name, m.tcp / 1e9,
+        ratio(m.tcp, med.cloop and med.cloop.tcp), ratio(m.tcp, med.kernel and med.kernel.tcp),
+        U.spread(data[c.key].tcp), m.udp / 1e3,
+        ratio(m.udp, med.cloop and med.cloop.udp), ratio(m.udp, med.kernel and med.kernel.udp),
+        U.spread(data[c.key].udp)))
+    else
+      w("| ", c.name, " | failed | | | | | | | |")
+    end
+  end
+  w("")
+  w("## Targets")
+  w("")
+  w("| target | result | measured |")
+  w("|---|---|---|")
+  for _, line in ipairs(targets(med)) do w(line) end
+  if control then
+    w("")
+    w(control.markdown)
+  end
+  if memory then
+    w("")
+    w(memory.markdown)
+  end
+  local text = table.concat(L, "\n") .. "\n"
+  local f = assert(io.open(opt.out, "w"))
+  f:write(text)
+  f:close()
+  return text
+end
+
+return R

@@ -1,0 +1,257 @@
+-- TUN offloads: superpackets split into segments for Lua (GSO), segments
+-- written back merged into superpackets (GRO), whole superpackets, and the
+-- fallback when GSO writes are refused. Witnesses: a TCP transfer of random
+-- bytes compared by sha256, and tcpdump checking every checksum of the
+-- segments the callback saw.
+local H = require "spec.helper"
+local sandboxed = H.sandboxed
+local loop = vnet.loop
+
+-- Two namespaces joined through two TUNs and a Lua forwarder:
+-- A (10.200.0.1, dev fa) <-> B (10.200.0.2, dev fb); with apeer, A's side
+-- points at that address instead (for NAT)
+local function topology(opts, apeer)
+  local function side(name, me, peer)
+    local ns = assert(vnet.netns.create())
+    local dev = ns:run(function()
+      assert(vnet.link.set("lo", { up = true }))
+      local o = { name = name }
+      for k, v in pairs(opts or {}) do o[k] = v end
+      local d = assert(vnet.tun.open(o))
+      assert(d:addr_add(me, { peer = peer }))
+      assert(d:up())
+      return d
+    end)
+    return ns, dev
+  end
+  local A, fa = side("fa", "10.200.0.1", apeer or "10.200.0.2")
+  local B, fb = side("fb", "10.200.0.2", "10.200.0.1")
+  return A, B, fa, fb
+end
+
+-- Send `bytes` random bytes from A to B with nc while the loop forwards;
+-- returns true when B got exactly what A sent.
+local function transfer(A, B, bytes, target)
+  local src, dst = os.tmpname(), os.tmpname()
+  assert(os.execute("head -c " .. bytes .. " /dev/urandom > " .. src))
+  local srv = B:run(function() return H.spawn("timeout 30 nc -l 10.200.0.2 5001 > " .. dst) end)
+  local cli
+  local open = 2
+  local function watch(p)
+    loop.on_readable(p.file, function(w)
+      if not p.file:read("L") then
+        w:stop()
+        open = open - 1
+        if open == 0 then loop.stop() end
+      end
+    end)
+  end
+  watch(srv)
+  loop.after(0.3, function()
+    cli = A:run(function()
+      return H.spawn("timeout 30 nc -N " .. (target or "10.200.0.2") .. " 5001 < " .. src)
+    end)
+    watch(cli)
+  end)
+  local ok, why = loop.run { timeout = 40 }
+  srv.wait()
+  if cli then cli.wait() end
+  local a = H.sh("sha256sum < " .. src)
+  local b = H.sh("sha256sum < " .. dst)
+  os.remove(src)
+  os.remove(dst)
+  assert(ok, why)
+  return a == b, why
+end
+
+-- ones' complement sum helpers for checking a TCP segment in Lua
+local function fold(s)
+  while s > 0xffff do s = (s & 0xffff) + (s >> 16) end
+  return s
+end
+
+local function tcp4_ok(p)
+  local ihl = (p:u8(0) & 15) * 4
+  local l4len = p:u16(2) - ihl
+  local ph = p:u16(12) + p:u16(14) + p:u16(16) + p:u16(18) + 6 + l4len
+  local range = (~p:csum(ihl, l4len)) & 0xffff
+  return fold(ph + range) == 0xffff and p:csum(0, ihl) == 0
+end
+
+-- a pcap (LINKTYPE_RAW) of the packets given, for tcpdump to judge
+local function write_pcap(path, packets)
+  local f = assert(io.open(path, "wb"))
+  f:write(string.pack("<I4I2I2i4I4I4I4", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+  for i, s in ipairs(packets) do
+    f:write(string.pack("<I4I4I4I4", 1, i, #s, #s), s)
+  end
+  f:close()
+end
+
+describe("offload", function()
+  after_each(function()
+    assert.are.equal(0, loop.active(), "a spec left a watcher running")
+  end)
+
+  it("is taken by the kernel and reported", sandboxed(function()
+    local dev <close> = assert(vnet.tun.open { name = "o0", offload = true })
+    assert.matches("^csum tso4 tso6", dev.offload)
+    assert.is_true(dev.vnet_hdr)
+    assert.is_true(dev.segments)
+    assert.is_true(dev.gso_writes)
+    assert.is_nil(dev.gso_write_error) -- the probe at open found GSO writes taken
+    local tap <close> = assert(vnet.tap.open { name = "o3", offload = true })
+    assert.is_true(tap.gso_writes)
+    local plain <close> = assert(vnet.tun.open { name = "o1" })
+    assert.is_false(plain.offload)
+    assert.has_error(function() vnet.tun.open { name = "o2", segments = false } end,
+      "tun.open: option 'segments' needs offload = true")
+  end))
+
+  it("returns the kernel's refusal of a malformed superpacket, keeping GSO writes",
+    sandboxed(function()
+      local dev <close> = assert(vnet.tun.open { name = "o0", offload = true })
+      local p = vnet.packet.new("\x45\0\0\x28\0\0\0\0\x40\x06\0\0" .. ("\0"):rep(28))
+      p.gso_type, p.gso_size, p.needs_csum = "tcpv4", 1, true
+      p.csum_start, p.csum_offset, p.hdr_len = 200, 16, 40 -- past the end
+      assert.are.same({ nil, "write o0: Invalid argument", 22 }, { dev:write(p) })
+      assert.is_true(dev.gso_writes)
+      assert.has_error(function() p.gso_type = "sctp" end)
+    end))
+
+  it("splits superpackets into correct segments and merges them back", sandboxed(function()
+    local A, B, fa, fb = topology { offload = true }
+    local closeA <close> = A
+    local closeB <close> = B
+    local closefa <close> = fa
+    local closefb <close> = fb
+    local segs, bad, seen, maxlen = 0, 0, {}, 0
+    local nextseq = {}
+    local gaps = 0
+    fa:on_packet(function(p)
+      if p:u8(0) >> 4 == 4 and p:u8(9) == 6 then
+        segs = segs + 1
+        if #p > maxlen then maxlen = #p end
+        if not tcp4_ok(p) then bad = bad + 1 end
+        local ihl = (p:u8(0) & 15) * 4
+        local doff = (p:u8(ihl + 12) >> 4) * 4
+        local flow = p:u16(ihl) .. ">" .. p:u16(ihl + 2)
+        local seq, plen = p:u32(ihl + 4), #p - ihl - doff
+        if plen > 0 then
+          if nextseq[flow] and nextseq[flow] ~= seq then gaps = gaps + 1 end
+          nextseq[flow] = (seq + plen) & 0xffffffff
+        end
+        if #seen < 300 then seen[#seen + 1] = p:sub() end
+      end
+      fb:write(p)
+    end)
+    fb:on_packet(function(p) fa:write(p) end)
+    assert.is_true(transfer(A, B, 4000000))
+    assert.are.equal(0, bad, "segments with a wrong checksum")
+    assert.are.equal(0, gaps, "segments out of sequence")
+    assert.is_true(maxlen <= 1500, "a segment longer than the MTU: " .. maxlen)
+    -- the kernel sent superpackets: far fewer reads than segments
+    assert.is_true(fa.rx_packets * 4 < segs,
+      string.format("%d reads for %d segments: no superpackets?", fa.rx_packets, segs))
+    -- and the segments written to fb left merged: far fewer writes
+    assert.is_true(fb.tx_packets * 4 < segs,
+      string.format("%d writes for %d segments: no coalescing?", fb.tx_packets, segs))
+    assert.are.equal(0, fb.tx_dropped)
+    -- the independent witness: tcpdump checks every checksum we saw
+    local pcap = os.tmpname()
+    write_pcap(pcap, seen)
+    local out = H.sh("tcpdump -nn -vv -r " .. pcap)
+    os.remove(pcap)
+    local correct = select(2, out:gsub("cksum 0x%x+ %(correct%)", ""))
+    assert.are.equal(#seen, correct, out:sub(1, 2000))
+    assert.is_nil(out:find("incorrect"))
+    assert.is_nil(out:find("bad cksum"))
+  end))
+
+  it("hands whole superpackets to Lua with segments = false", sandboxed(function()
+    local A, B, fa, fb = topology { offload = true, segments = false }
+    local closeA <close> = A
+    local closeB <close> = B
+    local closefa <close> = fa
+    local closefb <close> = fb
+    local supers, biggest, gso = 0, 0, {}
+    fa:on_packet(function(p)
+      if p.gso_type then
+        supers = supers + 1
+        gso[p.gso_type] = true
+        if #p > biggest then biggest = #p end
+        assert(p.gso_size > 0 and p.gso_size <= 1460)
+        assert(p.needs_csum)
+        assert(p.segments == math.ceil((#p - p.csum_start - (p:u8(p.csum_start + 12) >> 4) * 4) / p.gso_size))
+      end
+      fb:write(p)
+    end)
+    fb:on_packet(function(p) fa:write(p) end)
+    assert.is_true(transfer(A, B, 4000000))
+    assert.is_true(supers > 0)
+    assert.is_true(gso.tcpv4)
+    assert.is_true(biggest > 1500, "no packet over the MTU: " .. biggest)
+  end))
+
+  it("NATs whole superpackets with the header views, keeping partial checksums right",
+    sandboxed(function()
+      local A, B, fa, fb = topology({ offload = true, segments = false }, "10.200.0.99")
+      local closeA <close> = A
+      local closeB <close> = B
+      local closefa <close> = fa
+      local closefb <close> = fb
+      local partial, bad = 0, {}
+      fa:on_packet(function(p)
+        local ip = p:ipv4()
+        if ip and ip.dst == "10.200.0.99" then
+          ip.dst = "10.200.0.2"
+          if p.needs_csum then partial = partial + 1 end
+          local ok, why = p:checksums_ok()
+          if not ok then bad[#bad + 1] = why end
+        end
+        fb:write(p)
+      end)
+      fb:on_packet(function(p)
+        local ip = p:ipv4()
+        if ip and ip.src == "10.200.0.2" then ip.src = "10.200.0.99" end
+        fa:write(p)
+      end)
+      assert.is_true(transfer(A, B, 4000000, "10.200.0.99"))
+      assert.is_true(partial > 0, "no packet with a partial checksum went through")
+      assert.are.same({}, bad)
+    end))
+
+  it("splits on write when GSO writes are off, and the data still arrives", sandboxed(function()
+    local A, B, fa, fb = topology { offload = true, segments = false }
+    local closeA <close> = A
+    local closeB <close> = B
+    local closefa <close> = fa
+    local closefb <close> = fb
+    fb:set_gso_writes(false)
+    assert.is_false(fb.gso_writes)
+    fa:on_packet(function(p) fb:write(p) end)
+    fb:on_packet(function(p) fa:write(p) end)
+    assert.is_true(transfer(A, B, 2000000))
+    -- every superpacket left fb as MSS-sized writes
+    assert.is_true(fb.tx_packets > 2000000 / 1500)
+  end))
+
+  it("forwards between an offload device and a plain one", sandboxed(function()
+    local A, B, fa, fb = topology { offload = true }
+    local closeA <close> = A
+    local closeB <close> = B
+    local closefa <close> = fa
+    local closefb <close> = fb
+    local plainB = B:run(function()
+      fb:close()
+      local d = assert(vnet.tun.open { name = "fb" })
+      assert(d:addr_add("10.200.0.2", { peer = "10.200.0.1" }))
+      assert(d:up())
+      return d
+    end)
+    fa:on_packet(function(p) plainB:write(p) end)
+    plainB:on_packet(function(p) fa:write(p) end)
+    assert.is_true(transfer(A, B, 2000000))
+    plainB:close()
+  end))
+end)
