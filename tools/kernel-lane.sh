@@ -61,9 +61,9 @@ MODULES="dummy ifb veth tun bridge 8021q macvlan macvtap ipvlan ipvtap
 # (sleep, seq, grep, cut, head, cat, chmod, kill, mount, insmod, ...).
 # The optional ones come along when the host has them (tools/deps.sh and the
 # specs decide which): witnesses such as tcpdump and tshark, more iproute2.
-TOOLS_REQUIRED="dash bash ip ping setpriv tmux"
-TOOLS_OPTIONAL="tcpdump tshark dumpcap editcap bridge tc ss ethtool unshare
-                nsenter ps pgrep lua5.4"
+TOOLS_REQUIRED="dash bash ip bridge ping setpriv tmux nsenter unshare tcpdump
+                tshark dumpcap nc"
+TOOLS_OPTIONAL="editcap tc ss ethtool ps pgrep lua5.4"
 # Data those programs read: a UTF-8 locale and terminfo (tmux, readline),
 # wireshark's dissector data and plugins (tshark). Copied when present; any
 # shared object in them brings its libraries.

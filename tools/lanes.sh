@@ -1,0 +1,34 @@
+#!/bin/sh
+# lanes.sh: `make test`. Runs each test lane in turn and ends with one line
+# summing them all: "N passed, N failed, N skipped". A lane's own summary
+# is repeated as "lane NAME: ..." so the last bare summary line is the sum.
+#   lane 1 (local): the spec suite on this machine's kernel (tools/test.sh)
+#   lane 2 (kernel): the spec suite in Debian's full kernel under qemu
+# More lanes are listed in LANES below; VNET_LANES="local" runs a subset.
+set -u
+cd "$(dirname "$0")/.."
+LANES=${VNET_LANES:-"local kernel"}
+total_p=0 total_f=0 total_s=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for lane in $LANES; do
+  case $lane in
+    local)  cmd="sh tools/test.sh" ;;
+    kernel) cmd="bash tools/kernel-lane.sh" ;;
+    *) echo "lanes: unknown lane '$lane'"; exit 2 ;;
+  esac
+  echo "==== lane $lane: $cmd"
+  $cmd 2>&1 | tee "$log"
+  rc=$?
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  [ -n "$line" ] || line="0 passed, 1 failed, 0 skipped"
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+  s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+  s=${s:-0}
+  echo "lane $lane: $line"
+  total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+  [ "$f" = 0 ] || status=1
+done
+echo "$total_p passed, $total_f failed, $total_s skipped"
+exit $status
