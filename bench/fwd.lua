@@ -13,7 +13,6 @@
 --          addresses: A talks to 10.200.0.99, which is B's 10.200.0.2
 --   natseg as nat, per segment
 local vnet = require "vnet"
-local nscore = require "vnet.netns.core"
 
 local mode, nsa, nsb = arg[1], arg[2], arg[3]
 local opts = ({
@@ -23,7 +22,7 @@ local opts = ({
 assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg NS_A NS_B")
 
 local function tun_in(ns, name)
-  local n <close> = assert(nscore.open("/run/netns/" .. ns, ns))
+  local n <close> = assert(vnet.netns.open(ns))
   return n:run(function()
     local o = { name = name }
     for k, v in pairs(opts) do o[k] = v end

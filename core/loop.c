@@ -523,6 +523,20 @@ static int l_active(lua_State *L)
     return 1;
 }
 
+/* watchers() -> { watcher, ... }: the active ones, in no order */
+static int l_watchers(lua_State *L)
+{
+    lua_newtable(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
+    lua_Integer i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_rawseti(L, -4, ++i);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
 static int l_running(lua_State *L)
 {
     lua_pushboolean(L, getloop(L)->running);
@@ -610,6 +624,7 @@ int luaopen_vnet_loop_core(lua_State *L)
         {"after", l_after}, {"every", l_every},
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
         {"active", l_active}, {"running", l_running}, {"now", l_now},
+        {"watchers", l_watchers},
         {NULL, NULL}
     };
     static const luaL_Reg wmeta[] = {

@@ -47,13 +47,19 @@ function H.sandboxed(fn)
   return function(...)
     H._pending = env and env.pending
     local ns <close> = assert(vnet.netns.create())
-    local before = vnet.loop.active()
-    ns:run(function(...)
+    local before = {}
+    for _, w in ipairs(vnet.loop.watchers()) do before[w] = true end
+    local ok, err = pcall(ns.run, ns, function(...)
       assert(vnet.link.set("lo", { up = true }))
       return fn(ns, ...)
     end, ...)
-    -- a watcher left behind would fire on a dead device in a later spec
-    local left = vnet.loop.active() - before
+    -- a watcher left behind would fire in a later spec (on a closed or
+    -- dead device): stop them, and fail a spec that passed but left some
+    local left = 0
+    for _, w in ipairs(vnet.loop.watchers()) do
+      if not before[w] then left = left + 1; w:stop() end
+    end
+    if not ok then error(err, 0) end
     assert(left == 0, string.format("the spec left %d loop watcher(s) running", left))
   end
 end

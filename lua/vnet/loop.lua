@@ -8,6 +8,7 @@
 --    dev:on_packet(function(pkt, dev) ... end)        -- see vnet.tun
 --    local ok, why = loop.run{timeout = 10}
 --    local t = loop.now()   -- seconds on the monotonic clock (a float)
+--    for _, w in ipairs(loop.watchers()) do print(w, w.target) end
 --
 -- Every watcher has `:stop()` and fields `active`, `kind`, `fd`.
 --
