@@ -201,29 +201,12 @@ static int a_send(lua_State *L, int del)
 static int a_add(lua_State *L) { return a_send(L, 0); }
 static int a_del(lua_State *L) { return a_send(L, 1); }
 
-struct collect {
-    lua_State *L;
-    int tbl, n, ifindex;
-};
-
-static int collect_addr(struct nlmsghdr *h, void *arg)
+static int keep_addr(struct nlmsghdr *h, void *arg)
 {
-    struct collect *c = arg;
+    int ifindex = *(int *)arg;
     struct ifaddrmsg *ifa = NLMSG_DATA(h);
-    if (h->nlmsg_type != RTM_NEWADDR ||
-        (c->ifindex && (int)ifa->ifa_index != c->ifindex))
-        return 0;
-    vnet_addr_push(c->L, h);
-    lua_rawseti(c->L, c->tbl, ++c->n);
-    return 0;
-}
-
-static void restart(void *arg)
-{
-    struct collect *c = arg;
-    lua_newtable(c->L);
-    lua_replace(c->L, c->tbl);
-    c->n = 0;
+    return h->nlmsg_type == RTM_NEWADDR &&
+           (!ifindex || (int)ifa->ifa_index == ifindex);
 }
 
 /* list(ifindex | 0, family "inet"|"inet6"|nil, op, obj) -> { addr, ... } */
@@ -242,10 +225,8 @@ static int a_list(lua_State *L)
         return vnet_pusherr(L, op, obj, ENOMEM, NULL);
     }
     char ext[256] = "";
-    lua_settop(L, 4);
-    lua_newtable(L);
-    struct collect c = {L, 5, 0, ifindex};
-    int r = vnet_nl_exchange(msg, collect_addr, restart, &c, ext, sizeof ext);
+    vnet_nl_list how = {keep_addr, vnet_addr_push, &ifindex};
+    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, obj, r, ext);
     return 1;

@@ -244,29 +244,13 @@ void vnet_link_push(lua_State *L, struct nlmsghdr *h)
     if (tb[IFLA_LINKINFO]) setlinkinfo(L, tb[IFLA_LINKINFO]);
 }
 
-struct collect {
-    lua_State *L;
-    int tbl;   /* stack index of the result table */
-    int n;
-};
-
-static int collect_link(struct nlmsghdr *h, void *arg)
+static int keep_link(struct nlmsghdr *h, void *arg)
 {
-    struct collect *c = arg;
-    if (h->nlmsg_type != RTM_NEWLINK)
-        return 0;
-    vnet_link_push(c->L, h);
-    lua_rawseti(c->L, c->tbl, ++c->n);
-    return 0;
+    (void)arg;
+    return h->nlmsg_type == RTM_NEWLINK;
 }
 
-static void restart(void *arg)
-{
-    struct collect *c = arg;
-    lua_newtable(c->L);
-    lua_replace(c->L, c->tbl);
-    c->n = 0;
-}
+static const vnet_nl_list link_list = {keep_link, vnet_link_push, NULL};
 
 /* get(ifindex | name, op, obj [, target_nsid]) -> table | nil, msg, errno */
 static int k_get(lua_State *L)
@@ -282,13 +266,10 @@ static int k_get(lua_State *L)
         nlmsg_free(msg);
         return vnet_pusherr(L, op, obj, ENOMEM, NULL);
     }
-    lua_settop(L, 4);
-    lua_newtable(L);
-    struct collect c = {L, 5, 0};
-    int r = vnet_nl_exchange(msg, collect_link, NULL, &c, ext, sizeof ext);
+    int r = vnet_nl_collect(L, msg, &link_list, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, obj, r, ext);
-    lua_rawgeti(L, 5, 1);
+    lua_rawgeti(L, -1, 1);
     if (lua_isnil(L, -1))
         return vnet_pusherr(L, op, obj, ENODEV, NULL);
     return 1;
@@ -305,10 +286,7 @@ static int k_list(lua_State *L)
         return vnet_pusherr(L, op, "", ENOMEM, NULL);
     }
     char ext[256] = "";
-    lua_settop(L, 1);
-    lua_newtable(L);
-    struct collect c = {L, 2, 0};
-    int r = vnet_nl_exchange(msg, collect_link, restart, &c, ext, sizeof ext);
+    int r = vnet_nl_collect(L, msg, &link_list, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, "", r, ext);
     return 1;

@@ -123,30 +123,13 @@ static int n_send(lua_State *L)
     return 1;
 }
 
-struct collect {
-    lua_State *L;
-    int tbl, n, ifindex;
-};
-
-static int collect_neigh(struct nlmsghdr *h, void *arg)
+static int keep_neigh(struct nlmsghdr *h, void *arg)
 {
-    struct collect *c = arg;
+    int ifindex = *(int *)arg;
     struct ndmsg *nd = NLMSG_DATA(h);
-    if (h->nlmsg_type != RTM_NEWNEIGH ||
-        (c->ifindex && nd->ndm_ifindex != c->ifindex) ||
-        (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
-        return 0;
-    vnet_neigh_push(c->L, h);
-    lua_rawseti(c->L, c->tbl, ++c->n);
-    return 0;
-}
-
-static void restart(void *arg)
-{
-    struct collect *c = arg;
-    lua_newtable(c->L);
-    lua_replace(c->L, c->tbl);
-    c->n = 0;
+    return h->nlmsg_type == RTM_NEWNEIGH &&
+           (!ifindex || nd->ndm_ifindex == ifindex) &&
+           (nd->ndm_family == AF_INET || nd->ndm_family == AF_INET6);
 }
 
 /* list(ifindex | 0, family|nil, op, obj) -> { neigh, ... } | nil, msg, errno */
@@ -165,10 +148,8 @@ static int n_list(lua_State *L)
         return vnet_pusherr(L, op, obj, ENOMEM, NULL);
     }
     char ext[256] = "";
-    lua_settop(L, 4);
-    lua_newtable(L);
-    struct collect c = {L, 5, 0, ifindex};
-    int r = vnet_nl_exchange(msg, collect_neigh, restart, &c, ext, sizeof ext);
+    vnet_nl_list how = {keep_neigh, vnet_neigh_push, &ifindex};
+    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, obj, r, ext);
     return 1;

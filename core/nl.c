@@ -238,3 +238,38 @@ int vnet_nl_pusherr(lua_State *L, const char *op, const char *obj, int r,
     const char *detail = ext && *ext ? ext : vnet_nl_hint(err);
     return vnet_pusherr(L, op, obj, err, detail);
 }
+
+struct collected {
+    lua_State *L;
+    int tbl, n;
+    const vnet_nl_list *how;
+};
+
+static int collect_one(struct nlmsghdr *h, void *arg)
+{
+    struct collected *c = arg;
+    if (c->how->keep && !c->how->keep(h, c->how->arg))
+        return 0;
+    c->how->push(c->L, h);
+    lua_rawseti(c->L, c->tbl, ++c->n);
+    return 0;
+}
+
+static void collect_restart(void *arg)
+{
+    struct collected *c = arg;
+    lua_newtable(c->L);
+    lua_replace(c->L, c->tbl);
+    c->n = 0;
+}
+
+int vnet_nl_collect(lua_State *L, struct nl_msg *msg, const vnet_nl_list *how,
+                    char *ext, size_t n)
+{
+    lua_newtable(L);
+    struct collected c = {L, lua_gettop(L), 0, how};
+    int r = vnet_nl_exchange(msg, collect_one, collect_restart, &c, ext, n);
+    if (r < 0)
+        lua_pop(L, 1);
+    return r;
+}

@@ -72,37 +72,22 @@ void vnet_route_push(lua_State *L, struct nlmsghdr *h)
     lua_setfield(L, -2, "type");
 }
 
-struct collect {
-    lua_State *L;
-    int tbl, n;
-    int table; /* only this table (0: all) */
-};
-
-static int collect_route(struct nlmsghdr *h, void *arg)
+/* a route of this table (arg: the table, 0 for all) */
+static int keep_route(struct nlmsghdr *h, void *arg)
 {
-    struct collect *c = arg;
+    int table = *(int *)arg;
     struct rtmsg *rt = NLMSG_DATA(h);
     if (h->nlmsg_type != RTM_NEWROUTE)
         return 0;
-    if (c->table) {
+    if (table) {
         struct nlattr *tb[RTA_MAX + 1];
         int t = rt->rtm_table;
         if (nlmsg_parse(h, sizeof *rt, tb, RTA_MAX, NULL) == 0 && tb[RTA_TABLE])
             t = (int)nla_get_u32(tb[RTA_TABLE]);
-        if (t != c->table)
+        if (t != table)
             return 0;
     }
-    vnet_route_push(c->L, h);
-    lua_rawseti(c->L, c->tbl, ++c->n);
-    return 0;
-}
-
-static void restart(void *arg)
-{
-    struct collect *c = arg;
-    lua_newtable(c->L);
-    lua_replace(c->L, c->tbl);
-    c->n = 0;
+    return 1;
 }
 
 static struct nl_addr *addr_field(lua_State *L, int idx, const char *k,
@@ -212,10 +197,8 @@ static int r_list(lua_State *L)
         return vnet_pusherr(L, op, "", ENOMEM, NULL);
     }
     char ext[256] = "";
-    lua_settop(L, 3);
-    lua_newtable(L);
-    struct collect c = {L, 4, 0, table};
-    int r = vnet_nl_exchange(msg, collect_route, restart, &c, ext, sizeof ext);
+    vnet_nl_list how = {keep_route, vnet_route_push, &table};
+    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, "", r, ext);
     return 1;
@@ -248,13 +231,12 @@ static int r_get(lua_State *L)
         return vnet_pusherr(L, op, dst, ENOMEM, NULL);
     }
     char ext[256] = "";
-    lua_settop(L, 4);
-    lua_newtable(L);
-    struct collect c = {L, 5, 0, 0};
-    int r = vnet_nl_exchange(msg, collect_route, NULL, &c, ext, sizeof ext);
+    int all = 0;
+    vnet_nl_list how = {keep_route, vnet_route_push, &all};
+    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
     if (r < 0)
         return vnet_nl_pusherr(L, op, dst, r, ext);
-    lua_rawgeti(L, 5, 1);
+    lua_rawgeti(L, -1, 1);
     return 1;
 }
 

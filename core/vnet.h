@@ -209,6 +209,20 @@ typedef int (*vnet_nl_each)(struct nlmsghdr *h, void *arg);
 int vnet_nl_exchange(struct nl_msg *msg, vnet_nl_each each,
                      void (*restart)(void *), void *arg, char *ext, size_t n);
 
+/* The answers of a dump (or a get) as a Lua list: keep(h, arg) picks the
+ * messages (NULL: all), push(L, h) turns one into a Lua value. */
+typedef struct vnet_nl_list {
+    int (*keep)(struct nlmsghdr *h, void *arg);
+    void (*push)(lua_State *L, struct nlmsghdr *h);
+    void *arg;
+} vnet_nl_list;
+
+/* Send msg (consumed) and collect the answers into a new table pushed on
+ * the stack (an interrupted dump starts the table again). Returns 0, or
+ * -errno with nothing pushed and the kernel's text in ext. */
+int vnet_nl_collect(lua_State *L, struct nl_msg *msg, const vnet_nl_list *how,
+                    char *ext, size_t n);
+
 /* Send msg (consumed) and wait for its ack. Returns 0 or -errno; on error
  * the kernel's extended-ack text, if any, is copied into ext (size n). */
 int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n);
