@@ -97,6 +97,13 @@ function R.write(opt, data, selected, control, memory)
     w("")
     w(memory.markdown)
   end
+  -- the hand-written analysis of the last profiling run (bench/profile.sh)
+  local a = io.open("bench/analysis.md")
+  if a then
+    w("")
+    w(a:read("a"))
+    a:close()
+  end
   local text = table.concat(L, "\n") .. "\n"
   local f = assert(io.open(opt.out, "w"))
   f:write(text)
