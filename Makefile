@@ -7,35 +7,38 @@ CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LUA     ?= lua5.4
+# BUILD: where objects and binaries go (make BUILD=build/asan CFLAGS=... for
+# a sanitizer build beside the normal one; see fuzz/fuzz.mk)
+BUILD   ?= build
 
 LIB_SRC  := $(filter-out core/main.c core/preload.c core/repl.c,$(wildcard core/*.c))
 HOST_SRC := core/main.c core/preload.c core/repl.c
 LUA_SRC  := $(wildcard lua/vnet/*.lua)
-LIB_OBJ  := $(LIB_SRC:core/%.c=build/obj/%.o)
-HOST_OBJ := $(HOST_SRC:core/%.c=build/obj/%.o) build/obj/embed.o
+LIB_OBJ  := $(LIB_SRC:core/%.c=$(BUILD)/obj/%.o)
+HOST_OBJ := $(HOST_SRC:core/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embed.o
 
 .PHONY: all deps demo test test-local check clean bench
-all: build/vnet build/lib/vnet.so
+all: $(BUILD)/vnet $(BUILD)/lib/vnet.so
 
 deps:
 	@sh tools/deps.sh
 
-build/obj/%.o: core/%.c $(wildcard core/*.h) | build/obj
+$(BUILD)/obj/%.o: core/%.c $(wildcard core/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/embed.c: tools/embed.lua $(LUA_SRC) | build/obj
+$(BUILD)/embed.c: tools/embed.lua $(LUA_SRC) | $(BUILD)/obj
 	$(LUA) tools/embed.lua $@ $(sort $(LUA_SRC))
 
-build/obj/embed.o: build/embed.c
+$(BUILD)/obj/embed.o: $(BUILD)/embed.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/vnet: $(LIB_OBJ) $(HOST_OBJ)
+$(BUILD)/vnet: $(LIB_OBJ) $(HOST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lreadline
 
-build/lib/vnet.so: $(LIB_OBJ) | build/lib
+$(BUILD)/lib/vnet.so: $(LIB_OBJ) | $(BUILD)/lib
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(filter-out -llua5.4,$(LDLIBS))
 
-build/obj build/lib:
+$(BUILD)/obj $(BUILD)/lib:
 	mkdir -p $@
 
 demo: deps all
@@ -69,3 +72,5 @@ build/bench/cfwd: bench/cfwd.c | build/obj
 bench: deps all build/bench/cfwd
 	@sh tools/deps.sh $(BENCH_PKGS)
 	sh bench/run.sh $(BENCH_ARGS)
+
+include fuzz/fuzz.mk

@@ -5,7 +5,7 @@
 set -e
 PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
       libreadline-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
-      tcpdump tshark tmux util-linux procps netcat-openbsd $*"
+      tcpdump tshark tmux util-linux procps netcat-openbsd iperf3 $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -61,11 +61,12 @@ MODULES="dummy ifb veth tun bridge 8021q macvlan macvtap ipvlan ipvtap
 # (sleep, seq, grep, cut, head, cat, chmod, kill, mount, insmod, ...).
 # The optional ones come along when the host has them (tools/deps.sh and the
 # specs decide which): witnesses such as tcpdump and tshark, more iproute2.
-# coreutils' timeout is required: busybox's runs `sh` as its own ash, which
-# then runs busybox applets (nc without -N) instead of the real programs.
+# coreutils' timeout and util-linux's setsid are required: busybox's run
+# `sh` as its own ash, which then runs busybox applets (nc without -N or -v)
+# instead of the real programs.
 TOOLS_REQUIRED="dash bash ip bridge ping setpriv tmux nsenter unshare tcpdump
-                tshark dumpcap nc timeout"
-TOOLS_OPTIONAL="editcap tc ss ethtool ps pgrep lua5.4"
+                tshark dumpcap nc timeout setsid"
+TOOLS_OPTIONAL="editcap tc ss ethtool ps pgrep lua5.4 iperf3"
 # Data those programs read: a UTF-8 locale and terminfo (tmux, readline),
 # wireshark's dissector data and plugins (tshark). Copied when present; any
 # shared object in them brings its libraries.

@@ -4,10 +4,12 @@
 # is repeated as "lane NAME: ..." so the last bare summary line is the sum.
 #   lane 1 (local): the spec suite on this machine's kernel (tools/test.sh)
 #   lane 2 (kernel): the spec suite in Debian's full kernel under qemu
-# More lanes are listed in LANES below; VNET_LANES="local" runs a subset.
+#   lane asan: the spec suite again in an ASan+UBSan build (fuzz/test-asan.sh)
+#   lane fuzz: the seed corpus and 20 s of libFuzzer (fuzz/lane.sh)
+# VNET_LANES="local" (or any subset of the names) runs a subset.
 set -u
 cd "$(dirname "$0")/.."
-LANES=${VNET_LANES:-"local kernel"}
+LANES=${VNET_LANES:-"local kernel asan fuzz"}
 total_p=0 total_f=0 total_s=0 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -15,6 +17,8 @@ for lane in $LANES; do
   case $lane in
     local)  cmd="sh tools/test.sh" ;;
     kernel) cmd="bash tools/kernel-lane.sh" ;;
+    asan)   cmd="make --no-print-directory test-asan" ;;
+    fuzz)   cmd="sh fuzz/lane.sh" ;;
     *) echo "lanes: unknown lane '$lane'"; exit 2 ;;
   esac
   echo "==== lane $lane: $cmd"
