@@ -57,7 +57,8 @@ end
 --- A shell command in ns (or here), in the background, stdin from
 -- /dev/null, in a process group of its own (setsid): a handle with pid
 -- (also the group's id), file, wait() -> output, status, and kill([sig])
--- -> output, status, which signals the whole group (a pipeline too).
+-- -> output, status, which signals (SIGINT unless told) the whole group
+-- (a pipeline too).
 -- Whatever still runs when the test ends is killed.
 local function bg(ns, cmd)
   local full = "setsid sh -c 'echo $$; exec " .. cmd:gsub("'", "'\\''") .. "' < /dev/null"
@@ -70,7 +71,10 @@ local function bg(ns, cmd)
     return wait()
   end
   function h.kill(sig)
-    os.execute("kill -" .. (sig or "TERM") .. " -" .. h.pid .. " 2>/dev/null")
+    -- INT by default: the shell io.popen started says nothing when its
+    -- child dies of SIGINT (of SIGTERM it prints "Terminated" amid the
+    -- test output)
+    os.execute("kill -" .. (sig or "INT") .. " -" .. h.pid .. " 2>/dev/null")
     return h.wait()
   end
   on_exit(function() if not h.done then h.kill("KILL") end end)
