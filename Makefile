@@ -69,7 +69,11 @@ build/bench/cfwd: bench/cfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-bench: deps all build/bench/cfwd
+build/bench/udpflood: bench/udpflood.c | build/obj
+	mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+bench: deps all build/bench/cfwd build/bench/udpflood
 	@sh tools/deps.sh $(BENCH_PKGS)
 	sh bench/run.sh $(BENCH_ARGS)
 

@@ -60,27 +60,29 @@ function R.write(opt, data, selected, control, memory)
   w("")
   w("## Data plane: A <-> forwarder <-> B, TUN MTU 1500")
   w("")
-  w("TCP: iperf3, ", opt.secs, " s. UDP: iperf3 -u -b 0 -l 64 (64-byte payloads), packets received per second.")
+  w("TCP: iperf3, ", opt.secs, " s, nothing pinned. UDP: bench/udpflood, 64-byte payloads sent with")
+  w("sendmmsg for ", opt.secs, " s; the forwarder alone on CPU 1, sender and receiver on CPU 0;")
+  w("datagrams received per second, and (last column) what the sender offered: it is not the limit.")
   w("")
-  w("| contestant | TCP Gbit/s | vs C loop | vs veth | noise | UDP kpps | vs C loop | vs veth | noise |")
-  w("|---|---|---|---|---|---|---|---|---|")
+  w("| contestant | TCP Gbit/s | vs C loop | vs veth | noise | UDP kpps | vs C loop | vs veth | noise | offered kpps |")
+  w("|---|---|---|---|---|---|---|---|---|---|")
   local med = {}
   for _, c in ipairs(selected) do
     local r = data[c.key]
     if r and #r.tcp > 0 then
-      med[c.key] = { tcp = U.median(r.tcp), udp = U.median(r.udp) }
+      med[c.key] = { tcp = U.median(r.tcp), udp = U.median(r.udp), offered = U.median(r.offered) }
     end
   end
   for _, c in ipairs(selected) do
     local m = med[c.key]
     if m then
-      w(string.format("| %s | %.2f | %s | %s | %.0f%% | %.0f | %s | %s | %.0f%% |", c.name, m.tcp / 1e9,
+      w(string.format("| %s | %.2f | %s | %s | %.0f%% | %.0f | %s | %s | %.0f%% | %.0f |", c.name, m.tcp / 1e9,
         ratio(m.tcp, med.cloop and med.cloop.tcp), ratio(m.tcp, med.kernel and med.kernel.tcp),
         U.spread(data[c.key].tcp), m.udp / 1e3,
         ratio(m.udp, med.cloop and med.cloop.udp), ratio(m.udp, med.kernel and med.kernel.udp),
-        U.spread(data[c.key].udp)))
+        U.spread(data[c.key].udp), (m.offered or 0) / 1e3))
     else
-      w("| ", c.name, " | failed | | | | | | | |")
+      w("| ", c.name, " | failed | | | | | | | | |")
     end
   end
   w("")

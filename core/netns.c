@@ -35,6 +35,37 @@
  * undo it and leave the machine as it found it. */
 static int made_dir, made_mount;
 
+/* The calling thread's namespace as stat(2) of SELF gives it, cached. It
+ * changes only when vnet calls setns(2) or unshare(2), all of which happens
+ * in this file and marks the cache stale (moved()), so a netlink request
+ * need not pay a procfs lookup to learn which namespace it is in. Code
+ * outside vnet that moves the thread must call vnet_netns_moved() too. */
+static struct {
+    int valid;
+    dev_t dev;
+    ino_t ino;
+} self;
+
+void vnet_netns_moved(void)
+{
+    self.valid = 0;
+}
+
+int vnet_netns_self(dev_t *dev, ino_t *ino)
+{
+    if (!self.valid) {
+        struct stat st;
+        if (stat(SELF, &st) < 0)
+            return -errno;
+        self.dev = st.st_dev;
+        self.ino = st.st_ino;
+        self.valid = 1;
+    }
+    *dev = self.dev;
+    *ino = self.ino;
+    return 0;
+}
+
 /* An fd still open on a deleted namespace keeps the directory busy; the
  * last try is at exit, when every namespace object has been closed. */
 static void rmdir_at_exit(void)
@@ -90,6 +121,7 @@ static int n_open(lua_State *L)
 /* unshare() -> true | nil, msg, errno: move this thread into a new one */
 static int n_unshare(lua_State *L)
 {
+    vnet_netns_moved();
     if (unshare(CLONE_NEWNET) < 0)
         return vnet_pusherr(L, "netns.create", "", errno,
                             errno == EPERM ? "needs CAP_SYS_ADMIN: run as root"
@@ -102,6 +134,7 @@ static int n_unshare(lua_State *L)
 static int n_enter(lua_State *L)
 {
     vnet_netns *n = vnet_netns_check(L, 1);
+    vnet_netns_moved();
     if (setns(n->fd, CLONE_NEWNET) < 0) {
         lua_getiuservalue(L, 1, 1);
         return vnet_pusherr(L, "netns.enter", lua_tostring(L, -1), errno,
@@ -114,10 +147,12 @@ static int n_enter(lua_State *L)
 /* current_id() -> inode of the calling thread's namespace */
 static int n_current_id(lua_State *L)
 {
-    struct stat st;
-    if (stat(SELF, &st) < 0)
-        return vnet_pusherr(L, "netns.current", "", errno, NULL);
-    lua_pushinteger(L, (lua_Integer)st.st_ino);
+    dev_t dev;
+    ino_t ino;
+    int r = vnet_netns_self(&dev, &ino);
+    if (r < 0)
+        return vnet_pusherr(L, "netns.current", "", -r, NULL);
+    lua_pushinteger(L, (lua_Integer)ino);
     return 1;
 }
 
@@ -162,6 +197,7 @@ static int n_add_named(lua_State *L)
                               "vnet.netns.open(name) uses it" : NULL);
     close(fd);
     int home = open(SELF, O_RDONLY | O_CLOEXEC), e = 0;
+    vnet_netns_moved();
     if (home < 0) {
         e = errno;
     } else if (unshare(CLONE_NEWNET) < 0) {
@@ -277,6 +313,7 @@ int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
         snprintf(path, sizeof path, strchr(name, '/') ? "%s" : RUN_DIR "/%s",
                  name);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
+        vnet_netns_moved();
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
             int e = errno;
             snprintf(err, n, "--netns %s: %s (%s)", name, strerror(e),
@@ -295,6 +332,7 @@ int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
         return 0;
     uid_t uid = geteuid();
     gid_t gid = getegid();
+    vnet_netns_moved();
     if (uid == 0) {
         if (unshare(CLONE_NEWNET) < 0) {
             snprintf(err, n, "--sandbox: %s (making a network namespace "
@@ -351,11 +389,13 @@ static int n_close(lua_State *L)
 {
     vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
     if (n->fd >= 0) {
-        struct stat st, here;
+        struct stat st;
+        dev_t here_dev;
+        ino_t here;
         /* the netlink socket cached for that namespace would keep it (and
          * its links) alive after its last object is gone */
-        if (fstat(n->fd, &st) == 0 && stat(SELF, &here) == 0 &&
-            st.st_ino != here.st_ino)
+        if (fstat(n->fd, &st) == 0 && vnet_netns_self(&here_dev, &here) == 0 &&
+            st.st_ino != here)
             vnet_nl_forget((unsigned long)st.st_dev, (unsigned long)st.st_ino);
         close(n->fd);
         n->fd = -1;

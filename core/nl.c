@@ -9,7 +9,7 @@
  *
  * A netlink socket belongs to the network namespace it was opened in, so the
  * cached socket is reopened whenever the calling thread has moved to
- * another namespace (netns:run, setns).
+ * another namespace (netns:run, setns; vnet_netns_self() knows which).
  *
  * A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the table changed
  * while it was being walked) is thrown away and asked for again, up to
@@ -41,12 +41,14 @@ static int inject_intr; /* test hook: pretend the next N dumps were interrupted 
 
 struct nl_sock *vnet_nl_sock(int *err)
 {
-    struct stat st;
-    if (stat("/proc/thread-self/ns/net", &st) < 0) {
-        *err = errno;
+    dev_t dev;
+    ino_t ino;
+    int r = vnet_netns_self(&dev, &ino);
+    if (r < 0) {
+        *err = -r;
         return NULL;
     }
-    if (sock && st.st_ino == sock_ino && st.st_dev == sock_dev)
+    if (sock && ino == sock_ino && dev == sock_dev)
         return sock;
     if (sock) {
         nl_socket_free(sock);
@@ -68,8 +70,8 @@ struct nl_sock *vnet_nl_sock(int *err)
     setsockopt(nl_socket_get_fd(s), SOL_NETLINK, NETLINK_CAP_ACK, &one,
                sizeof one);
     sock = s;
-    sock_ino = st.st_ino;
-    sock_dev = st.st_dev;
+    sock_ino = ino;
+    sock_dev = dev;
     return sock;
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -195,6 +196,11 @@ struct nl_sock *vnet_nl_sock(int *err);
 /* Drop the cached socket if it is the one of namespace (dev, ino), so that
  * it does not keep a namespace that is being let go alive. */
 void vnet_nl_forget(unsigned long dev, unsigned long ino);
+
+/* netns.c: the calling thread's network namespace (cached; every setns or
+ * unshare vnet makes calls vnet_netns_moved() first) */
+int vnet_netns_self(dev_t *dev, ino_t *ino);
+void vnet_netns_moved(void);
 
 /* Called for each data message of a reply; return 0 or -errno. */
 typedef int (*vnet_nl_each)(struct nlmsghdr *h, void *arg);
