@@ -29,18 +29,6 @@ static const struct { unsigned bit; const char *name; } aflags[] = {
     {0, NULL}
 };
 
-static void setip(lua_State *L, const char *k, struct nlattr *a)
-{
-    char out[INET6_ADDRSTRLEN];
-    int len = a ? nla_len(a) : 0;
-    if ((len != 4 && len != 16) ||
-        inet_ntop(len == 4 ? AF_INET : AF_INET6, nla_data(a), out,
-                  sizeof out) == NULL)
-        return;
-    lua_pushstring(L, out);
-    lua_setfield(L, -2, k);
-}
-
 void vnet_addr_push(lua_State *L, struct nlmsghdr *h)
 {
     struct ifaddrmsg *ifa = NLMSG_DATA(h);
@@ -60,7 +48,7 @@ void vnet_addr_push(lua_State *L, struct nlmsghdr *h)
     /* IFA_LOCAL is the address; IFA_ADDRESS differs from it only on a
      * point-to-point address, where it is the peer. */
     struct nlattr *local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-    setip(L, "address", local);
+    vnet_nl_setip(L, "address", local, -1);
     if (lua_getfield(L, -1, "address") == LUA_TSTRING) {
         lua_pushfstring(L, "%s/%d", lua_tostring(L, -1), ifa->ifa_prefixlen);
         lua_setfield(L, -3, "cidr");
@@ -70,8 +58,8 @@ void vnet_addr_push(lua_State *L, struct nlmsghdr *h)
         nla_len(tb[IFA_LOCAL]) == nla_len(tb[IFA_ADDRESS]) &&
         memcmp(nla_data(tb[IFA_LOCAL]), nla_data(tb[IFA_ADDRESS]),
                (size_t)nla_len(tb[IFA_LOCAL])) != 0)
-        setip(L, "peer", tb[IFA_ADDRESS]);
-    setip(L, "broadcast", tb[IFA_BROADCAST]);
+        vnet_nl_setip(L, "peer", tb[IFA_ADDRESS], -1);
+    vnet_nl_setip(L, "broadcast", tb[IFA_BROADCAST], -1);
     if (tb[IFA_LABEL]) {
         lua_pushstring(L, nla_get_string(tb[IFA_LABEL]));
         lua_setfield(L, -2, "label");
@@ -212,24 +200,13 @@ static int keep_addr(struct nlmsghdr *h, void *arg)
 /* list(ifindex | 0, family "inet"|"inet6"|nil, op, obj) -> { addr, ... } */
 static int a_list(lua_State *L)
 {
-    static const char *const fams[] = {"inet", "inet6", NULL};
     int ifindex = (int)luaL_optinteger(L, 1, 0);
-    int fam = lua_isnoneornil(L, 2) ? AF_UNSPEC
-              : luaL_checkoption(L, 2, NULL, fams) == 0 ? AF_INET : AF_INET6;
+    int fam = vnet_nl_optfamily(L, 2);
     const char *op = luaL_optstring(L, 3, "addr.list");
     const char *obj = luaL_optstring(L, 4, "");
     struct ifaddrmsg ifa = {.ifa_family = (unsigned char)fam};
-    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-    if (msg == NULL || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0) {
-        nlmsg_free(msg);
-        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
-    }
-    char ext[256] = "";
     vnet_nl_list how = {keep_addr, vnet_addr_push, &ifindex};
-    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
-    if (r < 0)
-        return vnet_nl_pusherr(L, op, obj, r, ext);
-    return 1;
+    return vnet_nl_dump(L, RTM_GETADDR, &ifa, sizeof ifa, &how, op, obj);
 }
 
 /* scope(name | number) -> number | nil */

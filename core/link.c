@@ -126,17 +126,8 @@ static void sethw(lua_State *L, const char *k, struct nlattr *a)
     if ((len == 4 || len == 16) &&
         inet_ntop(len == 4 ? AF_INET : AF_INET6, nla_data(a), out, sizeof out))
         lua_pushstring(L, out);
-    else {
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        const unsigned char *p = nla_data(a);
-        for (int i = 0; i < len; i++) {
-            char h[4];
-            snprintf(h, sizeof h, i ? ":%02x" : "%02x", p[i]);
-            luaL_addstring(&b, h);
-        }
-        luaL_pushresult(&b);
-    }
+    else
+        vnet_nl_pushmac(L, nla_data(a), len);
     lua_setfield(L, -2, k);
 }
 
@@ -280,16 +271,7 @@ static int k_list(lua_State *L)
 {
     const char *op = luaL_optstring(L, 1, "link.list");
     struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
-    if (msg == NULL || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-        nlmsg_free(msg);
-        return vnet_pusherr(L, op, "", ENOMEM, NULL);
-    }
-    char ext[256] = "";
-    int r = vnet_nl_collect(L, msg, &link_list, ext, sizeof ext);
-    if (r < 0)
-        return vnet_nl_pusherr(L, op, "", r, ext);
-    return 1;
+    return vnet_nl_dump(L, RTM_GETLINK, &ifi, sizeof ifi, &link_list, op, "");
 }
 
 /* ---- writing: a spec table -> RTM_NEWLINK ----------------------------- */

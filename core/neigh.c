@@ -28,7 +28,6 @@ void vnet_neigh_push(lua_State *L, struct nlmsghdr *h)
 {
     struct ndmsg *nd = NLMSG_DATA(h);
     struct nlattr *tb[NDA_MAX + 1];
-    char out[INET6_ADDRSTRLEN];
     lua_createtable(L, 0, 8);
     if (nlmsg_parse(h, sizeof *nd, tb, NDA_MAX, NULL) < 0)
         memset(tb, 0, sizeof tb);
@@ -36,22 +35,9 @@ void vnet_neigh_push(lua_State *L, struct nlmsghdr *h)
     lua_setfield(L, -2, "family");
     lua_pushinteger(L, nd->ndm_ifindex);
     lua_setfield(L, -2, "dev");
-    if (tb[NDA_DST] && (nla_len(tb[NDA_DST]) == 4 || nla_len(tb[NDA_DST]) == 16) &&
-        inet_ntop(nla_len(tb[NDA_DST]) == 4 ? AF_INET : AF_INET6,
-                  nla_data(tb[NDA_DST]), out, sizeof out)) {
-        lua_pushstring(L, out);
-        lua_setfield(L, -2, "dst");
-    }
+    vnet_nl_setip(L, "dst", tb[NDA_DST], -1);
     if (tb[NDA_LLADDR]) {
-        luaL_Buffer b;
-        const unsigned char *p = nla_data(tb[NDA_LLADDR]);
-        luaL_buffinit(L, &b);
-        for (int i = 0; i < nla_len(tb[NDA_LLADDR]); i++) {
-            char hx[4];
-            snprintf(hx, sizeof hx, i ? ":%02x" : "%02x", p[i]);
-            luaL_addstring(&b, hx);
-        }
-        luaL_pushresult(&b);
+        vnet_nl_pushmac(L, nla_data(tb[NDA_LLADDR]), nla_len(tb[NDA_LLADDR]));
         lua_setfield(L, -2, "lladdr");
     }
     lua_newtable(L);
@@ -135,24 +121,13 @@ static int keep_neigh(struct nlmsghdr *h, void *arg)
 /* list(ifindex | 0, family|nil, op, obj) -> { neigh, ... } | nil, msg, errno */
 static int n_list(lua_State *L)
 {
-    static const char *const fams[] = {"inet", "inet6", NULL};
     int ifindex = (int)luaL_optinteger(L, 1, 0);
-    int fam = lua_isnoneornil(L, 2) ? AF_UNSPEC
-              : luaL_checkoption(L, 2, NULL, fams) == 0 ? AF_INET : AF_INET6;
+    int fam = vnet_nl_optfamily(L, 2);
     const char *op = luaL_optstring(L, 3, "neigh.list");
     const char *obj = luaL_optstring(L, 4, "");
     struct ndmsg nd = {.ndm_family = (unsigned char)fam};
-    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
-    if (msg == NULL || nlmsg_append(msg, &nd, sizeof nd, NLMSG_ALIGNTO) < 0) {
-        nlmsg_free(msg);
-        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
-    }
-    char ext[256] = "";
     vnet_nl_list how = {keep_neigh, vnet_neigh_push, &ifindex};
-    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
-    if (r < 0)
-        return vnet_nl_pusherr(L, op, obj, r, ext);
-    return 1;
+    return vnet_nl_dump(L, RTM_GETNEIGH, &nd, sizeof nd, &how, op, obj);
 }
 
 int luaopen_vnet_neigh_core(lua_State *L)

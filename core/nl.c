@@ -16,6 +16,7 @@
  * VNET_NL_DUMP_TRIES times, so callers never see half a table.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,4 +275,55 @@ int vnet_nl_collect(lua_State *L, struct nl_msg *msg, const vnet_nl_list *how,
     if (r < 0)
         lua_pop(L, 1);
     return r;
+}
+
+int vnet_nl_dump(lua_State *L, int type, const void *hdr, size_t len,
+                 const vnet_nl_list *how, const char *op, const char *obj)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+    if (msg == NULL || nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0) {
+        nlmsg_free(msg);
+        return vnet_pusherr(L, op, obj, ENOMEM, NULL);
+    }
+    char ext[256] = "";
+    int r = vnet_nl_collect(L, msg, how, ext, sizeof ext);
+    if (r < 0)
+        return vnet_nl_pusherr(L, op, obj, r, ext);
+    return 1;
+}
+
+int vnet_nl_optfamily(lua_State *L, int idx)
+{
+    static const char *const fams[] = {"inet", "inet6", NULL};
+    if (lua_isnoneornil(L, idx))
+        return AF_UNSPEC;
+    return luaL_checkoption(L, idx, NULL, fams) == 0 ? AF_INET : AF_INET6;
+}
+
+void vnet_nl_setip(lua_State *L, const char *k, const struct nlattr *a,
+                   int plen)
+{
+    char out[INET6_ADDRSTRLEN];
+    int len = a ? nla_len(a) : 0;
+    if ((len != 4 && len != 16) ||
+        inet_ntop(len == 4 ? AF_INET : AF_INET6, nla_data(a), out,
+                  sizeof out) == NULL)
+        return;
+    if (plen >= 0)
+        lua_pushfstring(L, "%s/%d", out, plen);
+    else
+        lua_pushstring(L, out);
+    lua_setfield(L, -2, k);
+}
+
+void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 0; i < len; i++) {
+        char h[4];
+        snprintf(h, sizeof h, i ? ":%02x" : "%02x", p[i]);
+        luaL_addstring(&b, h);
+    }
+    luaL_pushresult(&b);
 }

@@ -20,21 +20,6 @@
 
 #include "vnet.h"
 
-static void setip(lua_State *L, const char *k, struct nlattr *a, int plen)
-{
-    char out[INET6_ADDRSTRLEN];
-    int len = a ? nla_len(a) : 0;
-    if ((len != 4 && len != 16) ||
-        inet_ntop(len == 4 ? AF_INET : AF_INET6, nla_data(a), out,
-                  sizeof out) == NULL)
-        return;
-    if (plen >= 0)
-        lua_pushfstring(L, "%s/%d", out, plen);
-    else
-        lua_pushstring(L, out);
-    lua_setfield(L, -2, k);
-}
-
 static void setint(lua_State *L, const char *k, lua_Integer v)
 {
     lua_pushinteger(L, v);
@@ -53,13 +38,13 @@ void vnet_route_push(lua_State *L, struct nlmsghdr *h)
     lua_pushstring(L, rt->rtm_family == AF_INET6 ? "inet6" : "inet");
     lua_setfield(L, -2, "family");
     if (tb[RTA_DST])
-        setip(L, "dst", tb[RTA_DST], rt->rtm_dst_len);
+        vnet_nl_setip(L, "dst", tb[RTA_DST], rt->rtm_dst_len);
     else {
         lua_pushliteral(L, "default");
         lua_setfield(L, -2, "dst");
     }
-    setip(L, "via", tb[RTA_GATEWAY], -1);
-    setip(L, "src", tb[RTA_PREFSRC], -1);
+    vnet_nl_setip(L, "via", tb[RTA_GATEWAY], -1);
+    vnet_nl_setip(L, "src", tb[RTA_PREFSRC], -1);
     if (tb[RTA_OIF]) setint(L, "dev", nla_get_u32(tb[RTA_OIF]));
     setint(L, "table", tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE])
                                      : rt->rtm_table);
@@ -185,23 +170,12 @@ static int r_send(lua_State *L)
 /* list(family|nil, table (0 = all), op) -> { route, ... } | nil, msg, errno */
 static int r_list(lua_State *L)
 {
-    static const char *const fams[] = {"inet", "inet6", NULL};
-    int fam = lua_isnoneornil(L, 1) ? AF_UNSPEC
-              : luaL_checkoption(L, 1, NULL, fams) == 0 ? AF_INET : AF_INET6;
+    int fam = vnet_nl_optfamily(L, 1);
     int table = (int)luaL_optinteger(L, 2, RT_TABLE_MAIN);
     const char *op = luaL_optstring(L, 3, "route.list");
     struct rtmsg rt = {.rtm_family = (unsigned char)fam};
-    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-    if (msg == NULL || nlmsg_append(msg, &rt, sizeof rt, NLMSG_ALIGNTO) < 0) {
-        nlmsg_free(msg);
-        return vnet_pusherr(L, op, "", ENOMEM, NULL);
-    }
-    char ext[256] = "";
     vnet_nl_list how = {keep_route, vnet_route_push, &table};
-    int r = vnet_nl_collect(L, msg, &how, ext, sizeof ext);
-    if (r < 0)
-        return vnet_nl_pusherr(L, op, "", r, ext);
-    return 1;
+    return vnet_nl_dump(L, RTM_GETROUTE, &rt, sizeof rt, &how, op, "");
 }
 
 /* get(dst, src|nil, oif|nil, op) -> route the kernel would use | nil, msg, errno */

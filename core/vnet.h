@@ -188,6 +188,7 @@ int vnet_dev_open_methods(lua_State *L); /* pushes the method table */
 struct nl_sock;
 struct nl_msg;
 struct nlmsghdr;
+struct nlattr;
 
 /* Socket for the calling thread's current network namespace (cached and
  * reopened when the namespace changed); NULL with *err = errno. */
@@ -228,6 +229,24 @@ typedef struct vnet_nl_list {
  * -errno with nothing pushed and the kernel's text in ext. */
 int vnet_nl_collect(lua_State *L, struct nl_msg *msg, const vnet_nl_list *how,
                     char *ext, size_t n);
+
+/* A dump of `type` (RTM_GETLINK, ...) with the fixed header hdr (len
+ * bytes) as a Lua list (see vnet_nl_collect): pushes the table and returns
+ * 1, or pushes nil, msg, errno for op on obj and returns 3. */
+int vnet_nl_dump(lua_State *L, int type, const void *hdr, size_t len,
+                 const vnet_nl_list *how, const char *op, const char *obj);
+
+/* The optional address-family argument at idx: nil -> AF_UNSPEC,
+ * "inet" -> AF_INET, "inet6" -> AF_INET6 (anything else raises). */
+int vnet_nl_optfamily(lua_State *L, int idx);
+
+/* t[k] = the IPv4 or IPv6 address in a (4 or 16 bytes) as text, with
+ * "/plen" when plen >= 0; nothing when a is NULL or of another size. */
+void vnet_nl_setip(lua_State *L, const char *k, const struct nlattr *a,
+                   int plen);
+
+/* Push len bytes as "aa:bb:cc:..." (a link-layer address). */
+void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len);
 
 /* Send msg (consumed) and wait for its ack. Returns 0 or -errno; on error
  * the kernel's extended-ack text, if any, is copied into ext (size n). */
