@@ -8,29 +8,15 @@ local sandboxed = H.sandboxed
 local packet, pcap, loop = vnet.packet, vnet.pcap, vnet.loop
 local build = packet.build
 
-local TSHARK = "tshark -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE " ..
-  "-o tcp.check_checksum:TRUE"
-
 --- Decode packets with tshark: one table of field -> value per packet.
 local function tshark(list, linktype, fields)
   local path = os.tmpname()
   local w = assert(pcap.open(path, "w", { linktype = linktype }))
   for _, p in ipairs(list) do assert(w:write(p)) end
   w:close()
-  local cmd = TSHARK .. " -r " .. path .. " -T fields -E separator=/t -E occurrence=f"
-  for _, f in ipairs(fields) do cmd = cmd .. " -e " .. f end
-  local out, code = H.sh(cmd .. " 2>/dev/null")
+  local ok, rows = pcall(H.tshark, path, fields)
   os.remove(path)
-  assert.are.equal(0, code, out)
-  local rows = {}
-  for line in out:gmatch("[^\n]*\n") do
-    local row, i = {}, 0
-    for v in (line:sub(1, -2) .. "\t"):gmatch("([^\t]*)\t") do
-      i = i + 1
-      if v ~= "" then row[fields[i]] = v end
-    end
-    rows[#rows + 1] = row
-  end
+  assert(ok, rows)
   assert.are.equal(#list, #rows)
   return rows
 end

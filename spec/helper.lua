@@ -154,4 +154,48 @@ end
 --- Path of the vnet binary under test.
 H.vnet = os.getenv("VNET_BIN") or "build/vnet"
 
+--- This process's pid (the vnet running the specs).
+function H.mypid()
+  local f = assert(io.open("/proc/self/stat"))
+  local pid = f:read("n")
+  f:close()
+  return pid
+end
+
+--- A Lua script in a temporary file anyone may read (a --sandbox run as
+-- another user reads it too); the caller removes it.
+function H.tmpscript(code)
+  local path = os.tmpname() .. ".lua"
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  os.execute("chmod 644 " .. path)
+  return path
+end
+
+--- tshark's fields for each packet of a capture file, with IP, TCP and UDP
+-- checksum validation on: a list of rows, field -> value. o.occurrence:
+-- "f" (the first of each field, default) or "a" (all, comma-separated);
+-- o.filter: a display filter choosing the packets.
+function H.tshark(path, fields, o)
+  o = o or {}
+  local cmd = "tshark -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE " ..
+    "-o udp.check_checksum:TRUE -r " .. path .. " -T fields -E separator=/t -E occurrence=" ..
+    (o.occurrence or "f")
+  if o.filter then cmd = cmd .. " -Y '" .. o.filter .. "'" end
+  for _, f in ipairs(fields) do cmd = cmd .. " -e " .. f end
+  local out, code = H.sh(cmd .. " 2>/dev/null")
+  assert(code == 0, out)
+  local rows = {}
+  for line in out:gmatch("[^\n]*\n") do
+    local row, i = {}, 0
+    for v in (line:sub(1, -2) .. "\t"):gmatch("([^\t]*)\t") do
+      i = i + 1
+      if v ~= "" then row[fields[i]] = v end
+    end
+    rows[#rows + 1] = row
+  end
+  return rows
+end
+
 return H

@@ -4,13 +4,7 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local V = H.vnet
 
-local function tmpscript(code)
-  local path = os.tmpname() .. ".lua"
-  local f = assert(io.open(path, "w"))
-  f:write(code)
-  f:close()
-  return path
-end
+local tmpscript = H.tmpscript
 
 describe("the vnet host", function()
   it("runs a script with arg and ... like lua5.4", function()

@@ -4,13 +4,6 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local loop, tun = vnet.loop, vnet.tun
 
-local function mypid()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("n")
-  f:close()
-  return pid
-end
-
 describe("vnet.loop", function()
   after_each(function()
     assert.are.equal(0, loop.active(), "a spec left a watcher running")
@@ -68,7 +61,7 @@ describe("vnet.loop", function()
       w:stop()
     end)
     assert.are.equal("USR1", s.signal)
-    loop.after(0.01, function() os.execute("kill -USR1 " .. mypid()) end)
+    loop.after(0.01, function() os.execute("kill -USR1 " .. H.mypid()) end)
     assert.are.same({ true, "empty" }, { loop.run { timeout = 5 } })
     assert.are.equal("USR1", got)
   end)
@@ -76,7 +69,7 @@ describe("vnet.loop", function()
   it("ends run cleanly on SIGINT and SIGTERM by default", function()
     for _, sig in ipairs { "INT", "TERM" } do
       local keep = loop.every(10, function() end)
-      loop.after(0.01, function() os.execute("kill -" .. sig .. " " .. mypid()) end)
+      loop.after(0.01, function() os.execute("kill -" .. sig .. " " .. H.mypid()) end)
       assert.are.same({ true, "SIG" .. sig }, { loop.run { timeout = 5 } })
       keep:stop()
     end

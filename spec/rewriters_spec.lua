@@ -11,21 +11,12 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local netns = vnet.netns
 
-local TSHARK = "tshark -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE " ..
-  "-o udp.check_checksum:TRUE"
 local CSUMS = { "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
   "icmp.checksum.status", "icmpv6.checksum.status" }
 
-local function mypid()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("n")
-  f:close()
-  return pid
-end
-
 --- How a script in another process names namespace ns.
 local function path_of(ns)
-  return "/proc/" .. mypid() .. "/fd/" .. ns:fileno()
+  return "/proc/" .. H.mypid() .. "/fd/" .. ns:fileno()
 end
 
 local function sleep(s) os.execute("sleep " .. s) end
@@ -139,21 +130,7 @@ end
 -- may choose them): a list of rows, field -> value (all occurrences,
 -- comma-separated).
 local function tshark(path, fields, filter)
-  local cmd = TSHARK .. " -r " .. path .. " -T fields -E separator=/t -E occurrence=a"
-  if filter then cmd = cmd .. " -Y '" .. filter .. "'" end
-  for _, f in ipairs(fields) do cmd = cmd .. " -e " .. f end
-  local out, code = H.sh(cmd .. " 2>/dev/null")
-  assert.are.equal(0, code, out)
-  local rows = {}
-  for line in out:gmatch("[^\n]*\n") do
-    local row, i = {}, 0
-    for v in (line:sub(1, -2) .. "\t"):gmatch("([^\t]*)\t") do
-      i = i + 1
-      if v ~= "" then row[fields[i]] = v end
-    end
-    rows[#rows + 1] = row
-  end
-  return rows
+  return H.tshark(path, fields, { occurrence = "a", filter = filter })
 end
 
 --- Every checksum tshark checks in the file (or in the packets a display

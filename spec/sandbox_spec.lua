@@ -4,14 +4,7 @@
 local H = require "spec.helper"
 local V = H.vnet
 
-local function tmpscript(code)
-  local path = os.tmpname() .. ".lua"
-  local f = assert(io.open(path, "w"))
-  f:write(code)
-  f:close()
-  os.execute("chmod 644 " .. path)
-  return path
-end
+local tmpscript = H.tmpscript
 
 describe("vnet --sandbox and --netns", function()
   local before
