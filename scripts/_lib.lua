@@ -10,6 +10,8 @@
 --  lib.spawn_in(ns, cmd)           a shell command in a namespace, in the
 --                                  background (for --demo traffic)
 --  lib.run(o)                      vnet.loop.run, then say why it ended
+--  lib.die(name, msg, usage)       a usage error: the problem, usage, exit 2
+--  lib.main(name, fn)              run fn, report its error, exit 0 or 1
 local vnet = require "vnet"
 
 local lib = {}
@@ -173,6 +175,21 @@ function lib.run(o)
   local ok, why = vnet.loop.run(o)
   if not ok then io.stderr:write("error: ", tostring(why), "\n") end
   return ok, why
+end
+
+--- die(name, msg, usage): "NAME: msg", a blank line and the usage text on
+-- stderr, and exit status 2 (a usage error).
+function lib.die(name, msg, usage)
+  io.stderr:write(name, ": ", msg, "\n\n", usage, "\n")
+  os.exit(2)
+end
+
+--- main(name, fn): the script's body. An error in fn goes to stderr as
+-- "NAME: error"; the exit status is 0 when fn returned true, else 1.
+function lib.main(name, fn)
+  local ok, res = pcall(fn)
+  if not ok then io.stderr:write(name, ": ", tostring(res), "\n") end
+  os.exit(ok and res and 0 or 1, true)
 end
 
 return lib

@@ -39,10 +39,7 @@ local o, pos = lib.getopt(arg, {
 if #pos == 0 then pos = { "10.3.0.2" } end
 io.stdout:setvbuf("line")
 
-local function die(msg)
-  io.stderr:write("arp-responder.lua: ", msg, "\n\n", usage, "\n")
-  os.exit(2)
-end
+local function die(msg) lib.die("arp-responder.lua", msg, usage) end
 
 local function ip4(s)
   local a, b, c, d = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
@@ -106,6 +103,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("arp-responder.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("arp-responder.lua", main)

@@ -48,8 +48,7 @@ local o, pos = lib.getopt(arg, {
   count = lib.NUMBER, seconds = lib.NUMBER, nanosecond = false, q = false,
 }, usage)
 if #pos > 2 then
-  io.stderr:write("capture.lua: at most NAME and FILE\n\n", usage, "\n")
-  os.exit(2)
+  lib.die("capture.lua", "at most NAME and FILE", usage)
 end
 local name = pos[1] or "tun0"
 local file = pos[2] or name .. ".pcap"
@@ -86,6 +85,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("capture.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("capture.lua", main)

@@ -51,8 +51,7 @@ local o, pos = lib.getopt(arg, {
   ports = "20000-29999", seconds = lib.NUMBER, v = false, demo = false,
 }, usage)
 if not o.demo and #pos ~= 2 then
-  io.stderr:write("nat.lua: give two namespaces (INSIDE OUTSIDE), or --demo\n\n", usage, "\n")
-  os.exit(2)
+  lib.die("nat.lua", "give two namespaces (INSIDE OUTSIDE), or --demo", usage)
 end
 local lo, hi = o.ports:match("^(%d+)%-(%d+)$")
 lo, hi = tonumber(lo), tonumber(hi)
@@ -298,6 +297,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("nat.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("nat.lua", main)

@@ -59,10 +59,7 @@ local o, pos = lib.getopt(arg, {
 }, usage)
 io.stdout:setvbuf("line")
 
-local function die(msg)
-  io.stderr:write("netem.lua: ", msg, "\n\n", usage, "\n")
-  os.exit(2)
-end
+local function die(msg) lib.die("netem.lua", msg, usage) end
 if not o.demo and #pos ~= 2 then die("give two namespaces (A B), or --demo") end
 for _, k in ipairs { "loss", "duplicate", "reorder" } do
   if o[k] < 0 or o[k] > 100 then die("--" .. k .. " is a percentage, 0 to 100") end
@@ -241,6 +238,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("netem.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("netem.lua", main)

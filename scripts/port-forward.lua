@@ -48,10 +48,7 @@ local o, pos = lib.getopt(arg, {
 }, usage)
 io.stdout:setvbuf("line")
 
-local function die(msg)
-  io.stderr:write("port-forward.lua: ", msg, "\n\n", usage, "\n")
-  os.exit(2)
-end
+local function die(msg) lib.die("port-forward.lua", msg, usage) end
 
 -- rules[proto][port] = toport
 local rules, nsargs = { [6] = {}, [17] = {} }, {}
@@ -172,6 +169,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("port-forward.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("port-forward.lua", main)

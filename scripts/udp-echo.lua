@@ -36,8 +36,7 @@ local o, pos = lib.getopt(arg, {
   port = lib.NUMBER, seconds = lib.NUMBER, q = false,
 }, usage)
 if #pos > 0 then
-  io.stderr:write("udp-echo.lua: no arguments besides options\n\n", usage, "\n")
-  os.exit(2)
+  lib.die("udp-echo.lua", "no arguments besides options", usage)
 end
 io.stdout:setvbuf("line")
 
@@ -64,6 +63,4 @@ local function main()
   return ok
 end
 
-local ok, res = pcall(main)
-if not ok then io.stderr:write("udp-echo.lua: ", tostring(res), "\n") end
-os.exit(ok and res and 0 or 1, true)
+lib.main("udp-echo.lua", main)
