@@ -230,14 +230,7 @@ static int l_hwaddr(lua_State *L)
 {
     size_t len;
     const unsigned char *b = (const unsigned char *)luaL_checklstring(L, 1, &len);
-    luaL_Buffer buf;
-    luaL_buffinit(L, &buf);
-    for (size_t i = 0; i < len; i++) {
-        char h[4];
-        snprintf(h, sizeof h, i ? ":%02x" : "%02x", b[i]);
-        luaL_addstring(&buf, h);
-    }
-    luaL_pushresult(&buf);
+    vnet_nl_pushmac(L, b, (int)len);
     return 1;
 }
 
