@@ -78,3 +78,9 @@ bench: deps all build/bench/cfwd build/bench/udpflood
 	sh bench/run.sh $(BENCH_ARGS)
 
 include fuzz/fuzz.mk
+
+# The kernel lane ten times in a row with every core busy (stress-ng): each
+# run must report the guest's real summary (tools/kernel-soak.sh).
+.PHONY: test-kernel-soak
+test-kernel-soak: deps all
+	bash tools/kernel-soak.sh

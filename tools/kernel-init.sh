@@ -14,6 +14,12 @@
 #   SUMMARY <N passed, N failed, N skipped>
 #   SUITE_RC <busted exit status>
 #   SUITE_SECONDS <s>
+# The guest never powers itself off after a run: once END has been written
+# to ttyS1 and "kernel-lane: END" to the console, it waits, and the host
+# (tools/kernel-lane.sh), which watches both files qemu writes, stops the VM
+# when it has read both ends. So nothing the guest says last can be cut off
+# by the VM going away before the emulated UARTs have sent it. (If nobody
+# stops it within HALT_GRACE seconds it powers off by itself.)
 # If /init ever exits, the kernel panics and (panic=-1, qemu -no-reboot)
 # the VM stops: the host then reports a VM that did not report.
 
@@ -39,10 +45,32 @@ report "STAGE init"
 echo "kernel-lane: guest up, kernel $(uname -r), $(nproc) CPUs," \
   "$(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
 
+# The last words on both channels, then wait for the host to stop the VM.
 finish() {
   report "END"
+  echo "kernel-lane: END"
   sync
+  sleep "${HALT_GRACE:-600}"
+  echo "kernel-lane: nobody stopped the VM within ${HALT_GRACE:-600}s; powering off"
   poweroff -f
+}
+
+# Wait until the `tail -f` showing FILE on the console (pid $1) has read all
+# of it, then stop it: its read offset, not a guess at its polling period.
+stop_tail() { # stop_tail PID FILE
+  tpid=$1 file=$2 fd="" i=0
+  for f in /proc/"$tpid"/fd/*; do
+    [ "$(readlink "$f")" = "$file" ] && fd=${f##*/}
+  done
+  size=$(wc -c < "$file")
+  while [ -n "$fd" ] && [ "$i" -lt 120 ]; do
+    pos=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$tpid/fdinfo/$fd" 2>/dev/null)
+    [ -z "$pos" ] || [ "$pos" -ge "$size" ] && break
+    sleep 1
+    i=$((i + 1))
+  done
+  kill "$tpid" 2>/dev/null
+  wait "$tpid" 2>/dev/null
 }
 
 # --- modules, dependencies first (the host wrote them in that order)
@@ -151,8 +179,7 @@ wait "$suitepid"
 rc=$?
 end=$(cut -d. -f1 /proc/uptime)
 kill "$dogpid" 2>/dev/null
-sleep 2                       # busybox tail -f looks once a second
-kill "$tailpid"
+stop_tail "$tailpid" /tmp/suite.log
 [ -e /tmp/suite.timeout ] &&
   echo "kernel-lane: the suite did not finish within ${SUITE_TIMEOUT}s and was killed"
 report "SUITE_SECONDS $((end - start))"

@@ -271,32 +271,54 @@ build_initramfs() {
 
 # ---------------------------------------------------------------- 4. the VM
 run_vm() {
-  local console=$KDIR/console.log result=$KDIR/result.txt watchdog i
-  rm -f "$console" "$result" "$KDIR/qemu.pid" "$KDIR/vm.done" "$KDIR/boot.timeout"
-  : > "$result"
+  local console=$KDIR/console.log raw=$KDIR/console.raw result=$KDIR/result.txt
+  local watcher
+  rm -f "$console" "$raw" "$result" "$KDIR/qemu.pid" "$KDIR/vm.done" \
+        "$KDIR/boot.timeout" "$KDIR/vm.reported"
+  : > "$result"; : > "$raw"
   say "booting $KVER under qemu (TCG, timeout ${LANE_TIMEOUT}s, ${BOOT_TIMEOUT}s to reach /init)"
-  # Boot watchdog: a guest that has not reached /init in BOOT_TIMEOUT seconds
-  # is stopped now rather than at the lane's timeout. (Its output goes to
-  # /dev/null so it never holds a pipe that a caller reads to the end.)
+  # The watcher, once a second: a guest that has not reached /init in
+  # BOOT_TIMEOUT seconds is stopped now rather than at the lane's timeout;
+  # a guest that has said its last words (END on ttyS1, "kernel-lane: END"
+  # on the console, both as qemu wrote them to their files) is stopped then.
+  # The guest never powers itself off after a run (tools/kernel-init.sh),
+  # so the VM cannot go away before its report has arrived: the host stops
+  # it only after reading both ends. (Its output goes to /dev/null so it
+  # never holds a pipe that a caller reads to the end.)
   (
-    for ((i = 0; i < BOOT_TIMEOUT; i++)); do
-      sleep 1
+    i=0 booted=0
+    while sleep 1; do
+      i=$((i + 1))
       [ -e "$KDIR/vm.done" ] && exit 0
-      grep -q '^STAGE init' "$result" 2>/dev/null && exit 0
+      if [ "$booted" = 0 ]; then
+        if grep -q '^STAGE init' "$result"; then
+          booted=1
+        elif [ "$i" -ge "$BOOT_TIMEOUT" ]; then
+          touch "$KDIR/boot.timeout"
+          [ -s "$KDIR/qemu.pid" ] && kill "$(cat "$KDIR/qemu.pid")"
+          exit 0
+        fi
+      fi
+      if tr -d '\r' < "$result" | grep -qx END &&
+         tr -d '\r' < "$raw" | grep -qx 'kernel-lane: END'; then
+        touch "$KDIR/vm.reported"
+        [ -s "$KDIR/qemu.pid" ] && kill "$(cat "$KDIR/qemu.pid")"
+        exit 0
+      fi
     done
-    touch "$KDIR/boot.timeout"
-    [ -s "$KDIR/qemu.pid" ] && kill "$(cat "$KDIR/qemu.pid")"
   ) >/dev/null 2>&1 &
-  watchdog=$!
-  # ttyS0 (stdio) carries the console: boot messages and the test lines, shown
-  # live with a "vm| " prefix. ttyS1 (a file) carries only the guest's
-  # machine-readable report, so kernel messages can never garble it.
+  watcher=$!
+  # ttyS0 (stdio, and a copy in console.raw that qemu writes itself) carries
+  # the console: boot messages and the test lines, shown live with a "vm| "
+  # prefix. ttyS1 (a file) carries only the guest's machine-readable report,
+  # so kernel messages can never garble it.
   trap - ERR; set +e      # qemu's status is looked at below, not fatal
   timeout --kill-after=10 "$LANE_TIMEOUT" \
     qemu-system-x86_64 -machine q35 -accel tcg -cpu max \
       -m "${KERNEL_MEM:-2G}" -smp "${KERNEL_SMP:-2}" \
       -nographic -no-reboot -nic none -monitor none -pidfile "$KDIR/qemu.pid" \
-      -serial stdio -serial "file:$result" \
+      -chardev "stdio,id=con0,logfile=$raw" -serial chardev:con0 \
+      -serial "file:$result" \
       -kernel "$VMLINUZ" -initrd "$KDIR/initramfs.cpio.gz" \
       -append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 \
     | tr -d '\r' | tee "$console" \
@@ -304,8 +326,11 @@ run_vm() {
   QEMU_RC=${PIPESTATUS[0]}
   set -e; trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
   touch "$KDIR/vm.done"
-  wait "$watchdog" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
   tr -d '\r' < "$result" > "$result.clean" && mv "$result.clean" "$result"
+  if [ -e "$KDIR/vm.reported" ]; then
+    say "the guest reported in full; the host stopped the VM (qemu exit $QEMU_RC)"
+  fi
 }
 
 # ----------------------------------------------------------------- 5. report
