@@ -105,6 +105,50 @@ describe("vnet.link.watch", function()
     assert.are.same({}, rs.removed)
   end))
 
+  it("keeps the right picture through a storm, a slow callback that fails, and interrupted dumps (issue 11)",
+    sandboxed(function()
+    local nl = require "vnet.nl.core"
+    local delivered, resyncs, errors = 0, 0, 0
+    loop.on_error(function() errors = errors + 1 end)
+    local w = assert(link.watch(function(ev)
+      delivered = delivered + 1
+      if ev.type == "resync" then resyncs = resyncs + 1 end
+      local t = os.clock() + 0.0002 -- a slow callback: 0.2 ms an event
+      while os.clock() < t do end
+      if delivered % 97 == 0 then error("a callback that fails now and then") end
+    end, { rcvbuf = 32768 }))
+    -- the storm, from a timer: 600 veth pairs made, 200 of them deleted
+    -- again; the dumps that resync the picture are interrupted 25 times
+    local step, quiet = 0, 0
+    local t = loop.every(0.005, function()
+      step = step + 1
+      if step <= 60 then
+        for i = 1, 10 do local n = (step - 1) * 10 + i; assert(veth.create("s" .. n, "t" .. n)) end
+        if step == 3 then nl._inject_dump_intr(25) end
+      elseif step <= 80 then
+        for i = 1, 10 do assert(link.delete("s" .. ((step - 61) * 10 + i))) end
+      elseif not w.retry and not w.cont then
+        quiet = quiet + 1
+        if quiet > 40 then loop.stop() end
+      end
+    end)
+    local ok, why = loop.run { timeout = 60 }
+    t:stop()
+    nl._inject_dump_intr(0)
+    loop.on_error(nil)
+    local names = w:names()
+    w:stop()
+    assert.are.same({ true, "stopped" }, { ok, why })
+    local want = {}
+    for _, l in ipairs(H.ip("link show")) do want[#want + 1] = l.ifname end
+    table.sort(want)
+    assert.are.equal(801, #want) -- lo and 400 pairs
+    assert.are.same(want, names)
+    assert.is_true(resyncs >= 1, ("no resync event (%d events)"):format(delivered))
+    assert.is_true(w.retries >= 2, "the interrupted dumps were not tried again")
+    assert.is_true(errors >= 3, ("the callback's errors did not reach loop.on_error (%d of %d events)"):format(errors, delivered))
+  end))
+
   it("hands a callback's error to loop.run", sandboxed(function()
     local w = assert(link.watch(function() error("boom in the watcher") end))
     loop.after(0.05, function() assert(veth.create("e0", "e1")) end)
