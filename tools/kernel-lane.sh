@@ -308,6 +308,9 @@ run_vm() {
     done
   ) >/dev/null 2>&1 &
   watcher=$!
+  # no_timer_check: under TCG on a busy host the guest's check that the
+  # IO-APIC timer ticks can fail and panic the kernel at boot ("IO-APIC +
+  # timer doesn't work!", seen in the soak); the emulated timer is fine.
   # ttyS0 (stdio, and a copy in console.raw that qemu writes itself) carries
   # the console: boot messages and the test lines, shown live with a "vm| "
   # prefix. ttyS1 (a file) carries only the guest's machine-readable report,
@@ -320,7 +323,7 @@ run_vm() {
       -chardev "stdio,id=con0,logfile=$raw" -serial chardev:con0 \
       -serial "file:$result" \
       -kernel "$VMLINUZ" -initrd "$KDIR/initramfs.cpio.gz" \
-      -append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 \
+      -append "console=ttyS0 quiet panic=-1 no_timer_check" </dev/null 2>&1 \
     | tr -d '\r' | tee "$console" \
     | sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/^/vm| /'
   QEMU_RC=${PIPESTATUS[0]}
