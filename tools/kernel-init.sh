@@ -111,11 +111,11 @@ while IFS="$(printf '\t')" read -r kind mods args; do
   case $kind in
     netdevsim)
       # made on its sysfs bus, not over rtnetlink
-      # (optional: Debian's kernels do not build it; see lua/vnet/netdevsim.lua)
       if [ -w /sys/bus/netdevsim/new_device ]; then
         printf 'kernel-lane: kind %-10s ok (its sysfs bus is there)\n' "$kind"
       else
-        printf 'kernel-lane: kind %-10s not in this kernel (optional)\n' "$kind"
+        printf 'kernel-lane: kind %-10s MISSING: no /sys/bus/netdevsim\n' "$kind"
+        missing="$missing $kind"
       fi
       continue ;;
   esac

@@ -47,7 +47,7 @@ SUITE_TIMEOUT=${KERNEL_SUITE_TIMEOUT:-1200}
 BOOT_TIMEOUT=${KERNEL_BOOT_TIMEOUT:-180}
 
 # Debian packages this lane needs on the host, besides tools/deps.sh's.
-LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
+LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip gcc-12 make pahole
            coreutils util-linux iproute2 iputils-ping bash dash tmux
            ncurses-base"
 
@@ -153,6 +153,51 @@ fetch_kernel() {
   [ -f "$mods/modules.dep" ] || depmod -b "$MODROOT" "$KVER"
 }
 
+# ------------------------------------------------- 2b. modules Debian lacks
+# A kind file may say its module is to be built from the kernel's source
+# when the kernel package has none (netdevsim: Debian does not build it).
+# Then: Debian's linux-source of the same version, the kernel's headers
+# and kbuild (apt-get download, unpacked under build/kernel/src, nothing
+# installed on this machine), an out-of-tree build of that one directory,
+# the .ko put into the module tree as extra/ and depmod run again. Cached
+# per kernel version.
+build_missing_modules() {
+  local lines line mod dir cfg ver base src hdr ko
+  lines=$("$REPO/build/vnet" "$REPO/tools/kinds.lua" build) || die "tools/kinds.lua build failed"
+  [ -n "$lines" ] || return 0
+  ver=$(dpkg-deb -f "$(generic_debs | sort -V | tail -n 1)" Version)
+  base=${KVER%-amd64}                              # 6.12.117+deb12
+  src=$KDIR/src/$KVER
+  while IFS="$(printf '\t')" read -r mod dir cfg; do
+    modprobe -d "$MODROOT" -S "$KVER" --show-depends "$mod" >/dev/null 2>&1 && continue
+    ko=$src/built/$mod.ko
+    if [ ! -f "$ko" ]; then
+      say "building $mod for $KVER from linux-source (Debian's kernel has none)"
+      mkdir -p "$src/debs" "$src/root" "$src/built"
+      (cd "$src/debs" && apt-get download -q -o APT::Sandbox::User=root \
+         "linux-source-${KVER%%.*}.$(echo "$KVER" | cut -d. -f2)=$ver" \
+         "linux-headers-$KVER=$ver" "linux-headers-$base-common=$ver" \
+         "linux-kbuild-$base=$ver" >/dev/null) || die "apt-get download of the kernel source for $mod failed"
+      for d in "$src"/debs/linux-headers-*.deb "$src"/debs/linux-kbuild-*.deb; do
+        dpkg-deb -x "$d" "$src/root"
+      done
+      hdr=$src/root/usr/src/linux-headers-$KVER
+      # its Makefile includes the common headers by absolute path
+      sed -i "s#^include /usr/src/#include $src/root/usr/src/#" "$hdr/Makefile"
+      rm -rf "$src/m"; mkdir -p "$src/m"
+      dpkg-deb --fsys-tarfile "$(ls "$src"/debs/linux-source-*.deb)" \
+        | tar -xOf - --wildcards './usr/src/linux-source-*.tar.xz' \
+        | xz -dc | tar -xf - -C "$src/m" --strip-components=1 --wildcards "*/$dir/*"
+      make -s -C "$hdr" M="$src/m/$dir" "$cfg=m" modules >"$src/build.log" 2>&1 \
+        || die "building $mod failed (see $src/build.log)"
+      cp "$src/m/$dir/$mod.ko" "$ko"
+    fi
+    mkdir -p "$MODROOT/lib/modules/$KVER/extra"
+    cp "$ko" "$MODROOT/lib/modules/$KVER/extra/"
+    depmod -b "$MODROOT" "$KVER"
+  done <<< "$lines"
+}
+
 # -------------------------------------------------------------- 3. initramfs
 # Copy one file to the same path under $STAGE, following symlinks.
 put() {
@@ -199,13 +244,8 @@ build_initramfs() {
   printf '%s\n' "$kinds" > "$STAGE/etc/vnet-kinds.txt"
   MODULES="$("$REPO/build/vnet" "$REPO/tools/kinds.lua" modules) $EXTRA_MODULES"
   for m in $MODULES; do
-    # "name?": a module the kind file says this kernel may lack
-    if ! modprobe -d "$MODROOT" -S "$KVER" --show-depends "${m%\?}" >"$KDIR/dep.tmp" 2>&1; then
-      case $m in
-        *\?) say "kernel $KVER has no module ${m%\?} (optional: its spec is pending)"; continue ;;
-      esac
-      die "kernel $KVER has no module $m: $(cat "$KDIR/dep.tmp")"
-    fi
+    modprobe -d "$MODROOT" -S "$KVER" --show-depends "$m" >"$KDIR/dep.tmp" 2>&1 \
+      || die "kernel $KVER has no module $m: $(cat "$KDIR/dep.tmp")"
     while read -r line; do
       case $line in
         insmod\ *) path=$(echo "$line" | awk '{print $2}') ;;
@@ -408,6 +448,7 @@ main() {
   install_packages
   t1=$(now)
   fetch_kernel
+  build_missing_modules
   t2=$(now)
   build_initramfs
   t3=$(now)
