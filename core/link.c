@@ -231,6 +231,10 @@ void vnet_link_push(lua_State *L, struct nlmsghdr *h)
         lua_pushstring(L, nla_get_string(tb[IFLA_PARENT_DEV_NAME]));
         lua_setfield(L, -2, "parent_dev");
     }
+    if (tb[IFLA_PHYS_PORT_NAME]) {
+        lua_pushstring(L, nla_get_string(tb[IFLA_PHYS_PORT_NAME]));
+        lua_setfield(L, -2, "port_name");
+    }
     if (tb[IFLA_STATS64]) setstats(L, tb[IFLA_STATS64]);
     if (tb[IFLA_LINKINFO]) setlinkinfo(L, tb[IFLA_LINKINFO]);
 }

@@ -94,45 +94,46 @@ done < /lib/modules/vnet/order
 echo "kernel-lane: loaded $loaded modules"
 ip link set lo up
 
-# --- the kinds, each made in a throwaway namespace
+# --- the kinds, each made in a throwaway namespace. The list comes from the
+# kind files (tools/kinds.lua wrote /etc/vnet-kinds.txt: kind, modules, the
+# `ip link add` arguments that make one, "-" for kinds that need hardware).
 report "STAGE kinds"
 ip netns add kprobe
 P="ip -n kprobe"
-$P link add kp-parent0 type dummy
-$P link add kp-parent1 type dummy
-$P link set kp-parent0 up
-$P link set kp-parent1 up
+for i in 0 1 2 3 4; do
+  $P link add "kp-parent$i" type dummy
+  $P link set "kp-parent$i" up
+done
 missing=""
-probe() { # probe KIND NAME ip-link-add-args...
-  kind=$1 name=$2
-  shift 2
-  if out=$($P link add "$name" "$@" 2>&1) &&
+n=0
+while IFS="$(printf '\t')" read -r kind mods args; do
+  n=$((n + 1))
+  case $kind in
+    netdevsim)
+      # made on its sysfs bus, not over rtnetlink
+      if [ -w /sys/bus/netdevsim/new_device ]; then
+        printf 'kernel-lane: kind %-10s ok (its sysfs bus is there)\n' "$kind"
+      else
+        printf 'kernel-lane: kind %-10s MISSING: no /sys/bus/netdevsim\n' "$kind"
+        missing="$missing $kind"
+      fi
+      continue ;;
+  esac
+  if [ "$args" = "-" ]; then
+    printf 'kernel-lane: kind %-10s needs hardware (not probed)\n' "$kind"
+    continue
+  fi
+  name="kp-$n"
+  # shellcheck disable=SC2086  # args is a word list on purpose
+  if out=$($P link add "$name" $args 2>&1) &&
      $P -j -d link show dev "$name" 2>/dev/null | grep -q "\"info_kind\":\"$kind\""; then
-    printf 'kernel-lane: kind %-8s ok\n' "$kind"
+    printf 'kernel-lane: kind %-10s ok\n' "$kind"
   else
-    printf 'kernel-lane: kind %-8s MISSING: %s\n' "$kind" "$out"
+    printf 'kernel-lane: kind %-10s MISSING: %s (modules: %s)\n' "$kind" "$out" "$mods"
     missing="$missing $kind"
   fi
-}
-probe dummy   kp-dummy  type dummy
-probe ifb     kp-ifb    type ifb
-probe veth    kp-veth0  type veth peer name kp-veth1
-probe bridge  kp-br     type bridge
-probe vlan    kp-vlan   link kp-parent0 type vlan id 5
-probe macvlan kp-mvl    link kp-parent0 type macvlan mode bridge
-probe macvtap kp-mvt    link kp-parent0 type macvtap mode bridge
-probe ipvlan  kp-ipvl   link kp-parent1 type ipvlan mode l2
-probe ipvtap  kp-ipvt   link kp-parent1 type ipvtap mode l3
-probe bond    kp-bond   type bond mode active-backup
-probe gre     kp-gre    type gre local 10.99.0.1 remote 10.99.0.2
-probe gretap  kp-gretap type gretap local 10.99.0.1 remote 10.99.0.2
-probe ipip    kp-ipip   type ipip local 10.99.0.1 remote 10.99.0.2
-probe sit     kp-sit    type sit local 10.99.0.1 remote 10.99.0.2
-probe ip6tnl  kp-ip6tnl type ip6tnl local fd99::1 remote fd99::2
-probe vti     kp-vti    type vti local 10.99.0.1 remote 10.99.0.2 key 7
-probe geneve  kp-geneve type geneve id 7 remote 10.99.0.2
-probe vxlan   kp-vxlan  type vxlan id 7 dstport 4789 local 10.99.0.1
-probe vrf     kp-vrf    type vrf table 100
+  $P link del "$name" 2>/dev/null
+done < /etc/vnet-kinds.txt
 # TUN/TAP are made with ioctls on /dev/net/tun, which must exist.
 if [ -c /dev/net/tun ] && out=$($P tuntap add kp-tun mode tun 2>&1) &&
    $P -j -d link show dev kp-tun 2>/dev/null | grep -q '"info_kind":"tun"'; then
@@ -141,9 +142,6 @@ else
   printf 'kernel-lane: kind %-8s MISSING: %s\n' tun "${out:-no /dev/net/tun}"
   missing="$missing tun"
 fi
-# macvtap's character device appears in devtmpfs as /dev/tapN.
-ifindex=$($P -o link show dev kp-mvt 2>/dev/null | cut -d: -f1)
-[ -c "/dev/tap$ifindex" ] || echo "kernel-lane: note: /dev/tap$ifindex not created for macvtap"
 ip netns del kprobe
 if [ -n "$missing" ]; then
   report "KINDS_MISSING${missing}"

@@ -3,12 +3,14 @@
 #
 # This machine's own kernel lacks many device kinds (dummy, ipvlan, vlan,
 # bond, the tunnels, vrf, ...), so lane 1 (make test) reports those specs as
-# pending. This lane boots Debian's stock cloud kernel, where every kind is a
+# pending. This lane boots Debian's stock generic kernel, where every kind is a
 # module, under qemu-system-x86_64 (TCG: no KVM needed) and runs the same
 # spec suite inside it:
 #
 #   1. install the Debian packages the lane needs (only those missing);
-#   2. fetch the newest linux-image-*-cloud-amd64 with `apt-get download`
+#   2. fetch the newest linux-image-*-amd64 (the generic flavour, not -cloud
+#      or -rt: the cloud kernel has no hsr, vcan, vxcan or netdevsim) with
+#      `apt-get download`
 #      (cached under build/kernel/; KERNEL_REFRESH=1 picks again);
 #   3. build an initramfs: busybox, the modules every kind needs (resolved
 #      with modprobe --show-depends against the kernel's own modules.dep),
@@ -45,16 +47,16 @@ SUITE_TIMEOUT=${KERNEL_SUITE_TIMEOUT:-1200}
 BOOT_TIMEOUT=${KERNEL_BOOT_TIMEOUT:-180}
 
 # Debian packages this lane needs on the host, besides tools/deps.sh's.
-LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
+LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip gcc-12 make pahole
            coreutils util-linux iproute2 iputils-ping bash dash tmux
            ncurses-base"
 
-# Kernel modules the guest loads: one per device kind the project wraps,
-# plus what the specs use around them. Dependencies are resolved from the
-# kernel's modules.dep, so only the top-level names are listed here.
-MODULES="dummy ifb veth tun bridge 8021q macvlan macvtap ipvlan ipvtap
-         bonding ip_gre ipip sit ip6_tunnel ip_vti geneve vxlan vrf
-         ip6_gre ip6_vti nlmon af_packet"
+# Kernel modules the guest loads: those of every link kind, which each kind
+# file names itself (`lane = {modules = ...}` in lua/vnet/<kind>.lua, read
+# by tools/kinds.lua with build/vnet), plus what the specs use around them.
+# Dependencies are resolved from the kernel's modules.dep, so only the
+# top-level names are listed.
+EXTRA_MODULES="tun af_packet wireguard"
 
 # Host programs copied into the guest, with their libraries. The specs run
 # these through /bin/sh (dash, as on the host); busybox supplies the rest
@@ -100,27 +102,33 @@ install_packages() {
 }
 
 # ------------------------------------------------------------------ 2. kernel
-# Sets KVER (e.g. 6.12.57+deb12-cloud-amd64), VMLINUZ and MODROOT (a tree
+# Sets KVER (e.g. 6.12.57+deb12-amd64), VMLINUZ and MODROOT (a tree
 # with lib/modules/$KVER and a fresh modules.dep).
+# The generic kernel packages in the cache (a cloud one left by an older
+# version of this lane does not count).
+generic_debs() {
+  find "$KDIR/debs" -name 'linux-image-*.deb' ! -name '*-cloud-amd64_*' ! -name '*-rt-amd64_*'
+}
+
 fetch_kernel() {
   local deb pkg
   mkdir -p "$KDIR/debs"
   if [ "${KERNEL_REFRESH:-0}" = 1 ] ||
-     [ -z "$(find "$KDIR/debs" -name 'linux-image-*.deb')" ]; then
-    say "looking for the newest linux-image-*-cloud-amd64"
+     [ -z "$(generic_debs)" ]; then
+    say "looking for the newest linux-image-*-amd64 (generic)"
     apt-get update -qq
-    # Versioned packages only (not the linux-image-cloud-amd64 meta package):
-    # linux-image-6.1.0-28-cloud-amd64, linux-image-6.12.57+deb12-cloud-amd64.
-    pkg=$(apt-cache search --names-only '^linux-image-[0-9].*-cloud-amd64$' \
-          | awk '{print $1}' | grep -v -- '-dbg$' | sort -V | tail -n 1)
-    [ -n "$pkg" ] || die "apt-cache knows no linux-image-*-cloud-amd64 package"
+    # Versioned generic packages only (not the meta package, not -cloud,
+    # -rt or -dbg): linux-image-6.1.0-28-amd64, linux-image-6.12.57+deb12-amd64.
+    pkg=$(apt-cache search --names-only '^linux-image-[0-9].*-amd64$' \
+          | awk '{print $1}' | grep -Ev -- '-(cloud|rt)-amd64$|-dbg$' | sort -V | tail -n 1)
+    [ -n "$pkg" ] || die "apt-cache knows no linux-image-*-amd64 package"
     say "downloading $pkg"
     rm -f "$KDIR"/debs/*.deb
     # (as root into a directory _apt cannot write: say so, or apt warns)
     (cd "$KDIR/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg") \
       || die "apt-get download $pkg failed"
   fi
-  deb=$(find "$KDIR/debs" -name 'linux-image-*.deb' | sort -V | tail -n 1)
+  deb=$(generic_debs | sort -V | tail -n 1)
   MODROOT=$KDIR/root
   if [ ! -f "$MODROOT/.from" ] || [ "$(cat "$MODROOT/.from")" != "$(basename "$deb")" ]; then
     say "unpacking $(basename "$deb")"
@@ -143,6 +151,51 @@ fetch_kernel() {
   [ -f "$VMLINUZ" ] || die "no boot/vmlinuz-$KVER in $(basename "$deb")"
   # The package leaves modules.dep to its postinst; make it here.
   [ -f "$mods/modules.dep" ] || depmod -b "$MODROOT" "$KVER"
+}
+
+# ------------------------------------------------- 2b. modules Debian lacks
+# A kind file may say its module is to be built from the kernel's source
+# when the kernel package has none (netdevsim: Debian does not build it).
+# Then: Debian's linux-source of the same version, the kernel's headers
+# and kbuild (apt-get download, unpacked under build/kernel/src, nothing
+# installed on this machine), an out-of-tree build of that one directory,
+# the .ko put into the module tree as extra/ and depmod run again. Cached
+# per kernel version.
+build_missing_modules() {
+  local lines line mod dir cfg ver base src hdr ko
+  lines=$("$REPO/build/vnet" "$REPO/tools/kinds.lua" build) || die "tools/kinds.lua build failed"
+  [ -n "$lines" ] || return 0
+  ver=$(dpkg-deb -f "$(generic_debs | sort -V | tail -n 1)" Version)
+  base=${KVER%-amd64}                              # 6.12.117+deb12
+  src=$KDIR/src/$KVER
+  while IFS="$(printf '\t')" read -r mod dir cfg; do
+    modprobe -d "$MODROOT" -S "$KVER" --show-depends "$mod" >/dev/null 2>&1 && continue
+    ko=$src/built/$mod.ko
+    if [ ! -f "$ko" ]; then
+      say "building $mod for $KVER from linux-source (Debian's kernel has none)"
+      mkdir -p "$src/debs" "$src/root" "$src/built"
+      (cd "$src/debs" && apt-get download -q -o APT::Sandbox::User=root \
+         "linux-source-${KVER%%.*}.$(echo "$KVER" | cut -d. -f2)=$ver" \
+         "linux-headers-$KVER=$ver" "linux-headers-$base-common=$ver" \
+         "linux-kbuild-$base=$ver" >/dev/null) || die "apt-get download of the kernel source for $mod failed"
+      for d in "$src"/debs/linux-headers-*.deb "$src"/debs/linux-kbuild-*.deb; do
+        dpkg-deb -x "$d" "$src/root"
+      done
+      hdr=$src/root/usr/src/linux-headers-$KVER
+      # its Makefile includes the common headers by absolute path
+      sed -i "s#^include /usr/src/#include $src/root/usr/src/#" "$hdr/Makefile"
+      rm -rf "$src/m"; mkdir -p "$src/m"
+      dpkg-deb --fsys-tarfile "$(ls "$src"/debs/linux-source-*.deb)" \
+        | tar -xOf - --wildcards './usr/src/linux-source-*.tar.xz' \
+        | xz -dc | tar -xf - -C "$src/m" --strip-components=1 --wildcards "*/$dir/*"
+      make -s -C "$hdr" M="$src/m/$dir" "$cfg=m" modules >"$src/build.log" 2>&1 \
+        || die "building $mod failed (see $src/build.log)"
+      cp "$src/m/$dir/$mod.ko" "$ko"
+    fi
+    mkdir -p "$MODROOT/lib/modules/$KVER/extra"
+    cp "$ko" "$MODROOT/lib/modules/$KVER/extra/"
+    depmod -b "$MODROOT" "$KVER"
+  done <<< "$lines"
 }
 
 # -------------------------------------------------------------- 3. initramfs
@@ -185,6 +238,11 @@ build_initramfs() {
   mkdir -p "$STAGE/lib/modules/vnet"
   order=$STAGE/lib/modules/vnet/order
   : > "$order"
+  local kinds
+  kinds=$("$REPO/build/vnet" "$REPO/tools/kinds.lua") || die "tools/kinds.lua failed"
+  mkdir -p "$STAGE/etc"
+  printf '%s\n' "$kinds" > "$STAGE/etc/vnet-kinds.txt"
+  MODULES="$("$REPO/build/vnet" "$REPO/tools/kinds.lua" modules) $EXTRA_MODULES"
   for m in $MODULES; do
     modprobe -d "$MODROOT" -S "$KVER" --show-depends "$m" >"$KDIR/dep.tmp" 2>&1 \
       || die "kernel $KVER has no module $m: $(cat "$KDIR/dep.tmp")"
@@ -393,6 +451,7 @@ main() {
   install_packages
   t1=$(now)
   fetch_kernel
+  build_missing_modules
   t2=$(now)
   build_initramfs
   t3=$(now)

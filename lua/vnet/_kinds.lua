@@ -10,7 +10,7 @@
 --
 -- An option description is a table:
 --    attr    the attribute number (IFLA_MACVLAN_MODE = 1, ...)
---    fmt     "u8" "u16" "u32" "be16" "be32" "flag" "bool" (u8 0/1)
+--    fmt     "u8" "u16" "u32" "u64" "be16" "be32" "flag" "bool" (u8 0/1)
 --            "bool32" (u32 0/1)
 --            "string" "mac" "ip4" "ip6" "link" (an ifindex, u32)
 --            "ip" (attr for IPv4, attr6 for IPv6)
@@ -29,7 +29,12 @@
 -- from virtual options, decode_extra(info, blob), port_options (the
 -- options of its ports, IFLA_INFO_SLAVE_DATA, for a bridge or bond),
 -- methods (extra methods of its link objects), parent = "required" when
--- option `link` must be given.
+-- option `link` must be given, before(op, name, o) -> true | nil, msg,
+-- errno for what must hold before the kernel is asked (the parent's type),
+-- and lane = {modules = {...}, probe = "ip link add arguments"}: the
+-- kernel modules the kind needs and how the full-kernel lane proves the
+-- kernel can make one (tools/kinds.lua reads them; hardware = "..." for
+-- kinds that need hardware vnet cannot make).
 local nl = require "vnet.nl.core"
 
 local K = {}
@@ -38,6 +43,7 @@ local registry = {}
 local ranges = {
   u8 = { 0, 0xff }, u16 = { 0, 0xffff }, u32 = { 0, 0xffffffff },
   be16 = { 0, 0xffff }, be32 = { 0, 0xffffffff },
+  u64 = { math.mininteger, math.maxinteger }, -- all 64 bits (an sci, a cipher id)
 }
 
 local function keys(t)
@@ -128,6 +134,7 @@ local function decode_value(o, p)
   if fmt == "u8" or fmt == "bool" then v = p:byte(1)
   elseif fmt == "u16" then v = string.unpack("=I2", p)
   elseif fmt == "u32" or fmt == "link" or fmt == "bool32" then v = string.unpack("=I4", p)
+  elseif fmt == "u64" then v = string.unpack("=i8", p)
   elseif fmt == "be16" then v = string.unpack(">I2", p)
   elseif fmt == "be32" then v = string.unpack(">I4", p)
   elseif fmt == "flag" then return true

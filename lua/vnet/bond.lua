@@ -51,7 +51,9 @@ function methods.slaves(b)
   end)
 end
 
-local K = kinds.define {
+--- bond.create{name =, mode =, miimon =, slaves = {...}, ...} -> link | nil, msg, errno
+return kinds.define {
+  lane = { modules = { "bonding" }, probe = "type bond mode active-backup" },
   kind = "bond",
   options = {
     mode = { attr = 1, fmt = "u8", change = true, enum = {
@@ -85,5 +87,3 @@ local K = kinds.define {
   end,
 }
 
---- bond.create{name =, mode =, miimon =, slaves = {...}, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }

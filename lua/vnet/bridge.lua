@@ -112,6 +112,7 @@ function methods.ports(br)
 end
 
 local K = kinds.define {
+  lane = { modules = { "bridge" }, probe = "type bridge" },
   kind = "bridge",
   options = {
     forward_delay = { attr = 1, fmt = "u32", change = true },

@@ -5,7 +5,9 @@
 -- Options, besides link.create's: id (required unless external), remote
 -- (IPv4 or IPv6), ttl, tos, dstport (default 6081), udp_csum, df ("unset",
 -- "set", "inherit"), external. Read back the same.
-local K = require("vnet._kinds").define {
+--- geneve.create{name =, id =, remote =, ...} -> link | nil, msg, errno
+return require("vnet._kinds").define {
+  lane = { modules = { "geneve" }, probe = "type geneve id 7 remote 10.99.0.2" },
   kind = "geneve",
   options = {
     id = { attr = 1, fmt = "u32", max = 0xffffff },
@@ -26,5 +28,3 @@ local K = require("vnet._kinds").define {
     end
   end,
 }
---- geneve.create{name =, id =, remote =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }

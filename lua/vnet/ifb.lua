@@ -3,6 +3,6 @@
 -- ingress traffic be shaped. No options beyond link.create's.
 --
 --    local i = assert(vnet.ifb.create{ name = "ifb9", up = true })
-local K = require("vnet._kinds").define { kind = "ifb" }
 --- ifb.create{name =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }
+return require("vnet._kinds").define { kind = "ifb",
+  lane = { modules = { "ifb" }, probe = "type ifb" } }

@@ -1,15 +1,20 @@
 --- vnet: Lua-scriptable Linux virtual network devices.
 -- require "vnet" loads every module; in the vnet host it is the global
--- `vnet`. Modules: vnet.tun, vnet.tap, vnet.loop, vnet.packet, vnet.link,
--- vnet.netns, vnet.proto, vnet.pcap.
+-- `vnet`. `vnet.modules` names them all, in this order; a spec checks that
+-- it, the files in lua/vnet/ and the rockspec agree.
 local vnet = { version = "0.1.0" }
-for _, name in ipairs { "packet", "loop", "link", "netns", "tun", "tap", "proto", "pcap" } do
-  vnet[name] = require("vnet." .. name)
-end
--- addresses, routes, neighbours, link events and every link kind
-for _, name in ipairs { "addr", "route", "neigh", "watch", "veth", "macvlan", "macvtap", "ipvlan", "ipvtap", "bridge",
-    "vlan", "vxlan", "dummy", "ifb", "bond", "gre", "gretap", "ipip", "sit", "ip6tnl", "vti",
-    "geneve", "vrf" } do
+vnet.modules = {
+  -- packets, devices, the loop, links and namespaces
+  "packet", "loop", "link", "netns", "tun", "tap", "proto", "pcap",
+  -- addresses, routes, neighbours, link events
+  "addr", "route", "neigh", "watch",
+  -- the link kinds (each one file: see lua/vnet/_kinds.lua)
+  "veth", "macvlan", "macvtap", "ipvlan", "ipvtap", "bridge", "vlan", "vxlan", "dummy", "ifb",
+  "bond", "gre", "gretap", "ipip", "sit", "ip6tnl", "vti", "geneve", "vrf",
+  "ip6gre", "ip6gretap", "erspan", "ip6erspan", "hsr", "vcan", "vxcan", "nlmon", "macsec",
+  "netkit", "netdevsim", "lowpan", "ipoib", "rmnet",
+}
+for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)
 end
 return vnet

@@ -5,7 +5,9 @@
 --                                         remote = "2001:db8::2", mode = "ip6ip6" })
 -- Options, besides link.create's: local, remote (IPv6), hoplimit,
 -- tclass, encaplimit, flowlabel, mode, dev, external. Read back the same.
-local K = require("vnet._kinds").define {
+--- ip6tnl.create{name =, local =, remote =, mode =, ...} -> link | nil, msg, errno
+return require("vnet._kinds").define {
+  lane = { modules = { "ip6_tunnel" }, probe = "type ip6tnl local fd99::1 remote fd99::2" },
   kind = "ip6tnl",
   options = {
     dev = { attr = 1, fmt = "link" },
@@ -19,5 +21,3 @@ local K = require("vnet._kinds").define {
     external = { attr = 19, fmt = "flag" },
   },
 }
---- ip6tnl.create{name =, local =, remote =, mode =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }

@@ -15,7 +15,8 @@ M.options = {
   pmtudisc = { attr = 10, fmt = "bool", change = true },
   external = { attr = 19, fmt = "flag" },
 }
-local K = kinds.define { kind = "ipip", options = M.options }
+local K = kinds.define { kind = "ipip", options = M.options,
+  lane = { modules = { "ipip" }, probe = "type ipip local 10.99.0.1 remote 10.99.0.2" } }
 M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
 --- ipip.create{name =, local =, remote =, ...} -> link | nil, msg, errno
 return M

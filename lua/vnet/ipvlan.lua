@@ -31,6 +31,7 @@ M.hints = {
 }
 
 local K = kinds.define {
+  lane = { modules = { "ipvlan" }, probe = "link kp-parent1 type ipvlan mode l2" },
   kind = "ipvlan", parent = "required", options = M.options, hints = M.hints,
 }
 M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create

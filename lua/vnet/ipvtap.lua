@@ -9,6 +9,7 @@ local ipvlan = require "vnet.ipvlan"
 local macvtap = require "vnet.macvtap"
 
 local K = kinds.define {
+  lane = { modules = { "ipvtap" }, probe = "link kp-parent1 type ipvtap mode l3" },
   kind = "ipvtap", parent = "required", options = ipvlan.options, hints = ipvlan.hints,
   methods = { open = macvtap.open },
 }

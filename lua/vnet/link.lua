@@ -239,6 +239,10 @@ function M._create(op, d, o, level)
   if d and d.check then d.check(op, name, o, level + 1) end
   local spec, err, eno = generic_spec(op, name, o, level + 1)
   if not spec then return nil, err, eno end
+  if d and d.before then
+    local okb, berr, beno = d.before(op, name, o)
+    if not okb then return nil, berr, beno end
+  end
   spec.kind = kind
   local hold = {} -- namespace objects kept open until the request is sent
   local ctx = {

@@ -80,6 +80,7 @@ function M.finish(ctx, o, items)
 end
 
 local K = kinds.define {
+  lane = { modules = { "macvlan" }, probe = "link kp-parent0 type macvlan mode bridge" },
   kind = "macvlan", parent = "required", options = M.options,
   check = M.check, finish = M.finish, hints = M.hints,
   decode_extra = function(info) info.source_addresses = info.source_addresses or

@@ -30,6 +30,7 @@ function M.open(l, o)
 end
 
 local K = kinds.define {
+  lane = { modules = { "macvtap" }, probe = "link kp-parent0 type macvtap mode bridge" },
   kind = "macvtap", parent = "required", options = macvlan.options,
   check = macvlan.check, finish = macvlan.finish, hints = macvlan.hints,
   methods = { open = M.open },

@@ -5,6 +5,6 @@
 local ipip = require "vnet.ipip"
 local options = { mode = { attr = 9, fmt = "u8", enum = { ip6ip = 41, ipip = 4, any = 0 } } }
 for k, v in pairs(ipip.options) do options[k] = v end
-local K = require("vnet._kinds").define { kind = "sit", options = options }
 --- sit.create{name =, local =, remote =, mode =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }
+return require("vnet._kinds").define { kind = "sit", options = options,
+  lane = { modules = { "sit" }, probe = "type sit local 10.99.0.1 remote 10.99.0.2" } }

@@ -18,75 +18,24 @@
 --    peer_address, peer_mtu, peer_up   the other end's MAC, MTU, state
 -- create returns both ends: a, b | nil, msg, errno.
 local kinds = require "vnet._kinds"
+local pair = require "vnet._pair"
 
 local VETH_INFO_PEER = 1
 
 local M = kinds.define {
   kind = "veth",
-  options = {
-    peer = { virtual = true, type = "string" },
-    peer_netns = { virtual = true, type = { "string", "integer", "userdata" } },
-    peer_address = { virtual = true, type = "string" },
-    peer_mtu = { virtual = true, type = "integer" },
-    peer_up = { virtual = true, type = "boolean" },
-  },
-  check = function(op, name, o, level)
-    if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer, level + 1) end
-  end,
-  finish = function(ctx, o, items, change)
-    if change then return end
-    local p = { name = o.peer, mtu = o.peer_mtu }
-    if o.peer_address then
-      p.address = require("vnet.nl.core").mac(o.peer_address)
-      if not p.address then
-        error(string.format("%s %s: option 'peer_address': '%s' is not a MAC address " ..
-          "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address), ctx.level)
-      end
-    end
-    if o.peer_netns ~= nil then p.netns_fd = ctx.netns(o.peer_netns):fileno() end
-    items[#items + 1] = { VETH_INFO_PEER, "ifinfo", p }
-  end,
-  -- the kernel cannot bring the peer up in the request that makes it
-  -- (it has no peer yet at that point: ENOTCONN), so that comes after
-  after = function(l, o)
-    if not o.peer_up then return true end
-    local b, err, eno = l:peer()
-    if not b then return nil, err, eno end
-    return b:set { up = true }
-  end,
+  options = pair.options(),
+  check = pair.check,
+  finish = pair.finish(VETH_INFO_PEER),
+  after = pair.after,
+  lane = { modules = { "veth" }, probe = "type veth peer name kp-veth1" },
 }
 
 local create = M.create
 
 --- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
 -- -> a, b (both ends as link objects) | nil, msg, errno
-function M.create(name, peer, o)
-  if type(name) ~= "table" then
-    if o ~= nil and type(o) ~= "table" then
-      error("veth.create: options must be a table (got " .. type(o) .. ")", 2)
-    end
-    local t = {}
-    for k, v in pairs(o or {}) do t[k] = v end
-    t.name, t.peer = name, peer
-    name = t
-  end
-  local link = require "vnet.link"
-  local a, err, eno = link._create("veth.create", M.descriptor, name, 3)
-  if not a then return nil, err, eno end
-  local b
-  if name.peer and name.peer_netns ~= nil then
-    local ns = link._tons("veth.create", name.peer_netns, 2)
-    b, err, eno = ns:run(link.get, name.peer)
-    if b then b.netns, b._nsino = ns, ns:id() end
-  else
-    b, err, eno = a:peer()
-  end
-  if not b then
-    a:delete()
-    return nil, err, eno
-  end
-  return a, b
-end
+M.create = pair.create(M, "veth.create")
 M._create = create
 
 return M

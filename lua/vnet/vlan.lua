@@ -13,7 +13,9 @@ local kinds = require "vnet._kinds"
 local FLAGS = 2
 local bits = { reorder_hdr = 1, gvrp = 2, loose_binding = 4, mvrp = 8 }
 
-local K = kinds.define {
+--- vlan.create{name =, link =, id =, protocol =, ...} -> link | nil, msg, errno
+return kinds.define {
+  lane = { modules = { "8021q" }, probe = "link kp-parent0 type vlan id 5" },
   kind = "vlan", parent = "required",
   options = {
     id = { attr = 1, fmt = "u16", max = 4094 },
@@ -42,5 +44,3 @@ local K = kinds.define {
   end,
 }
 
---- vlan.create{name =, link =, id =, protocol =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }

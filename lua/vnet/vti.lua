@@ -5,7 +5,9 @@
 --                                      remote = "10.0.0.2", key = 5 })
 -- Options, besides link.create's: local, remote (IPv4), key (both ways) or
 -- ikey/okey, dev. Read back the same (ikey/okey).
-local K = require("vnet._kinds").define {
+--- vti.create{name =, local =, remote =, key =, ...} -> link | nil, msg, errno
+return require("vnet._kinds").define {
+  lane = { modules = { "ip_vti" }, probe = "type vti local 10.99.0.1 remote 10.99.0.2 key 7" },
   kind = "vti",
   options = {
     dev = { attr = 1, fmt = "link" },
@@ -24,5 +26,3 @@ local K = require("vnet._kinds").define {
     if o.okey == nil then items[#items + 1] = { 3, "be32", o.key } end
   end,
 }
---- vti.create{name =, local =, remote =, key =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }

@@ -25,7 +25,8 @@ local function multicast(addr)
   return fam == "inet6" and b:byte(1) == 0xff
 end
 
-local K = kinds.define {
+return kinds.define {
+  lane = { modules = { "vxlan" }, probe = "type vxlan id 7 dstport 4789 local 10.99.0.1" },
   kind = "vxlan",
   options = {
     id = { attr = 1, fmt = "u32", max = 0xffffff },
@@ -80,4 +81,3 @@ local K = kinds.define {
 
 --- vxlan.create{name =, id =, remote | group =, local =, dstport =, dev =, ...}
 -- -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create }
