@@ -69,9 +69,10 @@ uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
 {
     uint64_t s = (unsigned)ly->proto;
     if (ly->l3kind == V_IPV4) {
-        s += vnet_sum(b + ly->l3 + 12, 8, 0) + n;
+        s += vnet_sum(b + ly->l3 + 12, 8, 0) + n; /* dstoff: l3 + 16 */
     } else {
-        s += vnet_sum(b + ly->l3 + 8, 32, 0);
+        s += vnet_sum(b + ly->l3 + 8, 16, 0);
+        s += vnet_sum(b + ly->dstoff, 16, 0);
         s += (n >> 16) + (n & 0xffff);
     }
     return fold(s);
@@ -200,10 +201,8 @@ int vnet_p_checksums_ok(lua_State *L)
         size_t n = l4_span(b, &ly);
         const unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
         unsigned f = (unsigned)(c[0] << 8 | c[1]);
-        if (ly.l4kind == V_UDP && f == 0 && ly.l3kind == V_IPV4) {
-            lua_pushboolean(L, 1); /* no checksum */
-            return 1;
-        }
+        /* a partial checksum is never zero (the pseudo-header sum has the
+         * protocol and length in it): zero there is wrong, not "none" */
         if ((p->vh_flags & VNET_NEEDS_CSUM) &&
             (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
             uint32_t want = vnet_pseudo_sum(b, &ly, n); /* partial */
@@ -217,6 +216,10 @@ int vnet_p_checksums_ok(lua_State *L)
             lua_pushboolean(L, 0);
             lua_pushstring(L, m);
             return 2;
+        }
+        if (ly.l4kind == V_UDP && f == 0 && ly.l3kind == V_IPV4) {
+            lua_pushboolean(L, 1); /* no checksum */
+            return 1;
         }
         uint32_t s = ly.l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, &ly, n);
         s = vnet_sum(b + ly.l4, n, s);
@@ -247,13 +250,27 @@ static void swapn(unsigned char *a, unsigned char *b, size_t n)
 
 /* Swap source and destination at every layer found; the checksums stay
  * right because their sums do not change. */
-static void swap_layers(unsigned char *b, const layers *ly)
+static void swap_layers(vnet_packet *p, const layers *ly)
 {
+    unsigned char *b = p->data;
     if (ly->link == LINK_ETH && ly->l2len)
         swapn(b, b + 6, 6);
     if (ly->l3kind == V_IPV4)
         swapn(b + ly->l3 + 12, b + ly->l3 + 16, 4);
-    else if (ly->l3kind == V_IPV6)
+    else if (ly->l3kind == V_IPV6 && ly->dstoff != ly->l3 + 24 &&
+             ly->l4kind && ly->frag == 0) {
+        /* a routing header names the final destination: the source in
+         * the pseudo-header changes (to the fixed header's destination) */
+        unsigned char *c = b + ly->l4 + csum_at(ly->l4kind);
+        uint32_t o = vnet_sum(b + ly->l3 + 8, 16, 0);
+        uint32_t s = vnet_sum(b + ly->l3 + 24, 16, 0);
+        swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
+        if ((p->vh_flags & VNET_NEEDS_CSUM) &&
+            (ly->l4kind == V_TCP || ly->l4kind == V_UDP))
+            vnet_csum_adjust_partial(c, o, s);
+        else
+            vnet_csum_adjust(c, o, s, 1, ly->l4kind == V_UDP ? 2 : 0);
+    } else if (ly->l3kind == V_IPV6)
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
     if (ly->l4kind == V_UDP || ly->l4kind == V_TCP)
         swapn(b + ly->l4, b + ly->l4 + 2, 2);
@@ -273,7 +290,7 @@ int vnet_p_swap(lua_State *L)
         lua_pushstring(L, ly.why);
         return 2;
     }
-    swap_layers(p->data, &ly);
+    swap_layers(p, &ly);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -303,7 +320,7 @@ int vnet_p_echo_reply(lua_State *L)
     uint32_t old = (uint32_t)(h[0] << 8 | h[1]);
     h[0] = ly.l4kind == V_ICMP ? 0 : 129;
     vnet_csum_adjust(h + 2, old, (uint32_t)(h[0] << 8 | h[1]), 1, 0);
-    swap_layers(b, &ly);
+    swap_layers(p, &ly);
     lua_pushboolean(L, 1);
     return 1;
 }

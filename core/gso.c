@@ -137,7 +137,7 @@ int vnet_l3off(const unsigned char *b, size_t n, int tap)
             return -1;
         off = 12;
         type = get16(b + off);
-        while ((type == 0x8100 || type == 0x88a8) && off + 6 <= n) {
+        while (vnet_is_vlan_tpid(type) && off + 6 <= n) {
             off += 4;
             type = get16(b + off);
         }

@@ -30,6 +30,9 @@ typedef struct layers {
     int l3kind;         /* V_ARP, V_IPV4, V_IPV6, or 0 */
     size_t l3, l3hlen;  /* network header; IPv6: 40 + extension headers */
     size_t l3end;       /* end of the datagram (total/payload length) */
+    size_t dstoff;      /* the destination the transport's pseudo-header
+                         * uses: IPv6 with a routing header that has
+                         * segments left, the final one (RFC 8200 8.1) */
     int frag;           /* 0 whole, 1 first fragment, 2 later fragment */
     int proto;          /* transport protocol number, -1 none */
     size_t protooff;    /* byte naming it (IPv4 9, or the last next-header) */
@@ -37,6 +40,16 @@ typedef struct layers {
     size_t l4, l4hlen;  /* transport header */
     char why[128];      /* why the wanted layer is missing or malformed */
 } layers;
+
+/* An IPv6 extension header kind: its length is `fixed` bytes, or
+ * (byte 1 + bias) * unit. vnet_ip6exts ends with a NULL name. */
+typedef struct vnet_ip6ext {
+    int type;
+    const char *name;
+    unsigned char unit, bias, fixed;
+} vnet_ip6ext;
+extern const vnet_ip6ext vnet_ip6exts[];
+const vnet_ip6ext *vnet_ip6ext_find(int nh);
 
 /* Find the headers of b[0..len). link: LINK_RAW or LINK_ETH (resolve
  * LINK_AUTO first). l3off >= 0 puts the network header there instead.
@@ -77,6 +90,7 @@ typedef struct view {
     int l4kind;            /* IP views: transport with a pseudo-header */
     size_t l4csum;         /* ... and where its checksum is */
     size_t protooff;       /* IPv6: the byte naming the transport */
+    size_t pdst;           /* IP: the pseudo-header's destination */
     size_t typeoff;        /* Ethernet: the inner ethertype */
     int ntags;
 } view;
@@ -84,8 +98,9 @@ typedef struct view {
 /* Metatable names, "vnet.ipv4" and so on, by kind. */
 extern const char *const vnet_view_tnames[V_NKINDS];
 /* Make the metatable of one kind of view; its field names, in header
- * order, go in the table at index lists (proto.core.fields). */
-void vnet_view_class(lua_State *L, int kind, int lists);
+ * order, go in the table at index lists (proto.core.fields), its layout
+ * in the table at index layouts (proto.core.layout). */
+void vnet_view_class(lua_State *L, int kind, int lists, int layouts);
 
 /* ---- checksums (csum.c) -------------------------------------------- */
 
