@@ -78,11 +78,7 @@ uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
     return fold(s);
 }
 
-/* Offset of the transport checksum field within its header. */
-static size_t csum_at(int kind)
-{
-    return kind == V_UDP ? 6 : kind == V_TCP ? 16 : 2;
-}
+#define csum_at vnet_csum_off
 
 /* Bytes the transport checksum of ly covers (the UDP length, or to the
  * end of the datagram). */
@@ -100,6 +96,26 @@ static int l4kind_of(const layers *ly)
     return p == 17 ? V_UDP : p == 6 ? V_TCP
          : p == 1 && ly->l3kind == V_IPV4 ? V_ICMP
          : p == 58 && ly->l3kind == V_IPV6 ? V_ICMP6 : 0;
+}
+
+/* The transport checksum of ly as fix_checksums writes it: the full one
+ * (a computed zero sent as 0xffff for UDP), or for an offload packet the
+ * partial one, the pseudo-header sum (the kernel sums the rest). The
+ * field counts as zero; the packet is left as it was. */
+static uint32_t l4_csum(vnet_packet *p, const layers *ly)
+{
+    unsigned char *b = p->data, *c = b + ly->l4 + csum_at(ly->l4kind);
+    size_t n = l4_span(b, ly);
+    if ((p->vh_flags & VNET_NEEDS_CSUM) &&
+        (ly->l4kind == V_TCP || ly->l4kind == V_UDP))
+        return vnet_pseudo_sum(b, ly, n);
+    unsigned char keep[2] = {c[0], c[1]};
+    c[0] = c[1] = 0;
+    uint32_t s = ly->l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, ly, n);
+    s = ~vnet_sum(b + ly->l4, n, s) & 0xffff;
+    c[0] = keep[0];
+    c[1] = keep[1];
+    return ly->l4kind == V_UDP && s == 0 ? 0xffff : s;
 }
 
 /* Parse for the checksum methods; 1 = go on, 0 = nothing to do (not IP),
@@ -146,22 +162,9 @@ int vnet_p_fix_checksums(lua_State *L)
         c[0] = (unsigned char)(s >> 8);
         c[1] = (unsigned char)s;
     }
-    if (ly.l4kind && ly.frag == 0 && (p->vh_flags & VNET_NEEDS_CSUM) &&
-        (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
-        /* offload: the checksum stays partial, the pseudo-header sum */
-        size_t n = l4_span(b, &ly);
+    if (ly.l4kind && ly.frag == 0) {
         unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
-        uint32_t s = vnet_pseudo_sum(b, &ly, n);
-        c[0] = (unsigned char)(s >> 8);
-        c[1] = (unsigned char)s;
-    } else if (ly.l4kind && ly.frag == 0) {
-        size_t n = l4_span(b, &ly);
-        unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
-        c[0] = c[1] = 0;
-        uint32_t s = ly.l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, &ly, n);
-        s = ~vnet_sum(b + ly.l4, n, s) & 0xffff;
-        if (ly.l4kind == V_UDP && s == 0)
-            s = 0xffff;
+        uint32_t s = l4_csum(p, &ly);
         c[0] = (unsigned char)(s >> 8);
         c[1] = (unsigned char)s;
     }
@@ -260,16 +263,18 @@ static void swap_layers(vnet_packet *p, const layers *ly)
     else if (ly->l3kind == V_IPV6 && ly->dstoff != ly->l3 + 24 &&
              ly->l4kind && ly->frag == 0) {
         /* a routing header names the final destination: the source in
-         * the pseudo-header changes (to the fixed header's destination) */
+         * the pseudo-header changes (to the fixed header's destination).
+         * A checksum that was right is made right again (computed whole,
+         * so that swapping twice gives the same bytes back); one that was
+         * not is left as it was. */
         unsigned char *c = b + ly->l4 + csum_at(ly->l4kind);
-        uint32_t o = vnet_sum(b + ly->l3 + 8, 16, 0);
-        uint32_t s = vnet_sum(b + ly->l3 + 24, 16, 0);
+        int right = (uint32_t)(c[0] << 8 | c[1]) == l4_csum(p, ly);
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
-        if ((p->vh_flags & VNET_NEEDS_CSUM) &&
-            (ly->l4kind == V_TCP || ly->l4kind == V_UDP))
-            vnet_csum_adjust_partial(c, o, s);
-        else
-            vnet_csum_adjust(c, o, s, 1, ly->l4kind == V_UDP ? 2 : 0);
+        if (right) {
+            uint32_t s = l4_csum(p, ly);
+            c[0] = (unsigned char)(s >> 8);
+            c[1] = (unsigned char)s;
+        }
     } else if (ly->l3kind == V_IPV6)
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
     if (ly->l4kind == V_UDP || ly->l4kind == V_TCP)

@@ -113,6 +113,17 @@ const char *const vnet_view_tnames[V_NKINDS] = {
 };
 /* where each kind's own checksum is, or -1 */
 static const int kcsum[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
+
+size_t vnet_csum_off(int kind)
+{
+    return (size_t)kcsum[kind];
+}
+
+/* The TCP options with a field, in S_MSS order: kind and length. */
+static const struct { const char *name; unsigned char kind, len; } topt[] = {
+    {"mss", 2, 4}, {"wscale", 3, 3}, {"sack_ok", 4, 2}, {"ts", 8, 10},
+    {"ts", 8, 10}
+};
 /* each kind's fixed header: the bytes before options, tags or extension
  * headers (the builder starts from these) */
 static const unsigned char ksize[V_NKINDS] = {0, 14, 28, 20, 40, 8, 8, 8, 20};
@@ -256,9 +267,8 @@ static int get_special(lua_State *L, view *v, const field *f)
         break;
     }
     case S_MSS: case S_WSCALE: case S_SACKOK: case S_TSVAL: case S_TSECR: {
-        static const int kinds[] = {2, 3, 4, 8, 8}, lens[] = {4, 3, 2, 10, 10};
         int i = f->special - S_MSS;
-        at = tcp_opt(L, v, f, kinds[i], (size_t)lens[i]);
+        at = tcp_opt(L, v, f, topt[i].kind, topt[i].len);
         if (at == 0)
             return 0;
         if (f->special == S_SACKOK) lua_pushboolean(L, 1);
@@ -355,8 +365,8 @@ static void setfield(lua_State *L, view *v, const field *f)
             at = 14; n = 2; break;
         case S_PROTO6: at = v->protooff - v->off; n = 1; break;
         default:
-            at = tcp_opt(L, v, f, f->special == S_MSS ? 2 : 3,
-                         f->special == S_MSS ? 4 : 3);
+            at = tcp_opt(L, v, f, topt[f->special - S_MSS].kind,
+                         topt[f->special - S_MSS].len);
             if (at == 0)
                 luaL_error(L, "tcp.%s: the segment has no such option",
                            f->name);
@@ -439,9 +449,10 @@ static int eth_tag(lua_State *L)
 /* proto.core.layout.<kind>: the field table above as Lua sees it, for
  * the builder (lua/vnet/build.lua) and the fuzzer (fuzz/driver.lua):
  * { size = fixed header bytes, csum = its checksum's offset,
- *   <name> = { name, off, width, mask, shift, max, type = "u8" | "u16" |
- *              "u32" | "ip4" | "ip6" | "mac" | "special", ro, keep, bool },
- *   [i] = the same, in header order } */
+ *   fields = { <name> = { name, off, width, mask, shift, max, type = "u8" |
+ *              "u16" | "u32" | "ip4" | "ip6" | "mac" | "special", ro, keep,
+ *              bool }, [i] = the same, in header order },
+ *   options = (tcp) { mss = { kind = 2, len = 4 }, ... } } */
 static void layout(lua_State *L, int kind, int layouts)
 {
     static const char *const tn[] = {"u8", "u16", "u32", "ip4", "ip6", "mac",
@@ -453,6 +464,7 @@ static void layout(lua_State *L, int kind, int layouts)
         lua_pushinteger(L, kcsum[kind]);
         lua_setfield(L, -2, "csum");
     }
+    lua_newtable(L);
     for (int i = 0; kfields[kind][i].name; i++) {
         const field *f = &kfields[kind][i];
         lua_createtable(L, 0, 10);
@@ -462,14 +474,14 @@ static void layout(lua_State *L, int kind, int layouts)
         lua_setfield(L, -2, "type");
         if (f->type != T_SPECIAL) {
             size_t n = width(f);
-            uint32_t mask = f->mask ? f->mask
-                          : (uint32_t)(((uint64_t)1 << (8 * n)) - 1);
-            int shift = f->mask ? __builtin_ctz(f->mask) : 0;
             lua_pushinteger(L, f->off);
             lua_setfield(L, -2, "off");
             lua_pushinteger(L, (lua_Integer)n);
             lua_setfield(L, -2, "width");
-            if (f->type <= T_U32) {
+            if (f->type <= T_U32) { /* n <= 4 */
+                uint32_t mask = f->mask ? f->mask
+                              : (uint32_t)(((uint64_t)1 << (8 * n)) - 1);
+                int shift = f->mask ? __builtin_ctz(f->mask) : 0;
                 lua_pushinteger(L, mask);
                 lua_setfield(L, -2, "mask");
                 lua_pushinteger(L, shift);
@@ -487,6 +499,19 @@ static void layout(lua_State *L, int kind, int layouts)
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, f->name);
         lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "fields");
+    if (kind == V_TCP) { /* options = { mss = { kind = 2, len = 4 }, ... } */
+        lua_newtable(L);
+        for (size_t i = 0; i < sizeof topt / sizeof *topt; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushinteger(L, topt[i].kind);
+            lua_setfield(L, -2, "kind");
+            lua_pushinteger(L, topt[i].len);
+            lua_setfield(L, -2, "len");
+            lua_setfield(L, -2, topt[i].name);
+        }
+        lua_setfield(L, -2, "options");
     }
     lua_setfield(L, layouts, knames[kind]);
 }

@@ -132,8 +132,7 @@ static int p_view(lua_State *L, int want)
         v->protooff = ly.protooff;
         v->pdst = ly.dstoff;
         v->l4kind = ly.l4kind == V_ICMP ? 0 : ly.l4kind;
-        v->l4csum = ly.l4 + (ly.l4kind == V_UDP ? 6 : ly.l4kind == V_TCP
-                             ? 16 : 2);
+        v->l4csum = ly.l4kind ? ly.l4 + vnet_csum_off(ly.l4kind) : 0;
         break;
     default:
         v->off = ly.l4;

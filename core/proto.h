@@ -95,6 +95,10 @@ typedef struct view {
     int ntags;
 } view;
 
+/* Offset of a kind's own checksum in its header (field.c's table): IPv4
+ * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
+size_t vnet_csum_off(int kind);
+
 /* Metatable names, "vnet.ipv4" and so on, by kind. */
 extern const char *const vnet_view_tnames[V_NKINDS];
 /* Make the metatable of one kind of view; its field names, in header

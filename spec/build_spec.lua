@@ -385,13 +385,13 @@ describe("vnet.packet.build", function()
       local p = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2", ttl = 7, tos = 0xb8, id = 9 },
         tcp = { sport = 1, dport = 2, flags = "SA", win = 100 } }
       for k, v in pairs { ttl = 7, tos = 0xb8, id = 9 } do
-        local f = layout.ipv4[k]
+        local f = layout.ipv4.fields[k]
         assert.are.equal(v, p:ipv4()[k])
         assert.are.equal(v, (f.width == 1 and p:u8(f.off) or p:u16(f.off)) & f.mask >> f.shift)
       end
       assert.are.equal(0x12, p:tcp().flags)
       assert.has_error(function()
-        build { ipv6 = { src = "fd00::1", dst = "fd00::2", flow = layout.ipv6.flow.max + 1 } }
+        build { ipv6 = { src = "fd00::1", dst = "fd00::2", flow = layout.ipv6.fields.flow.max + 1 } }
       end, "packet.build: ipv6.flow: 1048576 out of range 0..1048575")
     end)
   end)

@@ -742,6 +742,49 @@ describe("vnet.proto", function()
       assert.are.equal(q, p)
     end)
 
+    it("one layout per header kind: the views write where vnet.proto.layout says", function()
+      local layout = require("vnet.proto").layout
+      local build = packet.build
+      local samples = {
+        eth = build { eth = { vlan = 5 }, ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        arp = build { arp = { spa = "10.0.0.1", tpa = "10.0.0.2" } },
+        ipv4 = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        ipv6 = build { ipv6 = { src = "fd00::1", dst = "fd00::2" }, udp = {} },
+        icmp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, icmp = {} },
+        icmp6 = build { ipv6 = { src = "fe80::1", dst = "ff02::1" },
+          icmp6 = { type = "neighbor-solicitation", target = "fe80::2" } },
+        udp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        tcp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, tcp = {} },
+      }
+      local checked = 0
+      for kind, lay in pairs(layout) do
+        assert.are.same(vnet.proto.fields[kind], (function()
+          local names = {}
+          for i, f in ipairs(lay.fields) do names[i] = f.name end
+          return names
+        end)(), kind)
+        for _, f in ipairs(lay.fields) do
+          if f.max and not f.ro then
+            local p = samples[kind]:copy()
+            local v = assert(p[kind](p))
+            local base = v.offset
+            for _, x in ipairs { f.max, 0, f.max // 2 + 1 } do
+              if f.bool then x = x ~= 0 end
+              v[f.name] = x
+              local raw = f.width == 1 and p:u8(base + f.off) or f.width == 2
+                and p:u16(base + f.off) or p:u32(base + f.off)
+              local want = f.bool and (x and 1 or 0) or x
+              assert.are.equal(want, (raw & f.mask) >> f.shift, kind .. "." .. f.name)
+              checked = checked + 1
+            end
+          end
+        end
+      end
+      assert.is_true(checked > 150, checked)
+      assert.are.same({ 0x8100, 0x88a8, 0x9100 }, vnet.proto.vlan_tpids)
+      assert.are.same({ name = "ah", unit = 4, bias = 2, fixed = 0 }, vnet.proto.ip6ext[51])
+    end)
+
     it("the ARP view checks htype and ptype, not only the address sizes", function()
       local body = string.pack(">I2I2BBI2", 37, 0, 6, 4, 1) .. ("\2"):rep(6) .. A .. ("\0"):rep(6) .. B
       local p = packet.new(("\255"):rep(6) .. ("\2"):rep(6) .. "\8\6" .. body)

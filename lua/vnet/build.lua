@@ -97,7 +97,7 @@ local function int(layer, t, k, default, max)
   if math.type(v) ~= "integer" then
     fail("%s.%s must be an integer (got %s)", layer, k, v == nil and "nil" or math.type(v) or type(v))
   end
-  max = max or LAYOUT[layer][k].max
+  max = max or LAYOUT[layer].fields[k].max
   if v < 0 or v > max then fail("%s.%s: %d out of range 0..%d", layer, k, v, max) end
   return v
 end
@@ -127,7 +127,7 @@ local WHAT = { ip4 = "an IPv4 address", ip6 = "an IPv6 address", mac = "a MAC ad
 
 -- t[k] (or default), an address for field k of `layer`, as its bytes.
 local function address(layer, t, k, default)
-  local v, ty = t[k], LAYOUT[layer][k].type
+  local v, ty = t[k], LAYOUT[layer].fields[k].type
   if v == nil then v = default end
   local b = type(v) == "string" and pton(ty, v)
   if ty == "ip4" and math.type(v) == "integer" and v >= 0 and v <= 0xffffffff then
@@ -147,7 +147,7 @@ local function header(kind, vals, n)
   local lay, b = LAYOUT[kind], {}
   for i = 1, n or lay.size do b[i] = 0 end
   for name, v in pairs(vals) do
-    local f = lay[name]
+    local f = lay.fields[name]
     if type(v) == "string" then
       for i = 1, #v do b[f.off + i] = v:byte(i) end
     else
@@ -187,16 +187,16 @@ local function tcp_options(t)
     if type(t.options) ~= "string" then fail("tcp.options must be a string") end
     return t.options
   end
-  local o = {}
-  if t.mss ~= nil then o[#o + 1] = spack(">BBI2", 2, 4, int("tcp", t, "mss", 0, 0xffff)) end
-  if t.sack_ok then o[#o + 1] = "\4\2" end
+  local o, K = {}, LAYOUT.tcp.options -- kinds and lengths, as the views read them
+  local function opt(name, fmt, ...) o[#o + 1] = spack(">BB" .. fmt, K[name].kind, K[name].len, ...) end
+  if t.mss ~= nil then opt("mss", "I2", int("tcp", t, "mss", 0, 0xffff)) end
+  if t.sack_ok then opt("sack_ok", "") end
   if t.ts ~= nil then
     if type(t.ts) ~= "table" then fail("tcp.ts must be {val, ecr}") end
     local ts = { val = t.ts[1] or 0, ecr = t.ts[2] or 0 }
-    o[#o + 1] = spack(">BBI4I4", 8, 10, int("tcp", ts, "val", 0, 0xffffffff),
-      int("tcp", ts, "ecr", 0, 0xffffffff))
+    opt("ts", "I4I4", int("tcp", ts, "val", 0, 0xffffffff), int("tcp", ts, "ecr", 0, 0xffffffff))
   end
-  if t.wscale ~= nil then o[#o + 1] = spack(">BBBB", 1, 3, 3, int("tcp", t, "wscale", 0, 14)) end
+  if t.wscale ~= nil then o[#o + 1] = "\1"; opt("wscale", "B", int("tcp", t, "wscale", 0, 14)) end
   return table.concat(o)
 end
 
@@ -306,7 +306,7 @@ local function build(spec, into)
     -- the target is written here, not through a view: a view needs the
     -- first fragment, and this may be built as a later one
     if t.target ~= nil then v.target = address(l4, t, "target") end
-    t4 = header(l4, v, t.target ~= nil and LAYOUT[l4].target.off + 16 or nil)
+    t4 = header(l4, v, t.target ~= nil and LAYOUT[l4].fields.target.off + 16 or nil)
     proto = l4 == "icmp" and 1 or 58
   end
   local body = t4 .. payload
