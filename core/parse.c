@@ -38,25 +38,27 @@ int vnet_is_vlan_tpid(unsigned t)
 }
 #define is_vlan_tpid vnet_is_vlan_tpid
 
-/* The IPv6 extension headers vnet walks, with how each gives its length
- * (RFC 8200 4, RFC 4302 2.2: AH counts 4-byte units minus 2): one row per
- * header, read by the parser and (proto.core.ip6ext) by the builder.
- * Others (ESP, no-next-header, upper layers) end the chain. */
-const vnet_ip6ext vnet_ip6exts[] = {
-    {0, "hop-by-hop", 8, 1, 0}, {43, "routing", 8, 1, 0},
-    {44, "fragment", 0, 0, 8},  {51, "ah", 4, 2, 0},
-    {60, "dstopts", 8, 1, 0},   {135, "mobility", 8, 1, 0},
-    {139, "hip", 8, 1, 0},      {140, "shim6", 8, 1, 0},
-    {253, "experimental", 8, 1, 0}, {254, "experimental", 8, 1, 0},
-    {-1, NULL, 0, 0, 0}
-};
+/* The IPv6 extension headers (proto.h's VNET_IP6EXTS) as an array, for
+ * proto.core.ip6ext and so the builder. */
+#define ROW(t, n, u, b, f) {t, n, u, b, f},
+const vnet_ip6ext vnet_ip6exts[] = {VNET_IP6EXTS(ROW) {-1, NULL, 0, 0, 0}};
+
+/* The row of next-header value nh, or NULL: a switch the compiler makes a
+ * jump table of (this runs for every IPv6 packet), from the same list. */
+static inline const vnet_ip6ext *ext_find(int nh)
+{
+#define CASE(t, n, u, b, f) \
+    case t: { static const vnet_ip6ext e = {t, n, u, b, f}; return &e; }
+    switch (nh) {
+    VNET_IP6EXTS(CASE)
+    }
+    return NULL;
+#undef CASE
+}
 
 const vnet_ip6ext *vnet_ip6ext_find(int nh)
 {
-    for (const vnet_ip6ext *e = vnet_ip6exts; e->name; e++)
-        if (e->type == nh)
-            return e;
-    return NULL;
+    return ext_find(nh);
 }
 
 /* Ethernet at 0: sets l2len, ntags, ethertype, typeoff, l3. */
@@ -178,7 +180,7 @@ static int parse_ipv6(const unsigned char *b, size_t len, layers *ly)
     int nh = h[6], count = 0, seen_dst = 0;
     unsigned char seen[256] = {0};
     const vnet_ip6ext *e;
-    while ((e = vnet_ip6ext_find(nh)) != NULL) {
+    while ((e = ext_find(nh)) != NULL) {
         if (++count > MAX_IP6_EXT)
             return fail(ly, "ipv6: more than %d extension headers",
                         MAX_IP6_EXT);

@@ -41,8 +41,20 @@ typedef struct layers {
     char why[128];      /* why the wanted layer is missing or malformed */
 } layers;
 
-/* An IPv6 extension header kind: its length is `fixed` bytes, or
- * (byte 1 + bias) * unit. vnet_ip6exts ends with a NULL name. */
+/* The IPv6 extension headers vnet walks, with how each gives its length:
+ * `fixed` bytes, or (byte 1 + bias) * unit (RFC 8200 4; RFC 4302 2.2: AH
+ * counts 4-byte units minus 2). One row per header: the parser walks by
+ * it, the builder writes lengths by it (proto.core.ip6ext). Others (ESP,
+ * no-next-header, upper layers) end the chain. X(type, name, unit, bias,
+ * fixed) */
+#define VNET_IP6EXTS(X) \
+    X(0, "hop-by-hop", 8, 1, 0) X(43, "routing", 8, 1, 0) \
+    X(44, "fragment", 0, 0, 8) X(51, "ah", 4, 2, 0) \
+    X(60, "dstopts", 8, 1, 0) X(135, "mobility", 8, 1, 0) \
+    X(139, "hip", 8, 1, 0) X(140, "shim6", 8, 1, 0) \
+    X(253, "experimental", 8, 1, 0) X(254, "experimental", 8, 1, 0)
+
+/* An IPv6 extension header kind; vnet_ip6exts ends with a NULL name. */
 typedef struct vnet_ip6ext {
     int type;
     const char *name;
