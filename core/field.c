@@ -199,8 +199,8 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     if (own)
         vnet_csum_adjust(base + co, o, s, f->flags & F_TWICE ? 2 : 1,
                          v->kind == V_UDP ? (v->fam == 4 ? 1 : 2) : 0);
-    if (ps && partial)
-        vnet_csum_adjust_partial(b + v->l4csum, o, s);
+    if (ps && partial && (v->l4kind == V_TCP || v->l4kind == V_UDP))
+        vnet_csum_adjust_partial(b + v->l4csum, o, s); /* ICMPv6: full */
     else if (ps)
         vnet_csum_adjust(b + v->l4csum, o, s, 1, v->l4kind == V_UDP
                          ? (v->kind == V_IPV4 ? 1 : 2) : 0);

@@ -799,6 +799,20 @@ describe("vnet.proto", function()
       assert.is_true(p:arp_reply("02:00:00:00:00:09"))
     end)
 
+    it("needs_csum leaves an ICMPv6 checksum full: setting ipv6.src keeps it right (found by " ..
+      "make fuzz-long)", function()
+      local p = packet.build { ipv6 = { src = "fe80::1", dst = "2001:db8::2" },
+        icmp6 = { id = 0, seq = 1 }, payload = "abc" }
+      p.needs_csum = true
+      assert.is_true(p:checksums_ok())
+      p:ipv6().src = "fe80::7"
+      assert.is_true(p:checksums_ok())
+      local q = p:copy()
+      q.needs_csum = true
+      q:fix_checksums()
+      assert.are.equal(q, p)
+    end)
+
     it("a UDP/IPv4 partial checksum (needs_csum) of zero is wrong, not 'no checksum'", function()
       local p = packet.new(udp4(A, B, 1000, 2000, "abc"))
       p:linktype("raw")
