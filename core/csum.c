@@ -264,17 +264,18 @@ static void swap_layers(vnet_packet *p, const layers *ly)
              ly->l4kind && ly->frag == 0) {
         /* a routing header names the final destination: the source in
          * the pseudo-header changes (to the fixed header's destination).
-         * A checksum that was right is made right again (computed whole,
-         * so that swapping twice gives the same bytes back); one that was
-         * not is left as it was. */
+         * The checksum right before (r1) becomes the one right after (r2)
+         * and the other way round, anything else stays: a right checksum
+         * stays right, a wrong one wrong, and swapping twice gives the
+         * same bytes back (an incremental update cannot: it loses which
+         * of 0x0000 and 0xffff a wrong field held). */
         unsigned char *c = b + ly->l4 + csum_at(ly->l4kind);
-        int right = (uint32_t)(c[0] << 8 | c[1]) == l4_csum(p, ly);
+        uint32_t f = (uint32_t)(c[0] << 8 | c[1]), r1 = l4_csum(p, ly);
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
-        if (right) {
-            uint32_t s = l4_csum(p, ly);
-            c[0] = (unsigned char)(s >> 8);
-            c[1] = (unsigned char)s;
-        }
+        uint32_t r2 = l4_csum(p, ly);
+        f = f == r1 ? r2 : f == r2 ? r1 : f;
+        c[0] = (unsigned char)(f >> 8);
+        c[1] = (unsigned char)f;
     } else if (ly->l3kind == V_IPV6)
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
     if (ly->l4kind == V_UDP || ly->l4kind == V_TCP)

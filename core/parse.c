@@ -159,6 +159,27 @@ static size_t rt_final(const unsigned char *r, size_t elen)
     return 0;
 }
 
+size_t vnet_ip6_pseudo_dst(const unsigned char *ip, size_t n)
+{
+    size_t at = 40;
+    int nh = n >= 40 ? ip[6] : -1;
+    const vnet_ip6ext *e;
+    for (int count = 0; count < MAX_IP6_EXT && at + 8 <= n &&
+                        (e = ext_find(nh)) != NULL; count++) {
+        size_t elen = e->fixed ? e->fixed
+                    : ((size_t)ip[at + 1] + e->bias) * e->unit;
+        if (elen > n - at)
+            break;
+        if (nh == 43) {
+            size_t fin = rt_final(ip + at, elen);
+            return fin ? at + fin : 24;
+        }
+        nh = ip[at];
+        at += elen;
+    }
+    return 24;
+}
+
 static int parse_ipv6(const unsigned char *b, size_t len, layers *ly)
 {
     size_t n = len - ly->l3;
