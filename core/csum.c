@@ -69,19 +69,16 @@ uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
 {
     uint64_t s = (unsigned)ly->proto;
     if (ly->l3kind == V_IPV4) {
-        s += vnet_sum(b + ly->l3 + 12, 8, 0) + n;
+        s += vnet_sum(b + ly->l3 + 12, 8, 0) + n; /* dstoff: l3 + 16 */
     } else {
-        s += vnet_sum(b + ly->l3 + 8, 32, 0);
+        s += vnet_sum(b + ly->l3 + 8, 16, 0);
+        s += vnet_sum(b + ly->dstoff, 16, 0);
         s += (n >> 16) + (n & 0xffff);
     }
     return fold(s);
 }
 
-/* Offset of the transport checksum field within its header. */
-static size_t csum_at(int kind)
-{
-    return kind == V_UDP ? 6 : kind == V_TCP ? 16 : 2;
-}
+#define csum_at vnet_csum_off
 
 /* Bytes the transport checksum of ly covers (the UDP length, or to the
  * end of the datagram). */
@@ -99,6 +96,26 @@ static int l4kind_of(const layers *ly)
     return p == 17 ? V_UDP : p == 6 ? V_TCP
          : p == 1 && ly->l3kind == V_IPV4 ? V_ICMP
          : p == 58 && ly->l3kind == V_IPV6 ? V_ICMP6 : 0;
+}
+
+/* The transport checksum of ly as fix_checksums writes it: the full one
+ * (a computed zero sent as 0xffff for UDP), or for an offload packet the
+ * partial one, the pseudo-header sum (the kernel sums the rest). The
+ * field counts as zero; the packet is left as it was. */
+static uint32_t l4_csum(vnet_packet *p, const layers *ly)
+{
+    unsigned char *b = p->data, *c = b + ly->l4 + csum_at(ly->l4kind);
+    size_t n = l4_span(b, ly);
+    if ((p->vh_flags & VNET_NEEDS_CSUM) &&
+        (ly->l4kind == V_TCP || ly->l4kind == V_UDP))
+        return vnet_pseudo_sum(b, ly, n);
+    unsigned char keep[2] = {c[0], c[1]};
+    c[0] = c[1] = 0;
+    uint32_t s = ly->l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, ly, n);
+    s = ~vnet_sum(b + ly->l4, n, s) & 0xffff;
+    c[0] = keep[0];
+    c[1] = keep[1];
+    return ly->l4kind == V_UDP && s == 0 ? 0xffff : s;
 }
 
 /* Parse for the checksum methods; 1 = go on, 0 = nothing to do (not IP),
@@ -145,22 +162,9 @@ int vnet_p_fix_checksums(lua_State *L)
         c[0] = (unsigned char)(s >> 8);
         c[1] = (unsigned char)s;
     }
-    if (ly.l4kind && ly.frag == 0 && (p->vh_flags & VNET_NEEDS_CSUM) &&
-        (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
-        /* offload: the checksum stays partial, the pseudo-header sum */
-        size_t n = l4_span(b, &ly);
+    if (ly.l4kind && ly.frag == 0) {
         unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
-        uint32_t s = vnet_pseudo_sum(b, &ly, n);
-        c[0] = (unsigned char)(s >> 8);
-        c[1] = (unsigned char)s;
-    } else if (ly.l4kind && ly.frag == 0) {
-        size_t n = l4_span(b, &ly);
-        unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
-        c[0] = c[1] = 0;
-        uint32_t s = ly.l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, &ly, n);
-        s = ~vnet_sum(b + ly.l4, n, s) & 0xffff;
-        if (ly.l4kind == V_UDP && s == 0)
-            s = 0xffff;
+        uint32_t s = l4_csum(p, &ly);
         c[0] = (unsigned char)(s >> 8);
         c[1] = (unsigned char)s;
     }
@@ -200,10 +204,8 @@ int vnet_p_checksums_ok(lua_State *L)
         size_t n = l4_span(b, &ly);
         const unsigned char *c = b + ly.l4 + csum_at(ly.l4kind);
         unsigned f = (unsigned)(c[0] << 8 | c[1]);
-        if (ly.l4kind == V_UDP && f == 0 && ly.l3kind == V_IPV4) {
-            lua_pushboolean(L, 1); /* no checksum */
-            return 1;
-        }
+        /* a partial checksum is never zero (the pseudo-header sum has the
+         * protocol and length in it): zero there is wrong, not "none" */
         if ((p->vh_flags & VNET_NEEDS_CSUM) &&
             (ly.l4kind == V_TCP || ly.l4kind == V_UDP)) {
             uint32_t want = vnet_pseudo_sum(b, &ly, n); /* partial */
@@ -217,6 +219,10 @@ int vnet_p_checksums_ok(lua_State *L)
             lua_pushboolean(L, 0);
             lua_pushstring(L, m);
             return 2;
+        }
+        if (ly.l4kind == V_UDP && f == 0 && ly.l3kind == V_IPV4) {
+            lua_pushboolean(L, 1); /* no checksum */
+            return 1;
         }
         uint32_t s = ly.l4kind == V_ICMP ? 0 : vnet_pseudo_sum(b, &ly, n);
         s = vnet_sum(b + ly.l4, n, s);
@@ -247,13 +253,30 @@ static void swapn(unsigned char *a, unsigned char *b, size_t n)
 
 /* Swap source and destination at every layer found; the checksums stay
  * right because their sums do not change. */
-static void swap_layers(unsigned char *b, const layers *ly)
+static void swap_layers(vnet_packet *p, const layers *ly)
 {
+    unsigned char *b = p->data;
     if (ly->link == LINK_ETH && ly->l2len)
         swapn(b, b + 6, 6);
     if (ly->l3kind == V_IPV4)
         swapn(b + ly->l3 + 12, b + ly->l3 + 16, 4);
-    else if (ly->l3kind == V_IPV6)
+    else if (ly->l3kind == V_IPV6 && ly->dstoff != ly->l3 + 24 &&
+             ly->l4kind && ly->frag == 0) {
+        /* a routing header names the final destination: the source in
+         * the pseudo-header changes (to the fixed header's destination).
+         * The checksum right before (r1) becomes the one right after (r2)
+         * and the other way round, anything else stays: a right checksum
+         * stays right, a wrong one wrong, and swapping twice gives the
+         * same bytes back (an incremental update cannot: it loses which
+         * of 0x0000 and 0xffff a wrong field held). */
+        unsigned char *c = b + ly->l4 + csum_at(ly->l4kind);
+        uint32_t f = (uint32_t)(c[0] << 8 | c[1]), r1 = l4_csum(p, ly);
+        swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
+        uint32_t r2 = l4_csum(p, ly);
+        f = f == r1 ? r2 : f == r2 ? r1 : f;
+        c[0] = (unsigned char)(f >> 8);
+        c[1] = (unsigned char)f;
+    } else if (ly->l3kind == V_IPV6)
         swapn(b + ly->l3 + 8, b + ly->l3 + 24, 16);
     if (ly->l4kind == V_UDP || ly->l4kind == V_TCP)
         swapn(b + ly->l4, b + ly->l4 + 2, 2);
@@ -273,7 +296,7 @@ int vnet_p_swap(lua_State *L)
         lua_pushstring(L, ly.why);
         return 2;
     }
-    swap_layers(p->data, &ly);
+    swap_layers(p, &ly);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -303,7 +326,7 @@ int vnet_p_echo_reply(lua_State *L)
     uint32_t old = (uint32_t)(h[0] << 8 | h[1]);
     h[0] = ly.l4kind == V_ICMP ? 0 : 129;
     vnet_csum_adjust(h + 2, old, (uint32_t)(h[0] << 8 | h[1]), 1, 0);
-    swap_layers(b, &ly);
+    swap_layers(p, &ly);
     lua_pushboolean(L, 1);
     return 1;
 }

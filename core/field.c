@@ -11,7 +11,10 @@
 #include "proto.h"
 
 enum { T_U8, T_U16, T_U32, T_IP4, T_IP6, T_MAC, T_SPECIAL };
-enum { F_RO = 1, F_PSEUDO = 2, F_CSUM = 4, F_BOOL = 8, F_TWICE = 16 };
+/* F_KEEP: setting it moves no header and keeps every checksum right (the
+ * fuzzer checks that it does) */
+enum { F_RO = 1, F_PSEUDO = 2, F_CSUM = 4, F_BOOL = 8, F_TWICE = 16,
+       F_DST = 32, F_KEEP = 64 };
 enum { S_OFFSET = 1, S_HLEN, S_ETYPE, S_TAGS, S_VLAN, S_PCP, S_OPTIONS,
        S_PAYLOAD, S_FAMILY, S_PROTO6, S_LEN6, S_MSS, S_WSCALE, S_SACKOK,
        S_TSVAL, S_TSECR };
@@ -27,65 +30,73 @@ typedef struct field {
 #define COMMON S("offset", S_OFFSET, F_RO), S("hlen", S_HLEN, F_RO)
 
 static const field eth_f[] = {
-    U("dst", T_MAC, 0, 0, 0), U("src", T_MAC, 6, 0, 0),
+    U("dst", T_MAC, 0, F_KEEP, 0), U("src", T_MAC, 6, F_KEEP, 0),
     S("type", S_ETYPE, 0), S("tags", S_TAGS, F_RO), S("vlan", S_VLAN, 0),
-    S("pcp", S_PCP, 0), COMMON, {0}
+    S("pcp", S_PCP, F_KEEP), COMMON, {0}
 };
 static const field arp_f[] = {
     U("htype", T_U16, 0, 0, 0), U("ptype", T_U16, 2, 0, 0),
     U("hsize", T_U8, 4, F_RO, 0), U("psize", T_U8, 5, F_RO, 0),
-    U("op", T_U16, 6, 0, 0), U("sha", T_MAC, 8, 0, 0),
-    U("spa", T_IP4, 14, 0, 0), U("tha", T_MAC, 18, 0, 0),
-    U("tpa", T_IP4, 24, 0, 0), COMMON, {0}
+    U("op", T_U16, 6, F_KEEP, 0), U("sha", T_MAC, 8, F_KEEP, 0),
+    U("spa", T_IP4, 14, F_KEEP, 0), U("tha", T_MAC, 18, F_KEEP, 0),
+    U("tpa", T_IP4, 24, F_KEEP, 0), COMMON, {0}
 };
 static const field ipv4_f[] = {
     U("version", T_U8, 0, F_RO, 0xf0), U("ihl", T_U8, 0, 0, 0x0f),
-    U("tos", T_U8, 1, 0, 0), U("dscp", T_U8, 1, 0, 0xfc),
-    U("ecn", T_U8, 1, 0, 0x03), U("len", T_U16, 2, 0, 0),
-    U("id", T_U16, 4, 0, 0), U("flags", T_U16, 6, 0, 0xe000),
-    U("df", T_U16, 6, F_BOOL, 0x4000), U("mf", T_U16, 6, F_BOOL, 0x2000),
-    U("frag", T_U16, 6, 0, 0x1fff), U("ttl", T_U8, 8, 0, 0),
+    U("tos", T_U8, 1, F_KEEP, 0), U("dscp", T_U8, 1, F_KEEP, 0xfc),
+    U("ecn", T_U8, 1, F_KEEP, 0x03), U("len", T_U16, 2, 0, 0),
+    U("id", T_U16, 4, F_KEEP, 0), U("flags", T_U16, 6, 0, 0xe000),
+    U("df", T_U16, 6, F_BOOL | F_KEEP, 0x4000),
+    U("mf", T_U16, 6, F_BOOL, 0x2000),
+    U("frag", T_U16, 6, 0, 0x1fff), U("ttl", T_U8, 8, F_KEEP, 0),
     U("proto", T_U8, 9, 0, 0), U("csum", T_U16, 10, F_CSUM, 0),
-    U("src", T_IP4, 12, F_PSEUDO, 0), U("dst", T_IP4, 16, F_PSEUDO, 0),
+    U("src", T_IP4, 12, F_PSEUDO | F_KEEP, 0),
+    U("dst", T_IP4, 16, F_PSEUDO | F_DST | F_KEEP, 0),
     S("options", S_OPTIONS, F_RO), S("family", S_FAMILY, F_RO), COMMON, {0}
 };
 static const field ipv6_f[] = {
     U("version", T_U32, 0, F_RO, 0xf0000000),
-    U("tc", T_U32, 0, 0, 0x0ff00000), U("flow", T_U32, 0, 0, 0x000fffff),
+    U("tc", T_U32, 0, F_KEEP, 0x0ff00000),
+    U("flow", T_U32, 0, F_KEEP, 0x000fffff),
     U("plen", T_U16, 4, 0, 0), U("nh", T_U8, 6, 0, 0),
-    U("hlim", T_U8, 7, 0, 0), U("ttl", T_U8, 7, 0, 0),
-    U("src", T_IP6, 8, F_PSEUDO, 0), U("dst", T_IP6, 24, F_PSEUDO, 0),
+    U("hlim", T_U8, 7, F_KEEP, 0), U("ttl", T_U8, 7, F_KEEP, 0),
+    U("src", T_IP6, 8, F_PSEUDO | F_KEEP, 0),
+    U("dst", T_IP6, 24, F_PSEUDO | F_DST | F_KEEP, 0),
     S("proto", S_PROTO6, 0), S("len", S_LEN6, F_RO),
     S("family", S_FAMILY, F_RO), COMMON, {0}
 };
 static const field icmp_f[] = {
-    U("type", T_U8, 0, 0, 0), U("code", T_U8, 1, 0, 0),
-    U("csum", T_U16, 2, F_CSUM, 0), U("id", T_U16, 4, 0, 0),
-    U("seq", T_U16, 6, 0, 0), U("rest", T_U32, 4, 0, 0),
+    U("type", T_U8, 0, F_KEEP, 0), U("code", T_U8, 1, F_KEEP, 0),
+    U("csum", T_U16, 2, F_CSUM, 0), U("id", T_U16, 4, F_KEEP, 0),
+    U("seq", T_U16, 6, F_KEEP, 0), U("rest", T_U32, 4, F_KEEP, 0),
     S("payload", S_PAYLOAD, F_RO), COMMON, {0}
 };
 static const field icmp6_f[] = {
-    U("type", T_U8, 0, 0, 0), U("code", T_U8, 1, 0, 0),
-    U("csum", T_U16, 2, F_CSUM, 0), U("id", T_U16, 4, 0, 0),
-    U("seq", T_U16, 6, 0, 0), U("rest", T_U32, 4, 0, 0),
-    U("target", T_IP6, 8, 0, 0), S("payload", S_PAYLOAD, F_RO), COMMON, {0}
+    U("type", T_U8, 0, F_KEEP, 0), U("code", T_U8, 1, F_KEEP, 0),
+    U("csum", T_U16, 2, F_CSUM, 0), U("id", T_U16, 4, F_KEEP, 0),
+    U("seq", T_U16, 6, F_KEEP, 0), U("rest", T_U32, 4, F_KEEP, 0),
+    U("target", T_IP6, 8, F_KEEP, 0), S("payload", S_PAYLOAD, F_RO), COMMON, {0}
 };
 static const field udp_f[] = {
-    U("sport", T_U16, 0, 0, 0), U("dport", T_U16, 2, 0, 0),
+    U("sport", T_U16, 0, F_KEEP, 0), U("dport", T_U16, 2, F_KEEP, 0),
     U("len", T_U16, 4, F_TWICE, 0), U("csum", T_U16, 6, F_CSUM, 0),
     S("payload", S_PAYLOAD, F_RO), COMMON, {0}
 };
 static const field tcp_f[] = {
-    U("sport", T_U16, 0, 0, 0), U("dport", T_U16, 2, 0, 0),
-    U("seq", T_U32, 4, 0, 0), U("ack", T_U32, 8, 0, 0),
-    U("doff", T_U8, 12, 0, 0xf0), U("flags", T_U16, 12, 0, 0x01ff),
-    U("FIN", T_U8, 13, F_BOOL, 0x01), U("SYN", T_U8, 13, F_BOOL, 0x02),
-    U("RST", T_U8, 13, F_BOOL, 0x04), U("PSH", T_U8, 13, F_BOOL, 0x08),
-    U("ACK", T_U8, 13, F_BOOL, 0x10), U("URG", T_U8, 13, F_BOOL, 0x20),
-    U("ECE", T_U8, 13, F_BOOL, 0x40), U("CWR", T_U8, 13, F_BOOL, 0x80),
-    U("win", T_U16, 14, 0, 0), U("csum", T_U16, 16, F_CSUM, 0),
-    U("urp", T_U16, 18, 0, 0), S("options", S_OPTIONS, F_RO),
-    S("mss", S_MSS, 0), S("wscale", S_WSCALE, 0),
+    U("sport", T_U16, 0, F_KEEP, 0), U("dport", T_U16, 2, F_KEEP, 0),
+    U("seq", T_U32, 4, F_KEEP, 0), U("ack", T_U32, 8, F_KEEP, 0),
+    U("doff", T_U8, 12, 0, 0xf0), U("flags", T_U16, 12, F_KEEP, 0x01ff),
+    U("FIN", T_U8, 13, F_BOOL | F_KEEP, 0x01),
+    U("SYN", T_U8, 13, F_BOOL | F_KEEP, 0x02),
+    U("RST", T_U8, 13, F_BOOL | F_KEEP, 0x04),
+    U("PSH", T_U8, 13, F_BOOL | F_KEEP, 0x08),
+    U("ACK", T_U8, 13, F_BOOL | F_KEEP, 0x10),
+    U("URG", T_U8, 13, F_BOOL | F_KEEP, 0x20),
+    U("ECE", T_U8, 13, F_BOOL | F_KEEP, 0x40),
+    U("CWR", T_U8, 13, F_BOOL | F_KEEP, 0x80),
+    U("win", T_U16, 14, F_KEEP, 0), U("csum", T_U16, 16, F_CSUM, 0),
+    U("urp", T_U16, 18, F_KEEP, 0), S("options", S_OPTIONS, F_RO),
+    S("mss", S_MSS, F_KEEP), S("wscale", S_WSCALE, F_KEEP),
     S("sack_ok", S_SACKOK, F_RO), S("tsval", S_TSVAL, F_RO),
     S("tsecr", S_TSECR, F_RO), S("payload", S_PAYLOAD, F_RO), COMMON, {0}
 };
@@ -102,6 +113,20 @@ const char *const vnet_view_tnames[V_NKINDS] = {
 };
 /* where each kind's own checksum is, or -1 */
 static const int kcsum[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
+
+size_t vnet_csum_off(int kind)
+{
+    return (size_t)kcsum[kind];
+}
+
+/* The TCP options with a field, in S_MSS order: kind and length. */
+static const struct { const char *name; unsigned char kind, len; } topt[] = {
+    {"mss", 2, 4}, {"wscale", 3, 3}, {"sack_ok", 4, 2}, {"ts", 8, 10},
+    {"ts", 8, 10}
+};
+/* each kind's fixed header: the bytes before options, tags or extension
+ * headers (the builder starts from these) */
+static const unsigned char ksize[V_NKINDS] = {0, 14, 28, 20, 40, 8, 8, 8, 20};
 
 static view *checkview(lua_State *L)
 {
@@ -155,8 +180,11 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     size_t lim = v->p->len - v->off, rel = at - v->off;
     int co = kcsum[v->kind];
     int own = co >= 0 && !(f->flags & F_CSUM) && v->off + co + 2 <= v->p->len;
+    /* the destination is in the pseudo-header unless a routing header
+     * names another final one */
     int ps = (f->flags & F_PSEUDO) && v->l4kind &&
-             v->l4csum + 2 <= v->p->len;
+             v->l4csum + 2 <= v->p->len &&
+             (!(f->flags & F_DST) || v->pdst == at);
     /* An offload packet's partial L4 checksum covers only the pseudo-header
      * (the kernel sums the rest): a port change leaves it, an address change
      * adjusts it without the complement. */
@@ -171,8 +199,8 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     if (own)
         vnet_csum_adjust(base + co, o, s, f->flags & F_TWICE ? 2 : 1,
                          v->kind == V_UDP ? (v->fam == 4 ? 1 : 2) : 0);
-    if (ps && partial)
-        vnet_csum_adjust_partial(b + v->l4csum, o, s);
+    if (ps && partial && (v->l4kind == V_TCP || v->l4kind == V_UDP))
+        vnet_csum_adjust_partial(b + v->l4csum, o, s); /* ICMPv6: full */
     else if (ps)
         vnet_csum_adjust(b + v->l4csum, o, s, 1, v->l4kind == V_UDP
                          ? (v->kind == V_IPV4 ? 1 : 2) : 0);
@@ -239,9 +267,8 @@ static int get_special(lua_State *L, view *v, const field *f)
         break;
     }
     case S_MSS: case S_WSCALE: case S_SACKOK: case S_TSVAL: case S_TSECR: {
-        static const int kinds[] = {2, 3, 4, 8, 8}, lens[] = {4, 3, 2, 10, 10};
         int i = f->special - S_MSS;
-        at = tcp_opt(L, v, f, kinds[i], (size_t)lens[i]);
+        at = tcp_opt(L, v, f, topt[i].kind, topt[i].len);
         if (at == 0)
             return 0;
         if (f->special == S_SACKOK) lua_pushboolean(L, 1);
@@ -338,8 +365,8 @@ static void setfield(lua_State *L, view *v, const field *f)
             at = 14; n = 2; break;
         case S_PROTO6: at = v->protooff - v->off; n = 1; break;
         default:
-            at = tcp_opt(L, v, f, f->special == S_MSS ? 2 : 3,
-                         f->special == S_MSS ? 4 : 3);
+            at = tcp_opt(L, v, f, topt[f->special - S_MSS].kind,
+                         topt[f->special - S_MSS].len);
             if (at == 0)
                 luaL_error(L, "tcp.%s: the segment has no such option",
                            f->name);
@@ -419,8 +446,79 @@ static int eth_tag(lua_State *L)
     return 4;
 }
 
-void vnet_view_class(lua_State *L, int kind, int lists)
+/* proto.core.layout.<kind>: the field table above as Lua sees it, for
+ * the builder (lua/vnet/build.lua) and the fuzzer (fuzz/driver.lua):
+ * { size = fixed header bytes, csum = its checksum's offset,
+ *   fields = { <name> = { name, off, width, mask, shift, max, type = "u8" |
+ *              "u16" | "u32" | "ip4" | "ip6" | "mac" | "special", ro, keep,
+ *              bool }, [i] = the same, in header order },
+ *   options = (tcp) { mss = { kind = 2, len = 4 }, ... } } */
+static void layout(lua_State *L, int kind, int layouts)
 {
+    static const char *const tn[] = {"u8", "u16", "u32", "ip4", "ip6", "mac",
+                                     "special"};
+    lua_newtable(L);
+    lua_pushinteger(L, ksize[kind]);
+    lua_setfield(L, -2, "size");
+    if (kcsum[kind] >= 0) {
+        lua_pushinteger(L, kcsum[kind]);
+        lua_setfield(L, -2, "csum");
+    }
+    lua_newtable(L);
+    for (int i = 0; kfields[kind][i].name; i++) {
+        const field *f = &kfields[kind][i];
+        lua_createtable(L, 0, 10);
+        lua_pushstring(L, f->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, tn[f->type]);
+        lua_setfield(L, -2, "type");
+        if (f->type != T_SPECIAL) {
+            size_t n = width(f);
+            lua_pushinteger(L, f->off);
+            lua_setfield(L, -2, "off");
+            lua_pushinteger(L, (lua_Integer)n);
+            lua_setfield(L, -2, "width");
+            if (f->type <= T_U32) { /* n <= 4 */
+                uint32_t mask = f->mask ? f->mask
+                              : (uint32_t)(((uint64_t)1 << (8 * n)) - 1);
+                int shift = f->mask ? __builtin_ctz(f->mask) : 0;
+                lua_pushinteger(L, mask);
+                lua_setfield(L, -2, "mask");
+                lua_pushinteger(L, shift);
+                lua_setfield(L, -2, "shift");
+                lua_pushinteger(L, mask >> shift);
+                lua_setfield(L, -2, "max");
+            }
+        }
+        lua_pushboolean(L, f->flags & F_RO);
+        lua_setfield(L, -2, "ro");
+        lua_pushboolean(L, f->flags & F_KEEP);
+        lua_setfield(L, -2, "keep");
+        lua_pushboolean(L, f->flags & F_BOOL);
+        lua_setfield(L, -2, "bool");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, f->name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "fields");
+    if (kind == V_TCP) { /* options = { mss = { kind = 2, len = 4 }, ... } */
+        lua_newtable(L);
+        for (size_t i = 0; i < sizeof topt / sizeof *topt; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushinteger(L, topt[i].kind);
+            lua_setfield(L, -2, "kind");
+            lua_pushinteger(L, topt[i].len);
+            lua_setfield(L, -2, "len");
+            lua_setfield(L, -2, topt[i].name);
+        }
+        lua_setfield(L, -2, "options");
+    }
+    lua_setfield(L, layouts, knames[kind]);
+}
+
+void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
+{
+    layout(L, kind, layouts);
     luaL_newmetatable(L, vnet_view_tnames[kind]);
     lua_newtable(L);                       /* name -> index, and methods */
     lua_newtable(L);                       /* the ordered list of names */

@@ -114,8 +114,10 @@ void vnet_csum_complete(unsigned char *b, size_t n, unsigned start,
                offset == 6);
 }
 
-/* Sum of the pseudo-header of an L4 segment of `len` bytes. */
-static uint64_t pseudo(const unsigned char *ip, unsigned proto, size_t len)
+/* Sum of the pseudo-header of an L4 segment of `len` bytes; IPv6: dst is
+ * where its destination is (24, or a routing header's final one). */
+static uint64_t pseudo(const unsigned char *ip, unsigned proto, size_t len,
+                       size_t dst)
 {
     if (ip[0] >> 4 == 4) {
         unsigned char ph[4] = {0, (unsigned char)proto, (unsigned char)(len >> 8),
@@ -125,7 +127,8 @@ static uint64_t pseudo(const unsigned char *ip, unsigned proto, size_t len)
     unsigned char ph[8] = {(unsigned char)(len >> 24), (unsigned char)(len >> 16),
                            (unsigned char)(len >> 8), (unsigned char)len,
                            0, 0, 0, (unsigned char)proto};
-    return vnet_csum_add(vnet_csum_add(0, ip + 8, 32), ph, 8);
+    return vnet_csum_add(vnet_csum_add(vnet_csum_add(0, ip + 8, 16),
+                                       ip + dst, 16), ph, 8);
 }
 
 int vnet_l3off(const unsigned char *b, size_t n, int tap)
@@ -137,7 +140,7 @@ int vnet_l3off(const unsigned char *b, size_t n, int tap)
             return -1;
         off = 12;
         type = get16(b + off);
-        while ((type == 0x8100 || type == 0x88a8) && off + 6 <= n) {
+        while (vnet_is_vlan_tpid(type) && off + 6 <= n) {
             off += 4;
             type = get16(b + off);
         }
@@ -213,8 +216,12 @@ void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
         if (i != 0) l4[13] &= (unsigned char)~TCP_CWR;
         l4[16] = l4[17] = 0;
     }
-    store_csum(l4 + (udp ? 6 : 16),
-               pseudo(ip, udp ? 17 : 6, l4len) + vnet_csum_add(0, l4, l4len), udp);
+    /* extension headers (a superpacket, not every packet): a routing
+     * header may name another destination for the pseudo-header */
+    size_t dst = ip[0] >> 4 == 6 && sp->csum_start > (size_t)l3 + 40
+               ? vnet_ip6_pseudo_dst(ip, sp->csum_start - (size_t)l3) : 24;
+    store_csum(l4 + (udp ? 6 : 16), pseudo(ip, udp ? 17 : 6, l4len, dst) +
+               vnet_csum_add(0, l4, l4len), udp);
 }
 
 /* ---- GRO on write ------------------------------------------------------ */
@@ -360,7 +367,8 @@ int vnet_gro_flush(vnet_dev *d)
             put16(ip + 4, (unsigned)(g->len - (size_t)g->l3 - 40));
         }
         /* partial checksum: the pseudo-header sum, not complemented */
-        uint16_t ph = vnet_csum_fold(pseudo(ip, 6, l4len));
+        /* (mergeable: no extension headers) */
+        uint16_t ph = vnet_csum_fold(pseudo(ip, 6, l4len, 24));
         memcpy(l4 + 16, &ph, 2);
         vh.flags = VNET_NEEDS_CSUM;
         vh.gso_type = v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;

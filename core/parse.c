@@ -26,9 +26,39 @@ static int fail(layers *ly, const char *fmt, ...)
     return 0;
 }
 
-static int is_vlan_tpid(unsigned t)
+/* The VLAN tag types, read by the parser, gso.c's walk to the IP header
+ * and (proto.core.vlan_tpids) the builder: 802.1Q, 802.1ad, and the older
+ * QinQ 0x9100. The first is the builder's inner tag, the second its outer. */
+const unsigned vnet_vlan_tpids[VNET_NVLAN_TPIDS] = {0x8100, 0x88a8, 0x9100};
+
+int vnet_is_vlan_tpid(unsigned t)
 {
-    return t == 0x8100 || t == 0x88a8 || t == 0x9100;
+    return t == vnet_vlan_tpids[0] || t == vnet_vlan_tpids[1] ||
+           t == vnet_vlan_tpids[2];
+}
+#define is_vlan_tpid vnet_is_vlan_tpid
+
+/* The IPv6 extension headers (proto.h's VNET_IP6EXTS) as an array, for
+ * proto.core.ip6ext and so the builder. */
+#define ROW(t, n, u, b, f) {t, n, u, b, f},
+const vnet_ip6ext vnet_ip6exts[] = {VNET_IP6EXTS(ROW) {-1, NULL, 0, 0, 0}};
+
+/* The row of next-header value nh, or NULL: a switch the compiler makes a
+ * jump table of (this runs for every IPv6 packet), from the same list. */
+static inline const vnet_ip6ext *ext_find(int nh)
+{
+#define CASE(t, n, u, b, f) \
+    case t: { static const vnet_ip6ext e = {t, n, u, b, f}; return &e; }
+    switch (nh) {
+    VNET_IP6EXTS(CASE)
+    }
+    return NULL;
+#undef CASE
+}
+
+const vnet_ip6ext *vnet_ip6ext_find(int nh)
+{
+    return ext_find(nh);
 }
 
 /* Ethernet at 0: sets l2len, ntags, ethertype, typeoff, l3. */
@@ -61,6 +91,10 @@ static int parse_arp(const unsigned char *b, size_t len, layers *ly)
     const unsigned char *a = b + ly->l3;
     if (n < 8)
         return fail(ly, "arp: truncated header (%zu of 8 bytes)", n);
+    if (U16(a, 0) != 1 || U16(a, 2) != 0x0800)
+        return fail(ly, "arp: hardware type %u, protocol type 0x%04x (only "
+                    "Ethernet/IPv4, 1 and 0x0800, is supported)", U16(a, 0),
+                    U16(a, 2));
     if (a[4] != 6 || a[5] != 4)
         return fail(ly, "arp: %u-byte hardware and %u-byte protocol "
                     "addresses (only Ethernet/IPv4, 6 and 4, are supported)",
@@ -99,22 +133,51 @@ static int parse_ipv4(const unsigned char *b, size_t len, layers *ly)
     ly->l3kind = V_IPV4;
     ly->l3hlen = ihl;
     ly->l3end = ly->l3 + tot;
+    ly->dstoff = ly->l3 + 16;
     ly->frag = (fo & 0x1fff) ? 2 : (fo & 0x2000) ? 1 : 0;
     ly->proto = h[9];
     ly->protooff = ly->l3 + 9;
     return 1;
 }
 
-/* The IPv6 extension headers vnet walks; others (ESP, no-next-header,
- * upper layers) end the chain. */
-static int ip6_ext(int nh)
+/* A routing header at r (elen bytes) with segments left: where the final
+ * destination is, which the transport's pseudo-header uses (RFC 8200 8.1);
+ * 0 for a type whose addresses are not stored whole (RPL, type 3) or a
+ * header too short to hold one. Type 0 (RFC 2460) lists the addresses in
+ * order, the final one last; type 2 (RFC 6275) has one; a segment routing
+ * header (type 4, RFC 8754) keeps them in reverse, Segment List[0] first. */
+static size_t rt_final(const unsigned char *r, size_t elen)
 {
-    switch (nh) {
-    case 0: case 43: case 44: case 51: case 60: case 135: case 139:
-    case 140: case 253: case 254:
-        return 1;
+    if (r[3] == 0)
+        return 0;
+    size_t n = (size_t)r[1] / 2; /* 16-byte addresses after 8 bytes */
+    switch (r[2]) {
+    case 0: return n ? 8 + 16 * (n - 1) : 0;
+    case 2: return n == 1 ? 8 : 0;
+    case 4: return n && elen >= 24 ? 8 : 0;
     }
     return 0;
+}
+
+size_t vnet_ip6_pseudo_dst(const unsigned char *ip, size_t n)
+{
+    size_t at = 40;
+    int nh = n >= 40 ? ip[6] : -1;
+    const vnet_ip6ext *e;
+    for (int count = 0; count < MAX_IP6_EXT && at + 8 <= n &&
+                        (e = ext_find(nh)) != NULL; count++) {
+        size_t elen = e->fixed ? e->fixed
+                    : ((size_t)ip[at + 1] + e->bias) * e->unit;
+        if (elen > n - at)
+            break;
+        if (nh == 43) {
+            size_t fin = rt_final(ip + at, elen);
+            return fin ? at + fin : 24;
+        }
+        nh = ip[at];
+        at += elen;
+    }
+    return 24;
 }
 
 static int parse_ipv6(const unsigned char *b, size_t len, layers *ly)
@@ -133,10 +196,12 @@ static int parse_ipv6(const unsigned char *b, size_t len, layers *ly)
                     "(%zu bytes after the header)", plen, n - 40);
     ly->l3kind = V_IPV6;
     ly->l3end = ly->l3 + 40 + plen;
+    ly->dstoff = ly->l3 + 24;
     size_t at = ly->l3 + 40, nhoff = ly->l3 + 6;
     int nh = h[6], count = 0, seen_dst = 0;
     unsigned char seen[256] = {0};
-    while (ip6_ext(nh)) {
+    const vnet_ip6ext *e;
+    while ((e = ext_find(nh)) != NULL) {
         if (++count > MAX_IP6_EXT)
             return fail(ly, "ipv6: more than %d extension headers",
                         MAX_IP6_EXT);
@@ -152,15 +217,18 @@ static int parse_ipv6(const unsigned char *b, size_t len, layers *ly)
         if (ly->l3end - at < 8)
             return fail(ly, "ipv6: extension header %d truncated "
                         "(%zu of 8 bytes)", nh, ly->l3end - at);
-        size_t elen = nh == 44 ? 8
-                    : nh == 51 ? ((size_t)b[at + 1] + 2) * 4
-                    : ((size_t)b[at + 1] + 1) * 8;
+        size_t elen = e->fixed ? e->fixed
+                    : ((size_t)b[at + 1] + e->bias) * e->unit;
         if (elen > ly->l3end - at)
             return fail(ly, "ipv6: extension header %d length %zu runs past"
                         " the end (%zu bytes)", nh, elen, ly->l3end - at);
         if (nh == 44) {
             unsigned fo = U16(b, at + 2);
             ly->frag = (fo >> 3) ? 2 : (fo & 1) ? 1 : 0;
+        } else if (nh == 43) {
+            size_t fin = rt_final(b + at, elen);
+            if (fin)
+                ly->dstoff = at + fin;
         }
         nhoff = at;
         nh = b[at];

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "proto.h"
@@ -39,7 +40,11 @@ typedef struct reader {
     FILE *f;
     int swap, nano, linktype;
     uint32_t snaplen;
-    vnet_packet *p;   /* user value 1: the reused packet */
+    uint32_t limit;   /* the largest record read: the snaplen, at least
+                       * 256 KiB (some writers ignore theirs), <= MAX_CAP */
+    lua_Integer count; /* records read */
+    vnet_packet *p;   /* user value 1: the reused packet, grown to the
+                       * largest record so far (not to the snaplen claimed) */
     char name[96];
 } reader;
 
@@ -222,6 +227,21 @@ static uint32_t get32(const reader *r, const unsigned char *b)
 }
 
 /* core.reader(path) -> reader | nil, msg, errno */
+#define INITIAL_CAP 2048 /* an Ethernet frame with room; grown on demand */
+
+/* Give the reader at ridx a new packet of cap bytes (its user value 1),
+ * with the link type of the file. */
+static void newpacket(lua_State *L, reader *r, uint32_t cap, int ridx)
+{
+    ridx = lua_absindex(L, ridx);
+    r->p = vnet_packet_new(L, cap);
+    int lt = r->linktype;
+    vnet_set_link(L, -1, lt == LT_ETHERNET ? LINK_ETH
+                  : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||
+                     lt == 14) ? LINK_RAW : LINK_AUTO);
+    lua_setiuservalue(L, ridx, 1);
+}
+
 static int l_reader(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -259,13 +279,10 @@ static int l_reader(lua_State *L)
     }
     r->snaplen = get32(r, h + 16);
     r->linktype = (int)(get32(r, h + 20) & 0xffff);
-    uint32_t cap = r->snaplen < 262144 ? 262144 : r->snaplen;
-    r->p = vnet_packet_new(L, cap > MAX_CAP ? MAX_CAP : cap);
-    int lt = r->linktype;
-    vnet_set_link(L, -1, lt == LT_ETHERNET ? LINK_ETH
-                  : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||
-                     lt == 14) ? LINK_RAW : LINK_AUTO);
-    lua_setiuservalue(L, -2, 1);
+    r->limit = r->snaplen < 262144 ? 262144 : r->snaplen;
+    if (r->limit > MAX_CAP)
+        r->limit = MAX_CAP;
+    newpacket(L, r, INITIAL_CAP, -1);
     return 1;
 }
 
@@ -284,11 +301,32 @@ static int next(lua_State *L, reader *r, int ridx)
     }
     uint32_t sec = get32(r, h), frac = get32(r, h + 4);
     uint32_t incl = get32(r, h + 8), orig = get32(r, h + 12);
-    if (incl > r->p->cap) {
+    r->count++;
+    if (incl > r->limit) {
         lua_pushfstring(L, "pcap.read %s: record of %I bytes is larger than"
                         " the snaplen (%I)", r->name, (lua_Integer)incl,
                         (lua_Integer)r->snaplen);
         return -1;
+    }
+    if (frac >= (r->nano ? 1000000000u : 1000000u)) {
+        lua_pushfstring(L, "pcap.read %s: record %I: %s %I out of range "
+                        "(0..%s)", r->name, r->count, r->nano ?
+                        "nanoseconds" : "microseconds", (lua_Integer)frac,
+                        r->nano ? "999999999" : "999999");
+        return -1;
+    }
+    if (incl > r->p->cap) { /* grow by what the file holds, not its claim */
+        struct stat st;
+        long at = ftell(r->f);
+        if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode) && at >= 0 &&
+            st.st_size - at < (off_t)incl) {
+            lua_pushfstring(L, "pcap.read %s: truncated record (%I bytes "
+                            "expected)", r->name, (lua_Integer)incl);
+            return -1;
+        }
+        uint32_t cap = (uint32_t)r->p->cap * 2;
+        newpacket(L, r, incl > cap ? incl : cap > r->limit ? r->limit : cap,
+                  ridx);
     }
     if (incl && fread(r->p->data, incl, 1, r->f) != 1) {
         lua_pushfstring(L, "pcap.read %s: truncated record (%I bytes "

@@ -130,9 +130,9 @@ static int p_view(lua_State *L, int want)
         v->off = ly.l3;
         v->hlen = ly.l3hlen;
         v->protooff = ly.protooff;
+        v->pdst = ly.dstoff;
         v->l4kind = ly.l4kind == V_ICMP ? 0 : ly.l4kind;
-        v->l4csum = ly.l4 + (ly.l4kind == V_UDP ? 6 : ly.l4kind == V_TCP
-                             ? 16 : 2);
+        v->l4csum = ly.l4kind ? ly.l4 + vnet_csum_off(ly.l4kind) : 0;
         break;
     default:
         v->off = ly.l4;
@@ -187,6 +187,41 @@ static int p_copy(lua_State *L)
     return 1;
 }
 
+/* proto.core.ip6ext: type -> { name, unit, bias, fixed } (parse.c's
+ * vnet_ip6exts), so the builder writes the lengths the parser reads. */
+static void ip6ext_table(lua_State *L)
+{
+    lua_newtable(L);
+    for (const vnet_ip6ext *e = vnet_ip6exts; e->name; e++) {
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, e->name);
+        lua_setfield(L, -2, "name");
+        lua_pushinteger(L, e->unit);
+        lua_setfield(L, -2, "unit");
+        lua_pushinteger(L, e->bias);
+        lua_setfield(L, -2, "bias");
+        lua_pushinteger(L, e->fixed);
+        lua_setfield(L, -2, "fixed");
+        lua_rawseti(L, -2, e->type);
+    }
+}
+
+/* proto.core.pton("ip4" | "ip6" | "mac", s) -> bytes | nil: the address
+ * text the views accept, as the bytes they write. */
+static int l_pton(lua_State *L)
+{
+    static const char *const types[] = {"ip4", "ip6", "mac", NULL};
+    int t = luaL_checkoption(L, 1, NULL, types);
+    const char *s = luaL_checkstring(L, 2);
+    unsigned char b[16];
+    int ok = t == 0 ? vnet_parse_ip4(s, b) : t == 1 ? vnet_parse_ip6(s, b)
+           : vnet_parse_mac(s, b);
+    if (!ok)
+        return 0;
+    lua_pushlstring(L, (const char *)b, t == 0 ? 4 : t == 1 ? 16 : 6);
+    return 1;
+}
+
 int luaopen_vnet_proto_core(lua_State *L)
 {
     static const luaL_Reg pm[] = {
@@ -204,9 +239,22 @@ int luaopen_vnet_proto_core(lua_State *L)
     lua_newtable(L);                      /* the module */
     lua_newtable(L);
     int lists = lua_gettop(L);
+    lua_newtable(L);
+    int layouts = lua_gettop(L);
     for (int k = V_ETH; k < V_NKINDS; k++)
-        vnet_view_class(L, k, lists);
+        vnet_view_class(L, k, lists, layouts);
+    lua_setfield(L, -3, "layout");
     lua_setfield(L, -2, "fields");
+    ip6ext_table(L);
+    lua_setfield(L, -2, "ip6ext");
+    lua_createtable(L, VNET_NVLAN_TPIDS, 0);
+    for (int i = 0; i < VNET_NVLAN_TPIDS; i++) {
+        lua_pushinteger(L, vnet_vlan_tpids[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "vlan_tpids");
+    lua_pushcfunction(L, l_pton);
+    lua_setfield(L, -2, "pton");
     luaL_getmetatable(L, VNET_PACKET_T);
     lua_pushcfunction(L, vnet_p_tostring);
     lua_setfield(L, -2, "__tostring");

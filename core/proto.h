@@ -30,6 +30,9 @@ typedef struct layers {
     int l3kind;         /* V_ARP, V_IPV4, V_IPV6, or 0 */
     size_t l3, l3hlen;  /* network header; IPv6: 40 + extension headers */
     size_t l3end;       /* end of the datagram (total/payload length) */
+    size_t dstoff;      /* the destination the transport's pseudo-header
+                         * uses: IPv6 with a routing header that has
+                         * segments left, the final one (RFC 8200 8.1) */
     int frag;           /* 0 whole, 1 first fragment, 2 later fragment */
     int proto;          /* transport protocol number, -1 none */
     size_t protooff;    /* byte naming it (IPv4 9, or the last next-header) */
@@ -37,6 +40,28 @@ typedef struct layers {
     size_t l4, l4hlen;  /* transport header */
     char why[128];      /* why the wanted layer is missing or malformed */
 } layers;
+
+/* The IPv6 extension headers vnet walks, with how each gives its length:
+ * `fixed` bytes, or (byte 1 + bias) * unit (RFC 8200 4; RFC 4302 2.2: AH
+ * counts 4-byte units minus 2). One row per header: the parser walks by
+ * it, the builder writes lengths by it (proto.core.ip6ext). Others (ESP,
+ * no-next-header, upper layers) end the chain. X(type, name, unit, bias,
+ * fixed) */
+#define VNET_IP6EXTS(X) \
+    X(0, "hop-by-hop", 8, 1, 0) X(43, "routing", 8, 1, 0) \
+    X(44, "fragment", 0, 0, 8) X(51, "ah", 4, 2, 0) \
+    X(60, "dstopts", 8, 1, 0) X(135, "mobility", 8, 1, 0) \
+    X(139, "hip", 8, 1, 0) X(140, "shim6", 8, 1, 0) \
+    X(253, "experimental", 8, 1, 0) X(254, "experimental", 8, 1, 0)
+
+/* An IPv6 extension header kind; vnet_ip6exts ends with a NULL name. */
+typedef struct vnet_ip6ext {
+    int type;
+    const char *name;
+    unsigned char unit, bias, fixed;
+} vnet_ip6ext;
+extern const vnet_ip6ext vnet_ip6exts[];
+const vnet_ip6ext *vnet_ip6ext_find(int nh);
 
 /* Find the headers of b[0..len). link: LINK_RAW or LINK_ETH (resolve
  * LINK_AUTO first). l3off >= 0 puts the network header there instead.
@@ -77,15 +102,21 @@ typedef struct view {
     int l4kind;            /* IP views: transport with a pseudo-header */
     size_t l4csum;         /* ... and where its checksum is */
     size_t protooff;       /* IPv6: the byte naming the transport */
+    size_t pdst;           /* IP: the pseudo-header's destination */
     size_t typeoff;        /* Ethernet: the inner ethertype */
     int ntags;
 } view;
 
+/* Offset of a kind's own checksum in its header (field.c's table): IPv4
+ * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
+size_t vnet_csum_off(int kind);
+
 /* Metatable names, "vnet.ipv4" and so on, by kind. */
 extern const char *const vnet_view_tnames[V_NKINDS];
 /* Make the metatable of one kind of view; its field names, in header
- * order, go in the table at index lists (proto.core.fields). */
-void vnet_view_class(lua_State *L, int kind, int lists);
+ * order, go in the table at index lists (proto.core.fields), its layout
+ * in the table at index layouts (proto.core.layout). */
+void vnet_view_class(lua_State *L, int kind, int lists, int layouts);
 
 /* ---- checksums (csum.c) -------------------------------------------- */
 

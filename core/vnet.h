@@ -158,6 +158,17 @@ int vnet_gso_count(const vnet_packet *sp);
 /* Build segment i of superpacket sp into out (full checksums); tap: the
  * packet starts with an Ethernet header. */
 void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out);
+/* The VLAN tag types (802.1Q 0x8100, 802.1ad 0x88a8, QinQ 0x9100): one
+ * list, in core/parse.c, for the parser, the builder and gso.c. */
+#define VNET_NVLAN_TPIDS 3
+extern const unsigned vnet_vlan_tpids[VNET_NVLAN_TPIDS];
+int vnet_is_vlan_tpid(unsigned type);
+
+/* Where, from an IPv6 header at ip with n bytes of headers after it up to
+ * the transport, the destination its pseudo-header uses is: 24, or the
+ * final one of a routing header with segments left (RFC 8200 8.1). */
+size_t vnet_ip6_pseudo_dst(const unsigned char *ip, size_t n);
+
 /* Offset of the IP header: 0 on a TUN, after Ethernet (and VLAN tags) on
  * a TAP; -1 when it is not IPv4/IPv6. */
 int vnet_l3off(const unsigned char *b, size_t n, int tap);

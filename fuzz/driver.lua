@@ -36,20 +36,13 @@ local KINDS = { "eth", "arp", "ipv4", "ipv6", "ip", "icmp", "icmp6", "udp", "tcp
 local FIELDS = require("vnet.proto.core").fields
 
 -- Fields whose setting keeps every checksum right and changes no header
--- position or length (docs/packets.md, "Checksums").
-local SAFE = {
-  eth = { dst = true, src = true, pcp = true },
-  arp = { op = true, sha = true, spa = true, tha = true, tpa = true },
-  ipv4 = { tos = true, dscp = true, ecn = true, id = true, df = true, ttl = true,
-    src = true, dst = true },
-  ipv6 = { tc = true, flow = true, hlim = true, ttl = true, src = true, dst = true },
-  icmp = { type = true, code = true, id = true, seq = true, rest = true },
-  icmp6 = { type = true, code = true, id = true, seq = true, rest = true, target = true },
-  udp = { sport = true, dport = true },
-  tcp = { sport = true, dport = true, seq = true, ack = true, flags = true, FIN = true,
-    SYN = true, RST = true, PSH = true, ACK = true, URG = true, ECE = true, CWR = true,
-    win = true, urp = true, mss = true, wscale = true },
-}
+-- position or length (docs/packets.md, "Checksums"): the `keep` mark of
+-- the views' own field table (core/field.c, proto.core.layout).
+local SAFE = {}
+for kind, layout in pairs(require("vnet.proto.core").layout) do
+  SAFE[kind] = {}
+  for _, f in ipairs(layout.fields) do SAFE[kind][f.name] = f.keep or nil end
+end
 
 local MACS = { "02:00:00:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00", "02-aa-bb-cc-dd-ee",
   "not a mac", "02:00:00:00:00:0" }

@@ -4,6 +4,8 @@
 #                      FUZZ_SECONDS (60) seconds; non-zero on a crash, a
 #                      sanitizer report or a broken rule (fuzz/driver.lua)
 #   make fuzz-ci       the same for 20 seconds, for CI
+#   make fuzz-long     the same for FUZZ_LONG_SECONDS (300): the run a
+#                      change to the parsers, views or builder should pass
 #   make test-asan     the whole spec suite in an AddressSanitizer and
 #                      UBSan build of the host (build/asan/vnet), leak
 #                      checking on; non-zero on any report or failed spec
@@ -16,6 +18,7 @@ FUZZ_PKGS    := clang libclang-rt-14-dev
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 300
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
@@ -30,7 +33,7 @@ FUZZ_SRC     := core/packet.c core/proto.c core/parse.c core/field.c \
                 $(wildcard core/gso.c)
 FUZZ_OBJ     := $(FUZZ_SRC:core/%.c=$(FUZZ_DIR)/obj/%.o)
 
-.PHONY: fuzz fuzz-ci fuzz-build fuzz-corpus fuzz-coverage fuzz-deps test-asan asan
+.PHONY: fuzz fuzz-ci fuzz-long fuzz-build fuzz-corpus fuzz-coverage fuzz-deps test-asan asan
 
 fuzz-deps:
 	@sh tools/deps.sh $(FUZZ_PKGS)
@@ -64,6 +67,9 @@ fuzz-run: $(FUZZ_DIR)/fuzz_proto
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=20
+
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
 
 # ---- the spec suite under AddressSanitizer + UBSan ---------------------
 ASAN_BUILD  ?= build/asan

@@ -140,4 +140,25 @@ seed("udp-zero-checksum-wrong", wrong, "raw", { { "ok" } })
 local before = z:copy()
 before:udp().dport = 10 -- setting dport back to 9 gives 0 again
 seed("udp-set-to-zero-checksum", before, "raw", { { "view", "udp" }, { "set", "udp", "dport", 0, 9 } })
+
+-- issue 9: a routing header with segments left (the pseudo-header's
+-- destination is the final one), an AH longer than 8 bytes (4-byte
+-- units), an ARP frame of another hardware type, and a zero partial
+-- checksum (needs_csum, toggled by the "link" operation with 3 << 8)
+local FINAL = "\xfd" .. ("\0"):rep(14) .. "\x99"
+local srh = build { ipv6 = { src = "fd00::1", dst = "fd00::2", ext = { { type = 43,
+  data = "\4\1\1\0\0\0" .. FINAL .. ("\0"):rep(15) .. "\2" } } },
+  udp = { sport = 1, dport = 2 }, payload = "srh" }
+seed("ipv6-srh-segments-left", srh, "raw", { { "view", "ipv6" }, { "set", "ipv6", "dst", 0, 3 },
+  { "ok" }, { "swap" }, { "view", "ipv6" }, { "set", "ipv6", "src", 0, 1 }, { "echo" } })
+seed("ipv6-ah-24", build { ipv6 = { src = "fd00::1", dst = "fd00::2", ext = { { type = 51,
+  data = ("\0"):rep(18) } } }, tcp = { sport = 1, dport = 2, flags = "S" } }, "raw",
+  { { "view", "tcp" }, { "set", "tcp", "dport", 0, 4 } })
+local arp37 = arpreq:copy()
+arp37:set_u16(14, 37); arp37:set_u16(16, 0)
+seed("arp-htype-37", arp37, "eth", { { "view", "arp" }, { "arp" } })
+local partial = build { ipv4 = A4, udp = { sport = 5000, dport = 53 }, payload = "hello" }
+partial:set_u16(26, 0)
+seed("udp-partial-zero", partial, "raw", { { "link", 3 << 8 }, { "ok" }, { "view", "ipv4" },
+  { "set", "ipv4", "src", 0, 1 }, { "fix" }, { "ok" } })
 print("seeds written to " .. dir)

@@ -9,6 +9,9 @@
 --                                  a TUN in each, addresses and routes
 --  lib.spawn_in(ns, cmd)           a shell command in a namespace, in the
 --                                  background (for --demo traffic)
+--  lib.scratch()                   a fresh namespace with lo up (--demo)
+--  lib.demo_traffic(ns, cmd, tag)  spawn_in, each output line printed as
+--                                  "tag | line"; the loop stops after it
 --  lib.run(o)                      vnet.loop.run, then say why it ended
 --  lib.die(name, msg, usage)       a usage error: the problem, usage, exit 2
 --  lib.main(name, fn)              run fn, report its error, exit 0 or 1
@@ -167,6 +170,28 @@ end
 -- and stderr); the command runs in namespace ns, in the background.
 function lib.spawn_in(ns, cmd)
   return ns:run(function() return assert(io.popen("(" .. cmd .. ") 2>&1", "r")) end)
+end
+
+--- scratch() -> ns: a fresh namespace (gone when closed) with lo up, for
+-- a --demo that makes its device and traffic there, touching nothing else.
+function lib.scratch()
+  local ns = assert(vnet.netns.create())
+  ns:run(function() assert(vnet.link.set("lo", { up = true })) end)
+  return ns
+end
+
+--- demo_traffic(ns, cmd, tag): run cmd in ns in the background, print each
+-- line of its output as "tag | line", and stop the loop `linger` (0.3)
+-- seconds after it ends.
+function lib.demo_traffic(ns, cmd, tag, linger)
+  local f = lib.spawn_in(ns, cmd)
+  vnet.loop.on_readable(f, function(w)
+    local line = f:read("l")
+    if line then return print(tag .. " | " .. line) end
+    w:stop()
+    f:close()
+    vnet.loop.after(linger or 0.3, vnet.loop.stop)
+  end)
 end
 
 --- run(o) -> vnet.loop.run(o), printing why it ended on failure; returns

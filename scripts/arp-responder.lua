@@ -4,6 +4,7 @@
 -- Run as root (creating a TAP needs CAP_NET_ADMIN):
 --
 --   vnet scripts/arp-responder.lua [options] [IP|CIDR ...]
+--   vnet scripts/arp-responder.lua --demo        see it work, then exit
 --
 -- It makes TAP `--dev` (vnet-arp) with address `--addr` (10.3.0.1/24), so
 -- the kernel asks who has an address of that network through it, and
@@ -15,7 +16,10 @@
 -- (p:echo_reply(), Ethernet addresses swapped too), so ping works end to
 -- end: the kernel first needs the ARP answer, then the echo reply.
 --
--- Try it in a scratch namespace:
+-- With --demo the script makes a scratch namespace itself, with the TAP in
+-- it, pings the first address from there (so the kernel asks ARP first;
+-- --ping is implied), shows the neighbour entry the answer made, and
+-- exits, leaving nothing behind. Or by hand, in a scratch namespace:
 --   unshare -n sh -c 'ip link set lo up; vnet scripts/arp-responder.lua --ping & sleep 0.5;
 --     ping -c 2 10.3.0.2; ip neigh show dev vnet-arp'
 --
@@ -26,6 +30,7 @@
 --   --ping         answer echo requests to those addresses too
 --   --seconds N    stop after N seconds (default: until Ctrl-C)
 --   -q             do not print a line per answer
+--   --demo         make a scratch namespace and traffic, show the answers, exit
 --
 -- Ctrl-C, SIGTERM or --seconds end it; the TAP goes away with the script.
 local vnet = require "vnet"
@@ -34,8 +39,9 @@ local lib = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "_li
 local usage = lib.usage(debug.getinfo(1, "S").source:sub(2))
 local o, pos = lib.getopt(arg, {
   dev = "vnet-arp", addr = "10.3.0.1/24", mac = "02:00:00:00:03:02",
-  ping = false, seconds = lib.NUMBER, q = false,
+  ping = false, seconds = lib.NUMBER, q = false, demo = false,
 }, usage)
+if o.demo then o.ping = true end
 if #pos == 0 then pos = { "10.3.0.2" } end
 io.stdout:setvbuf("line")
 
@@ -73,10 +79,19 @@ local function ours(s)
   return false
 end
 
+local function setup()
+  local tap = assert(vnet.tap.open { name = o.dev })
+  local ok, err = pcall(function()
+    assert(tap:addr_add(o.addr))
+    assert(tap:up())
+  end)
+  if not ok then tap:close(); error(err, 0) end
+  return tap
+end
+
 local function main()
-  local tap <close> = assert(vnet.tap.open { name = o.dev })
-  assert(tap:addr_add(o.addr))
-  assert(tap:up())
+  local ns <close> = o.demo and lib.scratch() or nil
+  local tap <close> = ns and ns:run(setup) or setup()
   local answered = 0
   tap:on_packet(function(p, d)
     p:linktype("eth") -- a TAP gives Ethernet frames: no guessing
@@ -98,7 +113,13 @@ local function main()
   end)
   print(string.format("%s up: %s, answering ARP for %s with %s%s", tap.name, o.addr,
     table.concat(pos, " "), o.mac, o.ping and ", and pings" or ""))
-  local ok, why = lib.run { timeout = o.seconds }
+  if ns then
+    local target = pos[1]:match("^[^/]+")
+    if target:match("%.0$") then target = target:gsub("0$", "1") end -- a CIDR's first host
+    lib.demo_traffic(ns, string.format("ping -c 2 -i 0.2 -W 2 %s; ip neigh show dev %s",
+      target, o.dev), "ping")
+  end
+  local ok, why = lib.run { timeout = o.seconds or (ns and 10) }
   print(string.format("%d ARP answers; done: %s", answered, tostring(why)))
   return ok
 end

@@ -330,4 +330,69 @@ describe("vnet.packet.build", function()
       assert.are.equal(me, echo:eth().dst)
     end))
   end)
+
+  describe("issue 9", function()
+    it("writes an AH's length in 4-byte units minus 2 (RFC 4302), as the parser reads it", function()
+      local list = {}
+      for _, n in ipairs { 6, 14, 18, 30 } do -- AH of 8, 16, 24, 32 bytes
+        list[#list + 1] = build { ipv6 = { src = "fd00::1", dst = "fd00::2",
+          ext = { { type = 51, data = ("\0"):rep(n) } } }, udp = { sport = 1, dport = 2 }, payload = "ah" }
+      end
+      local rows = tshark(list, "raw", { "ah.length", "ah.next_header", "udp.checksum.status",
+        "_ws.malformed" })
+      for i, p in ipairs(list) do
+        local total = 8 * i
+        assert.are.same({ ["ah.length"] = tostring(total // 4 - 2), ["ah.next_header"] = "17",
+          ["udp.checksum.status"] = GOOD }, rows[i])
+        assert.are.equal(40 + total, p:ipv6().hlen)
+        assert.are.equal(2, p:udp().dport)
+      end
+      -- the fragment header has a fixed size, from the same table
+      assert.has_error(function()
+        build { ipv6 = { src = "fd00::1", dst = "fd00::2", ext = { { type = 44, data = "" } } } }
+      end, "packet.build: ipv6.ext[1]: a fragment header has 6 bytes of data")
+    end)
+
+    it("writes an ICMPv6 target that lies in a non-first IPv6 fragment", function()
+      -- a fragment at offset 8 that is not the last: no transport view there
+      local p = build { ipv6 = { src = "fe80::1", dst = "ff02::1", ext = { { type = 44,
+        data = "\0\9\0\0\0\7" } } }, icmp6 = { type = "neighbor-solicitation", target = "fe80::2" } }
+      assert.are.same({ nil, "icmp6: not the first fragment" }, { p:icmp6() })
+      assert.are.equal(require("vnet.proto.core").pton("ip6", "fe80::2"), p:sub(57, 72))
+      assert.are.equal(135, p:u8(48))
+      assert.has_error(function()
+        build { ipv6 = { src = "fe80::1", dst = "ff02::1" }, icmp6 = { target = "fe80::x" } }
+      end, "packet.build: icmp6.target: 'fe80::x' is not an IPv6 address")
+    end)
+
+    it("an ARP reply without eth goes to tha, and needs tha", function()
+      local rep = build { arp = { op = "reply", sha = "02:00:00:00:00:01", spa = "10.0.0.1",
+        tha = "02:00:00:00:00:02", tpa = "10.0.0.2" } }
+      local req = build { arp = { sha = "02:00:00:00:00:01", spa = "10.0.0.1", tpa = "10.0.0.2" } }
+      local rows = tshark({ rep, req }, "ethernet", { "eth.dst", "eth.src", "arp.opcode",
+        "arp.dst.hw_mac" })
+      assert.are.same({ ["eth.dst"] = "02:00:00:00:00:02", ["eth.src"] = "02:00:00:00:00:01",
+        ["arp.opcode"] = "2", ["arp.dst.hw_mac"] = "02:00:00:00:00:02" }, rows[1])
+      assert.are.same({ ["eth.dst"] = "ff:ff:ff:ff:ff:ff", ["eth.src"] = "02:00:00:00:00:01",
+        ["arp.opcode"] = "1", ["arp.dst.hw_mac"] = "00:00:00:00:00:00" }, rows[2])
+      assert.has_error(function()
+        build { arp = { op = 2, sha = "02:00:00:00:00:01", spa = "10.0.0.1", tpa = "10.0.0.2" } }
+      end, "packet.build: arp.tha is required for a reply without eth (the frame goes to tha)")
+    end)
+
+    it("reads field offsets, widths and ranges from the views' layout", function()
+      local layout = require("vnet.proto.core").layout
+      local p = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2", ttl = 7, tos = 0xb8, id = 9 },
+        tcp = { sport = 1, dport = 2, flags = "SA", win = 100 } }
+      for k, v in pairs { ttl = 7, tos = 0xb8, id = 9 } do
+        local f = layout.ipv4.fields[k]
+        assert.are.equal(v, p:ipv4()[k])
+        assert.are.equal(v, (f.width == 1 and p:u8(f.off) or p:u16(f.off)) & f.mask >> f.shift)
+      end
+      assert.are.equal(0x12, p:tcp().flags)
+      assert.has_error(function()
+        build { ipv6 = { src = "fd00::1", dst = "fd00::2", flow = layout.ipv6.fields.flow.max + 1 } }
+      end, "packet.build: ipv6.flow: 1048576 out of range 0..1048575")
+    end)
+  end)
 end)

@@ -103,3 +103,34 @@ describe("examples", function()
     assert.matches("rc=0\n", out)
   end))
 end)
+
+describe("README", function()
+  local function readme()
+    local f = assert(io.open("README.md"))
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+  local function known() -- the options vnet.tun.open takes, from its own error
+    local ok, err = pcall(vnet.tun.open, { nmae = "x" })
+    assert.is_false(ok)
+    local list = assert(tostring(err):match("%(known: (.-)%)"))
+    local t = {}
+    for k in list:gmatch("[%w_]+") do t[#t + 1] = k end
+    table.sort(t)
+    return t, tostring(err):match("tun%.open: unknown option.*$")
+  end
+
+  it("lists every vnet.tun.open option (issue 9, item 6)", function()
+    local s = readme()
+    local block = assert(s:match("### vnet%.tun, vnet%.tap\n\n```lua\n.-vnet%.tun%.open {\n(.-)\n}%)"))
+    local listed = {}
+    for line in block:gmatch("[^\n]+") do
+      for k in line:gsub("%-%-.*$", ""):gmatch("([%w_]+)%s*=") do listed[#listed + 1] = k end
+    end
+    table.sort(listed)
+    local opts, msg = known()
+    assert.are.same(opts, listed)
+    assert.truthy(s:find(msg, 1, true), "README quotes: " .. msg)
+  end)
+end)

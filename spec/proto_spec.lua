@@ -682,4 +682,155 @@ describe("vnet.proto", function()
     assert.is_true(sum > 0)
     assert.is_true(grown < 16, string.format("memory grew by %.1f KiB", grown))
   end)
+
+  describe("issue 9", function()
+    local function six(s) -- fd00::<s>
+      return "\xfd" .. ("\0"):rep(14) .. string.char(s)
+    end
+    local SRC, HOP, FINAL = six(1), six(2), six(0x99)
+    -- IPv6 + a routing header + UDP, the UDP checksum over a pseudo-header
+    -- with `pdst`, all written here in Lua
+    local function rt_udp(rh, pdst, data)
+      local u = string.pack(">I2I2I2I2", 1000, 2000, 8 + #data, 0) .. data
+      local ph = SRC .. pdst .. string.pack(">I4I4", #u, 17)
+      local c = csum(ph .. u)
+      u = u:sub(1, 6) .. string.pack(">I2", c == 0 and 0xffff or c) .. u:sub(9)
+      rh = string.char(17) .. rh
+      return string.pack(">I4I2BB", 0x60000000, #rh + #u, 43, 64) .. SRC .. HOP .. rh .. u
+    end
+    -- routing headers after their next-header byte: length, type, segments left, ...
+    local SRH = "\4\4\1\1\0\0\0" .. FINAL .. HOP -- segment routing (RFC 8754): List[0] is final
+    local T2 = "\2\2\1\0\0\0\0" .. FINAL          -- type 2 (mobile IPv6): one address
+    local T0 = "\4\0\1\0\0\0\0" .. HOP .. FINAL   -- type 0: in order, the last is final
+    local SRH0 = "\4\4\0\0\0\0\0" .. FINAL .. HOP -- segments left 0: the fixed dst is final
+
+    it("IPv6 with a routing header whose segments left > 0: the pseudo-header uses the final "
+      .. "destination (RFC 8200 8.1)", function()
+      local list = {
+        packet.new(rt_udp(SRH, FINAL, "srh")), packet.new(rt_udp(T2, FINAL, "t2")),
+        packet.new(rt_udp(T0, FINAL, "t0")), packet.new(rt_udp(SRH0, HOP, "sl0")),
+      }
+      local path = os.tmpname()
+      local w = assert(vnet.pcap.open(path, "w", { linktype = "raw" }))
+      for _, p in ipairs(list) do p:linktype("raw"); assert(w:write(p)) end
+      w:close()
+      local rows = H.tshark(path, { "udp.checksum.status", "ipv6.routing.type" })
+      os.remove(path)
+      for i, p in ipairs(list) do
+        assert.are.equal("1", rows[i]["udp.checksum.status"], "tshark: packet " .. i)
+        assert.is_true(p:checksums_ok(), "packet " .. i)
+        local q = p:copy()
+        assert.is_true(q:fix_checksums())
+        assert.are.equal(p, q, "fix_checksums of packet " .. i)
+      end
+      -- the fixed header's dst is not in the pseudo-header: setting it leaves
+      -- the UDP checksum; setting src updates it
+      local p = list[1]
+      local ip = assert(p:ipv6())
+      local before = p:udp().csum
+      ip.dst = "fd00::3"
+      assert.are.equal(before, p:udp().csum)
+      ip.src = "fd00::7"
+      assert.is_true(p:checksums_ok())
+      local q = p:copy()
+      q:fix_checksums()
+      assert.are.equal(q, p)
+      -- swapping puts the fixed dst into the pseudo-header: adjusted
+      assert.is_true(p:swap())
+      assert.is_true(p:checksums_ok())
+      assert.is_true(p:swap())
+      assert.are.equal(q, p)
+    end)
+
+    it("one layout per header kind: the views write where vnet.proto.layout says", function()
+      local layout = require("vnet.proto").layout
+      local build = packet.build
+      local samples = {
+        eth = build { eth = { vlan = 5 }, ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        arp = build { arp = { spa = "10.0.0.1", tpa = "10.0.0.2" } },
+        ipv4 = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        ipv6 = build { ipv6 = { src = "fd00::1", dst = "fd00::2" }, udp = {} },
+        icmp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, icmp = {} },
+        icmp6 = build { ipv6 = { src = "fe80::1", dst = "ff02::1" },
+          icmp6 = { type = "neighbor-solicitation", target = "fe80::2" } },
+        udp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} },
+        tcp = build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, tcp = {} },
+      }
+      local checked = 0
+      for kind, lay in pairs(layout) do
+        assert.are.same(vnet.proto.fields[kind], (function()
+          local names = {}
+          for i, f in ipairs(lay.fields) do names[i] = f.name end
+          return names
+        end)(), kind)
+        for _, f in ipairs(lay.fields) do
+          if f.max and not f.ro then
+            local p = samples[kind]:copy()
+            local v = assert(p[kind](p))
+            local base = v.offset
+            for _, x in ipairs { f.max, 0, f.max // 2 + 1 } do
+              if f.bool then x = x ~= 0 end
+              v[f.name] = x
+              local raw = f.width == 1 and p:u8(base + f.off) or f.width == 2
+                and p:u16(base + f.off) or p:u32(base + f.off)
+              local want = f.bool and (x and 1 or 0) or x
+              assert.are.equal(want, (raw & f.mask) >> f.shift, kind .. "." .. f.name)
+              checked = checked + 1
+            end
+          end
+        end
+      end
+      assert.is_true(checked > 150, checked)
+      assert.are.same({ 0x8100, 0x88a8, 0x9100 }, vnet.proto.vlan_tpids)
+      assert.are.same({ name = "ah", unit = 4, bias = 2, fixed = 0 }, vnet.proto.ip6ext[51])
+    end)
+
+    it("the ARP view checks htype and ptype, not only the address sizes", function()
+      local body = string.pack(">I2I2BBI2", 37, 0, 6, 4, 1) .. ("\2"):rep(6) .. A .. ("\0"):rep(6) .. B
+      local p = packet.new(("\255"):rep(6) .. ("\2"):rep(6) .. "\8\6" .. body)
+      p:linktype("eth")
+      local why = "arp: hardware type 37, protocol type 0x0000 (only Ethernet/IPv4, 1 and " ..
+        "0x0800, is supported)"
+      assert.are.same({ nil, why }, { p:arp() })
+      assert.are.same({ nil, why }, { p:arp_reply("02:00:00:00:00:09") })
+      assert.are.equal(1, p:u16(20), "arp_reply left the packet alone")
+      p:set_u16(14, 1); p:set_u16(16, 0x0800)
+      assert.are.equal(1, p:arp().htype)
+      assert.is_true(p:arp_reply("02:00:00:00:00:09"))
+    end)
+
+    it("needs_csum leaves an ICMPv6 checksum full: setting ipv6.src keeps it right (found by " ..
+      "make fuzz-long)", function()
+      local p = packet.build { ipv6 = { src = "fe80::1", dst = "2001:db8::2" },
+        icmp6 = { id = 0, seq = 1 }, payload = "abc" }
+      p.needs_csum = true
+      assert.is_true(p:checksums_ok())
+      p:ipv6().src = "fe80::7"
+      assert.is_true(p:checksums_ok())
+      local q = p:copy()
+      q.needs_csum = true
+      q:fix_checksums()
+      assert.are.equal(q, p)
+    end)
+
+    it("a UDP/IPv4 partial checksum (needs_csum) of zero is wrong, not 'no checksum'", function()
+      local p = packet.new(udp4(A, B, 1000, 2000, "abc"))
+      p:linktype("raw")
+      p.needs_csum = true
+      assert.is_true(p:fix_checksums())
+      local u = assert(p:udp())
+      local want = u.csum
+      assert.is_true(p:checksums_ok())
+      u.csum = 0
+      assert.are.same({ false, string.format("udp partial checksum 0x0000 is wrong (should be " ..
+        "0x%04X)", want) }, { p:checksums_ok() })
+      assert.is_true(p:fix_checksums())
+      p:ipv4().src = "10.9.8.7"
+      assert.is_true(p:checksums_ok())
+      local q = p:copy()
+      q.needs_csum = true
+      q:fix_checksums()
+      assert.are.equal(q, p)
+    end)
+  end)
 end)

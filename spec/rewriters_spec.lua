@@ -689,6 +689,51 @@ describe("scripts/ rewriters", function()
     end))
   end)
 
+  describe("--demo of capture, arp-responder and udp-echo (issue 9, item 6)", function()
+    -- each makes a scratch namespace of its own: nothing appears here
+    local function runs(cmd)
+      local before = H.sh("ip -o link show; ip netns list")
+      local out, code = H.sh(H.vnet .. " scripts/" .. cmd)
+      assert.are.equal(0, code, out)
+      assert.matches("done: stopped", out)
+      assert.are.equal(before, H.sh("ip -o link show; ip netns list"))
+      return out
+    end
+
+    it("capture.lua --demo records pings and their answers, in a file tshark reads",
+      sandboxed(function()
+        local file = tmp()
+        local out = runs("capture.lua --demo " .. file)
+        assert.matches("ping | 3 packets transmitted, 3 received", out, nil, true)
+        assert.are.equal(3, select(2, out:gsub("file | [%d.]+ IP 10%.9%.2%.2 > 10%.9%.2%.1: ICMP echo reply", "")))
+        local rows = tshark(file, { "icmp.type" }, "icmp")
+        assert.are.equal(6, #rows)
+        checksums_good(file, 6)
+        os.remove(file)
+        -- without FILE the file is a scratch one, removed
+        out = runs("capture.lua --demo -q")
+        local path = out:match("packets in (%S+);")
+        assert.is_nil(io.open(path))
+        out = H.sh(H.vnet .. " scripts/capture.lua --demo --tap")
+        assert.matches("--demo makes a TUN; --tap is not for it", out, nil, true)
+      end))
+
+    it("arp-responder.lua --demo answers the kernel's ARP and the pings after it", sandboxed(function()
+      local out = runs("arp-responder.lua --demo")
+      assert.matches("10.3.0.2 is-at 02:00:00:00:03:02 (told 10.3.0.1)", out, nil, true)
+      assert.matches("ping | 2 packets transmitted, 2 received", out, nil, true)
+      assert.matches("ping | 10.3.0.2 lladdr 02:00:00:00:03:02", out, nil, true)
+      assert.matches("1 ARP answers", out, nil, true)
+    end))
+
+    it("udp-echo.lua --demo echoes a datagram over IPv4 and one over IPv6", sandboxed(function()
+      local out = runs("udp-echo.lua --demo")
+      assert.matches("nc | hello over IPv4\n", out, nil, true)
+      assert.matches("nc | hello over IPv6\n", out, nil, true)
+      assert.matches("2 datagrams echoed", out, nil, true)
+    end))
+  end)
+
   describe("every script", function()
     local names = { "nat.lua", "port-forward.lua", "netem.lua", "capture.lua",
       "arp-responder.lua", "udp-echo.lua" }

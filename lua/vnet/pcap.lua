@@ -26,8 +26,10 @@
 -- nanosecond files in either byte order; not pcapng.
 -- reader:read() -> p, time, sec, nsec, orig_len | nil (end) | nil, msg
 -- reader:packets() -> iterator of the same (raises on a corrupt file).
--- The packet is one reused object per reader, with p:linktype() set from the
--- file's link type: p:copy() to keep it. Fields linktype, nanosecond,
+-- The packet is one reused object per reader (a larger one replaces it when
+-- a record needs more: memory follows the records, not the snaplen the file
+-- claims), with p:linktype() set from the file's link type: p:copy() to
+-- keep it. Fields linktype, nanosecond,
 -- snaplen, swapped, closed.
 --
 -- dev:capture(path [, opts]) -> writer | nil, msg, errno: record every

@@ -35,6 +35,13 @@ local M = {
   --- The field names of each kind of view, in header order:
   -- fields.ipv4 = { "version", "ihl", ... }.
   fields = core.fields,
+  --- Where each field is: layout.ipv4.ttl = { off = 8, width = 1, ... }
+  -- (core/field.c's table, which the views, build and the fuzzer read).
+  layout = core.layout,
+  --- IPv6 extension headers: ip6ext[51] = { name = "ah", unit = 4, bias = 2 }.
+  ip6ext = core.ip6ext,
+  --- The VLAN tag types: { 0x8100, 0x88a8, 0x9100 }.
+  vlan_tpids = core.vlan_tpids,
 }
 
 local hex = { -- fields shown in hex, and their digits
