@@ -279,12 +279,23 @@ static int pushargs(lua_State *L)
     return n;
 }
 
-static int handle_script(lua_State *L, char **argv)
+/* The script's file name, NULL for stdin ("-" not after "--"). */
+static const char *script_name(char **argv)
 {
-    const char *fname = argv[0];
-    if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
-        fname = NULL; /* stdin */
-    int status = luaL_loadfile(L, fname);
+    if (strcmp(argv[0], "-") == 0 && strcmp(argv[-1], "--") != 0)
+        return NULL;
+    return argv[0];
+}
+
+/* chunk: the stack index of the script compiled already (--sandbox reads
+ * it before it drops the caller's rights), or 0 to load it now. */
+static int handle_script(lua_State *L, char **argv, int chunk)
+{
+    int status = LUA_OK;
+    if (chunk)
+        lua_pushvalue(L, chunk);
+    else
+        status = luaL_loadfile(L, script_name(argv));
     if (status == LUA_OK) {
         int n = pushargs(L);
         status = vnet_docall(L, n, LUA_MULTRET);
@@ -428,6 +439,14 @@ static int pmain(lua_State *L)
         lua_pushboolean(L, 1);
         return 1;
     }
+    int chunk = 0;
+    if ((args & has_sandbox) && script > 0 && script_name(argv + script)) {
+        /* the script named on the command line is read with the caller's
+         * rights; what it opens itself, it opens as the sandbox's user */
+        if (report(L, luaL_loadfile(L, argv[script])) != LUA_OK)
+            return 0;
+        chunk = lua_gettop(L);
+    }
     if (netns_opt || (args & has_sandbox)) { /* before any script runs */
         char err[512];
         if (vnet_netns_host_option(netns_opt, args & has_sandbox, err,
@@ -456,7 +475,7 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "vnet");
     if (!runargs(L, argv, script > 0 ? script : argc))
         return 0;
-    if (script > 0 && handle_script(L, argv + script) != LUA_OK)
+    if (script > 0 && handle_script(L, argv + script, chunk) != LUA_OK)
         return 0;
     if (args & has_i) {
         vnet_repl(L);

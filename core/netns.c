@@ -276,36 +276,6 @@ static int n_names(lua_State *L)
     return 1;
 }
 
-/* Bring lo up in the current namespace (ioctl: no netlink needed). */
-static int lo_up(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-    if (r == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    r = r < 0 ? -errno : 0;
-    close(fd);
-    return r;
-}
-
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t w = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    return w < 0 ? -e : 0;
-}
-
 int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
 {
     if (name) {
@@ -328,45 +298,7 @@ int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
         close(fd);
         return 0;
     }
-    if (!sandbox)
-        return 0;
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    vnet_netns_moved();
-    if (uid == 0) {
-        if (unshare(CLONE_NEWNET) < 0) {
-            snprintf(err, n, "--sandbox: %s (making a network namespace "
-                     "needs CAP_SYS_ADMIN)", strerror(errno));
-            return -1;
-        }
-    } else {
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
-            snprintf(err, n, "--sandbox: %s (this system does not let users "
-                     "make user namespaces: see the sysctls "
-                     "kernel.unprivileged_userns_clone and "
-                     "user.max_user_namespaces, or run as root)",
-                     strerror(errno));
-            return -1;
-        }
-        char map[64];
-        write_file("/proc/self/setgroups", "deny");
-        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
-        int r = write_file("/proc/self/uid_map", map);
-        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
-        if (r == 0)
-            r = write_file("/proc/self/gid_map", map);
-        if (r < 0) {
-            snprintf(err, n, "--sandbox: cannot map the user into the new "
-                     "user namespace: %s", strerror(-r));
-            return -1;
-        }
-    }
-    int r = lo_up();
-    if (r < 0) {
-        snprintf(err, n, "--sandbox: cannot bring lo up: %s", strerror(-r));
-        return -1;
-    }
-    return 0;
+    return sandbox ? vnet_sandbox_enter(err, n) : 0;
 }
 
 static int n_fileno(lua_State *L)

@@ -292,6 +292,10 @@ int vnet_netns_exec(lua_State *L);
 int vnet_netns_host_option(const char *name, int sandbox, char *err,
                            size_t n);
 
+/* --sandbox (sandbox.c): fresh user, network and mount namespaces that
+ * confine root too. 0, or -1 with a message in err. */
+int vnet_sandbox_enter(char *err, size_t n);
+
 /* ---- module openers -------------------------------------------------- */
 
 int luaopen_vnet_packet_core(lua_State *L);

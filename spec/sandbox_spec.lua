@@ -1,6 +1,6 @@
 -- `vnet --netns NAME` and `vnet --sandbox`: a script run inside a named
--- namespace, or in a fresh private one (in a fresh user namespace when
--- not root), and the errors when that cannot be done.
+-- namespace, or in a sandbox (fresh user, network and mount namespaces)
+-- that confines root too, and the errors when that cannot be done.
 local H = require "spec.helper"
 local V = H.vnet
 
@@ -40,6 +40,70 @@ describe("vnet --sandbox and --netns", function()
     end
     assert.are.same({ "3\t0\t0\n\n", 0 }, { out, rc }) -- root inside, nobody outside
   end))
+
+  -- What a sandboxed script tries, to see or reach the machine's own links
+  -- (issue 9: as root it could setns back and change them). One line per
+  -- attempt; the spec compares them whole.
+  local probe = [[
+    local host_link, host_ns, file = ...
+    local function say(k, ...) print(k .. ": " .. table.concat(table.pack(...), " ", 1, select("#", ...))) end
+    local function names(list) local t = {} for _, x in ipairs(list) do t[#t + 1] = x.name or x end return table.concat(t, ",") end
+    say("links", names(assert(vnet.link.list())))
+    local sys = io.popen("ls /sys/class/net | tr '\n' ' '"); say("sys", sys:read("a")); sys:close()
+    say("named", names(vnet.netns.list()))
+    local stat = io.open("/proc/self/stat"):read("a")
+    local parent = tonumber(stat:match("^%d+ %b() %S+ (%d+)")) -- the caller's shell, in its namespace
+    for _, target in ipairs { 1, parent, "/run/netns/" .. host_ns } do
+      local ns, err = vnet.netns.open(target)
+      if ns then say("enter", ns:enter()) else say("enter", (err:gsub("pid %d+", "pid N"))) end
+    end
+    say("set", select(2, vnet.link.set(host_link, { up = true })))
+    local a = assert(vnet.veth.create("sbx0", "sbx1"))
+    say("move", select(2, a:set { netns = parent }))
+    say("links", names(assert(vnet.link.list())))
+    say("write", select(2, io.open(file, "a")))
+  ]]
+
+  local function confined(as)
+    local hostns = "vnet-host-" .. math.random(100000)
+    assert(H.sh("ip link add hostw0 type veth peer name hostw1") == "")
+    local before = H.iplink("hostw0")
+    local named = assert(vnet.netns.create(hostns))
+    local file = os.tmpname() -- root's, 0600: the sandbox's root must not write it
+    local s = tmpscript(probe)
+    local out, rc = H.sh(as .. " sh -c '" .. V .. " --sandbox " .. s .. " hostw0 " .. hostns .. " " .. file .. "'")
+    os.remove(s)
+    local f = io.open(file); local written = f:read("a"); f:close()
+    os.remove(file)
+    local listed = H.sh("ip netns list")
+    assert(named:delete())
+    if rc ~= 0 and out:find("this system does not let users make user namespaces", 1, true) then
+      H.skip("unprivileged user namespaces are disabled here")
+    end
+    assert.are.same({ table.concat({
+      "links: lo",
+      "sys: lo ",
+      "named: ",
+      "enter: netns.open pid N: Permission denied",
+      "enter: netns.open pid N: Permission denied",
+      "enter: netns.open /run/netns/" .. hostns ..
+        ": No such file or directory (no such namespace: see `ip netns list` or vnet.netns.list())",
+      "set: link.set hostw0: No such device 19",
+      "move: netns.open pid N: Permission denied 13",
+      "links: lo,sbx1,sbx0",
+      "write: " .. file .. ": Permission denied 13",
+    }, "\n") .. "\n", 0 }, { out:gsub("pid %d+", "pid N"), rc })
+    -- the machine's side, seen by iproute2: untouched
+    assert.are.same(before, H.iplink("hostw0"))
+    assert.are.equal("", written)
+    assert.are.equal(hostns .. "\n", listed)
+  end
+
+  it("--sandbox confines root: its script cannot see or touch the machine's links (issue 9)",
+    H.sandboxed(function() confined("") end))
+
+  it("--sandbox confines a user the same way (issue 9)",
+    H.sandboxed(function() confined("setpriv --reuid=65534 --regid=65534 --clear-groups") end))
 
   it("--netns NAME runs the script inside the named namespace", function()
     local name = "vnet-sb-" .. math.random(100000)
