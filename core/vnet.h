@@ -296,6 +296,9 @@ int vnet_netns_host_option(const char *name, int sandbox, char *err,
  * confine root too. 0, or -1 with a message in err. */
 int vnet_sandbox_enter(char *err, size_t n);
 
+/* tun.c: opens /dev/net/tun when this process may not (set by sandbox.c). */
+extern int (*vnet_tun_opener)(int flags);
+
 /* ---- module openers -------------------------------------------------- */
 
 int luaopen_vnet_packet_core(lua_State *L);

@@ -105,6 +105,49 @@ describe("vnet --sandbox and --netns", function()
   it("--sandbox confines a user the same way (issue 9)",
     H.sandboxed(function() confined("setpriv --reuid=65534 --regid=65534 --clear-groups") end))
 
+  -- TUN and TAP in the sandbox: root's script is nobody outside, so a helper
+  -- left outside opens /dev/net/tun for it (this machine's node is 0600)
+  local tuns = [[
+    local t = assert(vnet.tun.open { name = "sbt0" })
+    assert(t:addr_add("10.61.0.1", { peer = "10.61.0.2" }))
+    assert(t:up())
+    local p = assert(vnet.tap.open { name = "sbp0" })
+    local ns <close> = assert(vnet.netns.create())
+    local inner = assert(ns:run(vnet.tun.open, { name = "sbi0" }))
+    -- iproute2, run inside, is the witness
+    local _, out = vnet.netns.current():exec { "ip", "-br", "link" }
+    io.write((out:gsub(" +", " ")))
+    _, out = ns:exec { "ip", "-br", "link", "show", "sbi0" }
+    io.write((out:gsub(" +", " ")))
+    print(t.name, p.name, inner.name)
+  ]]
+
+  local function tun_in_sandbox(as)
+    local s = tmpscript(tuns)
+    local out, rc = H.sh(as .. " " .. V .. " --sandbox " .. s)
+    local left = H.sh("pgrep -c -x -f '" .. (V .. " --sandbox " .. s):gsub("%p", "\\%0") .. "'")
+    os.remove(s)
+    assert.are.same({ "lo UNKNOWN 00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n" ..
+      "sbt0 UNKNOWN <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP> \n" ..
+      "sbp0 DOWN " .. out:match("sbp0 DOWN (%x%x:%x%x:%x%x:%x%x:%x%x:%x%x)") .. " <BROADCAST,MULTICAST> \n" ..
+      "sbi0 DOWN <POINTOPOINT,MULTICAST,NOARP> \n" ..
+      "sbt0\tsbp0\tsbi0\n", 0 }, { out, rc })
+    assert.are.equal("0\n", left) -- vnet and its helper outside are gone
+    assert.is_nil(H.iplink("sbt0"))
+  end
+
+  it("--sandbox gives root's script TUN and TAP devices, made inside", H.sandboxed(function()
+    tun_in_sandbox("")
+  end))
+
+  it("--sandbox gives a user's script TUN and TAP where /dev/net/tun is open to all", H.sandboxed(function()
+    local mode = assert(H.sh("stat -c %a /dev/net/tun")):gsub("\n", "") -- (assert: a global, for H.skip)
+    if mode ~= "666" then
+      H.skip("/dev/net/tun is mode " .. mode .. " here: only a sandbox started as root opens it for its script")
+    end
+    tun_in_sandbox("setpriv --reuid=65534 --regid=65534 --clear-groups")
+  end))
+
   it("--netns NAME runs the script inside the named namespace", function()
     local name = "vnet-sb-" .. math.random(100000)
     local ns = assert(vnet.netns.create(name))
