@@ -276,31 +276,6 @@ static int n_names(lua_State *L)
     return 1;
 }
 
-int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
-{
-    if (name) {
-        char path[256];
-        snprintf(path, sizeof path, strchr(name, '/') ? "%s" : RUN_DIR "/%s",
-                 name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        vnet_netns_moved();
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-            int e = errno;
-            snprintf(err, n, "--netns %s: %s (%s)", name, strerror(e),
-                     e == ENOENT ? "no namespace of that name; see `ip netns "
-                                   "list`, or make one with `ip netns add`"
-                     : e == EPERM ? "entering a namespace needs "
-                                    "CAP_SYS_ADMIN: run as root"
-                     : "not a network namespace");
-            if (fd >= 0) close(fd);
-            return -1;
-        }
-        close(fd);
-        return 0;
-    }
-    return sandbox ? vnet_sandbox_enter(err, n) : 0;
-}
-
 static int n_fileno(lua_State *L)
 {
     lua_pushinteger(L, vnet_netns_check(L, 1)->fd);

@@ -1,7 +1,7 @@
 /*
- * sandbox.c - `vnet --sandbox`: move the host process, before any script
- * runs, into namespaces of its own where it can make devices freely and
- * cannot see or touch the machine's.
+ * sandbox.c - the host's `--netns NAME` and `--sandbox`. The sandbox moves
+ * the process, before any script runs, into namespaces of its own where it
+ * can make devices freely and cannot see or touch the machine's.
  *
  *   user    a fresh user namespace. Root inside (so creating TUNs, veths
  *           and namespaces works) is an unprivileged uid outside: the
@@ -334,7 +334,7 @@ fail:
     return -1;
 }
 
-int vnet_sandbox_enter(char *err, size_t n)
+static int vnet_sandbox_enter(char *err, size_t n)
 {
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET;
     vnet_netns_moved();
@@ -348,4 +348,30 @@ int vnet_sandbox_enter(char *err, size_t n)
         return -1;
     }
     return 0;
+}
+
+/* --netns NAME: enter it; --sandbox: see above. */
+int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
+{
+    if (name) {
+        char path[256];
+        snprintf(path, sizeof path, strchr(name, '/') ? "%s" : "/run/netns/%s",
+                 name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        vnet_netns_moved();
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+            int e = errno;
+            snprintf(err, n, "--netns %s: %s (%s)", name, strerror(e),
+                     e == ENOENT ? "no namespace of that name; see `ip netns "
+                                   "list`, or make one with `ip netns add`"
+                     : e == EPERM ? "entering a namespace needs "
+                                    "CAP_SYS_ADMIN: run as root"
+                     : "not a network namespace");
+            if (fd >= 0) close(fd);
+            return -1;
+        }
+        close(fd);
+        return 0;
+    }
+    return sandbox ? vnet_sandbox_enter(err, n) : 0;
 }
