@@ -84,3 +84,46 @@ include fuzz/fuzz.mk
 .PHONY: test-kernel-soak
 test-kernel-soak: deps all
 	bash tools/kernel-soak.sh
+
+# ---- make install / make uninstall ------------------------------------
+# PREFIX and DESTDIR as usual (make install DESTDIR=/tmp/stage PREFIX=/usr).
+# The modules go where stock lua5.4 looks under PREFIX (LUA_LMOD, LUA_CMOD);
+# `make uninstall` with the same variables removes exactly these files, and
+# the directories only vnet uses.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LUA_LMOD ?= $(PREFIX)/share/lua/5.4
+LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/vnet
+DATADIR  ?= $(PREFIX)/share/vnet
+INSTALL  ?= install
+
+INST_SCRIPTS := $(filter-out scripts/_lib.lua,$(wildcard scripts/*.lua))
+INST_DOCS    := README.md LICENSE $(wildcard docs/*.md)
+# every file install puts, under $(DESTDIR): uninstall removes this list
+INST_FILES := $(BINDIR)/vnet $(LUA_CMOD)/vnet.so $(MANDIR)/man1/vnet.1 \
+    $(LUA_SRC:lua/vnet/%=$(LUA_LMOD)/vnet/%) \
+    $(INST_DOCS:%=$(DOCDIR)/%) \
+    $(INST_SCRIPTS:%=$(DATADIR)/%) $(DATADIR)/scripts/_lib.lua
+# directories that hold only vnet's files, deepest first
+INST_DIRS := $(LUA_LMOD)/vnet $(DOCDIR)/docs $(DOCDIR) $(DATADIR)/scripts $(DATADIR)
+
+.PHONY: install uninstall
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMOD) \
+	    $(DESTDIR)$(LUA_LMOD)/vnet $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DATADIR)/scripts
+	$(INSTALL) -m 755 $(BUILD)/vnet $(DESTDIR)$(BINDIR)/vnet
+	$(INSTALL) -m 755 $(BUILD)/lib/vnet.so $(DESTDIR)$(LUA_CMOD)/vnet.so
+	$(INSTALL) -m 644 $(LUA_SRC) $(DESTDIR)$(LUA_LMOD)/vnet/
+	$(INSTALL) -m 644 docs/vnet.1 $(DESTDIR)$(MANDIR)/man1/vnet.1
+	$(INSTALL) -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL) -m 755 $(INST_SCRIPTS) $(DESTDIR)$(DATADIR)/scripts/
+	$(INSTALL) -m 644 scripts/_lib.lua $(DESTDIR)$(DATADIR)/scripts/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+	@for d in $(addprefix $(DESTDIR),$(INST_DIRS)); do \
+	    rmdir "$$d" 2>/dev/null || true; done

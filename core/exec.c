@@ -3,7 +3,7 @@
  *
  * fork, setns in the child, exec the argument vector as given (no shell),
  * with stdout and stderr captured through one pipe and stdin from
- * /dev/null. The parent reads the output up to a bound, kills the child
+ * /dev/null, and no other fd of the host. The parent reads the output up to a bound, kills the child
  * when it outlives its time limit, and reaps it. A command that cannot be
  * started (not found, not executable) is reported with its errno through
  * a close-on-exec pipe, as posix_spawn does.
@@ -15,8 +15,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "vnet.h"
@@ -38,9 +40,15 @@ static void child(int nsfd, char **argv, int out, int report)
         signal(s, SIG_DFL);
     if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
         goto fail;
-    int in = open("/dev/null", O_RDONLY);
+    /* close-on-exec: after dup2 only fd 0 refers to it (issue 9) */
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         goto fail;
+    /* nor may any other fd of the host (a script's files, sockets, devices)
+     * reach the command: mark them all close-on-exec, so `report` still
+     * works until execvp succeeds. Before Linux 5.11 this is not there and
+     * only vnet's own fds, all O_CLOEXEC, are kept from the command. */
+    (void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     execvp(argv[0], argv);
 fail:
     e = errno;

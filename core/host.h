@@ -11,9 +11,6 @@
  * package.preload, so require works without any file on disk. */
 void vnet_preload(lua_State *L);
 
-/* NULL-terminated list of the public module names, for --help. */
-const char *const *vnet_module_names(void);
-
 /* Call the function below narg arguments with a traceback handler, with
  * Ctrl-C turned into an "interrupted!" error (lua.c's docall). */
 int vnet_docall(lua_State *L, int narg, int nres);

@@ -40,17 +40,113 @@ static void laction(int i)
     lua_sethook(globalL, lstop, flag, 1);
 }
 
-static void print_usage(const char *badoption)
+/* The options collectargs knows, for the closest-match suggestion. */
+static const char *const known_options[] = {
+    "-e", "-i", "-l", "-v", "-E", "-W", "-h", "--help", "--netns",
+    "--sandbox", "--", "-", NULL
+};
+
+/* Edit distance with adjacent transpositions counted as one edit (optimal
+ * string alignment): "--sandbx" is 1 from "--sandbox", "--hlep" 1 from
+ * "--help". Options are short; longer strings are not compared. */
+static size_t edit_distance(const char *a, const char *b)
 {
-    FILE *f = badoption ? stderr : stdout;
-    if (badoption) {
-        if (badoption[1] == 'e' || badoption[1] == 'l' ||
-            strcmp(badoption, "--netns") == 0)
-            fprintf(f, "%s: '%s' needs argument\n", progname, badoption);
-        else
-            fprintf(f, "%s: unrecognized option '%s'\n", progname, badoption);
+    size_t n = strlen(a), m = strlen(b);
+    enum { MAXLEN = 32 };
+    if (n >= MAXLEN || m >= MAXLEN)
+        return (size_t)-1;
+    size_t d[MAXLEN + 1][MAXLEN + 1];
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+                && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+/* The known option closest to `bad`, or NULL when none is close enough to
+ * be the one meant (at most one edit per three characters typed, so "-x"
+ * suggests nothing and "--bogus" is not taken for "--help"). */
+static const char *closest_option(const char *bad)
+{
+    const char *best = NULL;
+    size_t bestd = strlen(bad) / 3;
+    for (const char *const *o = known_options; *o; o++) {
+        size_t d = edit_distance(bad, *o);
+        if (d <= bestd && (best == NULL || d < bestd)) {
+            best = *o;
+            bestd = d;
+        }
     }
-    fprintf(f,
+    return best;
+}
+
+/* A bad command line: one line saying what is wrong, not the whole help. */
+static void print_bad_option(const char *bad)
+{
+    if (((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0') ||
+        strcmp(bad, "--netns") == 0)
+        fprintf(stderr, "%s: '%s' needs argument (%s --help)\n", progname,
+                bad, progname);
+    else {
+        const char *near = closest_option(bad);
+        if (near)
+            fprintf(stderr, "%s: unknown option '%s'; did you mean '%s'? "
+                    "(%s --help)\n", progname, bad, near, progname);
+        else
+            fprintf(stderr, "%s: unknown option '%s' (%s --help)\n",
+                    progname, bad, progname);
+    }
+    fflush(stderr);
+}
+
+/* The public modules: the fields of the vnet table that are modules
+ * (lua/vnet/init.lua says which), sorted, and vnet itself. Not the
+ * helpers that only other modules load (vnet.dev, vnet._opts...). */
+static int l_public_modules(lua_State *L)
+{
+    luaL_openlibs(L);
+    vnet_preload(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "vnet");
+    lua_call(L, 1, 1);
+    int vnet = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_newtable(L);
+    int n = 0;
+    lua_pushliteral(L, "vnet");
+    lua_rawseti(L, -2, ++n);
+    for (lua_pushnil(L); lua_next(L, vnet); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_istable(L, -1))
+            continue;
+        lua_pushfstring(L, "vnet.%s", lua_tostring(L, -2));
+        lua_pushvalue(L, -1);
+        int same = lua_rawget(L, vnet + 1) == LUA_TTABLE &&
+                   lua_rawequal(L, -1, -3);
+        lua_pop(L, 1);
+        if (same)
+            lua_rawseti(L, vnet + 2, ++n);
+        else
+            lua_pop(L, 1);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, vnet + 2);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    return 1;
+}
+
+static void print_usage(lua_State *L)
+{
+    printf(
         "usage: %s [options] [script [args]]\n"
         "Runs Lua scripts that build and drive Linux virtual network devices.\n"
         "Available options are:\n"
@@ -63,19 +159,29 @@ static void print_usage(const char *badoption)
         "  -W        turn warnings on\n"
         "  -h --help show this help\n"
         "  --netns NAME  run inside the named network namespace (ip netns)\n"
-        "  --sandbox     run inside a fresh private network namespace (in a\n"
-        "                fresh user namespace when not root): explore freely\n"
+        "  --sandbox     run in fresh private user, network and mount\n"
+        "                namespaces, confined even when run as root:\n"
+        "                explore freely (man vnet: SANDBOX)\n"
         "  --        stop handling options\n"
         "  -         stop handling options and execute stdin\n"
         "With no script and a terminal, starts the REPL (history in\n"
         "~/.vnet_history, Tab completes globals and fields).\n"
         "\n"
-        "Preloaded modules (the global 'vnet' holds them all):\n", progname);
-    for (const char *const *m = vnet_module_names(); *m; m++)
-        fprintf(f, "  %s\n", *m);
-    fprintf(f,
-        "\nCreating devices needs root or CAP_NET_ADMIN.\n");
-    fflush(f);
+        "Modules (the global 'vnet' holds them all):\n", progname);
+    lua_pushcfunction(L, l_public_modules);
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK) {
+        int n = (int)lua_rawlen(L, -1);
+        for (int i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            printf("  %s\n", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    } else {
+        printf("  (cannot list them: %s)\n", lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    printf("\nCreating devices needs root or CAP_NET_ADMIN.\n");
+    fflush(stdout);
 }
 
 static void l_message(const char *pname, const char *msg)
@@ -173,12 +279,23 @@ static int pushargs(lua_State *L)
     return n;
 }
 
-static int handle_script(lua_State *L, char **argv)
+/* The script's file name, NULL for stdin ("-" not after "--"). */
+static const char *script_name(char **argv)
 {
-    const char *fname = argv[0];
-    if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
-        fname = NULL; /* stdin */
-    int status = luaL_loadfile(L, fname);
+    if (strcmp(argv[0], "-") == 0 && strcmp(argv[-1], "--") != 0)
+        return NULL;
+    return argv[0];
+}
+
+/* chunk: the stack index of the script compiled already (--sandbox reads
+ * it before it drops the caller's rights), or 0 to load it now. */
+static int handle_script(lua_State *L, char **argv, int chunk)
+{
+    int status = LUA_OK;
+    if (chunk)
+        lua_pushvalue(L, chunk);
+    else
+        status = luaL_loadfile(L, script_name(argv));
     if (status == LUA_OK) {
         int n = pushargs(L);
         status = vnet_docall(L, n, LUA_MULTRET);
@@ -314,13 +431,21 @@ static int pmain(lua_State *L)
     int args = collectargs(argv, &script);
     luaL_checkversion(L);
     if (args == has_error) {
-        print_usage(argv[script]);
+        print_bad_option(argv[script]);
         return 0;
     }
     if (args & has_h) {
-        print_usage(NULL);
+        print_usage(L);
         lua_pushboolean(L, 1);
         return 1;
+    }
+    int chunk = 0;
+    if ((args & has_sandbox) && script > 0 && script_name(argv + script)) {
+        /* the script named on the command line is read with the caller's
+         * rights; what it opens itself, it opens as the sandbox's user */
+        if (report(L, luaL_loadfile(L, argv[script])) != LUA_OK)
+            return 0;
+        chunk = lua_gettop(L);
     }
     if (netns_opt || (args & has_sandbox)) { /* before any script runs */
         char err[512];
@@ -350,7 +475,7 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "vnet");
     if (!runargs(L, argv, script > 0 ? script : argc))
         return 0;
-    if (script > 0 && handle_script(L, argv + script) != LUA_OK)
+    if (script > 0 && handle_script(L, argv + script, chunk) != LUA_OK)
         return 0;
     if (args & has_i) {
         vnet_repl(L);

@@ -18,7 +18,6 @@ struct embedded {
 };
 
 extern const struct embedded vnet_embedded[]; /* build/embed.c */
-extern const char *const vnet_embedded_names[];
 
 static const luaL_Reg cmods[] = {
     {"vnet.packet.core", luaopen_vnet_packet_core},
@@ -60,9 +59,4 @@ void vnet_preload(lua_State *L)
         lua_setfield(L, -2, e->name);
     }
     lua_pop(L, 1);
-}
-
-const char *const *vnet_module_names(void)
-{
-    return vnet_embedded_names;
 }

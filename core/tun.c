@@ -22,6 +22,21 @@
 
 #define TUN_PATH "/dev/net/tun"
 
+/* Who opens /dev/net/tun when this process may not: in `vnet --sandbox`
+ * run as root, the sandbox's root is nobody outside and the node may be
+ * mode 0600, so sandbox.c sets this to ask its helper outside, which opens
+ * it in the caller's namespace. NULL elsewhere. Process-wide, as the
+ * sandbox is. Returns an fd, or -1 with errno. */
+int (*vnet_tun_opener)(int flags);
+
+static int open_tun(int flags)
+{
+    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | flags);
+    if (fd < 0 && errno == EACCES && vnet_tun_opener)
+        fd = vnet_tun_opener(flags);
+    return fd;
+}
+
 /* Why an open or TUNSETIFF failed, in words a user can act on. */
 static const char *hint(int err, int stage, unsigned flags)
 {
@@ -137,7 +152,7 @@ static int t_open(lua_State *L)
     luaL_argcheck(L, nlen < IFNAMSIZ, 2, "name longer than 15 bytes");
 
     vnet_dev *d = vnet_dev_new(L, kind, 0);
-    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    int fd = open_tun(O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return vnet_pusherr(L, op, obj, e, hint(e, 0, 0));
@@ -219,7 +234,7 @@ static int t_delete(lua_State *L)
                   "name must be 1 to 15 bytes");
     if (if_nametoindex(name) == 0)
         return vnet_pusherr(L, op, name, ENODEV, NULL);
-    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
+    int fd = open_tun(0);
     if (fd < 0) {
         int e = errno;
         return vnet_pusherr(L, op, name, e, hint(e, 0, 0));
@@ -252,7 +267,7 @@ static int t_delete(lua_State *L)
 static int t_features(lua_State *L)
 {
     unsigned feat = 0;
-    int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC);
+    int fd = open_tun(0);
     if (fd < 0)
         return vnet_pusherr(L, "tun.features", TUN_PATH, errno, NULL);
     int r = ioctl(fd, TUNGETFEATURES, &feat);

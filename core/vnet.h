@@ -298,10 +298,13 @@ vnet_netns *vnet_netns_check(lua_State *L, int idx); /* raises when closed */
 /* exec(ns, argv, timeout, max_output) -> status, output | nil, msg, errno */
 int vnet_netns_exec(lua_State *L);
 
-/* --netns NAME / --sandbox of the host (netns.c): move the process before
- * the script runs. 0, or -1 with a message in err. */
+/* --netns NAME / --sandbox of the host (sandbox.c): move the process
+ * before the script runs. 0, or -1 with a message in err. */
 int vnet_netns_host_option(const char *name, int sandbox, char *err,
                            size_t n);
+
+/* tun.c: opens /dev/net/tun when this process may not (set by sandbox.c). */
+extern int (*vnet_tun_opener)(int flags);
 
 /* ---- module openers -------------------------------------------------- */
 

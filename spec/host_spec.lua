@@ -38,16 +38,41 @@ describe("the vnet host", function()
     assert.are.same({ "true\n", 0 }, { out, rc })
   end)
 
-  it("lists options and modules in --help", function()
+  it("lists options and the public modules in --help (issue 16)", function()
     local out, rc = H.sh(V .. " --help")
     assert.are.equal(0, rc)
-    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-v ", "vnet%.tun\n", "vnet%.tap\n",
-      "vnet%.loop\n", "vnet%.packet\n", "vnet%.link\n", "vnet%.netns\n", "CAP_NET_ADMIN" } do
+    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-v ", "CAP_NET_ADMIN" } do
       assert.matches(want, out)
     end
-    out, rc = H.sh(V .. " --bogus")
-    assert.are.equal(1, rc)
-    assert.matches("unrecognized option '%-%-bogus'", out)
+    -- exactly vnet and the modules the vnet table holds, in order
+    local listed = {}
+    for name in out:gmatch("\n  (vnet[%w._]*)%f[\n]") do listed[#listed + 1] = name end
+    local public = { "vnet" }
+    for k, v in pairs(vnet) do
+      if type(v) == "table" and package.loaded["vnet." .. k] == v then public[#public + 1] = "vnet." .. k end
+    end
+    table.sort(public)
+    assert.are.same(public, listed)
+    for _, internal in ipairs { "vnet.dev", "vnet.build", "vnet._opts", "vnet._repl", "vnet._kinds", "vnet.init" } do
+      assert.not_matches(internal:gsub("%p", "%%%0") .. "\n", out)
+    end
+    assert.is_true(#listed > 20)
+  end)
+
+  it("names the closest option in one line for a typo (issue 16)", function()
+    local function bad(opt) return { H.sh(V .. " " .. opt .. " -e 'print(1)'") } end
+    assert.are.same({ V .. ": unknown option '--sandbx'; did you mean '--sandbox'? (" .. V .. " --help)\n", 1 },
+      bad("--sandbx"))
+    assert.are.same({ V .. ": unknown option '--hlep'; did you mean '--help'? (" .. V .. " --help)\n", 1 },
+      bad("--hlep"))
+    assert.are.same({ V .. ": unknown option '-sandbox'; did you mean '--sandbox'? (" .. V .. " --help)\n", 1 },
+      bad("-sandbox"))
+    assert.are.same({ V .. ": unknown option '--netn'; did you mean '--netns'? (" .. V .. " --help)\n", 1 },
+      bad("--netn x"))
+    -- nothing close: no guess
+    assert.are.same({ V .. ": unknown option '--bogus' (" .. V .. " --help)\n", 1 }, bad("--bogus"))
+    assert.are.same({ V .. ": unknown option '-x' (" .. V .. " --help)\n", 1 }, bad("-x"))
+    assert.are.same({ V .. ": '-l' needs argument (" .. V .. " --help)\n", 1 }, { H.sh(V .. " -l") })
   end)
 
   it("exits non-zero with a traceback when a script fails", function()

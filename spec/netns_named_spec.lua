@@ -140,6 +140,18 @@ describe("vnet.netns named", function()
       assert.are.equal(128 + 9, (ns:exec { "sh", "-c", "kill -9 $$" }))
     end)
 
+    it("gives the command only stdin, stdout and stderr (issue 9: it had an extra fd on /dev/null)", function()
+      local ns <close> = assert(netns.create())
+      -- a fd this process holds without close-on-exec must not reach it either
+      local f <close> = assert(io.open("/dev/null"))
+      -- ls lists the fds of the shell it runs from (the `; true` keeps sh
+      -- from exec'ing ls in its place)
+      local status, out = ns:exec { "sh", "-c", "ls /proc/$$/fd; true" }
+      assert.are.same({ 0, "0\n1\n2\n" }, { status, out })
+      status, out = ns:exec { "readlink", "/proc/self/fd/0" }
+      assert.are.same({ 0, "/dev/null\n" }, { status, out })
+    end)
+
     it("raises on misuse", function()
       local ns <close> = assert(netns.create())
       assert.has_error(function() ns:exec("ls") end,

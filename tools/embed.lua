@@ -28,11 +28,5 @@ const struct embedded vnet_embedded[] = {
 for _, m in ipairs(mods) do
   out:write(string.format('  {"%s", "@%s", %s, %d},\n', m.name, m.path, m.id, m.len))
 end
-out:write("  {NULL, NULL, NULL, 0}\n};\nconst char *const vnet_embedded_names[] = {\n")
-for _, m in ipairs(mods) do
-  if not m.name:match("^vnet%._") then
-    out:write(string.format('  "%s",\n', m.name))
-  end
-end
-out:write("  NULL\n};\n")
+out:write("  {NULL, NULL, NULL, 0}\n};\n")
 out:close()
