@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,41 +24,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "loop.h"
 
-#define WATCHER_T "vnet.watcher"
 #define BUDGET 64  /* packets drained per device per wake-up */
 #define MAXEV 64
 
-enum { W_READ, W_WRITE, W_TIMER, W_SIGNAL, W_PACKET };
 static const char *const wkinds[] = {"readable", "writable", "timer",
                                      "signal", "packet"};
 
-typedef struct watcher {
-    int kind;
-    int fd;        /* the fd in epoll */
-    int owned;     /* fd is ours to close (timerfd, signalfd) */
-    int active;
-    int signo;
-    double after, every;
-    vnet_dev *dev; /* W_PACKET */
-} watcher;
-
-typedef struct loop {
-    int epfd;
-    int running;
-    int stop;
-    int nactive;          /* active watchers: run() ends at 0 */
-    int sigfd;            /* run()'s default INT/TERM signalfd, or -1 */
-    int errh;             /* registry ref of on_error handler, or LUA_NOREF */
-    int sigcount[_NSIG];  /* active signal watchers per signal */
-    int quit_signo;
-} loop;
-
 static char LOOP_KEY, ANCHOR_KEY, ERR_KEY;
 static char SIG_MARK; /* epoll cookie of run()'s default signalfd */
+static char FD_MARK;  /* epoll cookie of the fd vnet_loop_wait_fd waits for */
 
-static loop *getloop(lua_State *L)
+loop *vnet_loop_get(lua_State *L)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &LOOP_KEY);
     loop *lp = lua_touserdata(L, -1);
@@ -76,7 +55,7 @@ static void anchor(lua_State *L, int idx, watcher *w)
 
 static void w_deactivate(lua_State *L, watcher *w)
 {
-    loop *lp = getloop(L);
+    loop *lp = vnet_loop_get(L);
     if (!w->active)
         return;
     w->active = 0;
@@ -103,9 +82,23 @@ static void w_deactivate(lua_State *L, watcher *w)
     lua_pop(L, 1);
 }
 
-static void unwatch_dev(lua_State *L, void *w)
+/* dev:close() ends the device's watcher; a task waiting for a packet of
+ * it is woken with nil, so that it does not wait for ever. */
+static void unwatch_dev(lua_State *L, void *wp)
 {
+    watcher *w = wp;
+    if (!w->waiter || !lua_checkstack(L, 4)) {
+        w_deactivate(L, w);
+        return;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
+    lua_rawgetp(L, -1, w);
+    lua_getiuservalue(L, -1, 1);
     w_deactivate(L, w);
+    lua_pushnil(L);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+        lua_pop(L, 1); /* the waker only schedules: nothing to report */
+    lua_pop(L, 2);
 }
 
 /* A new watcher on the stack, active in epoll; fn at index fnidx, target
@@ -113,7 +106,7 @@ static void unwatch_dev(lua_State *L, void *w)
 static watcher *w_start(lua_State *L, int kind, int fd, int owned,
                         uint32_t events, int fnidx, int tidx)
 {
-    loop *lp = getloop(L);
+    loop *lp = vnet_loop_get(L);
     luaL_checktype(L, fnidx, LUA_TFUNCTION);
     watcher *w = lua_newuserdatauv(L, sizeof *w, 2);
     memset(w, 0, sizeof *w);
@@ -155,18 +148,45 @@ static int l_on_fd(lua_State *L, int kind)
 static int l_on_readable(lua_State *L) { return l_on_fd(L, W_READ); }
 static int l_on_writable(lua_State *L) { return l_on_fd(L, W_WRITE); }
 
-static int l_on_packet(lua_State *L)
+/* Hot swap: the next packet goes to fn; one being handled finishes with
+ * the old one. Nothing is lost or handled twice: the drain loop reads the
+ * callback again when gen changed. */
+static void w_swap(lua_State *L, int widx, watcher *w, int fnidx)
+{
+    lua_pushvalue(L, fnidx);
+    lua_setiuservalue(L, widx, 1);
+    w->gen++;
+}
+
+/* on_packet(dev, fn) -> watcher; a device that has one already keeps it
+ * (and its place in epoll) with fn as the new callback. */
+static int on_packet(lua_State *L, int waiter)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
-    if (d->watch)
-        return luaL_error(L, "%s already has an on_packet callback; "
-                          "stop its watcher first", d->name);
-    watcher *w = w_start(L, W_PACKET, d->fd, 0, EPOLLIN, 2, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    watcher *w = d->watch;
+    if (w != NULL && w->waiter)
+        return luaL_error(L, "%s: a task is waiting for its packets "
+                          "(loop.wait_packet); a device has one reader", d->name);
+    if (w != NULL && waiter)
+        return luaL_error(L, "%s has an on_packet handler; a device has one "
+                          "reader (stop it, or wait in the handler)", d->name);
+    if (w != NULL) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
+        lua_rawgetp(L, -1, w);
+        w_swap(L, lua_gettop(L), w, 2);
+        return 1;
+    }
+    w = w_start(L, W_PACKET, d->fd, 0, EPOLLIN, 2, 1);
     w->dev = d;
+    w->waiter = waiter;
     d->watch = w;
     d->unwatch = unwatch_dev;
     return 1;
 }
+
+static int l_on_packet(lua_State *L) { return on_packet(L, 0); }
+static int l_wait_packet(lua_State *L) { return on_packet(L, 1); }
 
 static struct timespec to_ts(double s)
 {
@@ -234,7 +254,7 @@ static int checksig(lua_State *L, int idx)
 
 static int l_on_signal(lua_State *L)
 {
-    loop *lp = getloop(L);
+    loop *lp = vnet_loop_get(L);
     int signo = checksig(L, 1);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     sigset_t set;
@@ -254,26 +274,84 @@ static int l_on_signal(lua_State *L)
     return 1;
 }
 
-/* Call the function below `nargs` arguments at the top with the message
- * handler at index h; on error, route it to on_error or stop the loop. */
-static int call(lua_State *L, loop *lp, int nargs, int h)
+int vnet_loop_fail(lua_State *L, loop *lp, int h)
 {
-    if (lua_pcall(L, nargs, 0, h) == LUA_OK)
-        return 0;
     if (lp->errh != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, lp->errh);
         lua_insert(L, -2);
         if (lua_pcall(L, 1, 0, h) == LUA_OK)
-            return 0;
+            return 1;
     }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY); /* run() returns it */
     lp->stop = 1;
     return -1;
 }
 
+/* Push the error of a dead thread with co's traceback (vnet_msghandler's
+ * format: the message, then "stack traceback:"). */
+static void thread_error(lua_State *L, lua_State *co)
+{
+    const char *msg = lua_tostring(co, -1);
+    if (msg == NULL) {
+        if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
+            msg = lua_tostring(co, -1);
+        else
+            msg = lua_pushfstring(co, "(error object is a %s value)",
+                                  luaL_typename(co, -1));
+    }
+    luaL_traceback(L, co, msg, 0);
+}
+
+/* Handlers run in one reused thread, resumed rather than pcalled, so a
+ * handler may yield (wait for a packet, sleep): no allocation unless one
+ * does, when the thread becomes a task and a new one takes its place. */
+int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
+{
+    if (lp->co == NULL) {
+        lp->co = lua_newthread(L);
+        lp->coref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_State *co = lp->co;
+    lua_xmove(L, co, nargs + 1);
+    int nres, st = lua_resume(co, L, nargs, &nres);
+    if (st == LUA_OK) {
+        lua_settop(co, 0);
+        return 0;
+    }
+    int ref = lp->coref;    /* a task now, or dead: no longer the handler thread */
+    lp->co = NULL;
+    lp->coref = LUA_NOREF;
+    if (st == LUA_YIELD && lp->adopt != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->adopt);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        lua_xmove(co, L, nres);
+        if (lua_pcall(L, nres + 1, 0, h) == LUA_OK)
+            return 0;
+    } else {
+        if (st == LUA_YIELD)
+            lua_pushliteral(co, "attempt to yield from a loop callback "
+                            "without vnet.loop loaded");
+        thread_error(L, co);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+    return vnet_loop_fail(L, lp, h);
+}
+
+#define call vnet_loop_call
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
 {
     vnet_dev *d = w->dev;
+    unsigned gen = w->gen;
+    uint64_t t0 = now_ns();
     lua_getiuservalue(L, widx, 1); /* fn */
     lua_getiuservalue(L, widx, 2); /* dev */
     lua_getiuservalue(L, -1, 1);   /* its reused packet */
@@ -293,15 +371,25 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
             break;
         }
         do { /* every segment of a superpacket, within one budget step */
+            if (w->gen != gen) { /* swapped by the last call */
+                gen = w->gen;
+                lua_getiuservalue(L, widx, 1);
+                lua_replace(L, base - 3);
+            }
             lua_pushvalue(L, base - 3);
             lua_pushvalue(L, uv == 3 ? base : base - 1);
             lua_pushvalue(L, base - 2);
-            if (call(L, lp, 2, h) < 0)
+            d->handler_calls++;
+            int r = call(L, lp, 2, h);
+            if (r != 0)
+                d->handler_errors++;
+            if (r < 0)
                 goto out;
         } while (d->seg_next < d->seg_count && w->active && d->fd >= 0 &&
                  !lp->stop && (uv = vnet_dev_next(d)) > 0);
     }
 out:
+    d->handler_ns += now_ns() - t0;
     lua_settop(L, base - 4);
 }
 
@@ -350,6 +438,8 @@ static void flush_deferred(void)
 
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
 {
+    if (ev->data.ptr == &FD_MARK)
+        return;
     if (ev->data.ptr == &SIG_MARK) {
         struct signalfd_siginfo si;
         while (read(lp->sigfd, &si, sizeof si) == sizeof si)
@@ -398,6 +488,70 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
     lua_settop(L, widx - 1);
 }
 
+/* One round: wait up to ms (-1: no limit) and dispatch what is ready,
+ * with the message handler at h and the anchor table on top. Returns the
+ * number of events (the FD_MARK one counted in *marked), -1 on EINTR. */
+static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
+{
+    struct epoll_event evs[MAXEV];
+    int n = epoll_wait(lp->epfd, evs, MAXEV, ms);
+    if (n < 0)
+        return -1;
+    dispatching = 1;
+    for (int i = 0; i < n && !lp->stop; i++) {
+        if (evs[i].data.ptr == &FD_MARK)
+            *marked = 1;
+        dispatch(L, lp, &evs[i], h);
+    }
+    dispatching = 0;
+    flush_deferred();
+    return n;
+}
+
+/* For the REPL: turn the loop until fd is readable (1), a signal
+ * interrupts the wait (0), or a callback's error, with no on_error to take
+ * it, is left on the stack (-1) for the caller to show; after_turn runs
+ * after every round. Runs with no watcher active too; loop.stop() at the
+ * prompt stops nothing. */
+int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
+{
+    loop *lp = vnet_loop_get(L);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &FD_MARK};
+    if (lp == NULL || lp->running || lp->epfd < 0 ||
+        epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        struct pollfd p = {fd, POLLIN, 0}; /* no loop (yet): just wait */
+        return poll(&p, 1, -1) < 0 ? 0 : 1;
+    }
+    int top = lua_gettop(L), r = 0;
+    lua_pushcfunction(L, vnet_msghandler);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
+    lp->running = 1;
+    for (;;) {
+        int marked = 0;
+        lp->stop = 0;
+        int n = turn(L, lp, top + 1, -1, &marked);
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERR_KEY) != LUA_TNIL) {
+            lua_pushnil(L);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+            lua_replace(L, top + 1);
+            r = -1;
+            break;
+        }
+        lua_pop(L, 1);
+        if (after_turn)
+            after_turn();
+        if (marked || n < 0) {
+            r = marked;
+            break;
+        }
+    }
+    lp->running = 0;
+    lp->stop = 0;
+    epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL);
+    lua_settop(L, r < 0 ? top + 1 : top);
+    return r;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -440,7 +594,7 @@ static void restore_signals(loop *lp, sigset_t *old)
  * why: "empty" (no watchers left), "stopped", "timeout", "SIGINT", "SIGTERM" */
 static int l_run(lua_State *L)
 {
-    loop *lp = getloop(L);
+    loop *lp = vnet_loop_get(L);
     double timeout = -1;
     if (lua_istable(L, 1)) {
         lua_getfield(L, 1, "timeout");
@@ -467,24 +621,15 @@ static int l_run(lua_State *L)
     int h = lua_gettop(L);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
     const char *why = "empty";
-    struct epoll_event evs[MAXEV];
     while (!lp->stop && lp->nactive > 0) {
-        int ms = -1;
+        int ms = -1, marked;
         if (deadline >= 0) {
             double left = deadline - now();
             if (left <= 0) { why = "timeout"; break; }
             ms = (int)ceil(left * 1000);
         }
-        int n = epoll_wait(lp->epfd, evs, MAXEV, ms);
-        if (n < 0) {
-            if (errno == EINTR) continue;
+        if (turn(L, lp, h, ms, &marked) < 0 && errno != EINTR)
             break;
-        }
-        dispatching = 1;
-        for (int i = 0; i < n && !lp->stop; i++)
-            dispatch(L, lp, &evs[i], h);
-        dispatching = 0;
-        flush_deferred();
     }
     if (lp->stop) why = "stopped";
     restore_signals(lp, &old);
@@ -513,13 +658,13 @@ static int l_now(lua_State *L)
 
 static int l_stop(lua_State *L)
 {
-    getloop(L)->stop = 1;
+    vnet_loop_get(L)->stop = 1;
     return 0;
 }
 
 static int l_active(lua_State *L)
 {
-    lua_pushinteger(L, getloop(L)->nactive);
+    lua_pushinteger(L, vnet_loop_get(L)->nactive);
     return 1;
 }
 
@@ -539,7 +684,7 @@ static int l_watchers(lua_State *L)
 
 static int l_running(lua_State *L)
 {
-    lua_pushboolean(L, getloop(L)->running);
+    lua_pushboolean(L, vnet_loop_get(L)->running);
     return 1;
 }
 
@@ -547,7 +692,7 @@ static int l_running(lua_State *L)
  * goes on; nil restores the default (stop, run() returns nil, msg). */
 static int l_on_error(lua_State *L)
 {
-    loop *lp = getloop(L);
+    loop *lp = vnet_loop_get(L);
     if (!lua_isnil(L, 1))
         luaL_checktype(L, 1, LUA_TFUNCTION);
     luaL_unref(L, LUA_REGISTRYINDEX, lp->errh);
@@ -567,6 +712,18 @@ static int w_stop(lua_State *L)
 {
     w_deactivate(L, checkw(L));
     return 0;
+}
+
+/* w:set(fn) -> w: fn handles the next event (hot swap) */
+static int w_set(lua_State *L)
+{
+    watcher *w = checkw(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (w->waiter)
+        return luaL_error(L, "watcher.set: this watcher belongs to a waiting task");
+    w_swap(L, 1, w, 2);
+    lua_settop(L, 1);
+    return 1;
 }
 
 static int w_gc(lua_State *L)
@@ -602,6 +759,7 @@ static int w_index(lua_State *L)
     else if (strcmp(k, "signal") == 0 && w->kind == W_SIGNAL)
         lua_pushstring(L, signame(w->signo));
     else if (strcmp(k, "target") == 0) lua_getiuservalue(L, 1, 2);
+    else if (strcmp(k, "fn") == 0) lua_getiuservalue(L, 1, 1);
     else lua_pushnil(L);
     return 1;
 }
@@ -624,13 +782,14 @@ int luaopen_vnet_loop_core(lua_State *L)
         {"after", l_after}, {"every", l_every},
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
         {"active", l_active}, {"running", l_running}, {"now", l_now},
-        {"watchers", l_watchers},
+        {"watchers", l_watchers}, {"_packet_waiter", l_wait_packet},
         {NULL, NULL}
     };
     static const luaL_Reg wmeta[] = {
         {"__gc", w_gc}, {"__tostring", w_tostring}, {NULL, NULL}
     };
-    static const luaL_Reg wmethods[] = {{"stop", w_stop}, {NULL, NULL}};
+    static const luaL_Reg wmethods[] = {{"stop", w_stop}, {"set", w_set},
+                                         {NULL, NULL}};
 
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &LOOP_KEY) == LUA_TNIL) {
         loop *lp = lua_newuserdatauv(L, sizeof *lp, 0);
@@ -638,6 +797,8 @@ int luaopen_vnet_loop_core(lua_State *L)
         lp->epfd = -1;
         lp->sigfd = -1;
         lp->errh = LUA_NOREF;
+        lp->adopt = LUA_NOREF;
+        lp->coref = LUA_NOREF;
         lua_newtable(L);
         lua_pushcfunction(L, loop_gc);
         lua_setfield(L, -2, "__gc");
@@ -652,6 +813,7 @@ int luaopen_vnet_loop_core(lua_State *L)
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    vnet_task_register(L);
     vnet_newclass(L, WATCHER_T, wmeta, wmethods, w_index);
     lua_setfield(L, -2, "watcher_methods");
     return 1;
