@@ -56,9 +56,10 @@ local co_running, co_yield, co_close = coroutine.running, coroutine.yield, corou
 local getinfo, traceback = debug.getinfo, debug.traceback
 local format = string.format
 
--- Raise msg at the first frame outside vnet's own modules (the user's).
+-- Raise msg at the first frame outside vnet's own modules (the user's);
+-- with no position when a tail call left no such frame.
 local function raise(msg)
-  local level = 2
+  local level = 0
   for l = 2, 50 do
     local info = getinfo(l, "S")
     if not info then break end
@@ -168,7 +169,8 @@ function M.spawn(fn, ...)
   end
   local args, n = { ... }, select("#", ...)
   local info = type(fn) == "function" and getinfo(fn, "S")
-  local co = co_create(function() return fn(table.unpack(args, 1, n)) end)
+  local co = co_create(function() fn(table.unpack(args, 1, n)) end) -- no tail
+  -- call: the traceback of its error shows fn
   local t = new_task(co, info and format("%s:%d", info.short_src, info.linedefined) or "task")
   schedule(t)
   return t
