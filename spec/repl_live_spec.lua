@@ -21,6 +21,12 @@ end)
 ]]
 local RESPOND = "dev:on_packet(function(p, d) if p:echo_reply() then d:write(p) end end)"
 
+-- type a line that sets a handler; wait until it is set
+local function handler(term, line)
+  term:line(line)
+  term:wait("\nvnet%.watcher: packet\nvnet>%s*$")
+end
+
 -- `ping` from the REPL's namespace, through its TUN, to the handler
 local function ping(args)
   return run("ip netns exec " .. NAME .. " ping -n " .. args .. " 10.9.7.2")
@@ -52,8 +58,7 @@ end
 
 describe("the live REPL (issue 12)", function()
   it("answers pings while the prompt is idle and while a line is half typed", live(function(term)
-    term:line(RESPOND)
-    term:wait("\nvnet.watcher: packet\nvnet>%s*$")
+    handler(term, RESPOND)
     local out = ping("-c 3 -i 0.2 -W 1")
     assert.matches("3 packets transmitted, 3 received", out)
     term:type("half = 'typed")
@@ -70,11 +75,10 @@ describe("the live REPL (issue 12)", function()
   end))
 
   it("swaps the handler at the prompt: the next reply comes from the new one", live(function(term)
-    term:line(RESPOND)
+    handler(term, RESPOND)
     assert.matches("ttl=64", (ping("-c 1 -W 1")))
-    term:line("dev:on_packet(function(p, d) if p:echo_reply() then "
+    handler(term, "dev:on_packet(function(p, d) if p:echo_reply() then "
       .. "p:set_u8(8, 7); p:fix_checksums(); d:write(p) end end)")
-    term:wait("vnet.watcher: packet\nvnet>%s*$")
     local out = ping("-c 2 -i 0.2 -W 1")
     assert.matches("ttl=7 ", out)
     assert.not_matches("ttl=64", out)
@@ -84,9 +88,10 @@ describe("the live REPL (issue 12)", function()
   end))
 
   it("shows what handlers print above the prompt, the typed line intact", live(function(term)
-    term:line("dev:on_packet(function(p, d) if p:echo_reply() then "
+    handler(term, "dev:on_packet(function(p, d) if p:echo_reply() then "
       .. "print('seq', p:u16(26)); d:write(p) end end)")
     term:type("local x = 'unfinished")
+    term:wait("vnet> local x = 'unfinished$")
     ping("-c 2 -i 0.2 -W 1")
     term:wait("\nseq%s+1\nseq%s+2\nvnet> local x = 'unfinished$")
   end))
@@ -95,7 +100,7 @@ describe("the live REPL (issue 12)", function()
     term:line("t = vnet.loop.spawn(function() print('first', dev:wait_packet(0.3)); "
       .. "local p = dev:wait_packet(5); print('got proto', p:u8(9)); "
       .. "vnet.loop.sleep(0.3); print('slept') end)")
-    term:wait("\nfirst%s+nil%s+timeout\nvnet>%s*$")
+    term:wait("\nfirst%s+nil%s+timeout\nvnet>%s*$") -- the task printed it
     term:line("t")
     term:wait("\nvnet%.task 1 %(stdin:1%): waiting for a packet on rt0 %(timeout 5s%)\nvnet>%s*$")
     ping("-c 1 -W 0.2")
@@ -106,8 +111,9 @@ describe("the live REPL (issue 12)", function()
   end))
 
   it("runs ns:exec in a task while the responder keeps answering", live(function(term)
-    term:line(RESPOND)
+    handler(term, RESPOND)
     term:line("beats = 0; hb = vnet.loop.every(0.05, function() beats = beats + 1 end)")
+    term:wait("beats %+ 1 end%)\nvnet>%s*$")
     term:line("vnet.loop.spawn(function() local st, out = ns:exec{'ping', '-n', '-c', '4', "
       .. "'-i', '0.2', '10.9.7.2'}; hb:stop(); print('exec', st, out:match('%d+ received')) end)")
     local out = ping("-c 3 -i 0.2 -W 1") -- a second witness at the same time
@@ -118,8 +124,9 @@ describe("the live REPL (issue 12)", function()
   end))
 
   it("clears the line on Ctrl-C and the handlers go on", live(function(term)
-    term:line(RESPOND)
+    handler(term, RESPOND)
     term:type("this goes")
+    term:wait("vnet> this goes$")
     term:key("C-c")
     term:wait("vnet> this goes%^C\nvnet>%s*$")
     assert.matches("3 received", (ping("-c 3 -i 0.2 -W 1")))
@@ -140,5 +147,45 @@ describe("the live REPL (issue 12)", function()
       .. "loop callbacks may wait too%)\n")
     term:line("x = vnet.loop.spawn(42)")
     term:wait("\nstdin:1: loop%.spawn: expected a function %(got number%)\n")
+  end))
+end)
+
+-- README.md's live REPL transcript, typed line by line; every output line
+-- it shows must come out (white space compared loosely: tabs show as
+-- spaces on the screen).
+describe("README.md's live REPL transcript", function()
+  local function transcript()
+    local f = assert(io.open("README.md"))
+    local text = f:read("a")
+    f:close()
+    local block = assert(text:match("<!%-%- repl transcript[^\n]*\n```\n(.-)\n```"),
+      "README.md has no repl transcript block")
+    local steps = {}
+    for line in (block .. "\n"):gmatch("(.-)\n") do
+      local input = line:match("^vnet> (.*)$")
+      if input then steps[#steps + 1] = { input = input, out = {} }
+      elseif steps[#steps] then table.insert(steps[#steps].out, line) end
+    end
+    return block, steps
+  end
+
+  local function loose(s)
+    return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"):gsub("%s+", "%%s+"))
+  end
+
+  it("replays, with the results it shows", H.sandboxed(function()
+    local block, steps = transcript()
+    assert.matches("^%$ sudo vnet %-%-sandbox\n", block)
+    assert.is_true(#steps >= 8)
+    local term = Term.start({ VNET_HISTORY = "" }, "--sandbox")
+    local ok, err = pcall(function()
+      for _, step in ipairs(steps) do
+        term:line(step.input)
+        local want = "vnet> " .. step.input .. "\n" .. table.concat(step.out, "\n")
+        term:wait(loose(want) .. (#step.out > 0 and "\n" or "") .. "vnet>%s*$")
+      end
+    end)
+    term:close()
+    assert(ok, err)
   end))
 end)
