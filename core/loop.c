@@ -9,7 +9,12 @@
  *
  * Packet watchers (dev:on_packet) drain their device in C, up to BUDGET
  * packets a wake-up, and call fn(pkt, dev) with the device's one reused
- * packet: no allocation per packet.
+ * packet: no allocation per packet. Callbacks are resumed in a reused
+ * thread (task.c) so that they may wait. The watcher constructors and
+ * methods are in watcher.c.
+ *
+ * The loop turns in run(), and at the REPL's prompt (vnet_loop_wait_fd):
+ * both go through turn().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +25,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,9 +32,6 @@
 
 #define BUDGET 64  /* packets drained per device per wake-up */
 #define MAXEV 64
-
-static const char *const wkinds[] = {"readable", "writable", "timer",
-                                     "signal", "packet"};
 
 static char LOOP_KEY, ANCHOR_KEY, ERR_KEY;
 static char SIG_MARK; /* epoll cookie of run()'s default signalfd */
@@ -53,7 +54,7 @@ static void anchor(lua_State *L, int idx, watcher *w)
     lua_pop(L, 1);
 }
 
-static void w_deactivate(lua_State *L, watcher *w)
+void vnet_w_deactivate(lua_State *L, watcher *w)
 {
     loop *lp = vnet_loop_get(L);
     if (!w->active)
@@ -82,29 +83,25 @@ static void w_deactivate(lua_State *L, watcher *w)
     lua_pop(L, 1);
 }
 
-/* dev:close() ends the device's watcher; a task waiting for a packet of
- * it is woken with nil, so that it does not wait for ever. */
-static void unwatch_dev(lua_State *L, void *wp)
+/* Push the active watcher w (from the anchor table), or nil. */
+void vnet_loop_push_watcher(lua_State *L, watcher *w)
 {
-    watcher *w = wp;
-    if (!w->waiter || !lua_checkstack(L, 4)) {
-        w_deactivate(L, w);
-        return;
-    }
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
     lua_rawgetp(L, -1, w);
-    lua_getiuservalue(L, -1, 1);
-    w_deactivate(L, w);
-    lua_pushnil(L);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
-        lua_pop(L, 1); /* the waker only schedules: nothing to report */
-    lua_pop(L, 2);
+    lua_remove(L, -2);
+}
+
+/* Pop the error message on top: run() returns it; the loop stops. */
+void vnet_loop_set_error(lua_State *L, loop *lp)
+{
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+    lp->stop = 1;
 }
 
 /* A new watcher on the stack, active in epoll; fn at index fnidx, target
  * (kept alive) at tidx or 0. Raises on failure after cleaning up. */
-static watcher *w_start(lua_State *L, int kind, int fd, int owned,
-                        uint32_t events, int fnidx, int tidx)
+watcher *vnet_w_start(lua_State *L, int kind, int fd, int owned,
+                       uint32_t events, int fnidx, int tidx)
 {
     loop *lp = vnet_loop_get(L);
     luaL_checktype(L, fnidx, LUA_TFUNCTION);
@@ -138,208 +135,6 @@ static watcher *w_start(lua_State *L, int kind, int fd, int owned,
     return w;
 }
 
-static int l_on_fd(lua_State *L, int kind)
-{
-    int fd = vnet_tofd(L, 1);
-    w_start(L, kind, fd, 0, kind == W_READ ? EPOLLIN : EPOLLOUT, 2, 1);
-    return 1;
-}
-
-static int l_on_readable(lua_State *L) { return l_on_fd(L, W_READ); }
-static int l_on_writable(lua_State *L) { return l_on_fd(L, W_WRITE); }
-
-/* Hot swap: the next packet goes to fn; one being handled finishes with
- * the old one. Nothing is lost or handled twice: the drain loop reads the
- * callback again when gen changed. */
-static void w_swap(lua_State *L, int widx, watcher *w, int fnidx)
-{
-    lua_pushvalue(L, fnidx);
-    lua_setiuservalue(L, widx, 1);
-    w->gen++;
-}
-
-/* on_packet(dev, fn) -> watcher; a device that has one already keeps it
- * (and its place in epoll) with fn as the new callback. */
-static int on_packet(lua_State *L, int waiter)
-{
-    vnet_dev *d = vnet_dev_check(L, 1);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    watcher *w = d->watch;
-    if (w != NULL && w->waiter)
-        return luaL_error(L, "%s: a task is waiting for its packets "
-                          "(loop.wait_packet); a device has one reader", d->name);
-    if (w != NULL && waiter)
-        return luaL_error(L, "%s has an on_packet handler; a device has one "
-                          "reader (stop it, or wait in the handler)", d->name);
-    if (w != NULL) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
-        lua_rawgetp(L, -1, w);
-        w_swap(L, lua_gettop(L), w, 2);
-        return 1;
-    }
-    w = w_start(L, W_PACKET, d->fd, 0, EPOLLIN, 2, 1);
-    w->dev = d;
-    w->waiter = waiter;
-    d->watch = w;
-    d->unwatch = unwatch_dev;
-    return 1;
-}
-
-static int l_on_packet(lua_State *L) { return on_packet(L, 0); }
-static int l_wait_packet(lua_State *L) { return on_packet(L, 1); }
-
-static struct timespec to_ts(double s)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_sec == 0 && ts.tv_nsec == 0)
-        ts.tv_nsec = 1; /* zero would disarm the timer */
-    return ts;
-}
-
-static int timer(lua_State *L, int repeat)
-{
-    double s = luaL_checknumber(L, 1);
-    luaL_argcheck(L, s >= 0 && s < 1e9 && !isnan(s), 1,
-                  "seconds must be >= 0");
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd < 0)
-        return luaL_error(L, "loop: timerfd_create: %s", strerror(errno));
-    struct itimerspec its = {.it_value = to_ts(s)};
-    if (repeat)
-        its.it_interval = to_ts(s);
-    timerfd_settime(fd, 0, &its, NULL);
-    watcher *w = w_start(L, W_TIMER, fd, 1, EPOLLIN, 2, 0);
-    w->after = s;
-    w->every = repeat ? s : 0;
-    return 1;
-}
-
-static int l_after(lua_State *L) { return timer(L, 0); }
-static int l_every(lua_State *L) { return timer(L, 1); }
-
-static const struct { const char *name; int signo; } signames[] = {
-    {"INT", SIGINT}, {"TERM", SIGTERM}, {"HUP", SIGHUP}, {"QUIT", SIGQUIT},
-    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CHLD", SIGCHLD},
-    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH},
-    {NULL, 0}
-};
-
-static const char *signame(int signo)
-{
-    for (int i = 0; signames[i].name; i++)
-        if (signames[i].signo == signo) return signames[i].name;
-    return "?";
-}
-
-static int checksig(lua_State *L, int idx)
-{
-    if (lua_isinteger(L, idx)) {
-        lua_Integer n = lua_tointeger(L, idx);
-        luaL_argcheck(L, n > 0 && n < _NSIG && n != SIGKILL && n != SIGSTOP,
-                      idx, "not a signal that can be caught");
-        return (int)n;
-    }
-    const char *s = luaL_checkstring(L, idx);
-    if (strncmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (int i = 0; signames[i].name; i++)
-        if (strcmp(signames[i].name, s) == 0)
-            return signames[i].signo;
-    return luaL_argerror(L, idx, lua_pushfstring(L, "unknown signal '%s'",
-                                                 lua_tostring(L, idx)));
-}
-
-static int l_on_signal(lua_State *L)
-{
-    loop *lp = vnet_loop_get(L);
-    int signo = checksig(L, 1);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (lp->sigcount[signo] == 0)
-            sigprocmask(SIG_UNBLOCK, &set, NULL);
-        return luaL_error(L, "loop.on_signal: signalfd: %s", strerror(e));
-    }
-    lp->sigcount[signo]++;
-    watcher *w = w_start(L, W_SIGNAL, fd, 1, EPOLLIN, 2, 0);
-    w->signo = signo;
-    return 1;
-}
-
-int vnet_loop_fail(lua_State *L, loop *lp, int h)
-{
-    if (lp->errh != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->errh);
-        lua_insert(L, -2);
-        if (lua_pcall(L, 1, 0, h) == LUA_OK)
-            return 1;
-    }
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY); /* run() returns it */
-    lp->stop = 1;
-    return -1;
-}
-
-/* Push the error of a dead thread with co's traceback (vnet_msghandler's
- * format: the message, then "stack traceback:"). */
-static void thread_error(lua_State *L, lua_State *co)
-{
-    const char *msg = lua_tostring(co, -1);
-    if (msg == NULL) {
-        if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-            msg = lua_tostring(co, -1);
-        else
-            msg = lua_pushfstring(co, "(error object is a %s value)",
-                                  luaL_typename(co, -1));
-    }
-    luaL_traceback(L, co, msg, 0);
-}
-
-/* Handlers run in one reused thread, resumed rather than pcalled, so a
- * handler may yield (wait for a packet, sleep): no allocation unless one
- * does, when the thread becomes a task and a new one takes its place. */
-int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
-{
-    if (lp->co == NULL) {
-        lp->co = lua_newthread(L);
-        lp->coref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    lua_State *co = lp->co;
-    lua_xmove(L, co, nargs + 1);
-    int nres, st = lua_resume(co, L, nargs, &nres);
-    if (st == LUA_OK) {
-        lua_settop(co, 0);
-        return 0;
-    }
-    int ref = lp->coref;    /* a task now, or dead: no longer the handler thread */
-    lp->co = NULL;
-    lp->coref = LUA_NOREF;
-    if (st == LUA_YIELD && lp->adopt != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->adopt);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-        lua_xmove(co, L, nres);
-        if (lua_pcall(L, nres + 1, 0, h) == LUA_OK)
-            return 0;
-    } else {
-        if (st == LUA_YIELD)
-            lua_pushliteral(co, "attempt to yield from a loop callback "
-                            "without vnet.loop loaded");
-        thread_error(L, co);
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    }
-    return vnet_loop_fail(L, lp, h);
-}
-
-#define call vnet_loop_call
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -367,7 +162,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
             lua_remove(L, -2);
             lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
             lp->stop = 1;
-            w_deactivate(L, w);
+            vnet_w_deactivate(L, w);
             break;
         }
         do { /* every segment of a superpacket, within one budget step */
@@ -380,7 +175,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
             lua_pushvalue(L, uv == 3 ? base : base - 1);
             lua_pushvalue(L, base - 2);
             d->handler_calls++;
-            int r = call(L, lp, 2, h);
+            int r = vnet_loop_call(L, lp, 2, h);
             if (r != 0)
                 d->handler_errors++;
             if (r < 0)
@@ -462,19 +257,19 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
         if (read(w->fd, &n, sizeof n) != sizeof n)
             break;
         if (w->every == 0)
-            w_deactivate(L, w); /* one-shot: done before the call */
+            vnet_w_deactivate(L, w); /* one-shot: done before the call */
         lua_getiuservalue(L, widx, 1);
         lua_pushvalue(L, widx);
-        call(L, lp, 1, h);
+        vnet_loop_call(L, lp, 1, h);
         break;
     }
     case W_SIGNAL: {
         struct signalfd_siginfo si;
         while (read(w->fd, &si, sizeof si) == sizeof si) {
             lua_getiuservalue(L, widx, 1);
-            lua_pushstring(L, signame((int)si.ssi_signo));
+            lua_pushstring(L, vnet_signame((int)si.ssi_signo));
             lua_pushvalue(L, widx);
-            if (call(L, lp, 2, h) < 0 || !w->active)
+            if (vnet_loop_call(L, lp, 2, h) < 0 || !w->active)
                 break;
         }
         break;
@@ -482,7 +277,7 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
     default:
         lua_getiuservalue(L, widx, 1);
         lua_pushvalue(L, widx);
-        call(L, lp, 1, h);
+        vnet_loop_call(L, lp, 1, h);
         break;
     }
     lua_settop(L, widx - 1);
@@ -643,7 +438,7 @@ static int l_run(lua_State *L)
     }
     lua_pushboolean(L, 1);
     if (lp->quit_signo)
-        lua_pushfstring(L, "SIG%s", signame(lp->quit_signo));
+        lua_pushfstring(L, "SIG%s", vnet_signame(lp->quit_signo));
     else
         lua_pushstring(L, why);
     return 2;
@@ -701,69 +496,6 @@ static int l_on_error(lua_State *L)
     return 0;
 }
 
-/* ---- watcher methods -------------------------------------------------- */
-
-static watcher *checkw(lua_State *L)
-{
-    return luaL_checkudata(L, 1, WATCHER_T);
-}
-
-static int w_stop(lua_State *L)
-{
-    w_deactivate(L, checkw(L));
-    return 0;
-}
-
-/* w:set(fn) -> w: fn handles the next event (hot swap) */
-static int w_set(lua_State *L)
-{
-    watcher *w = checkw(L);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    if (w->waiter)
-        return luaL_error(L, "watcher.set: this watcher belongs to a waiting task");
-    w_swap(L, 1, w, 2);
-    lua_settop(L, 1);
-    return 1;
-}
-
-static int w_gc(lua_State *L)
-{
-    watcher *w = checkw(L);
-    if (w->owned && w->fd >= 0) {
-        close(w->fd);
-        w->fd = -1;
-    }
-    return 0;
-}
-
-static int w_tostring(lua_State *L)
-{
-    watcher *w = checkw(L);
-    lua_pushfstring(L, "vnet.watcher: %s%s", wkinds[w->kind],
-                    w->active ? "" : " (stopped)");
-    return 1;
-}
-
-static int w_index(lua_State *L)
-{
-    watcher *w = checkw(L);
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-        return 1;
-    const char *k = lua_tostring(L, 2);
-    if (k == NULL)
-        return 1;
-    if (strcmp(k, "active") == 0) lua_pushboolean(L, w->active);
-    else if (strcmp(k, "kind") == 0) lua_pushstring(L, wkinds[w->kind]);
-    else if (strcmp(k, "fd") == 0 && w->fd >= 0) lua_pushinteger(L, w->fd);
-    else if (strcmp(k, "signal") == 0 && w->kind == W_SIGNAL)
-        lua_pushstring(L, signame(w->signo));
-    else if (strcmp(k, "target") == 0) lua_getiuservalue(L, 1, 2);
-    else if (strcmp(k, "fn") == 0) lua_getiuservalue(L, 1, 1);
-    else lua_pushnil(L);
-    return 1;
-}
-
 static int loop_gc(lua_State *L)
 {
     loop *lp = lua_touserdata(L, 1);
@@ -777,19 +509,11 @@ static int loop_gc(lua_State *L)
 int luaopen_vnet_loop_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"on_readable", l_on_readable}, {"on_writable", l_on_writable},
-        {"on_packet", l_on_packet}, {"on_signal", l_on_signal},
-        {"after", l_after}, {"every", l_every},
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
         {"active", l_active}, {"running", l_running}, {"now", l_now},
-        {"watchers", l_watchers}, {"_packet_waiter", l_wait_packet},
+        {"watchers", l_watchers},
         {NULL, NULL}
     };
-    static const luaL_Reg wmeta[] = {
-        {"__gc", w_gc}, {"__tostring", w_tostring}, {NULL, NULL}
-    };
-    static const luaL_Reg wmethods[] = {{"stop", w_stop}, {"set", w_set},
-                                         {NULL, NULL}};
 
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &LOOP_KEY) == LUA_TNIL) {
         loop *lp = lua_newuserdatauv(L, sizeof *lp, 0);
@@ -813,8 +537,7 @@ int luaopen_vnet_loop_core(lua_State *L)
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    vnet_watcher_register(L);
     vnet_task_register(L);
-    vnet_newclass(L, WATCHER_T, wmeta, wmethods, w_index);
-    lua_setfield(L, -2, "watcher_methods");
     return 1;
 }

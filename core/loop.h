@@ -1,11 +1,12 @@
 /*
- * loop.h - what loop.c shares with task.c (the loop layer's private
- * header; nothing outside core/loop.c and core/task.c includes it).
+ * loop.h - what loop.c, watcher.c and task.c share (the loop layer's
+ * private header; nothing else includes it).
  */
 #ifndef VNET_LOOP_H
 #define VNET_LOOP_H
 
 #include <signal.h>
+#include <stdint.h>
 #include "vnet.h"
 
 #define WATCHER_T "vnet.watcher"
@@ -51,7 +52,23 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h);
  * returns it). Pops it. Returns 0 if on_error took it, else -1. */
 int vnet_loop_fail(lua_State *L, loop *lp, int h);
 
-/* Task and inspection functions of vnet.loop.core (task.c). */
+/* loop.c: a new watcher on the stack, active in epoll, with fn at fnidx
+ * and its target (kept alive) at tidx or 0; raises on failure. */
+watcher *vnet_w_start(lua_State *L, int kind, int fd, int owned,
+                      uint32_t events, int fnidx, int tidx);
+/* Take w out of epoll and the anchor table (safe twice). */
+void vnet_w_deactivate(lua_State *L, watcher *w);
+/* Push the active watcher w, or nil. */
+void vnet_loop_push_watcher(lua_State *L, watcher *w);
+/* Pop the error message on top: run() returns it, the loop stops. */
+void vnet_loop_set_error(lua_State *L, loop *lp);
+
+/* watcher.c: "INT", "TERM", ... for a signal number ("?" if unknown) */
+const char *vnet_signame(int signo);
+
+/* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
+ * also sets field watcher_methods), tasks and inspection (task.c). */
+void vnet_watcher_register(lua_State *L);
 void vnet_task_register(lua_State *L);
 
 #endif

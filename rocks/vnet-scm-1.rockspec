@@ -29,6 +29,7 @@ build = {
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
         "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
+        "core/watcher.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
