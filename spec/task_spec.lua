@@ -126,6 +126,7 @@ describe("vnet.loop tasks", function()
         function() loop.wait_packet("tun0") end,
         function() loop.wait_signal("NOPE") end,
         function() local co = coroutine.wrap(function() loop.sleep(0) end); co() end,
+        function() vnet.netns.current():run(function() loop.sleep(0) end) end,
       } do
         local _, e = pcall(f)
         errs[#errs + 1] = e
@@ -134,12 +135,13 @@ describe("vnet.loop tasks", function()
     loop.run { timeout = 5 }
     local L = debug.getinfo(1, "l").currentline
     assert.are.same({
-      ("spec/task_spec.lua:%d: loop.sleep: seconds must be a number >= 0 (got -1)"):format(L - 11),
-      ("spec/task_spec.lua:%d: loop.wait_readable: timeout must be a number >= 0 (got soon)"):format(L - 10),
-      ("spec/task_spec.lua:%d: loop.wait_packet: expected a device (got string)"):format(L - 9),
-      ("spec/task_spec.lua:%d: loop.wait_signal: bad argument #1 to 'on_signal' (unknown signal 'NOPE')"):format(L - 8),
+      ("spec/task_spec.lua:%d: loop.sleep: seconds must be a number >= 0 (got -1)"):format(L - 12),
+      ("spec/task_spec.lua:%d: loop.wait_readable: timeout must be a number >= 0 (got soon)"):format(L - 11),
+      ("spec/task_spec.lua:%d: loop.wait_packet: expected a device (got string)"):format(L - 10),
+      ("spec/task_spec.lua:%d: loop.wait_signal: bad argument #1 to 'on_signal' (unknown signal 'NOPE')"):format(L - 9),
       -- coroutine.wrap adds its own position to the error it passes on
-      ("spec/task_spec.lua:%d: spec/task_spec.lua:%d: loop.sleep: not inside a task (start one with vnet.loop.spawn(fn); loop callbacks may wait too)"):format(L - 7, L - 7),
+      ("spec/task_spec.lua:%d: spec/task_spec.lua:%d: loop.sleep: not inside a task (start one with vnet.loop.spawn(fn); loop callbacks may wait too)"):format(L - 8, L - 8),
+      ("spec/task_spec.lua:%d: loop.sleep: cannot wait inside ns:run (the thread would stay in that namespace while other work runs); wait outside it"):format(L - 7),
     }, errs)
   end)
 

@@ -72,6 +72,25 @@ local function raise(msg)
 end
 M._raise = raise
 
+-- How many ns:run calls are under way (vnet.netns); loop_depth: how many
+-- were when the loop started turning. A wait inside one entered since
+-- would leave the whole thread in that namespace while other work runs.
+local function ns_depth()
+  local netns = package.loaded["vnet.netns"]
+  return netns and netns._depth() or 0
+end
+local loop_depth = 0
+
+--- run([{timeout = s}]) -> true, why | nil, message (see above)
+function M.run(...)
+  local before = loop_depth
+  loop_depth = ns_depth()
+  local r = table.pack(pcall(core.run, ...))
+  loop_depth = before
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
 -- ---- tasks ----------------------------------------------------------------
 
 local WAIT = {}       -- what a vnet wait yields: its watchers are armed
@@ -212,6 +231,10 @@ local function wait(op, what, timeout, arm)
     raise(format("%s: timeout must be a number >= 0 (got %s)", op, tostring(timeout)))
   end
   local t = current(op)
+  if ns_depth() > loop_depth then
+    raise(op .. ": cannot wait inside ns:run (the thread would stay in that " ..
+      "namespace while other work runs); wait outside it")
+  end
   local ok, err = pcall(arm, t)
   if not ok then
     disarm(t)

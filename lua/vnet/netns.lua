@@ -197,6 +197,12 @@ function methods.delete(ns)
   return true
 end
 
+-- For vnet.loop: how many ns:run calls are under way (a task must not
+-- wait inside one: the whole thread would stay in that namespace).
+function M._depth()
+  return #running
+end
+
 -- For vnet.link: the namespace object that run() entered, if the current
 -- namespace (inode ino) is that one.
 function M._running(ino)
