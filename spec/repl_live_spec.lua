@@ -87,6 +87,35 @@ describe("the live REPL (issue 12)", function()
     term:wait("\n1\nvnet>%s*$") -- the same watcher, swapped
   end))
 
+  it("reload swaps the handlers of an edited file; its state survives", live(function(term)
+    local file = os.tmpname()
+    local function write(ttl)
+      assert(io.open(file, "w")):write(([[
+seen = seen or 0
+dev:on_packet(function(p, d)
+  if p:echo_reply() then seen = seen + 1; p:set_u8(8, %d); p:fix_checksums(); d:write(p) end
+end)
+return "loaded"
+]]):format(ttl)):close()
+    end
+    local ok, err = pcall(function()
+      write(9)
+      term:line(("reload(%q)"):format(file))
+      term:wait('\n"loaded"\nvnet>%s*$')
+      assert.matches("ttl=9 ", (ping("-c 1 -W 1")))
+      write(5)
+      term:line("reload()") -- the file reloaded last
+      term:wait('\n"loaded"\nvnet>%s*$')
+      assert.matches("ttl=5 ", (ping("-c 1 -W 1")))
+      term:line("seen, #vnet.loop.watchers()")
+      term:wait("\n2%s+1\nvnet>%s*$")
+      term:line("reload(42)")
+      term:wait("\nreload: expected a file name %(got number%)\n") -- a tail call: no line
+    end)
+    os.remove(file)
+    assert(ok, err)
+  end))
+
   it("shows what handlers print above the prompt, the typed line intact", live(function(term)
     handler(term, "dev:on_packet(function(p, d) if p:echo_reply() then "
       .. "print('seq', p:u16(26)); d:write(p) end end)")
