@@ -71,6 +71,10 @@ describe("vnet.loop tasks", function()
       log[#log + 1] = "cb woke"
     end)
     loop.after(0.02, function() log[#log + 1] = "other"; loop.stop() end)
+    loop.after(0, function() -- a wait refused: it stays a plain callback, no task
+      assert(not pcall(loop.sleep, -1))
+      assert(not pcall(table.sort, { 1, 2 }, function() coroutine.yield() end))
+    end)
     loop.run { timeout = 5 } -- stopped while the callback sleeps
     local ts = loop.tasks()
     assert.are.equal(1, #ts)

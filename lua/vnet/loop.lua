@@ -76,8 +76,8 @@ M._raise = raise
 -- were when the loop started turning. A wait inside one entered since
 -- would leave the whole thread in that namespace while other work runs.
 local function ns_depth()
-  local netns = package.loaded["vnet.netns"]
-  return netns and netns._depth() or 0
+  local netns = package.loaded["vnet.netns.core"] -- one, however often
+  return netns and netns._depth or 0                -- vnet.netns is loaded
 end
 local loop_depth = 0
 
@@ -217,35 +217,48 @@ end
 local function current(op)
   local co, main = co_running()
   local t = live[co]
-  if t then return t end
+  if t then return t, false end
   if not main and co == core._handler_thread() then
-    return new_task(co, "callback " .. origin(co))
+    return new_task(co, "callback " .. origin(co)), true -- fresh: not yet adopted
   end
   raise(op .. ": not inside a task (start one with vnet.loop.spawn(fn); " ..
     "loop callbacks may wait too)")
 end
 
--- Arm watchers with f(t), then yield until one of them steps t.
+-- A wait that does not happen leaves nothing behind: no watcher, and no
+-- task for a callback that goes on as a plain callback.
+local function abandon(t, fresh, msg)
+  disarm(t)
+  t.status = "running"
+  if fresh then live[t.co] = nil end
+  raise(msg)
+end
+
+local function resumed(t, fresh, ok, ...)
+  if not ok then abandon(t, fresh, (...)) end -- e.g. a yield across a C call
+  return ...
+end
+
+-- Arm watchers with arm(t), then yield until one of them steps t.
 local function wait(op, what, timeout, arm)
   if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
     raise(format("%s: timeout must be a number >= 0 (got %s)", op, tostring(timeout)))
   end
-  local t = current(op)
+  local t, fresh = current(op)
   if ns_depth() > loop_depth then
-    raise(op .. ": cannot wait inside ns:run (the thread would stay in that " ..
+    abandon(t, fresh, op .. ": cannot wait inside ns:run (the thread would stay in that " ..
       "namespace while other work runs); wait outside it")
   end
   local ok, err = pcall(arm, t)
   if not ok then
-    disarm(t)
-    raise(op .. ": " .. tostring(err):gsub("^[^:]*:%d+: ", ""))
+    abandon(t, fresh, op .. ": " .. tostring(err):gsub("^[^:]*:%d+: ", ""))
   end
   if timeout then
     t.watchers[#t.watchers + 1] = core.after(timeout, function() step(t, nil, "timeout") end)
     what = format("%s (timeout %gs)", what, timeout)
   end
   t.status, t.waiting = "waiting", what
-  return co_yield(WAIT)
+  return resumed(t, fresh, pcall(co_yield, WAIT))
 end
 
 --- sleep(s): wait s seconds

@@ -112,8 +112,10 @@ function methods.run(ns, fn, ...)
   local home <close> = assert(core.open(SELF, "current"))
   assert(core.enter(ns))
   running[#running + 1] = ns
+  core._depth = #running -- for vnet.loop: a task must not wait in here
   local r = table.pack(pcall(fn, ...))
   running[#running] = nil
+  core._depth = #running
   local back, berr = core.enter(home)
   if not back then error("netns.run: cannot return to the original namespace: " .. berr) end
   if not r[1] then error(r[2], 0) end
@@ -195,12 +197,6 @@ function methods.delete(ns)
   end
   ns:close()
   return true
-end
-
--- For vnet.loop: how many ns:run calls are under way (a task must not
--- wait inside one: the whole thread would stay in that namespace).
-function M._depth()
-  return #running
 end
 
 -- For vnet.link: the namespace object that run() entered, if the current
