@@ -10,8 +10,8 @@ local run, sh_quote, Term = T.run, T.sh_quote, T.Term
 local NAME = "vnrepl" .. H.mypid()
 local SETUP = [[
 ns = assert(vnet.netns.create(%q))
-assert(ns:exec{"sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"})
 dev = ns:run(function()
+  assert(io.open("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")):write("1"):close()
   assert(vnet.link.set("lo", { up = true }))
   local d = assert(vnet.tun.open { name = "rt0" })
   assert(d:addr_add("10.9.7.1", { peer = "10.9.7.2" }))

@@ -70,7 +70,6 @@ local function raise(msg)
   end
   error(msg, level)
 end
-M._raise = raise
 
 -- How many ns:run calls are under way (vnet.netns); loop_depth: how many
 -- were when the loop started turning. A wait inside one entered since
