@@ -163,6 +163,16 @@ return "loaded"
     term:wait("\n2\nvnet>%s*$")
   end))
 
+  it("still runs vnet.loop.run() typed at the prompt, until Ctrl-C", live(function(term)
+    handler(term, RESPOND)
+    term:line("vnet.loop.run()")
+    T.sleep(0.3)
+    assert.matches("3 received", (ping("-c 3 -i 0.2 -W 1")))
+    term:key("C-c")
+    term:wait('\nvnet> vnet%.loop%.run%(%)\n.-true%s+"SIGINT"\nvnet>%s*$')
+    assert.matches("2 received", (ping("-c 2 -i 0.2 -W 1"))) -- and at the prompt again
+  end))
+
   it("reports a task's error with its traceback and goes on", live(function(term)
     term:line("t = vnet.loop.spawn(function() local c <close> = setmetatable({}, "
       .. "{ __close = function() print('released') end }); vnet.loop.sleep(0.1); error('boom') end)")
