@@ -21,10 +21,16 @@ end)
 ]]
 local RESPOND = "dev:on_packet(function(p, d) if p:echo_reply() then d:write(p) end end)"
 
--- type a line that sets a handler; wait until it is set
+-- s as a Lua pattern that matches it literally
+local function lit(s)
+  return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"))
+end
+
+-- type a line that sets a handler; wait until it is set (after this very
+-- line: the screen may still show an earlier one's result)
 local function handler(term, line)
   term:line(line)
-  term:wait("\nvnet%.watcher: packet\nvnet>%s*$")
+  term:wait(lit(line) .. "\nvnet%.watcher: packet\nvnet>%s*$")
 end
 
 -- `ping` from the REPL's namespace, through its TUN, to the handler
@@ -44,7 +50,7 @@ local function live(body)
     local term = Term.start({ VNET_HISTORY = "" })
     local ok, err = pcall(function()
       term:line("dofile(" .. ("%q"):format(setup) .. ")")
-      term:wait("\nvnet>%s*$")
+      term:wait("vnet> dofile%b()\nvnet>%s*$")
       body(term)
       T.sleep(0.1)
       assert.not_matches("%[exit=", term:screen())
@@ -105,7 +111,7 @@ return "loaded"
       assert.matches("ttl=9 ", (ping("-c 1 -W 1")))
       write(5)
       term:line("reload()") -- the file reloaded last
-      term:wait('\n"loaded"\nvnet>%s*$')
+      term:wait('\nvnet> reload%(%)\n"loaded"\nvnet>%s*$')
       assert.matches("ttl=5 ", (ping("-c 1 -W 1")))
       term:line("seen, #vnet.loop.watchers()")
       term:wait("\n2%s+1\nvnet>%s*$")
@@ -209,7 +215,7 @@ describe("README.md's live REPL transcript", function()
   end
 
   local function loose(s)
-    return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"):gsub("%s+", "%%s+"))
+    return (lit(s):gsub("%s+", "%%s+"))
   end
 
   it("replays, with the results it shows", H.sandboxed(function()
