@@ -6,7 +6,7 @@
 -- against the C loop and the kernel ceiling measured in the same run.
 --
 --   bench/run.sh [--reps N] [--secs S] [--only kernel,cloop,plain,...]
---                [--skip control,memory] [--packets N] [--out FILE]
+--                [--skip control,memory,repl] [--packets N] [--out FILE]
 local U = require "bench.util"
 
 local opt = { reps = 3, secs = 3, out = "bench/RESULTS.md", packets = 10000000, skip = "" }
@@ -14,7 +14,7 @@ local i = 1
 while arg[i] do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and arg[i + 1] and opt[k] ~= nil or k == "only",
-    "usage: bench.lua [--reps N] [--secs S] [--only a,b] [--skip control,memory] [--packets N] [--out F]")
+    "usage: bench.lua [--reps N] [--secs S] [--only a,b] [--skip control,memory,repl] [--packets N] [--out F]")
   opt[k] = tonumber(arg[i + 1]) or arg[i + 1]
   i = i + 2
 end
@@ -24,5 +24,6 @@ local report = require "bench.report"
 local data, selected = require("bench.dataplane").run(opt)
 local control = not skipped("control") and require("bench.control").run(opt) or nil
 local memory = not skipped("memory") and require("bench.memory").run(opt) or nil
-local text = report.write(opt, data, selected, control, memory)
+local repl = not skipped("repl") and require("bench.repl").run(opt) or nil
+local text = report.write(opt, data, selected, control, memory, repl)
 io.write(text)

@@ -23,6 +23,8 @@ local contestants = {
   { name = "kernel veth", key = "kernel" },
   { name = "C read/write loop", key = "cloop", cmd = "build/bench/cfwd vbA vbB" },
   { name = "vnet Lua, plain", key = "plain", cmd = "build/vnet bench/fwd.lua plain vbA vbB" },
+  { name = "vnet Lua, plain, REPL idle at its prompt", key = "replidle",
+    cmd = "sh bench/replfwd.sh plain vbA vbB" },
   { name = "vnet Lua, offload, per segment", key = "seg", cmd = "build/vnet bench/fwd.lua seg vbA vbB" },
   { name = "vnet Lua, offload, whole", key = "whole", cmd = "build/vnet bench/fwd.lua whole vbA vbB" },
   { name = "vnet Lua NAT, offload, whole", key = "nat", nat = true,
@@ -42,7 +44,8 @@ local function start(c)
     if not (ready and ready:match("^ready")) then
       error(c.name .. " did not start: " .. tostring(ready) .. (f:read("a") or ""))
     end
-    proc = { pid = pid, file = f }
+    -- cpu_pid: the forwarder itself, when pid is a wrapper (replfwd.sh)
+    proc = { pid = pid, file = f, cpu_pid = ready:match("^ready (%d+)$") or pid }
   end
   local peer = c.nat and "10.200.0.99" or "10.200.0.2"
   must("ip -n vbA link set lo up && ip -n vbB link set lo up")
@@ -71,7 +74,7 @@ end
 -- Datagrams per second arriving in B while A floods (opt.secs of sending;
 -- the receiver counts a window of opt.secs - 1 from the first arrival).
 local function udp_rate(opt, target, proc)
-  if proc then must("taskset -pc 1 " .. proc.pid) end
+  if proc then must("taskset -pc 1 " .. proc.cpu_pid) end
   local recv = assert(io.popen("ip netns exec vbB taskset -c 0 build/bench/udpflood recv 9999 " ..
     math.max(1, opt.secs - 1) .. " 2>&1"))
   local ready = recv:read("l")

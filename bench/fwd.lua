@@ -79,6 +79,14 @@ end
 fa:on_packet(ab)
 fb:on_packet(ba)
 
+-- VNET_FWD_READY=file (bench/replfwd.sh, under `vnet -i`): write our pid
+-- there and return to the REPL, whose prompt then turns the loop
+local ready = os.getenv("VNET_FWD_READY")
+if ready then
+  local pid = assert(io.open("/proc/self/stat")):read("n")
+  assert(io.open(ready, "w")):write(pid, "\n"):close()
+  return
+end
 print("ready", fa.offload or "no-offload")
 io.stdout:flush()
 local ok, why = vnet.loop.run()

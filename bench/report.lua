@@ -36,6 +36,12 @@ local function targets(med)
         ratio(med[key] and med[key].tcp, k.tcp))
     end
   end
+  local p, ri = med.plain, med.replidle
+  if p and ri then
+    check("forwarder with the REPL idle at its prompt >= 0.95x `vnet script.lua` (TCP and UDP rate)",
+      ri.tcp / p.tcp >= 0.95 and ri.udp / p.udp >= 0.95,
+      string.format("TCP %s, UDP %s", ratio(ri.tcp, p.tcp), ratio(ri.udp, p.udp)))
+  end
   if med.python then
     local ahead = true
     for _, key in ipairs { "plain", "seg", "whole", "nat" } do
@@ -46,7 +52,7 @@ local function targets(med)
   return t
 end
 
-function R.write(opt, data, selected, control, memory)
+function R.write(opt, data, selected, control, memory, repl)
   local L = {}
   local function w(...) L[#L + 1] = table.concat({ ... }) end
   w("# vnet benchmark results")
@@ -98,6 +104,10 @@ function R.write(opt, data, selected, control, memory)
   if memory then
     w("")
     w(memory.markdown)
+  end
+  if repl then
+    w("")
+    w(repl.markdown)
   end
   -- the hand-written analysis of the last profiling run (bench/profile.sh)
   local a = io.open("bench/analysis.md")

@@ -98,6 +98,9 @@ long vnet_dev_recv(vnet_dev *d)
     }
     p->len = (size_t)n;
     d->rx_packets++;
+    d->rx_bytes += (uint64_t)n;
+    if (d->ring)
+        vnet_ring_put(d->ring, p->data, (size_t)n);
     if (d->capture && n > 0)
         d->capture(d->capture_ctx, p->data, (size_t)n, 0);
     return n > 0 ? n : 0;
@@ -190,6 +193,7 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
     if (r < 0)
         return -errno;
     d->tx_packets++;
+    d->tx_bytes += n;
     if (d->capture)
         d->capture(d->capture_ctx, b, n, 1);
     return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
@@ -277,6 +281,8 @@ static int d_close(lua_State *L)
         close(d->fd);
         d->fd = -1;
     }
+    vnet_ring_free(d->ring);
+    d->ring = NULL;
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -6,7 +6,9 @@
  * /dev/null, and no other fd of the host. The parent reads the output up to a bound, kills the child
  * when it outlives its time limit, and reaps it. A command that cannot be
  * started (not found, not executable) is reported with its errno through
- * a close-on-exec pipe, as posix_spawn does.
+ * a close-on-exec pipe, as posix_spawn does. Inside a task, netns.lua
+ * uses exec_start, exec_read and exec_reap instead, and the loop waits
+ * for the output while other work goes on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,14 +58,14 @@ fail:
     _exit(127);
 }
 
-/* exec(ns|nil, argv, timeout_s, max_output) -> status, output, timed_out
- * | nil, msg, errno. status is the exit code, or 128 + signal. */
-int vnet_netns_exec(lua_State *L)
+/* Start argv (the table at index 2) in ns (index 1, or nil): *pid and
+ * *outfd (its stdout and stderr) on success and 0 returned; else nil, msg,
+ * errno pushed and 3 returned. Leaves argv on the stack (*objp, the
+ * command's name, lives there). */
+static int start(lua_State *L, pid_t *pid, int *outfd, const char **objp)
 {
     int nsfd = lua_isnil(L, 1) ? -1 : vnet_netns_check(L, 1)->fd;
     luaL_checktype(L, 2, LUA_TTABLE);
-    double timeout = luaL_optnumber(L, 3, 30);
-    lua_Integer max = luaL_optinteger(L, 4, 1 << 20);
     lua_Integer argc = luaL_len(L, 2);
     luaL_argcheck(L, argc >= 1 && argc < 4096, 2,
                   "needs a command: {\"prog\", \"arg\", ...}");
@@ -88,13 +90,13 @@ int vnet_netns_exec(lua_State *L)
         close(out[1]);
         return vnet_pusherr(L, "netns.exec", obj, e, NULL);
     }
-    pid_t pid = fork();
-    if (pid == 0)
+    *pid = fork();
+    if (*pid == 0)
         child(nsfd, argv, out[1], rep[1]);
     int e = errno;
     close(out[1]);
     close(rep[1]);
-    if (pid < 0) {
+    if (*pid < 0) {
         close(out[0]);
         close(rep[0]);
         return vnet_pusherr(L, "netns.exec", obj, e, NULL);
@@ -103,14 +105,95 @@ int vnet_netns_exec(lua_State *L)
     ssize_t got;
     while ((got = read(rep[0], &why, sizeof why)) < 0 && errno == EINTR) {}
     close(rep[0]);
+    if (got > 0) { /* it never started */
+        close(out[0]);
+        int st;
+        while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) {}
+        return vnet_pusherr(L, "netns.exec", obj, why,
+                            why == ENOENT ? "command not found" : NULL);
+    }
+    *outfd = out[0];
+    *objp = obj;
+    return 0;
+}
+
+static int exit_status(int st)
+{
+    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
+/* exec_start(ns|nil, argv) -> pid, fd | nil, msg, errno: the command
+ * runs; fd (non-blocking, close-on-exec) gives its output. For tasks,
+ * which wait for fd on the loop (lua/vnet/netns.lua). */
+int vnet_netns_exec_start(lua_State *L)
+{
+    pid_t pid;
+    const char *obj;
+    int fd, r = start(L, &pid, &fd, &obj);
+    if (r)
+        return r;
+    vnet_fd_nonblock(fd);
+    lua_pushinteger(L, pid);
+    lua_pushinteger(L, fd);
+    return 2;
+}
+
+/* exec_read(fd) -> bytes | "" (nothing now) | nil at end of output
+ * (fd is closed then) */
+int vnet_netns_exec_read(lua_State *L)
+{
+    int fd = (int)luaL_checkinteger(L, 1);
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) < 0 && errno == EINTR) {}
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    if (n <= 0) {
+        close(fd);
+        return 0;
+    }
+    lua_pushlstring(L, chunk, (size_t)n);
+    return 1;
+}
+
+/* exec_reap(pid [, kill [, fd]]) -> status | nil while it runs; kill:
+ * SIGKILL it first and wait for it (and close its output fd) */
+int vnet_netns_exec_reap(lua_State *L)
+{
+    pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+    int st = 0, k = lua_toboolean(L, 2);
+    if (k && lua_isinteger(L, 3))
+        close((int)lua_tointeger(L, 3));
+    if (k)
+        kill(pid, SIGKILL);
+    pid_t r;
+    while ((r = waitpid(pid, &st, k ? 0 : WNOHANG)) < 0 && errno == EINTR) {}
+    if (r == 0)
+        return 0;
+    lua_pushinteger(L, r < 0 ? -1 : exit_status(st));
+    return 1;
+}
+
+/* exec(ns|nil, argv, timeout_s, max_output) -> status, output, timed_out
+ * | nil, msg, errno. status is the exit code, or 128 + signal. */
+int vnet_netns_exec(lua_State *L)
+{
+    double timeout = luaL_optnumber(L, 3, 30);
+    lua_Integer max = luaL_optinteger(L, 4, 1 << 20);
+    pid_t pid;
+    const char *obj;
+    int fd, started = start(L, &pid, &fd, &obj);
+    if (started)
+        return started;
+    int out[1] = {fd};
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     int timed_out = 0;
     size_t kept = 0;
     double deadline = now() + timeout;
     for (;;) {
-        if (got > 0)
-            break; /* it never started: nothing to read */
         double left = deadline - now();
         if (left <= 0 && !timed_out) {
             kill(pid, SIGKILL);
@@ -137,11 +220,6 @@ int vnet_netns_exec(lua_State *L)
     close(out[0]);
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    if (got > 0) {
-        luaL_pushresult(&b);
-        return vnet_pusherr(L, "netns.exec", obj, why,
-                            why == ENOENT ? "command not found" : NULL);
-    }
     if (timed_out) {
         luaL_pushresult(&b);
         lua_pushfstring(L, "killed after %f s", timeout);
@@ -150,8 +228,7 @@ int vnet_netns_exec(lua_State *L)
         return 4;
     }
     luaL_pushresult(&b);
-    lua_pushinteger(L, WIFEXITED(st) ? WEXITSTATUS(st)
-                       : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1);
+    lua_pushinteger(L, exit_status(st));
     lua_insert(L, -2);
     return 2;
 }

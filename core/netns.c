@@ -356,6 +356,8 @@ int luaopen_vnet_netns_core(lua_State *L)
         {"open", n_open}, {"unshare", n_unshare}, {"enter", n_enter},
         {"current_id", n_current_id}, {"add_named", n_add_named},
         {"del_named", n_del_named}, {"names", n_names}, {"exec", vnet_netns_exec},
+        {"exec_start", vnet_netns_exec_start}, {"exec_read", vnet_netns_exec_read},
+        {"exec_reap", vnet_netns_exec_reap},
         {NULL, NULL}
     };
     static const luaL_Reg meta[] = {

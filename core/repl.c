@@ -12,8 +12,12 @@
  * <eof>. Chunks run through vnet_docall (traceback, Ctrl-C -> error).
  *
  * Ctrl-C at the prompt clears the line (and any pending continuation
- * lines): readline catches SIGINT, calls our handler, which only sets a
- * flag, and our rl_signal_event_hook then redraws a fresh prompt.
+ * lines): our SIGINT handler only sets a flag, the wait for a key returns,
+ * and a fresh prompt is drawn; loop callbacks and tasks go on.
+ *
+ * On a terminal the prompt waits on the event loop (readline's callback
+ * interface, vnet_loop_wait_fd): watchers, timers and tasks run between
+ * keystrokes. The global `reload` (vnet._repl.reload) re-runs a file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +36,7 @@
 #include <lauxlib.h>
 
 #include "host.h"
+#include "vnet.h"
 
 #define HISTORY_MAX 1000
 #define PROMPT1 "vnet> "
@@ -82,6 +87,93 @@ static int on_signal_event(void)
     rl_on_new_line();
     rl_redisplay();
     return 0;
+}
+
+/* ---- the prompt on the event loop ---------------------------------- */
+/* readline's callback interface: the loop turns (vnet_loop_wait_fd) until
+ * a key is there, so handlers, timers and tasks run while the prompt
+ * waits. Output of a callback (print, io.write: see _repl.patch_output)
+ * first takes the prompt and the half-typed line off the screen; after
+ * the round they are drawn again, intact, below it. */
+
+static char *rl_got;          /* the line the callback handed over */
+static int line_done;           /* it did (rl_got NULL: end of input) */
+static int rl_waiting;        /* the prompt is on the screen */
+static int prompt_hidden;
+
+static void on_line(char *line)
+{
+    rl_got = line;
+    line_done = 1;
+    rl_callback_handler_remove(); /* the terminal as it was, for the run */
+}
+
+static void hide_prompt(void)
+{
+    if (!rl_waiting || prompt_hidden)
+        return;
+    prompt_hidden = 1;
+    rl_clear_visible_line();
+    fflush(rl_outstream);
+}
+
+static void show_prompt(void)
+{
+    if (!prompt_hidden)
+        return;
+    prompt_hidden = 0;
+    fflush(stdout);
+    fflush(stderr);
+    rl_on_new_line();
+    rl_redisplay();
+}
+
+static int l_hide_prompt(lua_State *L)
+{
+    (void)L;
+    hide_prompt();
+    return 0;
+}
+
+/* Ctrl-C at the prompt: drop what was typed, a fresh primary prompt. */
+static void prompt_sigint(void)
+{
+    got_sigint = 0;
+    cancelled = 1;
+    rl_callback_sigcleanup();
+    rl_free_line_state();
+    rl_point = rl_end;
+    rl_redisplay();
+    fputs("^C", rl_outstream);
+    rl_crlf();
+    rl_replace_line("", 0);
+    rl_set_prompt(prompt1);
+    rl_on_new_line();
+    rl_redisplay();
+}
+
+/* readline(prompt), with the loop turning while it waits. */
+static char *loop_readline(lua_State *L, const char *prompt)
+{
+    rl_got = NULL;
+    line_done = 0;
+    rl_callback_handler_install(prompt, on_line);
+    rl_waiting = 1;
+    while (!line_done) {
+        int r = vnet_loop_wait_fd(L, STDIN_FILENO, show_prompt);
+        if (r < 0) {          /* a callback's error, no on_error to take it */
+            hide_prompt();
+            fprintf(stderr, "%s\n", lua_tostring(L, -1));
+            lua_pop(L, 1);
+            show_prompt();
+        }
+        if (got_sigint)
+            prompt_sigint();
+        else if (r > 0)
+            rl_callback_read_char();
+    }
+    rl_waiting = 0;
+    return rl_got;
 }
 
 /* ---- Tab completion ------------------------------------------------ */
@@ -416,7 +508,7 @@ static int pushline(lua_State *L, int firstline)
     got_sigint = 0;
     set_sigint(on_sigint);
     if (use_rl) {
-        line = readline(prompt);
+        line = loop_readline(L, prompt);
         len = line ? (ssize_t)strlen(line) : -1;
     } else {
         for (;;) {
@@ -553,6 +645,12 @@ void vnet_repl(lua_State *L)
         lua_pushnil(L);
     }
     repl_mod = lua_istable(L, -1) ? lua_gettop(L) : 0;
+    if (repl_mod && lua_getglobal(L, "reload") == LUA_TNIL) {
+        lua_getfield(L, repl_mod, "reload");
+        lua_setglobal(L, "reload");
+    }
+    if (repl_mod)
+        lua_pop(L, 1);
     repl_L = L;
     use_rl = isatty(STDIN_FILENO);
     if (use_rl) {
@@ -561,7 +659,16 @@ void vnet_repl(lua_State *L)
         rl_completion_display_matches_hook = show_matches;
         rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^~#";
         rl_signal_event_hook = on_signal_event;
+        rl_catch_signals = 0; /* ours, also while a key is read */
         history_open();
+        if (repl_mod) {
+            lua_getfield(L, repl_mod, "patch_output");
+            lua_pushcfunction(L, l_hide_prompt);
+            if (vnet_docall(L, 1, 0) != LUA_OK) {
+                fprintf(stderr, "vnet: %s\n", lua_tostring(L, -1));
+                lua_pop(L, 1);
+            }
+        }
     }
     int base = lua_gettop(L), status;
     while ((status = loadline(L)) != -1) {

@@ -128,6 +128,7 @@ static int probe_gso_write(vnet_dev *d)
                     (uint16_t)(l3 + 20), 16};
     long r = vnet_dev_writev(d, &vh, pkt, (size_t)l3 + 42, -1, -1);
     d->tx_packets = 0;
+    d->tx_bytes = 0;
     return r == -EINVAL ? EINVAL : 0;
 }
 

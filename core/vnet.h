@@ -115,6 +115,10 @@ typedef struct vnet_dev {
     void *watch;         /* the loop's on_packet watcher, if any */
     void (*unwatch)(lua_State *L, void *watch); /* called by close */
     uint64_t rx_packets, tx_packets;
+    uint64_t rx_bytes, tx_bytes;
+    /* the loop's on_packet dispatch: calls, errors, time (ns) */
+    uint64_t handler_calls, handler_errors, handler_ns;
+    struct vnet_ring *ring; /* copies of the last packets read (task.c) */
 } vnet_dev;
 
 /* Push a new closed device (fd -1) with its receive packet; the caller
@@ -192,6 +196,14 @@ long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
  * dispatch round ends, or at once outside the loop. */
 void vnet_loop_defer_flush(vnet_dev *d);
 void vnet_loop_forget(vnet_dev *d);
+/* For the REPL: turn the loop until fd is readable (1), a signal
+ * interrupted the wait (0), or a callback's error is left on the stack
+ * (-1); after_turn (or NULL) runs after every round of events. */
+int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
+/* The packet ring (dev:keep): a copy of every packet read; freed by close. */
+struct vnet_ring;
+void vnet_ring_put(struct vnet_ring *r, const unsigned char *b, size_t n);
+void vnet_ring_free(struct vnet_ring *r);
 int vnet_dev_open_methods(lua_State *L); /* pushes the method table */
 
 /* ---- netlink (nl.c, nla.c) ------------------------------------------ */
@@ -297,6 +309,10 @@ vnet_netns *vnet_netns_check(lua_State *L, int idx); /* raises when closed */
 
 /* exec(ns, argv, timeout, max_output) -> status, output | nil, msg, errno */
 int vnet_netns_exec(lua_State *L);
+/* ns:exec inside a task: start, read the output, reap (exec.c) */
+int vnet_netns_exec_start(lua_State *L);
+int vnet_netns_exec_read(lua_State *L);
+int vnet_netns_exec_reap(lua_State *L);
 
 /* --netns NAME / --sandbox of the host (sandbox.c): move the process
  * before the script runs. 0, or -1 with a message in err. */

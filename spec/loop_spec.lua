@@ -139,11 +139,18 @@ describe("vnet.loop", function()
       assert.are.same({ true, "empty" }, { loop.run { timeout = 1 } })
     end))
 
-    it("refuse a second on_packet on one device", sandboxed(function()
+    it("swap the callback on a second on_packet, keeping the watcher (issue 12)", sandboxed(function()
       local dev <close> = assert(tun.open { name = "t0" })
-      local w = dev:on_packet(function() end)
-      assert.has_error(function() dev:on_packet(function() end) end,
-        "t0 already has an on_packet callback; stop its watcher first")
+      local function a() end
+      local function b() end
+      local w = dev:on_packet(a)
+      assert.are.equal(w, dev:on_packet(b))
+      assert.are.equal(b, w.fn)
+      assert.are.equal(1, loop.active())
+      assert.are.equal(w, w:set(a))
+      assert.are.equal(a, w.fn)
+      assert.has_error(function() w:set(42) end,
+        "bad argument #1 to 'set' (function expected, got number)")
       w:stop()
     end))
 

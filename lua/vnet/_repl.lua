@@ -256,4 +256,47 @@ function M.show(...)
   return concat(out, "\t")
 end
 
+-- ---- the live prompt -------------------------------------------------
+
+--- patch_output(before): call before() ahead of every write to stdout or
+-- stderr made with print, io.write or file:write. The REPL passes the
+-- function that takes its prompt off the screen while a callback prints
+-- (it does nothing while a typed line runs).
+function M.patch_output(before)
+  local print, io_write = G.print, G.io.write
+  local stdout, stderr = G.io.stdout, G.io.stderr
+  G.print = function(...)
+    before()
+    return print(...)
+  end
+  G.io.write = function(...)
+    before()
+    return io_write(...)
+  end
+  local methods = rawget(getmetatable(stdout), "__index")
+  local file_write = methods.write
+  methods.write = function(f, ...)
+    if f == stdout or f == stderr then before() end
+    return file_write(f, ...)
+  end
+end
+
+--- reload(path) -> what the file returns: run the file again at the
+-- REPL. A file written for it keeps what it opens in globals (`dev = dev
+-- or assert(vnet.tun.open{...})`) and sets its handlers with
+-- dev:on_packet(fn), which swaps the running handler: editing a handler
+-- and reloading its file swaps every handler it sets, with no packet lost.
+-- Without path, the file reloaded last.
+local last_path
+function M.reload(path)
+  path = path or last_path
+  if type(path) ~= "string" then
+    error("reload: expected a file name (got " .. type(path) .. ")", 2)
+  end
+  local chunk, err = loadfile(path)
+  if not chunk then error("reload: " .. err, 2) end
+  last_path = path
+  return chunk()
+end
+
 return M

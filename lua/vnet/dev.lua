@@ -10,17 +10,36 @@
 --    dev:link()            the device as a vnet.link object (kind, flags,
 --                          stats, master, :set{netns=, master=, ...})
 --
+--    dev:wait_packet([timeout]) in a task: the next packet, or nil, why
+--                          (see vnet.loop)
+--    dev:counters()        { rx_packets, rx_bytes, tx_packets, tx_bytes,
+--                          tx_dropped, handler_calls, handler_errors,
+--                          handler_time (s in on_packet dispatch), kept }
+--    dev:keep(n [, snaplen]) keep copies of the last n packets read (off
+--                          by default; 0 turns it off), each cut at
+--                          snaplen bytes (2048)
+--    dev:recent()          { {packet = copy, time = t, len = n}, ... }
+--                          oldest first
+--
 -- All of them return nil, msg, errno on failure, as vnet.link does.
 local core = require "vnet.tun.core"
 local loop = require "vnet.loop"
+local lcore = require "vnet.loop.core"
 local link = require "vnet.link"
 
 local methods = core.methods
 local M = { methods = methods }
 
+--- dev:on_packet(fn) -> watcher; on a device with a handler: swaps it
 function methods.on_packet(dev, fn)
   return loop.on_packet(dev, fn)
 end
+
+function methods.wait_packet(dev, timeout)
+  return loop.wait_packet(dev, timeout)
+end
+
+methods.counters, methods.keep, methods.recent = lcore.counters, lcore.keep, lcore.recent
 
 function methods.up(dev)
   return link.set(dev, { up = true })

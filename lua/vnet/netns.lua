@@ -112,8 +112,10 @@ function methods.run(ns, fn, ...)
   local home <close> = assert(core.open(SELF, "current"))
   assert(core.enter(ns))
   running[#running + 1] = ns
+  core._depth = #running -- for vnet.loop: a task must not wait in here
   local r = table.pack(pcall(fn, ...))
   running[#running] = nil
+  core._depth = #running
   local back, berr = core.enter(home)
   if not back then error("netns.run: cannot return to the original namespace: " .. berr) end
   if not r[1] then error(r[2], 0) end
@@ -127,6 +129,37 @@ end
 
 local exec_spec = { timeout = "number", max_output = "integer" }
 
+-- ns:exec in a task (vnet.loop): the same results, but the loop waits for
+-- the output and the exit while other work goes on. Cancelling the task
+-- kills the command.
+local function exec_in_task(loop, ns, argv, timeout, max)
+  timeout, max = timeout or 30, max or 1 << 20
+  local pid, fd, eno = core.exec_start(ns, argv)
+  if not pid then return nil, fd, eno end
+  local child <close> = setmetatable({ fd = fd }, { __close = function(c)
+    if not c.status then core.exec_reap(pid, true, c.fd) end
+  end })
+  local deadline, parts, kept = loop.now() + timeout, {}, 0
+  while child.fd and loop.now() < deadline do
+    if loop.wait_readable(fd, math.max(0, deadline - loop.now())) then
+      local chunk = core.exec_read(fd)
+      if chunk == nil then child.fd = nil
+      elseif kept < max then
+        parts[#parts + 1] = chunk:sub(1, max - kept)
+        kept = kept + #parts[#parts]
+      end
+    end
+  end
+  while not child.fd and loop.now() < deadline do
+    child.status = core.exec_reap(pid)
+    if child.status then return child.status, table.concat(parts) end
+    loop.sleep(0.01)
+  end
+  child.status = core.exec_reap(pid, true, child.fd)
+  return nil, ("netns.exec %s: Connection timed out (killed after %.14g s)"):format(argv[1], timeout),
+    110, table.concat(parts)
+end
+
 --- ns:exec{"prog", "arg", ..., timeout = s, max_output = bytes}
 -- -> status, output | nil, msg, errno
 -- Runs the command inside ns (fork, setns, exec: no shell), stdin from
@@ -135,7 +168,8 @@ local exec_spec = { timeout = "number", max_output = "integer" }
 -- A command still running after timeout seconds (default 30) is killed:
 -- nil, "netns.exec prog: Connection timed out (killed after N s)", 110,
 -- output so far. A command that cannot start: nil, "netns.exec prog: No
--- such file or directory (command not found)", 2.
+-- such file or directory (command not found)", 2. In a task (vnet.loop)
+-- the loop goes on while the command runs.
 function methods.exec(ns, argv)
   if type(argv) ~= "table" then
     error("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")", 2)
@@ -146,6 +180,8 @@ function methods.exec(ns, argv)
   end
   opts.check("netns.exec", o, exec_spec, 3)
   if #argv == 0 then error("netns.exec: needs a command: {\"prog\", \"arg\", ...}", 2) end
+  local loop = package.loaded["vnet.loop"]
+  if loop and loop.in_task() then return exec_in_task(loop, ns, argv, o.timeout, o.max_output) end
   return core.exec(ns, argv, o.timeout, o.max_output)
 end
 

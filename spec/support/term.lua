@@ -1,7 +1,9 @@
--- term.lua: drive build/vnet in a real pseudo-terminal through a private
--- tmux server (its own socket, no user config), bounding every wait; and
--- the small shell helpers the REPL specs share.
---   local T = require "spec.support.term"; local term = T.Term.start{...}
+-- term.lua: a vnet REPL in a real pseudo-terminal, driven through a
+-- private tmux server (its own socket, no user config), every wait bounded;
+-- and the small shell helpers the REPL specs share.
+--   local T = require "spec.support.term"
+--   local term = T.Term.start({ VNET_HISTORY = "" })
+--   term:line("1+1"); term:wait("\n2\nvnet>%s*$"); term:close()
 local T = {}
 
 local function sh_quote(s)
@@ -91,6 +93,6 @@ function Term:line(text, ready)
   self:key("Enter")
 end
 
-T.Term, T.WAIT, T.VNET, T.CWD = Term, WAIT, VNET, CWD
 T.sh_quote, T.run, T.sleep, T.tmpname, T.read_file = sh_quote, run, sleep, tmpname, read_file
+T.CWD, T.VNET, T.Term, T.WAIT = CWD, VNET, Term, WAIT
 return T
