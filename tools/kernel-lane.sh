@@ -54,7 +54,8 @@ LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
 # kernel's modules.dep, so only the top-level names are listed here.
 MODULES="dummy ifb veth tun bridge 8021q macvlan macvtap ipvlan ipvtap
          bonding ip_gre ipip sit ip6_tunnel ip_vti geneve vxlan vrf
-         ip6_gre ip6_vti nlmon af_packet"
+         ip6_gre ip6_vti nlmon af_packet
+         sch_netem sch_tbf sch_htb sch_ingress cls_u32 act_mirred"
 
 # Host programs copied into the guest, with their libraries. The specs run
 # these through /bin/sh (dash, as on the host); busybox supplies the rest
