@@ -192,6 +192,24 @@ end
 
 local PLACE = { parent = true, handle = true }
 
+-- For vnet.topo's diff: options as tc.list reads them back (user units,
+-- after the round trip through the kernel's).
+function M._normalize(kind, o)
+  local spec = KINDS[kind == "htb" and "htb_class" or kind]
+  local out = {}
+  for k, v in pairs(o) do
+    local s = spec[k]
+    if s then out[k] = UNIT[s[2]].from(UNIT[s[2]].to("tc", k, v)) end
+  end
+  return out
+end
+
+-- For vnet.topo's checker: raise as netem/tbf/htb would on these options.
+function M._convert(op, o, kind)
+  if (kind == "tbf" or kind == "htb") and o.rate == nil then raise("%s: option 'rate' is required", op) end
+  return convert(op, o, KINDS[kind == "htb" and "htb_class" or kind], kind ~= "htb" and PLACE or nil)
+end
+
 local function place(op, o, out, handle)
   out.parent = o.parent ~= nil and M.handle(o.parent, op, "parent") or ROOT
   out.handle = o.handle ~= nil and M.handle(o.handle, op, "handle") or handle

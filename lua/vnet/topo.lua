@@ -1,0 +1,352 @@
+--- vnet.topo: a network described as one Lua table; built, checked,
+-- changed and torn down as a whole.
+--
+--    local net <close> = assert(vnet.topo.apply {
+--      name = "lab",
+--      nodes = { h1 = {}, h2 = {}, r1 = { kind = "router" } },
+--      links = {
+--        { a = { node = "h1", addr = "10.0.1.2/24" }, b = { node = "r1", addr = "10.0.1.1/24" } },
+--        { a = { node = "h2", addr = "10.0.2.2/24" }, b = { node = "r1", addr = "10.0.2.1/24" },
+--          tc = { netem = { delay = "20ms" } } },
+--      },
+--    })
+--    net.h1:ping(net.h2)              -- node objects: exec, run, ping, link
+--    print(net:pingall())             -- every pair at once, as a matrix
+--    print(net:summary())             -- or net:json(), net:dot()
+--
+-- The description is checked whole before anything is made; an error names
+-- where it is (`topo.apply: links[3].b: node 'h9' is not defined`) and is
+-- raised at the caller's line. docs/topology.md describes every field.
+-- apply makes only what differs from what is live (applying the same table
+-- twice changes nothing; net:apply(changed) makes just the changes), diff
+-- says what apply would do, destroy removes the namespaces (and with them
+-- everything in them). System failures return nil, msg, errno.
+local netns = require "vnet.netns"
+local link = require "vnet.link"
+local tc = require "vnet.tc"
+local check = require "vnet._topocheck"
+local live = require "vnet._topolive"
+local raise = require("vnet._caller").raise
+
+local M = {}
+local Topo, Node = { __name = "vnet.topo" }, { __name = "vnet.topo.node" }
+local tmethods, nmethods = {}, {}
+M.methods, M.node_methods = tmethods, nmethods
+
+-- A description (or a loaded file's result) checked into the desired state.
+local function desired(op, desc)
+  if type(desc) == "string" then desc = M.load(desc) end
+  local ok, D = pcall(check.check, desc)
+  if not ok then
+    if type(D) == "table" and D.topo then raise("%s: %s", op, D.topo) end
+    error(D, 0)
+  end
+  return D
+end
+
+--- topo.check(description) -> true; raises on a malformed one
+function M.check(desc)
+  desired("topo.check", desc)
+  return true
+end
+
+--- topo.load(path) -> description: runs the file, which returns the table
+function M.load(path)
+  local chunk, err = loadfile(path)
+  if not chunk then raise("topo.load: %s", err) end
+  local ok, t = pcall(chunk)
+  if not ok then raise("topo.load %s: %s", path, tostring(t)) end
+  if type(t) ~= "table" then raise("topo.load %s: the file must return the description table (got %s)", path, type(t)) end
+  return t
+end
+
+-- ---- what the kernel lacks, found before anything is built -------------
+
+local probed = {} -- kind -> true | { msg, errno }: the running kernel's, for this process
+
+local function probe(D)
+  local need, order = {}, {}
+  local function want(key, where)
+    if not need[key] then need[key] = where; order[#order + 1] = key end
+  end
+  for _, nn in ipairs(D.order) do
+    for _, ifn in ipairs(D.nodes[nn].iforder) do
+      local I = D.nodes[nn].ifaces[ifn]
+      want("link:" .. I.kind, I.at .. (I.kind == "bridge" and ".kind" or I.create.remote and ".kind" or ""))
+      if I.tc then want("qdisc:" .. I.tc.kind, I.at .. ".tc." .. I.tc.kind) end
+    end
+  end
+  local todo = {}
+  for _, key in ipairs(order) do if probed[key] == nil then todo[#todo + 1] = key end end
+  if #todo > 0 then
+    local ns <close> = assert(netns.create())
+    ns:run(function()
+      local core = require "vnet.link.core"
+      assert(require("vnet.veth").create("vnetprobe0", "vnetprobe1"))
+      for _, key in ipairs(todo) do
+        local what, kind = key:match("^(%a+):(.*)$")
+        local ok, err, eno
+        if what == "link" then
+          ok, err, eno = core.create({ name = "vnetprobe2", kind = kind }, "probe", kind)
+          if ok then core.delete(assert(core.index("vnetprobe2")), "probe", kind) end
+          ok = ok or not (eno == 95 and err:find("Unknown device type", 1, true))
+          err = ok or { string.format("this kernel has no '%s' support (Unknown device type)", kind), eno }
+        else
+          local o = (kind == "tbf" or kind == "htb") and { rate = 1000000 } or {}
+          ok, err, eno = tc[kind]("vnetprobe0", o)
+          ok = ok or not (err or ""):find("unknown", 1, true)
+          err = ok or { string.format("this kernel has no '%s' qdisc (sch_%s: %s)", kind, kind,
+            (err or ""):match("%((.*)%)$") or err), eno }
+        end
+        probed[key] = err
+      end
+    end)
+  end
+  for _, key in ipairs(order) do
+    if probed[key] ~= true then
+      return nil, string.format("topo.apply %s: %s: %s", D.name, need[key], probed[key][1]), probed[key][2]
+    end
+  end
+  return true
+end
+
+-- ---- making the changes ----------------------------------------------------
+
+local PHASE = { ["-node"] = 1, ["+node"] = 2, ["~sysctl"] = 3, ["-link"] = 4, ["+link"] = 5,
+  ["~link"] = 6, ["-addr"] = 7, ["+addr"] = 8, ["-route"] = 9, ["+route"] = 10, ["~route"] = 10,
+  ["-tc"] = 11, ["+tc"] = 11, ["~tc"] = 11 }
+local LINK_ORDER = { bridge = 0, veth = 1, vxlan = 1, geneve = 1, gre = 1, gretap = 1 }
+
+local function sorted(changes)
+  local list = {}
+  for i, c in ipairs(changes) do
+    local sub = c.what == "link" and c.op == "+" and (LINK_ORDER[c.iface.kind] or 2) or 0
+    list[i] = { c = c, k = PHASE[c.op .. c.what] * 10 + sub, i = i }
+  end
+  table.sort(list, function(x, y) if x.k ~= y.k then return x.k < y.k end return x.i < y.i end)
+  for i, e in ipairs(list) do list[i] = e.c end
+  return list
+end
+
+local ENODEV = 19
+
+local function make_link(D, nss, c)
+  local I = c.iface
+  local ns = nss[c.node]
+  if I.kind == "veth" then
+    local P = D.nodes[I.peer.node].ifaces[I.peer.name]
+    local pns = nss[I.peer.node]
+    local ok, err, eno = ns:run(require("vnet.veth").create, { name = I.name, peer = P.name,
+      peer_netns = pns, mtu = I.mtu, address = I.mac, peer_mtu = P.mtu, peer_address = P.mac, up = true })
+    if not ok then return nil, err, eno end
+    ok, err, eno = pns:run(link.set, P.name, { up = true, master = P.master })
+    if not ok then return nil, err, eno end
+    if I.master then return ns:run(link.set, I.name, { master = I.master }) end
+    return true
+  end
+  local o = { kind = I.kind, name = I.name, mtu = I.mtu, address = I.mac, up = true }
+  for k, v in pairs(I.create) do o[k] = v end
+  local ok, err, eno = ns:run(link.create, o)
+  if not ok then return nil, err, eno end
+  if I.master then return ns:run(link.set, I.name, { master = I.master }) end
+  return true
+end
+
+local function set_tc(name, t)
+  if t.kind == "netem" then return tc.netem(name, t.options) end
+  if t.kind == "tbf" then return tc.tbf(name, t.options) end
+  tc.remove(name) -- htb keeps its own root only
+  return tc.htb(name, t.options)
+end
+
+local function execute(D, changes, nss)
+  for _, c in ipairs(sorted(changes)) do
+    local ns = nss[c.node]
+    local ok, err, eno
+    local kind = c.op .. c.what
+    if kind == "-node" then
+      ok, err, eno = ns:delete()
+      nss[c.node] = nil
+    elseif kind == "+node" then
+      ns, err, eno = netns.create(D.nodes[c.node].ns)
+      ok = ns and ns:run(link.set, "lo", { up = true })
+      nss[c.node] = ns
+    elseif kind == "~sysctl" then
+      ok, err, eno = ns:run(live.sysctl_write, c.name, c.to)
+    elseif kind == "-link" then
+      ok, err, eno = ns:run(link.delete, c.name)
+      if not ok and eno == ENODEV then ok = true end -- a veth whose peer went first
+    elseif kind == "+link" then
+      ok, err, eno = make_link(D, nss, c)
+    elseif kind == "~link" then
+      ok, err, eno = ns:run(link.set, c.name, c.set)
+    elseif c.what == "addr" then
+      ok, err, eno = ns:run(require("vnet.addr")[c.op == "+" and "add" or "del"], c.name, c.to)
+    elseif c.what == "route" then
+      local r = c.to or c.from
+      local o = { dst = c.name:gsub("^default6$", "default"), via = r.via, dev = r.dev, metric = r.metric,
+        family = c.name == "default6" and "inet6" or nil }
+      local route = require "vnet.route"
+      ok, err, eno = ns:run(c.op == "-" and route.del or c.op == "~" and route.replace or route.add, o)
+    elseif c.what == "tc" then
+      if c.op == "-" then ok, err, eno = ns:run(tc.clear, c.name)
+      else ok, err, eno = ns:run(set_tc, c.name, c.to) end
+    end
+    if not ok then
+      return nil, string.format("topo.apply %s: %s: %s", D.name, c.text:sub(3), err or "failed"), eno
+    end
+  end
+  return true
+end
+
+-- ---- the topology object --------------------------------------------------
+
+local function node_object(T, N, ns)
+  local n = T.nodes[N.name] or setmetatable({}, Node)
+  n.name, n.kind, n.netns, n.topo, n.info = N.name, N.kind, ns, T, N
+  return n
+end
+
+local function refresh(T, D, nss)
+  for name in pairs(T.nodes) do if not D.nodes[name] then T.nodes[name] = nil end end
+  for _, nn in ipairs(D.order) do T.nodes[nn] = node_object(T, D.nodes[nn], nss[nn]) end
+  T.desired = D
+end
+
+Topo.__index = function(T, k)
+  local m = tmethods[k]
+  if m ~= nil then return m end
+  return rawget(T, "nodes")[k]
+end
+Topo.__tostring = function(T)
+  local n = 0
+  for _ in pairs(T.nodes) do n = n + 1 end
+  return string.format("vnet.topo: %s (%d nodes%s)", T.name, n, T.destroyed and ", destroyed" or "")
+end
+
+local function do_apply(op, D)
+  local ok, err, eno = probe(D)
+  if not ok then return nil, err, eno end
+  local L, nss = live.read(D)
+  local changes = live.diff(D, L)
+  ok, err, eno = execute(D, changes, nss)
+  if not ok then return nil, err, eno end
+  return changes, nss
+end
+
+--- topo.apply(description | path) -> topology, changes | nil, msg, errno
+-- Builds what is not live yet; the same table twice changes nothing.
+function M.apply(desc)
+  local D = desired("topo.apply", desc)
+  local changes, nss, eno = do_apply("topo.apply", D)
+  if not changes then return nil, nss, eno end
+  local T = setmetatable({ name = D.name, nodes = {} }, Topo)
+  refresh(T, D, nss)
+  return T, changes
+end
+
+--- t:apply(description) -> changes | nil, msg, errno: make only what differs
+function tmethods.apply(T, desc)
+  local D = desired("topo.apply", desc)
+  if D.name ~= T.name then raise("topo.apply: the description is '%s', this topology '%s'", D.name, T.name) end
+  local changes, nss, eno = do_apply("topo.apply", D)
+  if not changes then return nil, nss, eno end
+  refresh(T, D, nss)
+  return changes
+end
+
+--- topo.diff(description) / t:diff(description) -> changes, text
+-- What apply would change, as data and as text (one line per change:
+-- "+ link h1:h1-eth0 veth to r1:r1-eth0", "~ tc u1:u1-eth0 netem delay 80").
+function M.diff(desc)
+  local D = desired("topo.diff", desc)
+  local L, nss = live.read(D)
+  for _, ns in pairs(nss) do ns:close() end
+  local changes = live.diff(D, L)
+  local lines = {}
+  for i, c in ipairs(changes) do lines[i] = c.text end
+  return changes, table.concat(lines, "\n")
+end
+function tmethods.diff(_, desc) return M.diff(desc) end
+
+--- topo.destroy(name | description) / t:destroy() -> true | nil, msg, errno
+-- Deletes the topology's namespaces; what was in them goes with them.
+function M.destroy(what)
+  local name = type(what) == "table" and (what.name or "topo") or what
+  if type(name) ~= "string" then raise("topo.destroy: expected a topology name or description (got %s)", type(what)) end
+  for _, nsname in pairs(live.namespaces(name)) do
+    local ns, err, eno = netns.open(nsname)
+    if ns then ns, err, eno = ns:delete() end
+    if not ns then return nil, "topo.destroy " .. name .. ": " .. err, eno end
+  end
+  return true
+end
+function tmethods.destroy(T)
+  if T.destroyed then return true end
+  for _, n in pairs(T.nodes) do if n.netns then n.netns:close() end end
+  local ok, err, eno = M.destroy(T.name)
+  if ok then T.destroyed = true end
+  return ok, err, eno
+end
+Topo.__close = function(T) T:destroy() end
+Topo.__gc = nil -- a topology outlives its object unless destroyed (vnet --topo does)
+
+--- t:node(name) -> node | nil
+function tmethods.node(T, name) return T.nodes[name] end
+
+-- ---- nodes --------------------------------------------------------------------
+
+Node.__index = nmethods
+Node.__tostring = function(n)
+  return string.format("vnet.topo.node: %s (%s, namespace %s)", n.name, n.kind, n.info.ns)
+end
+
+--- n:exec{"prog", "arg", ...} -> status, output | nil, msg, errno (no shell)
+function nmethods.exec(n, argv) return n.netns:exec(argv) end
+
+--- n:run(fn, ...) -> what fn returns, run inside the node's namespace
+function nmethods.run(n, fn, ...) return n.netns:run(fn, ...) end
+
+--- n:link(name) -> link object in the node | nil, msg, errno
+function nmethods.link(n, name) return n.netns:run(link.get, name) end
+
+--- n:open(kind, options) -> a tun/tap device opened inside the node
+function nmethods.open(n, kind, o)
+  if kind ~= "tun" and kind ~= "tap" then raise("node.open: kind must be \"tun\" or \"tap\" (got %s)", tostring(kind)) end
+  return n.netns:run(require("vnet." .. kind).open, o)
+end
+
+--- n:addrs() -> { "10.0.1.2", ... }: the node's addresses, as described
+function nmethods.addrs(n)
+  local out = {}
+  for _, ifn in ipairs(n.info.iforder) do
+    for _, a in ipairs(n.info.ifaces[ifn].addrs) do out[#out + 1] = a:match("^[^/]+") end
+  end
+  return out
+end
+
+local function target(op, T, other)
+  if type(other) == "string" and T.nodes[other] then other = T.nodes[other] end
+  if getmetatable(other) == Node then
+    local a = other:addrs()[1]
+    if not a then return nil, op .. " " .. other.name .. ": the node has no address" end
+    return a
+  end
+  if type(other) == "string" and require("vnet.nl.core").pton(other) then return other end
+  raise("%s: expected a node, a node's name or an address (got %s)", op, tostring(other))
+end
+
+--- n:ping(node | name | address [, {count =, timeout =}]) -> true, rtt_ms | false, msg
+function nmethods.ping(n, other, o)
+  o = o or {}
+  local addr, err = target("node.ping", n.topo, other)
+  if not addr then return false, err end
+  local status, out = n:exec { "ping", "-n", "-q", "-c", tostring(o.count or 1), "-i", "0.2",
+    "-W", tostring(o.timeout or 1), addr }
+  if status ~= 0 then return false, string.format("node.ping %s -> %s: %s", n.name, addr,
+    (out or ""):match("(%d+%% packet loss)") or out or "failed") end
+  return true, tonumber(out:match("= [%d.]+/([%d.]+)/"))
+end
+
+require("vnet._toposhow").install(M, tmethods)
+return M
