@@ -159,7 +159,11 @@ end
 -- "sysctl" | "link" | "addr" | "route" | "tc", node, name, from, to, text }
 function M.diff(D, L)
   local out = {}
-  local function add(c) out[#out + 1] = c end
+  local disturbed -- the node loses an address or a link: the kernel drops routes through them
+  local function add(c)
+    out[#out + 1] = c
+    if c.op == "-" and (c.what == "addr" or c.what == "link") then disturbed = true end
+  end
   local gone = {}
   for node in pairs(L) do if not D.nodes[node] then gone[#gone + 1] = node end end
   table.sort(gone)
@@ -169,6 +173,7 @@ function M.diff(D, L)
   local pairs_made = {}
   for _, nn in ipairs(D.order) do
     local N, S = D.nodes[nn], L[nn]
+    disturbed = false
     if not S then
       add { op = "+", what = "node", node = nn, to = N.kind,
         text = string.format("+ node %s (%s, namespace %s)", nn, N.kind, N.ns) }
@@ -253,7 +258,7 @@ function M.diff(D, L)
       local function rtext(r) return (r.via and ("via " .. r.via) or "") .. (r.dev and (" dev " .. r.dev) or "") end
       if not w then
         add { op = "-", what = "route", node = nn, name = dst, from = h, text = string.format("- route %s %s", nn, dst) }
-      elseif not h or h.via ~= w.via or (w.dev and h.dev ~= w.dev) or (w.metric and h.metric ~= w.metric) then
+      elseif disturbed or not h or h.via ~= w.via or (w.dev and h.dev ~= w.dev) or (w.metric and h.metric ~= w.metric) then
         add { op = h and "~" or "+", what = "route", node = nn, name = dst, to = w, from = h,
           text = string.format("%s route %s %s %s", h and "~" or "+", nn, dst, rtext(w)) }
       end

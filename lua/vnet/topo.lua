@@ -72,7 +72,7 @@ local function probe(D)
   for _, nn in ipairs(D.order) do
     for _, ifn in ipairs(D.nodes[nn].iforder) do
       local I = D.nodes[nn].ifaces[ifn]
-      want("link:" .. I.kind, I.at .. (I.kind == "bridge" and ".kind" or I.create.remote and ".kind" or ""))
+      want("link:" .. I.kind, I.create.remote and (I.at:gsub("%.[ab]$", "") .. ".kind") or I.at)
       if I.tc then want("qdisc:" .. I.tc.kind, I.at .. ".tc." .. I.tc.kind) end
     end
   end
@@ -128,7 +128,7 @@ local function sorted(changes)
   return list
 end
 
-local ENODEV = 19
+local ENODEV, ESRCH = 19, 3
 
 local function make_link(D, nss, c)
   local I = c.iface
@@ -187,7 +187,9 @@ local function execute(D, changes, nss)
       local o = { dst = c.name:gsub("^default6$", "default"), via = r.via, dev = r.dev, metric = r.metric,
         family = c.name == "default6" and "inet6" or nil }
       local route = require "vnet.route"
-      ok, err, eno = ns:run(c.op == "-" and route.del or c.op == "~" and route.replace or route.add, o)
+      -- replace, not add: a route the diff saw may be gone with an address
+      ok, err, eno = ns:run(c.op == "-" and route.del or route.replace, o)
+      if not ok and c.op == "-" and eno == ESRCH then ok = true end
     elseif c.what == "tc" then
       if c.op == "-" then ok, err, eno = ns:run(tc.clear, c.name)
       else ok, err, eno = ns:run(set_tc, c.name, c.to) end
@@ -346,6 +348,30 @@ function nmethods.ping(n, other, o)
   if status ~= 0 then return false, string.format("node.ping %s -> %s: %s", n.name, addr,
     (out or ""):match("(%d+%% packet loss)") or out or "failed") end
   return true, tonumber(out:match("= [%d.]+/([%d.]+)/"))
+end
+
+-- ---- vnet --topo FILE [script] ---------------------------------------------------
+
+local hosted
+--- For the host's --topo: build it, set `net` and each node as globals.
+function M._host_begin(path)
+  local T, changes = M.apply(path)
+  if not T then error(changes, 0) end
+  hosted = T
+  _G.net = T
+  for name, n in pairs(T.nodes) do
+    if _G[name] == nil then _G[name] = n end
+  end
+  io.stderr:write(string.format("vnet: topology %s up (%d changes); globals: net, %s\n", T.name, #changes,
+    table.concat(T.desired.order, ", ")))
+end
+
+--- ... and destroy it when the script or the REPL ends.
+function M._host_end()
+  if not hosted then return end
+  local ok, err = hosted:destroy()
+  hosted = nil
+  if not ok then error(err, 0) end
 end
 
 require("vnet._toposhow").install(M, tmethods)
