@@ -55,6 +55,7 @@ build = {
     ["vnet.neigh"] = "lua/vnet/neigh.lua",
     ["vnet.watch"] = "lua/vnet/watch.lua",
     ["vnet.tc"] = "lua/vnet/tc.lua",
+    ["vnet._tcunits"] = "lua/vnet/_tcunits.lua",
     ["vnet._caller"] = "lua/vnet/_caller.lua",
     ["vnet.topo"] = "lua/vnet/topo.lua",
     ["vnet._topocheck"] = "lua/vnet/_topocheck.lua",
