@@ -2,10 +2,10 @@
  * ping.c - vnet.ping.core: many ICMP echoes at once, for topo:pingall.
  *
  * One raw ICMP socket per source namespace (opened inside it: a socket
- * stays in the namespace it was made in), every echo sent at once, the
- * replies gathered with one poll() over all sockets, and the silent ones
- * asked again until the deadline. Mininet pings one pair at a time; this
- * takes one round trip plus ARP for the whole matrix.
+ * stays in the namespace it was made in), a window of echoes out at once
+ * from all of them, the replies gathered with one poll() over all
+ * sockets, and the silent ones asked again. Mininet pings one pair at a
+ * time, a ping process each.
  *
  * The echo id is the job number, so a reply finds its job directly; the
  * socket it came in on and its source address must match the job's too.
@@ -57,6 +57,7 @@ struct job {
     struct in_addr dst;
     double sent;  /* ms, last send */
     double rtt;   /* ms, < 0 while unanswered */
+    lua_Integer tries; /* echoes sent; -1 once given up */
 };
 
 static uint16_t csum(const void *b, size_t n)
@@ -104,7 +105,8 @@ static int drain(int fd, struct job *jobs, int n)
         if (id < 1 || id > n)
             continue;
         struct job *j = &jobs[id - 1];
-        if (j->fd != fd || j->rtt >= 0 || from.sin_addr.s_addr != j->dst.s_addr)
+        if (j->fd != fd || j->rtt >= 0 || j->tries <= 0 ||
+            from.sin_addr.s_addr != j->dst.s_addr)
             continue;
         j->rtt = now_ms() - j->sent;
         got++;
@@ -112,16 +114,19 @@ static int drain(int fd, struct job *jobs, int n)
     return got;
 }
 
-/* sweep({ {fd, "dst"}, ... }, timeout_s, tries) -> { rtt_ms | false, ... }
- * Every job's echo goes out at once; unanswered ones again each
- * timeout/tries seconds, until all answered or the timeout. */
+/* sweep({ {fd, "dst"}, ... }, wait_s, tries, window) -> { rtt_ms | false, ... }
+ * At most `window` echoes are out at a time (a burst of thousands, each
+ * needing ARP, floods the bridge's ports past the kernel's backlog and is
+ * lost); one not answered in wait_s is asked again, up to tries times. */
 static int p_sweep(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    double timeout = luaL_optnumber(L, 2, 2.0);
+    double wait_s = luaL_optnumber(L, 2, 1.0);
     lua_Integer tries = luaL_optinteger(L, 3, 3);
-    luaL_argcheck(L, timeout > 0 && timeout <= 600, 2, "timeout must be 0 to 600 s");
+    lua_Integer window = luaL_optinteger(L, 4, 32);
+    luaL_argcheck(L, wait_s > 0 && wait_s <= 60, 2, "wait must be 0 to 60 s");
     luaL_argcheck(L, tries >= 1 && tries <= 100, 3, "tries must be 1 to 100");
+    luaL_argcheck(L, window >= 1 && window <= MAX_JOBS, 4, "window must be 1 to 65535");
     lua_Integer n = luaL_len(L, 1);
     luaL_argcheck(L, n <= MAX_JOBS, 1, "at most 65535 pings at once");
     struct job *jobs = lua_newuserdatauv(L, sizeof *jobs * (size_t)(n ? n : 1), 0);
@@ -138,6 +143,7 @@ static int p_sweep(lua_State *L)
             return luaL_error(L, "ping.sweep: '%s' is not an IPv4 address", dst);
         jobs[i].fd = fd;
         jobs[i].rtt = -1;
+        jobs[i].tries = 0;
         lua_pop(L, 3);
         int k;
         for (k = 0; k < nfds && pfds[k].fd != fd; k++)
@@ -149,27 +155,44 @@ static int p_sweep(lua_State *L)
             pfds[nfds++].events = POLLIN;
         }
     }
-    double start = now_ms(), end = start + timeout * 1e3;
-    double every = timeout * 1e3 / (double)tries;
-    int left = (int)n, round = 0;
-    while (left > 0) {
-        double t = now_ms();
-        if (t >= end)
-            break;
-        if (t >= start + round * every) {
-            for (lua_Integer i = 0; i < n; i++)
-                if (jobs[i].rtt < 0)
-                    send_echo(&jobs[i], (int)i + 1, round);
-            round++;
+    double wait_ms = wait_s * 1e3;
+    lua_Integer next = 0, done = 0, inflight = 0;
+    while (done < n) {
+        double t = now_ms(), soonest = t + wait_ms;
+        for (lua_Integer i = 0; i < next; i++) { /* the silent ones */
+            struct job *j = &jobs[i];
+            if (j->rtt >= 0 || j->tries < 0)
+                continue;
+            if (t - j->sent >= wait_ms) {
+                if (j->tries >= tries) {
+                    j->tries = -1; /* lost */
+                    done++;
+                    inflight--;
+                    continue;
+                }
+                j->tries++;
+                send_echo(j, (int)i + 1, (int)j->tries);
+            }
+            if (j->sent + wait_ms < soonest) soonest = j->sent + wait_ms;
         }
-        double until = start + round * every;
-        if (until > end) until = end;
-        int wait = (int)(until - now_ms()) + 1;
-        if (poll(pfds, (nfds_t)nfds, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
+        while (inflight < window && next < n) {
+            jobs[next].tries = 1;
+            send_echo(&jobs[next], (int)next + 1, 1);
+            next++;
+            inflight++;
+        }
+        if (done >= n)
+            break;
+        int ms = (int)(soonest - now_ms()) + 1;
+        if (poll(pfds, (nfds_t)nfds, ms < 0 ? 0 : ms) < 0 && errno != EINTR)
             return vnet_pusherr(L, "ping.sweep", "poll", errno, NULL);
-        for (int k = 0; k < nfds; k++)
-            if (pfds[k].revents & POLLIN)
-                left -= drain(pfds[k].fd, jobs, (int)n);
+        for (int k = 0; k < nfds; k++) {
+            if (pfds[k].revents & POLLIN) {
+                int got = drain(pfds[k].fd, jobs, (int)n);
+                done += got;
+                inflight -= got;
+            }
+        }
     }
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 0; i < n; i++) {

@@ -4,19 +4,32 @@ local opts = require "vnet._opts"
 
 local M = {}
 
+local BUDGET = 400 -- ARP entries a pingall batch may make (see below)
+
+-- remove the neighbour entries the kernel learned (not permanent) here
+local function flush_learned()
+  local neigh = require "vnet.neigh"
+  for _, n in ipairs(neigh.list() or {}) do
+    local st = n.state and n.state[1]
+    if st ~= "PERMANENT" and st ~= "NOARP" and n.dev then neigh.del(n.dev, n.dst) end
+  end
+end
+
 local Result = { __name = "vnet.topo.pingall" }
 Result.__index = Result
 Result.__tostring = function(r) return r.text end
 
---- t:pingall([{ nodes = {names}, timeout = s, tries = n }])
+--- t:pingall([{ nodes = {names}, timeout = s, tries = n, window = n }])
 -- -> result { sent, received, lost, matrix = { [src] = { [dst] = rtt ms | false } }, text }
 -- Pings from every node that has an IPv4 address to every other one's
--- first address, all at once (one raw ICMP socket per node, one poll over
--- them all), asking again the ones not answered, until timeout (default 2
--- s, 3 tries). Switches are left out unless named. tostring(result) is
--- the matrix as Mininet prints it ("h1 -> h2 h3 X").
+-- first address, concurrently (one raw ICMP socket per node, one poll over
+-- them all, `window` echoes out at a time, default 32), asking again one
+-- not answered in timeout s (default 1), up to tries times (default 3).
+-- Switches are left out unless named. tostring(result) is the matrix as
+-- Mininet prints it ("h1 -> h2 h3 X").
 local function pingall(T, o)
-  o = opts.check("topo.pingall", o, { nodes = "table", timeout = "number", tries = "integer" }, 3)
+  o = opts.check("topo.pingall", o, { nodes = "table", timeout = "number", tries = "integer",
+    window = "integer" }, 3)
   local core = require "vnet.ping.core"
   local names = {}
   if o.nodes then
@@ -43,21 +56,41 @@ local function pingall(T, o)
       fds[nn] = fd
     end
   end
-  local rtts
+  local rtts = {}
   if ok then
-    for _, src in ipairs(names) do
-      for _, dst in ipairs(names) do
-        if src ~= dst and fds[src] and addr[dst] then
-          jobs[#jobs + 1] = { fds[src], addr[dst] }
-          who[#jobs] = { src, dst }
+    -- The kernel's ARP table is shared by every namespace and refuses new
+    -- entries past gc_thresh3 (1024) when they are younger than 5 s: 50
+    -- hosts make 2450 at once. So the sources go in batches of about
+    -- BUDGET entries (a pair makes two: the target learns the source),
+    -- and the nodes' learned (not permanent) entries are flushed between.
+    local targets = 0
+    for _, dst in ipairs(names) do if addr[dst] then targets = targets + 1 end end
+    local per = math.max(1, BUDGET // math.max(1, 2 * (targets - 1)))
+    local srcs = {}
+    for _, src in ipairs(names) do if fds[src] then srcs[#srcs + 1] = src end end
+    for b = 1, #srcs, per do
+      local batch = {}
+      for k = b, math.min(#srcs, b + per - 1) do
+        for _, dst in ipairs(names) do
+          local src = srcs[k]
+          if src ~= dst and addr[dst] then
+            batch[#batch + 1] = { fds[src], addr[dst] }
+            who[#who + 1] = { src, dst }
+          end
         end
       end
+      for _, rtt in ipairs(core.sweep(batch, o.timeout or 1, o.tries or 3, o.window or 32)) do
+        rtts[#rtts + 1] = rtt
+      end
+      jobs[#jobs + 1] = #batch
+      if #srcs > per then
+        for _, nn in ipairs(names) do T.nodes[nn]:run(flush_learned) end
+      end
     end
-    rtts = core.sweep(jobs, o.timeout or 2, o.tries or 3)
   end
   for _, fd in pairs(fds) do core.close(fd) end
   if not ok then return nil, err, eno end
-  local r = setmetatable({ sent = #jobs, received = 0, matrix = {} }, Result)
+  local r = setmetatable({ sent = #rtts, received = 0, matrix = {} }, Result)
   for i, rtt in ipairs(rtts) do
     local src, dst = who[i][1], who[i][2]
     r.matrix[src] = r.matrix[src] or {}
