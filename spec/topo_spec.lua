@@ -175,6 +175,37 @@ describe("vnet.topo", function()
     assert.is_nil(iplinks("tsr-r1")["r1-eth2"])
   end))
 
+  it("builds attachments, sysctls, MTU, MAC, IPv6 and device routes as described", sandboxed(function()
+    H.need_kind("macvlan")
+    local t = {
+      name = "tsa",
+      nodes = {
+        h1 = { sysctl = { ["net.ipv4.conf.all.rp_filter"] = 2 },
+          attach = { { kind = "macvlan", name = "mv0", parent = "h1-eth0", mode = "bridge", addr = "10.0.5.9/24" } } },
+        s1 = { kind = "switch" },
+        s2 = { kind = "switch", stp = true }, -- alone: STP ports listen 30 s before forwarding
+        h2 = { routes = { ["10.0.6.0/24"] = { dev = "h2-eth0" } } },
+      },
+      links = {
+        { a = { node = "h1", addr = { "10.0.5.1/24", "fd00:5:0::1/64" }, mac = "02:00:00:00:05:01" }, b = "s1", mtu = 1400 },
+        { a = { node = "h2", addr = "10.0.5.2/24" }, b = "s1" },
+      },
+    }
+    local net <close> = assert(topo.apply(t))
+    local h1 = iplinks("tsa-h1")
+    assert.are.same({ 1400, "02:00:00:00:05:01" }, { h1["h1-eth0"].mtu, h1["h1-eth0"].address })
+    assert.are.same({ "macvlan", "bridge" }, { h1.mv0.linkinfo.info_kind, h1.mv0.linkinfo.info_data.mode })
+    assert.are.equal(1400, iplinks("tsa-s1")["s1-eth0"].mtu)
+    assert.are.equal(1, iplinks("tsa-s2").s2.linkinfo.info_data.stp_state)
+    assert.are.equal(0, iplinks("tsa-s1").s1.linkinfo.info_data.stp_state)
+    assert.matches("^2", H.sh("ip netns exec tsa-h1 cat /proc/sys/net/ipv4/conf/all/rp_filter"))
+    assert.matches("fd00:5::1/64", H.sh("ip -n tsa-h1 -6 addr show dev h1-eth0"))
+    assert.matches("10.0.6.0/24 dev h2%-eth0", H.sh("ip -n tsa-h2 route"))
+    assert.is_true((net.h2:ping("10.0.5.9")))
+    assert.is_true((net.h2:ping("10.0.5.1")))
+    assert.are.same({}, (topo.diff(t)))
+  end))
+
   it("builds the star example, pingall loses nothing, shows it as text, JSON and DOT", sandboxed(function()
     local net <close> = assert(topo.apply("examples/star.lua"))
     local r = net:pingall()
