@@ -314,7 +314,7 @@ function M.list(dev)
   local link = require "vnet.link"
   local names = {}
   for _, q in ipairs(all) do
-    names[q.ifindex] = names[q.ifindex] or name or link.get(q.ifindex).name
+    names[q.ifindex] = names[q.ifindex] or name or (link.get(q.ifindex) or {}).name or ("#" .. q.ifindex)
     q.dev, q.root = names[q.ifindex], q.parent == ROOT or nil
     q.handle, q.parent, q.info = M.handle_text(q.handle), M.handle_text(q.parent), nil
     readable(q.kind, q)

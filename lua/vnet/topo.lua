@@ -291,7 +291,7 @@ function tmethods.destroy(T)
   return ok, err, eno
 end
 Topo.__close = function(T) T:destroy() end
-Topo.__gc = nil -- a topology outlives its object unless destroyed (vnet --topo does)
+-- no __gc: a topology outlives its object unless destroyed (vnet --topo does)
 
 --- t:node(name) -> node | nil
 function tmethods.node(T, name) return T.nodes[name] end
