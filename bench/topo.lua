@@ -49,9 +49,10 @@ end
 -- Mininet: the whole `mn` run, and the lost pings it reports
 local function mn(topo, test)
   local t0 = U.now()
-  local out = U.sh("mn --switch lxbr --controller none --topo " .. topo .. " --test " .. test .. " 2>&1")
+  -- in a network namespace of its own: Mininet puts its switches' ports
+  -- in the namespace it runs in, which must not be the machine's
+  local out = U.sh("unshare --net mn --switch lxbr --controller none --topo " .. topo .. " --test " .. test .. " 2>&1")
   local t = U.now() - t0
-  U.sh("mn -c >/dev/null 2>&1")
   local dropped, recv, sent = out:match("Results: (%d+)%% dropped %((%d+)/(%d+) received%)")
   return t, sent and (tonumber(sent) - tonumber(recv)), tonumber(sent), dropped
 end

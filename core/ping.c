@@ -203,10 +203,19 @@ static int p_sweep(lua_State *L)
     return 1;
 }
 
+/* nap(s): sleep s seconds (at most 10), without a loop or a process */
+static int p_nap(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    luaL_argcheck(L, s >= 0 && s <= 10, 1, "0 to 10 seconds");
+    poll(NULL, 0, (int)(s * 1e3));
+    return 0;
+}
+
 int luaopen_vnet_ping_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"open", p_open}, {"close", p_close}, {"sweep", p_sweep},
+        {"open", p_open}, {"close", p_close}, {"sweep", p_sweep}, {"nap", p_nap},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);

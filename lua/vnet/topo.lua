@@ -226,6 +226,28 @@ Topo.__tostring = function(T)
   return string.format("vnet.topo: %s (%d nodes%s)", T.name, n, T.destroyed and ", destroyed" or "")
 end
 
+-- Wait (up to 3 s) until the links made can carry traffic: the kernel
+-- gives a device a real qdisc only when its link-watch work sees the
+-- carrier, up to a second after it came up; until then it has "noop",
+-- which drops every packet sent.
+local function settle(D, nss, changes)
+  local touched = {}
+  for _, c in ipairs(changes) do if c.what == "link" and c.op == "+" then touched[c.node] = true end end
+  local core, now = require "vnet.ping.core", require("vnet.loop").now
+  local deadline = now() + 3
+  for _, nn in ipairs(D.order) do
+    local N = D.nodes[nn]
+    local function waiting()
+      for _, q in ipairs(tc.list() or {}) do
+        local I = N.ifaces[q.dev]
+        if q.kind == "noop" and I and I.kind ~= "bridge" then return true end
+      end
+      return false
+    end
+    while touched[nn] and nss[nn] and nss[nn]:run(waiting) and now() < deadline do core.nap(0.02) end
+  end
+end
+
 local function do_apply(op, D)
   local ok, err, eno = probe(D)
   if not ok then return nil, err, eno end
@@ -233,6 +255,7 @@ local function do_apply(op, D)
   local changes = live.diff(D, L)
   ok, err, eno = execute(D, changes, nss)
   if not ok then return nil, err, eno end
+  settle(D, nss, changes)
   return changes, nss
 end
 
