@@ -109,7 +109,7 @@ describe("vnet.topo", function()
     assert.are.equal("veth", l.linkinfo.info_kind)
     local a = json.decode(H.sh("ip -n routed-h1 -j addr show dev h1-eth0"))[1]
     assert.are.equal("10.0.1.2", a.addr_info[1]["local"])
-    assert.matches("1", H.sh("ip netns exec routed-r1 sysctl -n net.ipv4.ip_forward"))
+    assert.matches("1", H.sh("ip netns exec routed-r1 cat /proc/sys/net/ipv4/ip_forward"))
     local q = json.decode(H.sh("tc -n routed-r1 -j qdisc show dev r1-eth1"))[1]
     assert.are.same({ "tbf", 12500000 }, { q.kind, q.options.rate })
     local out = H.sh("ip netns exec routed-h1 ping -c 2 -i 0.2 -W 1 10.0.2.2")
