@@ -160,7 +160,15 @@ describe("vnet.topo", function()
       "~ tc r1:r1-eth1 tbf rate 20mbit",
       "+ addr r1:r1-eth2 10.0.3.1/24",
     }, "\n"), text)
+    -- the link events on r1 while it applies: only its new link's
+    local mon = H.spawn("timeout 3 ip -n tsr-r1 monitor link")
+    H.sh("sleep 0.5")
     assert(net:apply(changed))
+    local events = mon:wait()
+    assert.matches("r1%-eth2", events)
+    for line in events:gmatch("[^\n]+") do
+      if line:find("^%d+: ") then assert.matches("r1%-eth2", line) end
+    end
     local after = iplinks("tsr-r1")
     for name, l in pairs(before_idx) do assert.are.equal(l.ifindex, after[name].ifindex, name .. " was made again") end
     assert.is_truthy(after["r1-eth2"])
@@ -173,6 +181,23 @@ describe("vnet.topo", function()
     assert(net:apply(routed()))
     assert.are.same({ "tsr-h1", "tsr-h2", "tsr-r1" }, netns_list())
     assert.is_nil(iplinks("tsr-r1")["r1-eth2"])
+  end))
+
+  it("changes a netem delay in place", sandboxed(function()
+    local ok, err, eno = topo.apply(routed(function(t) t.links[2].tc = { netem = { delay = 50 } } end))
+    if not ok and err:find("no 'netem' qdisc", 1, true) then H.skip("this kernel has no 'netem' qdisc (sch_netem)") end
+    local net <close> = assert(ok, err)
+    local q = json.decode(H.sh("tc -n tsr-r1 -j qdisc show dev r1-eth1"))[1]
+    assert.are.same({ "netem", 0.05 }, { q.kind, q.options.delay.delay })
+    local changed = routed(function(t) t.links[2].tc = { netem = { delay = 80 } } end)
+    local _, text = net:diff(changed)
+    assert.are.equal("~ tc h2:h2-eth0 netem delay 80\n~ tc r1:r1-eth1 netem delay 80", text)
+    assert(net:apply(changed))
+    local q2 = json.decode(H.sh("tc -n tsr-r1 -j qdisc show dev r1-eth1"))[1]
+    assert.are.same({ "netem", 0.08, q.handle }, { q2.kind, q2.options.delay.delay, q2.handle })
+    local good, rtt = net.h1:ping(net.h2, { count = 3 })
+    assert.is_true(good, rtt)
+    assert.is_true(rtt >= 160 and rtt < 168, "rtt " .. tostring(rtt)) -- 80 ms each way
   end))
 
   it("builds attachments, sysctls, MTU, MAC, IPv6 and device routes as described", sandboxed(function()
