@@ -68,6 +68,10 @@ describe("vnet.topo", function()
         "nodes.h1.attach[1].parent: interface 'eth9' is not defined on node 'h1'" },
       { function(t) t.links[1].tc = { netem = { dealy = 5 } } end,
         "links[1].tc.netem: unknown option 'dealy' (known: corrupt," },
+      { function(t) t.links[1].tc = { netem = { delay = 5 }, tbf = { rate = 1000 } } end,
+        "links[1].tc: names two qdiscs ('" },
+      { function(t) t.links[1].tc = { ingress = { fq = {} } } end,
+        "links[1].tc.ingress: unknown qdisc 'fq' (netem, tbf, htb)" },
       { function(t) t.nodes.r1.kind = "hub" end, "nodes.r1.kind: 'hub' is not a node kind (host, router, switch)" },
       { function(t) t.nodes.h2.routes = { ["10.9.0.0/33"] = "10.0.2.1" } end,
         "nodes.h2.routes['10.9.0.0/33']: '10.9.0.0/33': prefix length 33 is over 32" },
@@ -198,6 +202,32 @@ describe("vnet.topo", function()
     local good, rtt = net.h1:ping(net.h2, { count = 3 })
     assert.is_true(good, rtt)
     assert.is_true(rtt >= 160 and rtt < 168, "rtt " .. tostring(rtt)) -- 80 ms each way
+  end))
+
+  it("shapes what arrives on an interface through an ifb, and stops when told", sandboxed(function()
+    local t = routed(function(d) d.links[1].b.tc = { ingress = { tbf = { rate = "1mbit" } } } end)
+    local net <close> = assert(topo.apply(t))
+    local acts = {}
+    for _, f in ipairs(json.decode(H.sh("tc -n tsr-r1 -j filter show dev r1-eth0 ingress"))) do
+      if f.options and f.options.actions then acts[#acts + 1] = f.options.actions[1] end
+    end
+    assert.are.same({ 1, "redirect", "ifb0" }, { #acts, acts[1].mirred_action, acts[1].to_dev })
+    local q = json.decode(H.sh("tc -n tsr-r1 -j qdisc show dev ifb0"))[1]
+    assert.are.same({ "tbf", 125000 }, { q.kind, q.options.rate })
+    local function ifb_rx()
+      return json.decode(H.sh("ip -n tsr-r1 -s -j link show dev ifb0"))[1].stats64.rx.packets
+    end
+    local rx0 = ifb_rx()
+    assert.is_true((net.h1:ping("10.0.1.1", { count = 3 })))
+    assert.is_true(ifb_rx() - rx0 >= 3, "the pings did not pass through ifb0")
+    assert.matches("r1%-eth0 veth %-> h1:h1%-eth0 up mtu 1500 10.0.1.1/24 %[ingress %-> ifb0%]", net:summary())
+    assert.are.same({}, (net:diff(t)))
+    local _, text = net:diff(routed())
+    assert.are.equal("- link r1:ifb0\n- redirect r1:r1-eth0 ingress", text)
+    assert(net:apply(routed()))
+    assert.is_nil(H.sh("tc -n tsr-r1 filter show dev r1-eth0 ingress"):find("mirred"))
+    assert.is_nil(iplinks("tsr-r1").ifb0)
+    assert.are.same({}, (net:diff(routed())))
   end))
 
   it("builds attachments, sysctls, MTU, MAC, IPv6 and device routes as described", sandboxed(function()

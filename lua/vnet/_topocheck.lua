@@ -103,20 +103,35 @@ local function mac(where, v)
   return v:lower()
 end
 
--- tc = { netem = {...} } | { tbf = {...} } | { htb = {...} } -> { kind, options }
-local function tcspec(where, v)
+-- tc = { netem = {...} } | { tbf = {...} } | { htb = {...} }, and/or
+-- ingress = { one of them } -> { kind, options, ingress = { kind, options } }
+local function tcspec(where, v, inner)
   if v == nil then return nil end
   if type(v) ~= "table" then fail(where, "must be a table like { netem = { delay = 50 } } (got %s)", type(v)) end
-  local kind, o = next(v)
-  if kind == nil or next(v, kind) ~= nil or not (kind == "netem" or kind == "tbf" or kind == "htb") then
+  local kind, o, ingress
+  for k, x in pairs(v) do
+    if k == "ingress" and not inner then ingress = x
+    elseif k == "netem" or k == "tbf" or k == "htb" then
+      if kind then fail(where, "names two qdiscs ('%s' and '%s'): an interface has one at its root", kind, k) end
+      kind, o = k, x
+    else
+      fail(where, "unknown qdisc '%s' (netem, tbf, htb%s)", tostring(k), inner and "" or "; ingress = { ... } shapes what arrives")
+    end
+  end
+  if not kind and ingress == nil then
     fail(where, "must name one qdisc: { netem = {...} }, { tbf = {...} } or { htb = {...} }")
   end
-  if type(o) ~= "table" then fail(where .. "." .. kind, "must be a table of options (got %s)", type(o)) end
-  local ok, err = pcall(tc._convert, "tc", o, kind)
-  if not ok then fail(where .. "." .. kind, "%s", (tostring(err):gsub("^.-:%d+: ", ""):gsub("^tc: ", ""))) end
-  local copy = {}
-  for k, x in pairs(o) do copy[k] = x end
-  return { kind = kind, options = copy }
+  local spec = {}
+  if kind then
+    if type(o) ~= "table" then fail(where .. "." .. kind, "must be a table of options (got %s)", type(o)) end
+    local ok, err = pcall(tc._convert, "tc", o, kind)
+    if not ok then fail(where .. "." .. kind, "%s", (tostring(err):gsub("^.-:%d+: ", ""):gsub("^tc: ", ""))) end
+    local copy = {}
+    for k, x in pairs(o) do copy[k] = x end
+    spec.kind, spec.options = kind, copy
+  end
+  if ingress ~= nil then spec.ingress = tcspec(where .. ".ingress", ingress, true) end
+  return spec
 end
 
 --- check(t) -> desired state; raises { topo = "where: what" } on a bad table
@@ -299,6 +314,23 @@ function M.check(t)
         fail(rw .. ".metric", "must be an integer from 0 to 4294967295")
       end
       N.routes[key] = { via = r.via, dev = r.dev, metric = r.metric }
+    end
+    -- shaping what arrives: an ifb per interface that asks, the
+    -- interface's ingress redirected to it, the qdisc on the ifb
+    local k = 0
+    for _, ifn in ipairs({ table.unpack(N.iforder) }) do
+      local I = N.ifaces[ifn]
+      local spec = I.tc
+      if spec then
+        I.tc = spec.kind and { kind = spec.kind, options = spec.options } or nil
+        if spec.ingress then
+          while N.ifaces["ifb" .. k] do k = k + 1 end
+          local name = "ifb" .. k
+          add_iface(I.at .. ".tc.ingress", N, { name = name, kind = "ifb", addrs = {}, create = {},
+            tc = spec.ingress, ingress_of = ifn })
+          I.redirect = name
+        end
+      end
     end
     N.src, N.count = nil, nil
   end

@@ -49,7 +49,7 @@ local TC_KINDS = { netem = true, tbf = true, htb = true }
 --- read_node(ns, sysctl keys) -> the live state of one node
 function M.read_node(ns, keys)
   return ns:run(function()
-    local S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {} }
+    local S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {} }
     for _, l in ipairs(assert(link.list())) do
       if l.name ~= "lo" then S.links[l.name], S.byindex[l.ifindex] = l, l end
     end
@@ -73,6 +73,11 @@ function M.read_node(ns, keys)
           for _, c in ipairs(tc.classes(q.dev) or {}) do if c.classid == "1:1" then q.class = c end end
         end
         S.tc[q.dev] = q
+      elseif q.kind == "ingress" and S.links[q.dev] then
+        for _, f in ipairs(tc.filters(q.dev) or {}) do
+          local to = f.action == "redirect" and S.byindex[f.to]
+          if to then S.redirect[q.dev] = to.name end
+        end
       end
     end
     for _, k in ipairs(keys) do S.sysctl[k] = M.sysctl_read(k) end
@@ -177,7 +182,7 @@ function M.diff(D, L)
     if not S then
       add { op = "+", what = "node", node = nn, to = N.kind,
         text = string.format("+ node %s (%s, namespace %s)", nn, N.kind, N.ns) }
-      S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {} }
+      S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {} }
     end
     local keys = {}
     for k in pairs(N.sysctl) do keys[#keys + 1] = k end
@@ -213,7 +218,7 @@ function M.diff(D, L)
               I.peer and (" to " .. I.peer.node .. ":" .. I.peer.name) or
               I.create.remote and (" to " .. I.create.remote) or I.create.link and (" on " .. I.create.link) or "") }
         end
-        S.addrs[ifn], S.tc[ifn] = nil, nil
+        S.addrs[ifn], S.tc[ifn], S.redirect[ifn] = nil, nil, nil
       else
         local master = l.master and S.byindex[l.master] and S.byindex[l.master].name
         local set, parts = {}, {}
@@ -247,6 +252,14 @@ function M.diff(D, L)
           text = string.format("%s tc %s:%s %s", q and "~" or "+", nn, ifn, tc_text(I.tc)) }
       elseif not I.tc and q then
         add { op = "-", what = "tc", node = nn, name = ifn, text = string.format("- tc %s:%s %s", nn, ifn, q.kind) }
+      end
+      local hr = S.redirect[ifn]
+      local ifb = I.redirect and S.links[I.redirect]
+      if I.redirect and (hr ~= I.redirect or not ifb or mismatch(L, N.ifaces[I.redirect], ifb, S)) then
+        add { op = "+", what = "redirect", node = nn, name = ifn, to = I.redirect,
+          text = string.format("+ redirect %s:%s ingress -> %s", nn, ifn, I.redirect) }
+      elseif not I.redirect and hr then
+        add { op = "-", what = "redirect", node = nn, name = ifn, text = string.format("- redirect %s:%s ingress", nn, ifn) }
       end
     end
     local rl = {}

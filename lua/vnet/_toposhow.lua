@@ -23,7 +23,7 @@ local function snapshot(T)
       node.interfaces[#node.interfaces + 1] = {
         name = ifn, kind = I.kind, up = l and l.up or false, mtu = l and l.mtu, mac = l and l.address,
         peer = I.peer and (I.peer.node .. ":" .. I.peer.name), remote = I.create.remote,
-        parent = I.create.link, master = I.master, addrs = addrs,
+        parent = I.create.link, master = I.master, addrs = addrs, ingress_to = I.redirect,
         qdisc = q and { kind = q.kind, delay = q.delay, jitter = q.jitter, loss = q.loss,
           rate = q.rate or (q.class and q.class.rate) } or nil,
       }
@@ -70,6 +70,7 @@ local function summary(T)
       if i.master then parts[#parts + 1] = "port of " .. i.master end
       if #i.addrs > 0 then parts[#parts + 1] = table.concat(i.addrs, " ") end
       if i.qdisc then parts[#parts + 1] = "[" .. qtext(i.qdisc) .. "]" end
+      if i.ingress_to then parts[#parts + 1] = "[ingress -> " .. i.ingress_to .. "]" end
       local line = {}
       for _, p in ipairs(parts) do if p ~= "" then line[#line + 1] = p end end
       lines[#lines + 1] = table.concat(line, " ")

@@ -114,8 +114,8 @@ end
 
 local PHASE = { ["-node"] = 1, ["+node"] = 2, ["~sysctl"] = 3, ["-link"] = 4, ["+link"] = 5,
   ["~link"] = 6, ["-addr"] = 7, ["+addr"] = 8, ["-route"] = 9, ["+route"] = 10, ["~route"] = 10,
-  ["-tc"] = 11, ["+tc"] = 11, ["~tc"] = 11 }
-local LINK_ORDER = { bridge = 0, veth = 1, vxlan = 1, geneve = 1, gre = 1, gretap = 1 }
+  ["-tc"] = 11, ["+tc"] = 11, ["~tc"] = 11, ["-redirect"] = 12, ["+redirect"] = 12 }
+local LINK_ORDER = { bridge = 0, veth = 1, vxlan = 1, geneve = 1, gre = 1, gretap = 1, ifb = 1 }
 
 local function sorted(changes)
   local list = {}
@@ -128,7 +128,7 @@ local function sorted(changes)
   return list
 end
 
-local ENODEV, ESRCH = 19, 3
+local ENODEV, ESRCH, ENOENT, EINVAL = 19, 3, 2, 22
 
 local function make_link(D, nss, c)
   local I = c.iface
@@ -157,6 +157,14 @@ local function set_tc(name, t)
   if t.kind == "tbf" then return tc.tbf(name, t.options) end
   tc.remove(name) -- htb keeps its own root only
   return tc.htb(name, t.options)
+end
+
+-- ifn's ingress to the ifb `to` (nil: nowhere), dropping what was there
+local function redirect(ifn, to)
+  local ok, err, eno = tc.remove(ifn, "ingress")
+  if not ok and eno ~= ENOENT and eno ~= EINVAL then return nil, err, eno end
+  if not to then return true end
+  return tc.redirect(ifn, to)
 end
 
 local function execute(D, changes, nss)
@@ -190,6 +198,8 @@ local function execute(D, changes, nss)
       -- replace, not add: a route the diff saw may be gone with an address
       ok, err, eno = ns:run(c.op == "-" and route.del or route.replace, o)
       if not ok and c.op == "-" and eno == ESRCH then ok = true end
+    elseif c.what == "redirect" then
+      ok, err, eno = ns:run(redirect, c.name, c.op == "+" and c.to)
     elseif c.what == "tc" then
       if c.op == "-" then ok, err, eno = ns:run(tc.clear, c.name)
       else ok, err, eno = ns:run(set_tc, c.name, c.to) end
