@@ -62,6 +62,7 @@ build = {
     ["vnet._topolive"] = "lua/vnet/_topolive.lua",
     ["vnet._toposhow"] = "lua/vnet/_toposhow.lua",
     ["vnet._topoping"] = "lua/vnet/_topoping.lua",
+    ["vnet._topoexec"] = "lua/vnet/_topoexec.lua",
     ["vnet.veth"] = "lua/vnet/veth.lua",
     ["vnet.macvlan"] = "lua/vnet/macvlan.lua",
     ["vnet.macvtap"] = "lua/vnet/macvtap.lua",
