@@ -52,7 +52,7 @@ local function targets(med)
   return t
 end
 
-function R.write(opt, data, selected, control, memory, repl)
+function R.write(opt, data, selected, control, memory, repl, topo)
   local L = {}
   local function w(...) L[#L + 1] = table.concat({ ... }) end
   w("# vnet benchmark results")
@@ -108,6 +108,10 @@ function R.write(opt, data, selected, control, memory, repl)
   if repl then
     w("")
     w(repl.markdown)
+  end
+  if topo then
+    w("")
+    w(topo.markdown)
   end
   -- the hand-written analysis of the last profiling run (bench/profile.sh)
   local a = io.open("bench/analysis.md")

@@ -43,7 +43,7 @@ static void laction(int i)
 /* The options collectargs knows, for the closest-match suggestion. */
 static const char *const known_options[] = {
     "-e", "-i", "-l", "-v", "-E", "-W", "-h", "--help", "--netns",
-    "--sandbox", "--", "-", NULL
+    "--sandbox", "--topo", "--", "-", NULL
 };
 
 /* Edit distance with adjacent transpositions counted as one edit (optimal
@@ -92,7 +92,7 @@ static const char *closest_option(const char *bad)
 static void print_bad_option(const char *bad)
 {
     if (((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0') ||
-        strcmp(bad, "--netns") == 0)
+        strcmp(bad, "--netns") == 0 || strcmp(bad, "--topo") == 0)
         fprintf(stderr, "%s: '%s' needs argument (%s --help)\n", progname,
                 bad, progname);
     else {
@@ -162,6 +162,9 @@ static void print_usage(lua_State *L)
         "  --sandbox     run in fresh private user, network and mount\n"
         "                namespaces, confined even when run as root:\n"
         "                explore freely (man vnet: SANDBOX)\n"
+        "  --topo FILE   build the topology FILE describes (vnet.topo), its\n"
+        "                nodes as globals, then run the script or the REPL;\n"
+        "                destroyed when they end\n"
         "  --        stop handling options\n"
         "  -         stop handling options and execute stdin\n"
         "With no script and a terminal, starts the REPL (history in\n"
@@ -312,6 +315,7 @@ static int handle_script(lua_State *L, char **argv, int chunk)
 #define has_sandbox 64
 
 static const char *netns_opt; /* --netns NAME */
+static const char *topo_opt;  /* --topo FILE */
 
 static int collectargs(char **argv, int *first)
 {
@@ -341,6 +345,12 @@ static int collectargs(char **argv, int *first)
                 if (argv[++i] == NULL)
                     return has_error;
                 netns_opt = argv[i];
+                break;
+            }
+            if (strcmp(argv[i], "--topo") == 0) {
+                if (argv[++i] == NULL)
+                    return has_error;
+                topo_opt = argv[i];
                 break;
             }
             if (argv[i][2] != '\0') return has_error;
@@ -387,7 +397,8 @@ static int collectargs(char **argv, int *first)
 static int runargs(lua_State *L, char **argv, int n)
 {
     for (int i = 1; i < n; i++) {
-        if (strcmp(argv[i], "--netns") == 0) { /* done before, in pmain */
+        if (strcmp(argv[i], "--netns") == 0 || strcmp(argv[i], "--topo") == 0) {
+            /* done in pmain */
             i++;
             continue;
         }
@@ -421,6 +432,19 @@ static int handle_luainit(lua_State *L)
     if (init == NULL) return LUA_OK;
     if (init[0] == '@') return dofile(L, init + 1);
     return dostring(L, init, name);
+}
+
+/* vnet.topo._host_begin/_host_end(path): --topo builds the topology,
+ * sets its nodes as globals, and destroys it when the script or REPL ends */
+static int topo_hook(lua_State *L, const char *fn, const char *path)
+{
+    lua_getglobal(L, "vnet");
+    lua_getfield(L, -1, "topo");
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+    lua_pushstring(L, path);
+    return report(L, vnet_docall(L, 1, 0));
 }
 
 static int pmain(lua_State *L)
@@ -475,9 +499,12 @@ static int pmain(lua_State *L)
     lua_setglobal(L, "vnet");
     if (!runargs(L, argv, script > 0 ? script : argc))
         return 0;
-    if (script > 0 && handle_script(L, argv + script, chunk) != LUA_OK)
+    if (topo_opt && topo_hook(L, "_host_begin", topo_opt) != LUA_OK)
         return 0;
-    if (args & has_i) {
+    int ok = 1;
+    if (script > 0 && handle_script(L, argv + script, chunk) != LUA_OK) {
+        ok = 0;
+    } else if (args & has_i) {
         vnet_repl(L);
     } else if (script < 1 && !(args & (has_e | has_v))) {
         if (isatty(0)) {
@@ -487,7 +514,9 @@ static int pmain(lua_State *L)
             dofile(L, NULL);
         }
     }
-    lua_pushboolean(L, 1);
+    if (topo_opt && topo_hook(L, "_host_end", topo_opt) != LUA_OK) /* even after an error */
+        ok = 0;
+    lua_pushboolean(L, ok);
     return 1;
 }
 

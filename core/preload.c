@@ -33,6 +33,8 @@ static const luaL_Reg cmods[] = {
     {"vnet.watch.core", luaopen_vnet_watch_core},
     {"vnet.proto.core", luaopen_vnet_proto_core},
     {"vnet.pcap.core", luaopen_vnet_pcap_core},
+    {"vnet.tc.core", luaopen_vnet_tc_core},
+    {"vnet.ping.core", luaopen_vnet_ping_core},
     {NULL, NULL}
 };
 

@@ -337,5 +337,7 @@ int luaopen_vnet_watch_core(lua_State *L);
 int luaopen_vnet_macvtap_core(lua_State *L);
 int luaopen_vnet_proto_core(lua_State *L);
 int luaopen_vnet_pcap_core(lua_State *L);
+int luaopen_vnet_tc_core(lua_State *L);
+int luaopen_vnet_ping_core(lua_State *L);
 
 #endif

@@ -56,7 +56,8 @@ LANE_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip gcc-12 ma
 # by tools/kinds.lua with build/vnet), plus what the specs use around them.
 # Dependencies are resolved from the kernel's modules.dep, so only the
 # top-level names are listed.
-EXTRA_MODULES="tun af_packet wireguard"
+EXTRA_MODULES="tun af_packet wireguard
+               sch_netem sch_tbf sch_htb sch_ingress cls_u32 act_mirred"
 
 # Host programs copied into the guest, with their libraries. The specs run
 # these through /bin/sh (dash, as on the host); busybox supplies the rest

@@ -13,6 +13,8 @@ vnet.modules = {
   "bond", "gre", "gretap", "ipip", "sit", "ip6tnl", "vti", "geneve", "vrf",
   "ip6gre", "ip6gretap", "erspan", "ip6erspan", "hsr", "vcan", "vxcan", "nlmon", "macsec",
   "netkit", "netdevsim", "lowpan", "ipoib", "rmnet",
+  -- traffic control and topologies
+  "tc", "topo",
 }
 for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)
