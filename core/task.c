@@ -106,6 +106,14 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
             lua_pushliteral(co, "attempt to yield from a loop callback "
                             "without vnet.loop loaded");
         thread_error(L, co);
+        /* A dead thread keeps its to-be-closed variables pending until it
+         * is closed: close them now, as a pcall'd handler's would be when
+         * its error unwinds (the traceback above was taken first). */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        lua_closethread(co, L);
+#else
+        lua_resetthread(co);
+#endif
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
     }
     return vnet_loop_fail(L, lp, h);

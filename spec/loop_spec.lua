@@ -102,6 +102,20 @@ describe("vnet.loop", function()
     assert.matches("tick 3", errors[3])
   end)
 
+  it("closes a raising callback's <close> variables, as a pcall would", function()
+    local closed = {}
+    local function guard(name) return setmetatable({}, { __close = function(_, e) closed[name] = e end }) end
+    loop.on_error(function() end)
+    loop.after(0, function()
+      local _ <close> = guard("timer")
+      error("boom")
+    end)
+    loop.after(0.02, function() loop.stop() end)
+    assert.are.same({ true, "stopped" }, { loop.run { timeout = 2 } })
+    loop.on_error(nil)
+    assert.matches("boom", tostring(closed.timer))
+  end)
+
   it("skips events of a watcher stopped earlier in the same batch", function()
     local r1, w1 = io.popen("echo a"), nil
     local r2 = io.popen("echo b")
