@@ -28,7 +28,7 @@ build = {
         "core/nla.c", "core/addr.c", "core/route.c", "core/neigh.c",
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
-        "core/describe.c", "core/pcap.c", "core/gso.c",
+        "core/describe.c", "core/pcap.c", "core/gso.c", "core/inaddr.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },

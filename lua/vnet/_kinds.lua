@@ -31,6 +31,7 @@
 -- methods (extra methods of its link objects), parent = "required" when
 -- option `link` must be given.
 local nl = require "vnet.nl.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local K = {}
 local registry = {}
@@ -63,7 +64,7 @@ K.luatype = luatype
 -- @param ctx {op=, name=, level=, resolve=function(v) -> ifindex}
 function K.encode_option(ctx, key, o, v)
   local function bad(why)
-    error(string.format("%s %s: option '%s' %s", ctx.op, ctx.name, key, why), ctx.level)
+    raise(string.format("%s %s: option '%s' %s", ctx.op, ctx.name, key, why))
   end
   if o.encode then return o.encode(ctx, v, bad) end
   if o.enum then
@@ -98,7 +99,7 @@ function K.encode_option(ctx, key, o, v)
     local attr = (fmt == "ip" and fam == "inet6") and o.attr6 or o.attr
     return { { attr, "bytes", b } }
   end
-  error("vnet._kinds: option '" .. key .. "' has unknown fmt " .. tostring(fmt))
+  raise("vnet._kinds: option '" .. key .. "' has unknown fmt " .. tostring(fmt))
 end
 
 --- Encode every kind option present in o.
@@ -111,8 +112,8 @@ function K.encode(ctx, d, o, change)
     local od = d.options[key]
     if v ~= nil and not od.virtual and not od.readonly then
       if change and not od.change then
-        error(string.format("%s %s: option '%s' of a %s cannot be changed after creation",
-          ctx.op, ctx.name, key, d.kind), ctx.level)
+        raise(string.format("%s %s: option '%s' of a %s cannot be changed after creation",
+          ctx.op, ctx.name, key, d.kind))
       end
       for _, it in ipairs(K.encode_option(ctx, key, od, v)) do items[#items + 1] = it end
       any = true

@@ -22,6 +22,7 @@
 -- ifindex. System failures return nil, "addr.add veth0: File exists (ipv4:
 -- Address already assigned)", 17; misuse raises.
 local core = require "vnet.addr.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -42,8 +43,8 @@ local function plus_broadcast(op, name, cidr, level)
   local ip, len = cidr:match("^([%d.]+)/(%d+)$")
   local fam, b = nl.pton(ip or "")
   if fam ~= "inet" then
-    error(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
-      "prefix length (got '%s')", op, name, cidr), level)
+    raise(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
+      "prefix length (got '%s')", op, name, cidr))
   end
   local n = string.unpack(">I4", b)
   local host = (1 << (32 - tonumber(len))) - 1
@@ -58,7 +59,7 @@ function M._send(op, cmd, l, cidr, o, level)
     local idx, name, eno = L._resolve(op, l, level + 3)
     if not idx then return nil, name, eno end
     if type(cidr) ~= "string" then
-      error(op .. " " .. name .. ": address must be a string", level + 2)
+      raise(op .. " " .. name .. ": address must be a string")
     end
     local s = { ["local"] = cidr, peer = o.peer, broadcast = o.broadcast,
       label = o.label, valid_lft = o.valid_lft, preferred_lft = o.preferred_lft,
@@ -67,13 +68,13 @@ function M._send(op, cmd, l, cidr, o, level)
     if o.scope ~= nil then
       s.scope = core.scope(o.scope)
       if not s.scope then
-        error(string.format("%s %s: option 'scope' must be global, site, link, " ..
-          "host or a number (got '%s')", op, name, o.scope), level + 2)
+        raise(string.format("%s %s: option 'scope' must be global, site, link, " ..
+          "host or a number (got '%s')", op, name, o.scope))
       end
     end
     if o.label and not (o.label == name or o.label:sub(1, #name + 1) == name .. ":") then
-      error(string.format("%s %s: option 'label' must be '%s' or start with '%s:' (got '%s')",
-        op, name, name, name, o.label), level + 2)
+      raise(string.format("%s %s: option 'label' must be '%s' or start with '%s:' (got '%s')",
+        op, name, name, name, o.label))
     end
     local bits = 0
     for _, f in ipairs(flagopts) do
@@ -97,7 +98,7 @@ local list_spec = { family = "string", scope = "string" }
 function M._list(op, l, o, level)
   o = opts.check(op, o, list_spec, level + 1)
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
-    error(string.format("%s: option 'family' must be inet or inet6 (got '%s')", op, o.family), level)
+    raise(string.format("%s: option 'family' must be inet or inet6 (got '%s')", op, o.family))
   end
   local L = link()
   local function body()
@@ -126,7 +127,7 @@ function M.list(l, o) return M._list("addr.list", l, o, 2) end
 -- link-local addresses stay unless scope = "link" asks for them.
 function M.flush(l, o)
   local op = "addr.flush"
-  if l == nil then error(op .. ": expected a link name, ifindex or link object (got nil)", 2) end
+  if l == nil then raise(op .. ": expected a link name, ifindex or link object (got nil)") end
   local L = link()
   local function body()
     local all, err, eno = M._list(op, L.is(l) and l.ifindex or l, o, 4)

@@ -5,6 +5,7 @@
 -- Options, besides link.create's: id (required unless external), remote
 -- (IPv4 or IPv6), ttl, tos, dstport (default 6081), udp_csum, df ("unset",
 -- "set", "inherit"), external. Read back the same.
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local K = require("vnet._kinds").define {
   kind = "geneve",
   options = {
@@ -19,10 +20,10 @@ local K = require("vnet._kinds").define {
   },
   check = function(op, name, o, level)
     if o.id == nil and not o.external then
-      error(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)", level)
+      raise(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)")
     end
     if o.remote == nil and not o.external then
-      error(op .. " " .. name .. ": option 'remote' is required", level)
+      raise(op .. " " .. name .. ": option 'remote' is required")
     end
   end,
 }

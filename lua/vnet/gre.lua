@@ -10,6 +10,7 @@
 -- pmtudisc (default on), external (collect metadata). Read back under the
 -- same names (ikey/okey for the keys).
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local GRE_KEY = 0x2000
 local M = {}
@@ -31,7 +32,7 @@ function M.finish(ctx, o, items)
   local ik, ok = o.ikey or o.key, o.okey or o.key
   if o.key ~= nil then
     if o.key < 0 or o.key > 0xffffffff then
-      error(string.format("%s %s: option 'key' must be 0 to 4294967295 (got %d)", ctx.op, ctx.name, o.key), ctx.level)
+      raise(string.format("%s %s: option 'key' must be 0 to 4294967295 (got %d)", ctx.op, ctx.name, o.key))
     end
     if o.ikey == nil then items[#items + 1] = { 4, "be32", o.key } end
     if o.okey == nil then items[#items + 1] = { 5, "be32", o.key } end

@@ -22,6 +22,7 @@
 -- `l.port`. A link object remembers its network namespace: using it from
 -- another one works when the namespace is known (`l.netns`), else raises.
 local core = require "vnet.link.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 local nscore = require "vnet.netns.core"
 local opts = require "vnet._opts"
@@ -91,9 +92,9 @@ local function within(l, op, fn, ...)
   if ino == nil or ino == nscore.current_id() then return fn(...) end
   local ns = rawget(l, "netns")
   if ns then return ns:run(fn, ...) end
-  error(string.format("%s %s: the link is in another network namespace; " ..
+  raise(string.format("%s %s: the link is in another network namespace; " ..
     "use it from there (ns:run) or get it with link.get inside that namespace",
-    op, l.name), 3)
+    op, l.name))
 end
 M._within = within
 
@@ -111,7 +112,7 @@ local function resolve(op, l, level)
   elseif (t == "table" or t == "userdata") and math.type(l.ifindex) == "integer" then
     return l.ifindex, l.name or ("#" .. l.ifindex)
   end
-  error(string.format("%s: expected a link name, ifindex or link object (got %s)",
+  raise(string.format("%s: expected a link name, ifindex or link object (got %s)",
     op, t), level or 3)
 end
 M._resolve = resolve
@@ -122,8 +123,8 @@ local function tons(op, v, level)
   if type(v) == "string" or math.type(v) == "integer" then
     return netns().open(v)
   end
-  error(string.format("%s: option 'netns' must be a netns, a name or a pid (got %s)",
-    op, type(v)), level)
+  raise(string.format("%s: option 'netns' must be a netns, a name or a pid (got %s)",
+    op, type(v)))
 end
 M._tons = tons
 
@@ -139,8 +140,8 @@ function M.get(l)
   local key = l
   if type(l) == "table" or type(l) == "userdata" then key = l.ifindex end
   if type(key) ~= "string" and math.type(key) ~= "integer" then
-    error(string.format("%s: expected a link name, ifindex or link object (got %s)",
-      op, type(l)), 2)
+    raise(string.format("%s: expected a link name, ifindex or link object (got %s)",
+      op, type(l)))
   end
   if type(key) == "string" then opts.ifname(op, key) end
   local t, err, eno = core.get(key, op, type(key) == "string" and key or "#" .. key)
@@ -172,7 +173,7 @@ local generic = {
 
 local function check_mtu(op, name, mtu, level)
   if mtu and (mtu < 68 and mtu ~= 0 or mtu > 0xffffff) then
-    error(string.format("%s %s: mtu %d out of range", op, name, mtu), level)
+    raise(string.format("%s %s: mtu %d out of range", op, name, mtu))
   end
 end
 
@@ -185,8 +186,8 @@ local function generic_spec(op, name, o, level)
   if o.address then
     spec.address = nl.mac(o.address)
     if not spec.address then
-      error(string.format("%s %s: option 'address': '%s' is not a MAC address " ..
-        "(aa:bb:cc:dd:ee:ff)", op, name, o.address), level)
+      raise(string.format("%s %s: option 'address': '%s' is not a MAC address " ..
+        "(aa:bb:cc:dd:ee:ff)", op, name, o.address))
     end
   end
   for _, f in ipairs { { "link", "parent" }, { "master", "master" } } do
@@ -216,25 +217,25 @@ end
 function M._create(op, d, o, level)
   level = level or 3
   if type(o) ~= "table" then
-    error(string.format("%s: options must be a table (got %s)", op, type(o)), level)
+    raise(string.format("%s: options must be a table (got %s)", op, type(o)))
   end
   local kind = o.kind or (d and d.kind)
-  if type(kind) ~= "string" then error(op .. ": option 'kind' is required (a string)", level) end
+  if type(kind) ~= "string" then raise(op .. ": option 'kind' is required (a string)") end
   if kind == "tun" or kind == "tap" then
-    error(string.format("%s: %s devices are made with vnet.%s.open (the kernel " ..
-      "does not create them over rtnetlink)", op, kind, kind), level)
+    raise(string.format("%s: %s devices are made with vnet.%s.open (the kernel " ..
+      "does not create them over rtnetlink)", op, kind, kind))
   end
   d = d or kinds.get(kind)
   if d and d.create == false then d = nil end
   opts.check(op, o, kinds.spec(d, generic), level + 1)
-  if o.name == nil then error(op .. ": option 'name' is required", level) end
+  if o.name == nil then raise(op .. ": option 'name' is required") end
   opts.ifname(op, o.name, level + 1)
   if d and d.kind ~= kind then
-    error(string.format("%s: option 'kind' is '%s', not '%s'", op, kind, d.kind), level)
+    raise(string.format("%s: option 'kind' is '%s', not '%s'", op, kind, d.kind))
   end
   local name = o.name
   if d and d.parent == "required" and o.link == nil then
-    error(string.format("%s %s: option 'link' is required (the parent device)", op, name), level)
+    raise(string.format("%s %s: option 'link' is required (the parent device)", op, name))
   end
   if d and d.check then d.check(op, name, o, level + 1) end
   local spec, err, eno = generic_spec(op, name, o, level + 1)
@@ -246,7 +247,7 @@ function M._create(op, d, o, level)
     resolve = function(v, key)
       local idx, rerr = resolve(op, v, level + 3)
       if not idx then
-        error(string.format("%s %s: option '%s': %s", op, name, key, rerr:match(": (.*)$")), level + 3)
+        raise(string.format("%s %s: option '%s': %s", op, name, key, rerr:match(": (.*)$")))
       end
       return idx
     end,
@@ -325,7 +326,7 @@ local function set(op, l, o, level)
     local idx, name, eno = resolve(op, l, level + 3)
     if not idx then return nil, name, eno end
     if o.master ~= nil and o.nomaster then
-      error(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other", level + 3)
+      raise(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other")
     end
     if o.name ~= nil then opts.ifname(op, o.name, level + 3) end
     local spec, err

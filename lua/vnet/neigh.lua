@@ -11,6 +11,7 @@
 -- A neighbour table has family, dst, lladdr, dev (name), ifindex, state
 -- (a list, as iproute2 shows it: {"PERMANENT"}), router, proxy.
 local core = require "vnet.neigh.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -27,23 +28,23 @@ local function send(cmd, l, dst, lladdr, o, level)
     local idx, name, eno = L._resolve(op, l, level + 3)
     if not idx then return nil, name, eno end
     if type(dst) ~= "string" or not nl.pton(dst) then
-      error(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)), level + 2)
+      raise(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)))
     end
     local s = { dst = dst }
     if lladdr ~= nil then
       s.lladdr = type(lladdr) == "string" and nl.mac(lladdr)
       if not s.lladdr then
-        error(string.format("%s %s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", op, name,
-          tostring(lladdr)), level + 2)
+        raise(string.format("%s %s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", op, name,
+          tostring(lladdr)))
       end
     elseif cmd ~= "del" and not (o.state == "noarp" or o.proxy) then
-      error(string.format("%s %s: a link-layer address is needed", op, name), level + 2)
+      raise(string.format("%s %s: a link-layer address is needed", op, name))
     end
     if o.state ~= nil then
       s.state = core.states[o.state:upper()]
       if not s.state then
-        error(string.format("%s %s: option 'state' must be one of delay, failed, incomplete, " ..
-          "noarp, permanent, probe, reachable, stale (got '%s')", op, name, o.state), level + 2)
+        raise(string.format("%s %s: option 'state' must be one of delay, failed, incomplete, " ..
+          "noarp, permanent, probe, reachable, stale (got '%s')", op, name, o.state))
       end
     end
     s.router, s.proxy = o.router, o.proxy

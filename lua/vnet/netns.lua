@@ -21,6 +21,7 @@
 -- named one) and closed, and the methods run, exec, enter, id, fileno,
 -- delete, close. System failures return nil, msg, errno; misuse raises.
 local core = require "vnet.netns.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 
 local methods = core.methods
@@ -45,11 +46,11 @@ end
 
 local function checkname(op, name, level)
   if type(name) ~= "string" then
-    error(string.format("%s: name must be a string (got %s)", op, type(name)), level)
+    raise(string.format("%s: name must be a string (got %s)", op, type(name)))
   end
   if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s]") then
-    error(string.format("%s: '%s' is not a valid namespace name " ..
-      "(1 to 255 bytes, no '/' or white space, not '.' or '..')", op, name), level)
+    raise(string.format("%s: '%s' is not a valid namespace name " ..
+      "(1 to 255 bytes, no '/' or white space, not '.' or '..')", op, name))
   end
   return name
 end
@@ -75,7 +76,7 @@ function M.create(name)
   ns, err, eno = core.open(SELF)
   local back, berr = core.enter(home)
   home:close()
-  if not back then error("netns.create: cannot return to the original namespace: " .. berr) end
+  if not back then raise("netns.create: cannot return to the original namespace: " .. berr) end
   if not ns then return nil, err, eno end
   ns:_setname(nil)
   return remember(ns)
@@ -91,7 +92,7 @@ function M.open(what)
     return remember(core.open("/proc/" .. what .. "/ns/net", "pid " .. what))
   end
   if type(what) ~= "string" then
-    error(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)), 2)
+    raise(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)))
   end
   if what:find("/", 1, true) then return remember(core.open(what, what)) end
   checkname(op, what, 3)
@@ -107,7 +108,7 @@ end
 --- ns:run(fn, ...) -> what fn returns; raises what fn raises
 function methods.run(ns, fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("netns.run: expected a function (got " .. type(fn) .. ")", 2)
+    raise("netns.run: expected a function (got " .. type(fn) .. ")")
   end
   local home <close> = assert(core.open(SELF, "current"))
   assert(core.enter(ns))
@@ -115,7 +116,7 @@ function methods.run(ns, fn, ...)
   local r = table.pack(pcall(fn, ...))
   running[#running] = nil
   local back, berr = core.enter(home)
-  if not back then error("netns.run: cannot return to the original namespace: " .. berr) end
+  if not back then raise("netns.run: cannot return to the original namespace: " .. berr) end
   if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
 end
@@ -138,14 +139,14 @@ local exec_spec = { timeout = "number", max_output = "integer" }
 -- such file or directory (command not found)", 2.
 function methods.exec(ns, argv)
   if type(argv) ~= "table" then
-    error("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")", 2)
+    raise("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")")
   end
   local o = {}
   for k, v in pairs(argv) do
     if math.type(k) ~= "integer" then o[k] = v end
   end
   opts.check("netns.exec", o, exec_spec, 3)
-  if #argv == 0 then error("netns.exec: needs a command: {\"prog\", \"arg\", ...}", 2) end
+  if #argv == 0 then raise("netns.exec: needs a command: {\"prog\", \"arg\", ...}") end
   return core.exec(ns, argv, o.timeout, o.max_output)
 end
 

@@ -25,6 +25,7 @@
 -- metric, scope, protocol, type. System failures return nil, "route.add
 -- 10.1.0.0/16: Network is unreachable (Nexthop has invalid gateway)", 101.
 local core = require "vnet.route.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -43,8 +44,8 @@ local function family_of(op, name, key, text, level)
   local addr = text:match("^([^/]+)/(%d+)$") or text
   local fam = nl.pton(addr)
   if not fam then
-    error(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
-      key, text, key == "dst" and " (or \"default\")" or ""), level)
+    raise(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
+      key, text, key == "dst" and " (or \"default\")" or ""))
   end
   return fam
 end
@@ -52,35 +53,35 @@ end
 local function send(cmd, o)
   local op = "route." .. cmd
   o = opts.check(op, o, spec, 4)
-  if o.dst == nil then error(op .. ": option 'dst' is required (a prefix, an address or \"default\")", 3) end
+  if o.dst == nil then raise(op .. ": option 'dst' is required (a prefix, an address or \"default\")") end
   local name = o.dst
   local fam = o.family
   if fam ~= nil and fam ~= "inet" and fam ~= "inet6" then
-    error(string.format("%s %s: option 'family' must be inet or inet6 (got '%s')", op, name, fam), 3)
+    raise(string.format("%s %s: option 'family' must be inet or inet6 (got '%s')", op, name, fam))
   end
   if o.dst ~= "default" then
     local f = family_of(op, name, "dst", o.dst, 4)
     if fam and f ~= fam then
-      error(string.format("%s %s: option 'family' is %s but dst is %s", op, name, fam, f), 3)
+      raise(string.format("%s %s: option 'family' is %s but dst is %s", op, name, fam, f))
     end
     fam = f
   end
   if o.via ~= nil then
     local f = family_of(op, name, "via", o.via, 4)
     if fam and f ~= fam then
-      error(string.format("%s %s: option 'via' '%s' is not an address of the same family", op, name, o.via), 3)
+      raise(string.format("%s %s: option 'via' '%s' is not an address of the same family", op, name, o.via))
     end
     fam = f
   end
   if o.src ~= nil and family_of(op, name, "src", o.src, 4) ~= (fam or "inet") then
-    error(string.format("%s %s: option 'src' '%s' is not an address of the same family", op, name, o.src), 3)
+    raise(string.format("%s %s: option 'src' '%s' is not an address of the same family", op, name, o.src))
   end
   local s = { family = fam or "inet", dst = o.dst, via = o.via, src = o.src, metric = o.metric }
   for _, k in ipairs { "table", "scope", "protocol", "type" } do
     if o[k] ~= nil then
       s[k] = core.number(k, o[k])
       if not s[k] then
-        error(string.format("%s %s: option '%s': unknown %s '%s'", op, name, k, k, tostring(o[k])), 3)
+        raise(string.format("%s %s: option '%s': unknown %s '%s'", op, name, k, k, tostring(o[k])))
       end
     end
   end
@@ -120,13 +121,13 @@ end
 function M.list(o)
   o = opts.check("route.list", o, { family = "string", table = { "string", "integer" } }, 3)
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
-    error("route.list: option 'family' must be inet or inet6 (got '" .. o.family .. "')", 2)
+    raise("route.list: option 'family' must be inet or inet6 (got '" .. o.family .. "')")
   end
   local t = 254
   if o.table == "all" then t = 0
   elseif o.table ~= nil then
     t = core.number("table", o.table)
-    if not t then error("route.list: option 'table': unknown table '" .. tostring(o.table) .. "'", 2) end
+    if not t then raise("route.list: option 'table': unknown table '" .. tostring(o.table) .. "'") end
   end
   local rs, err, eno = core.list(o.family, t, "route.list")
   if not rs then return nil, err, eno end
@@ -136,7 +137,7 @@ end
 --- route.get(address [, {src =, dev =}]) -> the route the kernel would use
 -- for address | nil, msg, errno
 function M.get(dst, o)
-  if type(dst) ~= "string" then error("route.get: expected an address (got " .. type(dst) .. ")", 2) end
+  if type(dst) ~= "string" then raise("route.get: expected an address (got " .. type(dst) .. ")") end
   o = opts.check("route.get", o, { src = "string", dev = { "string", "integer", "table", "userdata" } }, 3)
   local oif
   if o.dev ~= nil then

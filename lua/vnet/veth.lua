@@ -18,6 +18,7 @@
 --    peer_address, peer_mtu, peer_up   the other end's MAC, MTU, state
 -- create returns both ends: a, b | nil, msg, errno.
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local VETH_INFO_PEER = 1
 
@@ -39,8 +40,8 @@ local M = kinds.define {
     if o.peer_address then
       p.address = require("vnet.nl.core").mac(o.peer_address)
       if not p.address then
-        error(string.format("%s %s: option 'peer_address': '%s' is not a MAC address " ..
-          "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address), ctx.level)
+        raise(string.format("%s %s: option 'peer_address': '%s' is not a MAC address " ..
+          "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address))
       end
     end
     if o.peer_netns ~= nil then p.netns_fd = ctx.netns(o.peer_netns):fileno() end
@@ -63,7 +64,7 @@ local create = M.create
 function M.create(name, peer, o)
   if type(name) ~= "table" then
     if o ~= nil and type(o) ~= "table" then
-      error("veth.create: options must be a table (got " .. type(o) .. ")", 2)
+      raise("veth.create: options must be a table (got " .. type(o) .. ")")
     end
     local t = {}
     for k, v in pairs(o or {}) do t[k] = v end

@@ -28,6 +28,7 @@
 -- buffer in bytes). fn(ev, w) is called from the loop; an error in it
 -- stops the loop, as for any vnet.loop callback.
 local core = require "vnet.watch.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local loop = require "vnet.loop"
 local opts = require "vnet._opts"
 
@@ -57,7 +58,7 @@ end
 function M.links(fn, o)
   local op = "link.watch"
   if type(fn) ~= "function" then
-    error(op .. ": expected a function (got " .. type(fn) .. ")", 2)
+    raise(op .. ": expected a function (got " .. type(fn) .. ")")
   end
   o = opts.check(op, o, { groups = "table", netns = { "string", "integer", "userdata" },
     rcvbuf = "integer" }, 3)
@@ -65,8 +66,8 @@ function M.links(fn, o)
   local has = {}
   for _, g in ipairs(groups) do
     if not valid[g] then
-      error(string.format("%s: option 'groups': unknown group '%s' (known: addr, link, neigh, route)",
-        op, tostring(g)), 2)
+      raise(string.format("%s: option 'groups': unknown group '%s' (known: addr, link, neigh, route)",
+        op, tostring(g)))
     end
     has[g] = true
   end
@@ -101,7 +102,7 @@ function M.links(fn, o)
   local w = setmetatable({ sock = sock, netns = ns }, Watch)
   local function resync()
     local now, addrs = snapshot()
-    if not now then error("link.watch: cannot read the links again after lost events: " .. tostring(addrs)) end
+    if not now then raise("link.watch: cannot read the links again after lost events: " .. tostring(addrs)) end
     local seen, added, removed = {}, {}, {}
     for _, l in ipairs(now) do
       seen[l.ifindex] = true
