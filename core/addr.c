@@ -93,8 +93,7 @@ static struct nl_addr *parse(lua_State *L, const char *s, int family,
         if (family != AF_UNSPEC)
             vnet_error(L, "%s %s: %s '%s' is not an address of the same family",
                        op, obj, what, s);
-        vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address or prefix "
-                   "(a.b.c.d/len)", op, obj, s);
+        vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op, obj, s);
     }
     return a;
 }
@@ -198,7 +197,8 @@ static int keep_addr(struct nlmsghdr *h, void *arg)
 static int a_list(lua_State *L)
 {
     const char *op = luaL_optstring(L, 3, "addr.list");
-    int ifindex = lua_isnoneornil(L, 1) ? 0 : vnet_checkifindex(L, 1, op);
+    int ifindex = lua_isnoneornil(L, 1) || lua_tointeger(L, 1) == 0 /* all */
+                      ? 0 : vnet_checkifindex(L, 1, op);
     int fam = vnet_nl_optfamily(L, 2);
     const char *obj = luaL_optstring(L, 4, "");
     struct ifaddrmsg ifa = {.ifa_family = (unsigned char)fam};

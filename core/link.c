@@ -304,7 +304,7 @@ static void fill(lua_State *L, int idx, struct rtnl_link *l, const char *op,
         rtnl_link_set_txqlen(l, (unsigned)v);
     if (field(L, idx, "parent", op, obj, 1, 0x7fffffff, &v) && l)
         rtnl_link_set_link(l, (int)v);
-    if (field(L, idx, "master", op, obj, 0, 0x7fffffff, &v)) /* 0: none */
+    if (field(L, idx, "master", op, obj, 0, 0x7fffffff, &v) && l) /* 0: none */
         rtnl_link_set_master(l, (int)v);
     if (field(L, idx, "netns_fd", op, obj, 0, 0x7fffffff, &v) && l)
         rtnl_link_set_ns_fd(l, (int)v);

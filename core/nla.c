@@ -298,5 +298,26 @@ int luaopen_vnet_nl_core(lua_State *L)
     };
     luaL_newlib(L, funcs);
     vnet_err_funcs(L);
+    /* errno: the names of the errno values vnet returns, for comparing
+     * (eno == vnet.errno.EEXIST) instead of bare numbers */
+    static const struct { const char *name; int v; } errs[] = {
+#define E(x) {#x, x}
+        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
+        E(EBADF), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY),
+        E(EEXIST), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE),
+        E(EMFILE), E(ENOSPC), E(EPIPE), E(ERANGE), E(ENAMETOOLONG),
+        E(ENOSYS), E(ENOTEMPTY), E(ENODATA), E(EPROTONOSUPPORT),
+        E(EOPNOTSUPP), E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL),
+        E(ENETDOWN), E(ENETUNREACH), E(ENOBUFS), E(EMSGSIZE), E(ENOTCONN),
+        E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTUNREACH), E(EALREADY),
+        E(EINPROGRESS), E(ENOTSUP), E(ENOTTY), E(EXDEV), E(ELOOP),
+#undef E
+    };
+    lua_createtable(L, 0, (int)(sizeof errs / sizeof errs[0]));
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        lua_pushinteger(L, errs[i].v);
+        lua_setfield(L, -2, errs[i].name);
+    }
+    lua_setfield(L, -2, "errno");
     return 1;
 }

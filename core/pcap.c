@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,7 +81,7 @@ static writer *checkwriter(lua_State *L, int idx)
 /* core.writer(path, linktype|-1, nano, snaplen) -> writer | nil, msg, errno */
 static int l_writer(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vnet_checkname(L, 1, PATH_MAX - 1, "pcap.open", "path");
     lua_Integer lt = luaL_checkinteger(L, 2);
     int nano = lua_toboolean(L, 3);
     lua_Integer snap = luaL_optinteger(L, 4, 262144);
@@ -224,7 +225,7 @@ static uint32_t get32(const reader *r, const unsigned char *b)
 /* core.reader(path) -> reader | nil, msg, errno */
 static int l_reader(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vnet_checkname(L, 1, PATH_MAX - 1, "pcap.open", "path");
     reader *r = lua_newuserdatauv(L, sizeof *r, 1);
     memset(r, 0, sizeof *r);
     luaL_setmetatable(L, READER_T);

@@ -38,7 +38,7 @@ static wsock *checkw(lua_State *L, int idx)
 {
     wsock *w = luaL_checkudata(L, idx, WATCH_T);
     if (w->fd < 0)
-        luaL_error(L, "attempt to use a closed watch");
+        vnet_error(L, "attempt to use a closed watch");
     return w;
 }
 

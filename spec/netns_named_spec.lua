@@ -150,7 +150,7 @@ describe("vnet.netns named", function()
       assert.has_error(function() ns:exec { "ls", 5, {} } end,
         "netns.exec: argument 3 must be a string (got table)")
       assert.has_error(function() netns.create("a/b") end,
-        "netns.create: 'a/b' is not a valid namespace name (1 to 255 bytes, no '/' or white space, not '.' or '..')")
+        "netns.create: 'a/b' is not a valid namespace name (1 to 255 bytes, no '/', white space or NUL, not '.' or '..')")
       assert.has_error(function() netns.open({}) end,
         "netns.open: expected a name, a path or a pid (got table)")
       ns:close()

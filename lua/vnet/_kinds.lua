@@ -21,10 +21,12 @@
 --    decode  function(info, payload): the reverse, for encode's attribute
 --    virtual an accepted option that `finish` turns into attributes
 --    readonly  only read back (not an option)
+--    feature   what a kernel lacks when it refuses the option without saying
+--              why (EOPNOTSUPP): added to that error
 --    encode_only  written but read back under another name (decode_extra)
 --    doc     one line for the documentation
 --
--- And a kind description: kind, options, check(op, name, o, level) for
+-- And a kind description: kind, options, check(op, name, o) for
 -- rules across options, finish(ctx, o, items, change) to add attributes
 -- from virtual options, decode_extra(info, blob), port_options (the
 -- options of its ports, IFLA_INFO_SLAVE_DATA, for a bridge or bond),
@@ -61,7 +63,7 @@ K.luatype = luatype
 
 --- Encode one option value into items ({type, fmt, value}, ...).
 -- Raises (misuse) with "op name: option 'key' ..." on a bad value.
--- @param ctx {op=, name=, level=, resolve=function(v) -> ifindex}
+-- @param ctx {op=, name=, resolve=function(v) -> ifindex}
 function K.encode_option(ctx, key, o, v)
   local function bad(why)
     raise(string.format("%s %s: option '%s' %s", ctx.op, ctx.name, key, why))
@@ -189,7 +191,7 @@ function K.define(d)
   local M = { kind = d.kind, descriptor = d }
   --- create{name = ..., kind options...} -> link | nil, msg, errno
   function M.create(o)
-    return require("vnet.link")._create(d.kind .. ".create", d, o, 3)
+    return require("vnet.link")._create(d.kind .. ".create", d, o)
   end
   return M
 end

@@ -1,6 +1,6 @@
 --- vnet._opts: checking of option tables and names, shared by every module.
 -- Misuse raises (wrong types, unknown keys, bad names), naming the
--- operation and the offending key, at the caller's level.
+-- operation and the offending key, at the user's line (nl.raise).
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local M = {}
 
@@ -28,10 +28,8 @@ end
 -- @param op the operation, for messages ("tun.open")
 -- @param t the options (nil means none)
 -- @param spec allowed keys and their types
--- @param level error level of the user's call (default 3)
 -- @return t, or an empty table when t is nil
-function M.check(op, t, spec, level)
-  level = level or 3
+function M.check(op, t, spec)
   if t == nil then return {} end
   if type(t) ~= "table" then
     raise(string.format("%s: options must be a table (got %s)", op, type(t)))
@@ -45,9 +43,13 @@ function M.check(op, t, spec, level)
       raise(string.format("%s: unknown option '%s' (known: %s)", op,
         tostring(k), table.concat(known, ", ")))
     end
+    local iv = math.type(v) == "float" and math.tointeger(v)
+    if iv and not accepts(want, v) and accepts(want, iv) then
+      t[k], v = iv, iv -- 2^10 is the integer 1024 to the kernel too
+    end
     if not accepts(want, v) then
       raise(string.format("%s: option '%s' must be %s (got %s)", op, k,
-        wanted(want), typeof(v)))
+        wanted(want), math.type(v) == "float" and tostring(v) or typeof(v)))
     end
   end
   return t

@@ -23,6 +23,7 @@
 -- Address already assigned)", 17; misuse raises.
 local core = require "vnet.addr.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -39,7 +40,7 @@ local flagopts = { "nodad", "noprefixroute", "home", "mngtmpaddr", "autojoin" }
 local function link() return require "vnet.link" end
 
 -- The IPv4 broadcast of cidr ("+" in iproute2): the prefix's last address.
-local function plus_broadcast(op, name, cidr, level)
+local function plus_broadcast(op, name, cidr)
   local ip, len = cidr:match("^([%d.]+)/(%d+)$")
   local fam, b = nl.pton(ip or "")
   if fam ~= "inet" then
@@ -52,11 +53,11 @@ local function plus_broadcast(op, name, cidr, level)
 end
 
 -- add or del: the shared body (op names the user's function in errors).
-function M._send(op, cmd, l, cidr, o, level)
-  o = opts.check(op, o, spec, level + 1)
+function M._send(op, cmd, l, cidr, o)
+  o = opts.check(op, o, spec)
   local L = link()
   local function body()
-    local idx, name, eno = L._resolve(op, l, level + 3)
+    local idx, name, eno = L._resolve(op, l)
     if not idx then return nil, name, eno end
     if type(cidr) ~= "string" then
       raise(op .. " " .. name .. ": address must be a string")
@@ -64,7 +65,7 @@ function M._send(op, cmd, l, cidr, o, level)
     local s = { ["local"] = cidr, peer = o.peer, broadcast = o.broadcast,
       label = o.label, valid_lft = o.valid_lft, preferred_lft = o.preferred_lft,
       replace = o.replace }
-    if o.broadcast == "+" then s.broadcast = plus_broadcast(op, name, cidr, level + 2) end
+    if o.broadcast == "+" then s.broadcast = plus_broadcast(op, name, cidr) end
     if o.scope ~= nil then
       s.scope = core.scope(o.scope)
       if not s.scope then
@@ -88,15 +89,15 @@ function M._send(op, cmd, l, cidr, o, level)
 end
 
 --- addr.add(link, cidr [, options]) -> true | nil, msg, errno
-function M.add(l, cidr, o) return M._send("addr.add", "add", l, cidr, o, 2) end
+function M.add(l, cidr, o) return M._send("addr.add", "add", l, cidr, o) end
 
 --- addr.del(link, cidr [, options]) -> true | nil, msg, errno
-function M.del(l, cidr, o) return M._send("addr.del", "del", l, cidr, o, 2) end
+function M.del(l, cidr, o) return M._send("addr.del", "del", l, cidr, o) end
 
 local list_spec = { family = "string", scope = "string" }
 
-function M._list(op, l, o, level)
-  o = opts.check(op, o, list_spec, level + 1)
+function M._list(op, l, o)
+  o = opts.check(op, o, list_spec)
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
     raise(string.format("%s: option 'family' must be inet or inet6 (got '%s')", op, o.family))
   end
@@ -104,7 +105,7 @@ function M._list(op, l, o, level)
   local function body()
     local idx, name, eno = 0, "", nil
     if l ~= nil then
-      idx, name, eno = L._resolve(op, l, level + 3)
+      idx, name, eno = L._resolve(op, l)
       if not idx then return nil, name, eno end
     end
     local all, err
@@ -120,7 +121,7 @@ end
 
 --- addr.list([link] [, {family = "inet"|"inet6", scope = "global"...}])
 -- -> { address, ... } | nil, msg, errno (all links when link is nil)
-function M.list(l, o) return M._list("addr.list", l, o, 2) end
+function M.list(l, o) return M._list("addr.list", l, o) end
 
 --- addr.flush(link [, {family =, scope =}]) -> number removed | nil, msg, errno
 -- Removes the link's addresses (those matching the filter); IPv6
@@ -130,14 +131,14 @@ function M.flush(l, o)
   if l == nil then raise(op .. ": expected a link name, ifindex or link object (got nil)") end
   local L = link()
   local function body()
-    local all, err, eno = M._list(op, L.is(l) and l.ifindex or l, o, 4)
+    local all, err, eno = M._list(op, L.is(l) and l.ifindex or l, o)
     if not all then return nil, err, eno end
     local n = 0
     for _, a in ipairs(all) do
       if (o and o.scope) or a.scope ~= "link" then
         local ok
         ok, err, eno = core.del(a.ifindex, { ["local"] = a.cidr, peer = a.peer }, op, tostring(a.ifindex))
-        if not ok and eno ~= 99 then return nil, err, eno end -- 99: gone with its primary
+        if not ok and eno ~= E.EADDRNOTAVAIL then return nil, err, eno end -- gone with its primary
         if ok then n = n + 1 end
       end
     end

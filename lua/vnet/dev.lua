@@ -15,41 +15,50 @@ local core = require "vnet.tun.core"
 local loop = require "vnet.loop"
 local link = require "vnet.link"
 
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+
 local methods = core.methods
 local M = { methods = methods }
 
+-- Every method refuses a closed device, as the C ones do.
+local function live(dev)
+  if dev.closed then raise("attempt to use a closed " .. dev.kind) end
+  return dev
+end
+
 function methods.on_packet(dev, fn)
-  return loop.on_packet(dev, fn)
+  return loop.on_packet(live(dev), fn)
 end
 
 function methods.up(dev)
-  return link.set(dev, { up = true })
+  return link.set(live(dev), { up = true })
 end
 
 function methods.down(dev)
-  return link.set(dev, { up = false })
+  return link.set(live(dev), { up = false })
 end
 
 function methods.mtu(dev, n)
-  if n == nil then return link.mtu(dev) end
-  return link.set(dev, { mtu = n })
+  if n == nil then return link.mtu(live(dev)) end
+  return link.set(live(dev), { mtu = n })
 end
 
+-- errors name the method as the user called it: "tap:addr_add tap0: ..."
 function methods.addr_add(dev, cidr, o)
-  return link.addr_add(dev, cidr, o)
+  return require("vnet.addr")._send(live(dev).kind .. ":addr_add", "add", dev, cidr, o)
 end
 
 function methods.addr_del(dev, cidr, o)
-  return link.addr_del(dev, cidr, o)
+  return require("vnet.addr")._send(live(dev).kind .. ":addr_del", "del", dev, cidr, o)
 end
 
 function methods.addrs(dev)
-  return link.addrs(dev)
+  return require("vnet.addr")._list(live(dev).kind .. ":addrs", dev)
 end
 
 --- dev:link() -> the device's vnet.link object | nil, msg, errno
 function methods.link(dev)
-  return link.get(dev.ifindex)
+  return link.get(live(dev).ifindex)
 end
 
 return M

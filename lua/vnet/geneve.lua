@@ -18,7 +18,7 @@ local K = require("vnet._kinds").define {
     udp_csum = { attr = 8, fmt = "bool" },
     df = { attr = 13, fmt = "u8", enum = { unset = 0, set = 1, inherit = 2 } },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.id == nil and not o.external then
       raise(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)")
     end

@@ -1,7 +1,7 @@
 --- vnet: Lua-scriptable Linux virtual network devices.
 -- require "vnet" loads every module; in the vnet host it is the global
 -- `vnet`. Modules: vnet.tun, vnet.tap, vnet.loop, vnet.packet, vnet.link,
--- vnet.netns, vnet.proto, vnet.pcap.
+-- vnet.netns, vnet.proto, vnet.pcap; vnet.errno names the errno values.
 local vnet = { version = "0.1.0" }
 for _, name in ipairs { "packet", "loop", "link", "netns", "tun", "tap", "proto", "pcap" } do
   vnet[name] = require("vnet." .. name)
@@ -12,4 +12,7 @@ for _, name in ipairs { "addr", "route", "neigh", "watch", "veth", "macvlan", "m
     "geneve", "vrf" } do
   vnet[name] = require("vnet." .. name)
 end
+--- vnet.errno: errno names -> numbers (vnet.errno.EEXIST == 17), for
+-- comparing the third result of a failure: `if eno == vnet.errno.EEXIST`.
+vnet.errno = require("vnet.nl.core").errno
 return vnet

@@ -23,6 +23,7 @@
 -- another one works when the namespace is known (`l.netns`), else raises.
 local core = require "vnet.link.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local nscore = require "vnet.netns.core"
 local opts = require "vnet._opts"
@@ -100,7 +101,7 @@ M._within = within
 
 -- ifindex and a display name for a link argument, or nil, msg, errno.
 -- Link objects from elsewhere must be used through within().
-local function resolve(op, l, level)
+local function resolve(op, l)
   local t = type(l)
   if math.type(l) == "integer" then
     local name = core.name(l, op)
@@ -113,12 +114,12 @@ local function resolve(op, l, level)
     return l.ifindex, l.name or ("#" .. l.ifindex)
   end
   raise(string.format("%s: expected a link name, ifindex or link object (got %s)",
-    op, t), level or 3)
+    op, t))
 end
 M._resolve = resolve
 
 -- A namespace argument (ns object, name, pid) -> ns object | nil, msg, errno
-local function tons(op, v, level)
+local function tons(op, v)
   if type(v) == "userdata" and v.fileno then return v end
   if type(v) == "string" or math.type(v) == "integer" then
     return netns().open(v)
@@ -171,18 +172,29 @@ local generic = {
 }
 
 
-local function check_mtu(op, name, mtu, level)
-  if mtu and (mtu < 68 and mtu ~= 0 or mtu > 0xffffff) then
-    raise(string.format("%s %s: mtu %d out of range", op, name, mtu))
-  end
+-- The MTU range of a new link (Ethernet's ETH_MIN_MTU to ETH_MAX_MTU), or
+-- of link table t as the kernel reports it (min_mtu, max_mtu; 0: no bound).
+local function mtu_range(t)
+  if not t then return 68, 65535 end
+  local hi = t.max_mtu
+  return t.min_mtu or 0, (hi and hi > 0) and hi or 0x7fffffff
 end
 
--- What every create/set shares: generic options -> spec fields.
+local function check_mtu(op, name, key, mtu, lo, hi)
+  if mtu ~= nil and (mtu < lo or mtu > hi) then
+    raise(string.format("%s %s: option '%s' %d out of range (%d to %d)", op, name, key,
+      mtu, lo, hi))
+  end
+end
+M._check_mtu = function(op, name, key, mtu) check_mtu(op, name, key, mtu, mtu_range()) end
+
+-- What every create/set shares: generic options -> spec fields. cur: the
+-- link's table as the kernel reports it (set), nil when creating.
 -- Returns spec, or nil, msg, errno (a named link that does not exist).
-local function generic_spec(op, name, o, level)
+local function generic_spec(op, name, o, cur)
   local spec = { name = o.name, mtu = o.mtu, txqueuelen = o.txqueuelen, up = o.up,
     numtxqueues = o.numtxqueues, numrxqueues = o.numrxqueues }
-  check_mtu(op, name, o.mtu, level + 1)
+  check_mtu(op, name, "mtu", o.mtu, mtu_range(cur))
   if o.address then
     spec.address = nl.mac(o.address)
     if not spec.address then
@@ -193,7 +205,7 @@ local function generic_spec(op, name, o, level)
   for _, f in ipairs { { "link", "parent" }, { "master", "master" } } do
     local v = o[f[1]]
     if v ~= nil then
-      local idx, err, eno = resolve(op, v, level + 1)
+      local idx, err, eno = resolve(op, v)
       if not idx then
         return nil, string.format("%s %s: %s (%s '%s')", op, name, err:match(": (.*)$"),
           f[1] == "link" and "parent" or f[1], tostring(type(v) == "table" and v.name or v)), eno
@@ -204,9 +216,25 @@ local function generic_spec(op, name, o, level)
   return spec
 end
 
+-- A refusal the kernel gives without saying why (EOPNOTSUPP, no extended
+-- ack): name the options of kind d in o that a kernel may lack (marked
+-- `feature` in the kind's description, saying what they need).
+local function feature_hint(d, o, err, eno)
+  if eno ~= E.EOPNOTSUPP or not d or err:find("%)$") then return err end
+  local named = {}
+  for key, od in pairs(d.options or {}) do
+    if od.feature and o[key] ~= nil then named[#named + 1] = key end
+  end
+  if #named == 0 then return err end
+  table.sort(named)
+  local od = d.options[named[1]]
+  return string.format("%s (option%s '%s': %s)", err, #named > 1 and "s" or "",
+    table.concat(named, "', '"), od.feature)
+end
+
 -- "this kernel has no 'ipvlan' support" for an unknown device type.
 local function kind_error(op, name, kind, err, eno)
-  if eno == 95 and err and err:find("(Unknown device type)", 1, true) then
+  if eno == E.EOPNOTSUPP and err and err:find("(Unknown device type)", 1, true) then
     return nil, string.format("%s %s: this kernel has no '%s' support (Unknown device type)",
       op, name, kind), eno
   end
@@ -214,8 +242,7 @@ local function kind_error(op, name, kind, err, eno)
 end
 
 --- The shared body of link.create and every kind's create.
-function M._create(op, d, o, level)
-  level = level or 3
+function M._create(op, d, o)
   if type(o) ~= "table" then
     raise(string.format("%s: options must be a table (got %s)", op, type(o)))
   end
@@ -227,9 +254,9 @@ function M._create(op, d, o, level)
   end
   d = d or kinds.get(kind)
   if d and d.create == false then d = nil end
-  opts.check(op, o, kinds.spec(d, generic), level + 1)
+  opts.check(op, o, kinds.spec(d, generic))
   if o.name == nil then raise(op .. ": option 'name' is required") end
-  opts.ifname(op, o.name, level + 1)
+  opts.ifname(op, o.name)
   if d and d.kind ~= kind then
     raise(string.format("%s: option 'kind' is '%s', not '%s'", op, kind, d.kind))
   end
@@ -237,38 +264,39 @@ function M._create(op, d, o, level)
   if d and d.parent == "required" and o.link == nil then
     raise(string.format("%s %s: option 'link' is required (the parent device)", op, name))
   end
-  if d and d.check then d.check(op, name, o, level + 1) end
-  local spec, err, eno = generic_spec(op, name, o, level + 1)
+  if d and d.check then d.check(op, name, o) end
+  local spec, err, eno = generic_spec(op, name, o)
   if not spec then return nil, err, eno end
   spec.kind = kind
   local hold = {} -- namespace objects kept open until the request is sent
   local ctx = {
-    op = op, name = name, level = level + 2, o = o, hold = hold,
+    op = op, name = name, o = o, hold = hold,
     resolve = function(v, key)
-      local idx, rerr = resolve(op, v, level + 3)
+      local idx, rerr = resolve(op, v)
       if not idx then
         raise(string.format("%s %s: option '%s': %s", op, name, key, rerr:match(": (.*)$")))
       end
       return idx
     end,
+    -- a namespace option: the ns object, or nil with the failure kept in
+    -- ctx.failed (returned once encoding is done)
     netns = function(v)
-      local ns, nerr, neno = tons(op, v, level + 3)
-      if not ns then error({ syserr = { nerr, neno } }) end
+      local ns, nerr, neno = tons(op, v)
+      if not ns then
+        hold.failed = hold.failed or { nerr, neno }
+        return nil
+      end
       hold[#hold + 1] = ns
       return ns
     end,
   }
   if d then
-    local okd, data = pcall(kinds.encode, ctx, d, o, false)
-    if not okd then
-      if type(data) == "table" and data.syserr then return nil, data.syserr[1], data.syserr[2] end
-      error(data, 0)
-    end
-    spec.data = data
+    spec.data = kinds.encode(ctx, d, o, false)
+    if hold.failed then return nil, hold.failed[1], hold.failed[2] end
   end
   local target
   if o.netns ~= nil then
-    local ns, nerr, neno = tons(op, o.netns, level + 1)
+    local ns, nerr, neno = tons(op, o.netns)
     if not ns then return nil, nerr, neno end
     target = ns
     spec.netns_fd = ns:fileno()
@@ -278,6 +306,7 @@ function M._create(op, d, o, level)
   if not ok then
     local hint = d and d.hints and d.hints[eno]
     if hint and not err:find("%)$") then err = err .. " (" .. hint .. ")" end
+    err = feature_hint(d, o, err, eno)
     return kind_error(op, name, kind, err, eno)
   end
   local t, l
@@ -307,7 +336,7 @@ end
 -- A kind this kernel lacks: nil, "link.create x: this kernel has no 'K'
 -- support (Unknown device type)", 95.
 function M.create(o)
-  local l, err, eno = M._create("link.create", nil, o, 3)
+  local l, err, eno = M._create("link.create", nil, o)
   return l, err, eno
 end
 
@@ -318,36 +347,42 @@ local set_base = {
 }
 
 -- l is a link object or anything resolve() takes.
-local function set(op, l, o, level)
+local function set(op, l, o)
   local obj = M.is(l) and l or nil
   local d = obj and obj.kind and kinds.get(obj.kind)
-  o = opts.check(op, o, kinds.spec(d, set_base, true), level + 1)
+  o = opts.check(op, o, kinds.spec(d, set_base, true))
   local function body()
-    local idx, name, eno = resolve(op, l, level + 3)
+    local idx, name, eno = resolve(op, l)
     if not idx then return nil, name, eno end
     if o.master ~= nil and o.nomaster then
       raise(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other")
     end
-    if o.name ~= nil then opts.ifname(op, o.name, level + 3) end
-    local spec, err
-    spec, err, eno = generic_spec(op, name, o, level + 2)
+    if o.netns ~= nil and (o.master ~= nil or o.nomaster) then
+      raise(op .. " " .. name .. ": options 'netns' and '" .. (o.nomaster and "nomaster" or "master") ..
+        "' cannot go in one request (the kernel refuses it): move the link first, " ..
+        "then set its master in its new namespace")
+    end
+    if o.name ~= nil then opts.ifname(op, o.name) end
+    local spec, err, cur
+    if o.mtu ~= nil then cur = core.get(idx, op, name) end -- its MTU range
+    spec, err, eno = generic_spec(op, name, o, cur)
     if not spec then return nil, err, eno end
     if o.nomaster then spec.master = 0 end
     if d then
       spec.kind = d.kind
-      spec.data = kinds.encode({ op = op, name = name, level = level + 3, o = o,
-        resolve = function(v) return (resolve(op, v, level + 4)) end }, d, o, true)
+      spec.data = kinds.encode({ op = op, name = name, o = o,
+        resolve = function(v) return (resolve(op, v)) end }, d, o, true)
       if not spec.data then spec.kind = nil end
     end
     local target
     if o.netns ~= nil then
-      target, err, eno = tons(op, o.netns, level + 3)
+      target, err, eno = tons(op, o.netns)
       if not target then return nil, err, eno end
       spec.netns_fd = target:fileno()
     end
     local ok
     ok, err, eno = core.set(idx, spec, op, name)
-    if not ok then return nil, err, eno end
+    if not ok then return nil, feature_hint(d, o, err, eno), eno end
     return true, target, o.name or name
   end
   local ok, target, newname
@@ -371,14 +406,14 @@ end
 -- txqueuelen =, netns =}) -> true | nil, msg, errno
 -- netns moves the link: an ns object, a named namespace or a pid.
 function M.set(l, o)
-  return set("link.set", l, o, 2)
+  return set("link.set", l, o)
 end
 
 --- l:set{...} -> true | nil, msg, errno: as link.set, plus the options of
 -- the link's kind that can change (a macvlan's mode, a bridge's stp...).
 -- The object is read back afterwards (also after a move to another netns).
 function methods.set(l, o)
-  return set("link.set", l, o, 2)
+  return set("link.set", l, o)
 end
 
 --- l:refresh() -> l | nil, msg, errno: read the link again
@@ -417,7 +452,7 @@ function methods.peer(l)
   local op = "link.peer"
   local pidx = rawget(l, "parent")
   if not pidx or pidx == 0 then
-    return nil, string.format("%s %s: No such device (the link has no peer or parent)", op, l.name), 19
+    return nil, string.format("%s %s: No such device (the link has no peer or parent)", op, l.name), E.ENODEV
   end
   local nsid = rawget(l, "netns_id")
   if nsid == nil then
@@ -449,18 +484,18 @@ end
 -- An address without /len is a host address (/32 or /128), as with `ip
 -- addr add`. The same as vnet.addr.add, with "link.addr_add" in errors.
 function M.addr_add(l, cidr, o)
-  return require("vnet.addr")._send("link.addr_add", "add", l, cidr, o, 3)
+  return require("vnet.addr")._send("link.addr_add", "add", l, cidr, o)
 end
 
 --- link.addr_del(l, cidr [, o]) -> true | nil, msg, errno
 function M.addr_del(l, cidr, o)
-  return require("vnet.addr")._send("link.addr_del", "del", l, cidr, o, 3)
+  return require("vnet.addr")._send("link.addr_del", "del", l, cidr, o)
 end
 
 --- link.addrs([l]) -> { {family, address, prefixlen, cidr, peer, broadcast,
 -- scope, label, flags, ifindex}, ... } for one link, or all when l is nil.
 function M.addrs(l)
-  return require("vnet.addr")._list("link.addrs", l, nil, 3)
+  return require("vnet.addr")._list("link.addrs", l, nil)
 end
 
 --- link.watch(fn [, {netns =, groups =}]) -> watcher: see vnet.watch

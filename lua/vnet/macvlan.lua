@@ -60,7 +60,7 @@ M.options = {
     end },
 }
 
-function M.check(op, name, o, level)
+function M.check(op, name, o)
   if o.source_addresses ~= nil and o.mode ~= "source" then
     raise(string.format("%s %s: option 'source_addresses' needs mode 'source' (got %s)",
       op, name, o.mode and ("'" .. o.mode .. "'") or "no mode"))

@@ -20,12 +20,12 @@ local spec = { state = "string", router = "boolean", proxy = "boolean" }
 
 local function link() return require "vnet.link" end
 
-local function send(cmd, l, dst, lladdr, o, level)
+local function send(cmd, l, dst, lladdr, o)
   local op = "neigh." .. cmd
-  o = opts.check(op, o, spec, level + 1)
+  o = opts.check(op, o, spec)
   local L = link()
   local function body()
-    local idx, name, eno = L._resolve(op, l, level + 3)
+    local idx, name, eno = L._resolve(op, l)
     if not idx then return nil, name, eno end
     if type(dst) ~= "string" or not nl.pton(dst) then
       raise(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)))
@@ -55,22 +55,22 @@ local function send(cmd, l, dst, lladdr, o, level)
 end
 
 --- neigh.add(link, address, lladdr [, options]) -> true | nil, msg, errno
-function M.add(l, dst, ll, o) return send("add", l, dst, ll, o, 2) end
+function M.add(l, dst, ll, o) return send("add", l, dst, ll, o) end
 --- neigh.replace(link, address, lladdr [, options]) -> true | nil, msg, errno
-function M.replace(l, dst, ll, o) return send("replace", l, dst, ll, o, 2) end
+function M.replace(l, dst, ll, o) return send("replace", l, dst, ll, o) end
 --- neigh.del(link, address) -> true | nil, msg, errno
-function M.del(l, dst) return send("del", l, dst, nil, nil, 2) end
+function M.del(l, dst) return send("del", l, dst, nil, nil) end
 
 --- neigh.list([link] [, {family = "inet"|"inet6", all = bool}])
 -- -> { neighbour, ... } | nil, msg, errno. As `ip neigh`, entries in state
 -- NOARP (multicast, loopback) are left out unless all = true.
 function M.list(l, o)
-  o = opts.check("neigh.list", o, { family = "string", all = "boolean" }, 3)
+  o = opts.check("neigh.list", o, { family = "string", all = "boolean" })
   local L = link()
   local function body()
     local idx, name, eno = 0, "", nil
     if l ~= nil then
-      idx, name, eno = L._resolve("neigh.list", l, 4)
+      idx, name, eno = L._resolve("neigh.list", l)
       if not idx then return nil, name, eno end
     end
     local ns, err

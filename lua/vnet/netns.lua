@@ -44,13 +44,13 @@ function M.current()
   return remember(core.open(SELF, "current"))
 end
 
-local function checkname(op, name, level)
+local function checkname(op, name)
   if type(name) ~= "string" then
     raise(string.format("%s: name must be a string (got %s)", op, type(name)))
   end
-  if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s]") then
+  if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s%z]") then
     raise(string.format("%s: '%s' is not a valid namespace name " ..
-      "(1 to 255 bytes, no '/' or white space, not '.' or '..')", op, name))
+      "(1 to 255 bytes, no '/', white space or NUL, not '.' or '..')", op, (name:gsub("%z", "\\0"))))
   end
   return name
 end
@@ -62,7 +62,7 @@ end
 -- `ip netns list` and `ip netns exec`, alive until ns:delete().
 function M.create(name)
   if name ~= nil then
-    checkname("netns.create", name, 3)
+    checkname("netns.create", name)
     local path, err, eno = core.add_named(name)
     if not path then return nil, err, eno end
     return remember(core.open(path, name, path))
@@ -95,7 +95,7 @@ function M.open(what)
     raise(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)))
   end
   if what:find("/", 1, true) then return remember(core.open(what, what)) end
-  checkname(op, what, 3)
+  checkname(op, what)
   local path = RUN .. "/" .. what
   return remember(core.open(path, what, path))
 end
@@ -127,6 +127,8 @@ function methods.enter(ns)
 end
 
 local exec_spec = { timeout = "number", max_output = "integer" }
+-- the longest timeout: 24 days, whose milliseconds still fit poll()'s int
+local MAX_TIMEOUT = 24 * 86400
 
 --- ns:exec{"prog", "arg", ..., timeout = s, max_output = bytes}
 -- -> status, output | nil, msg, errno
@@ -145,9 +147,21 @@ function methods.exec(ns, argv)
   for k, v in pairs(argv) do
     if math.type(k) ~= "integer" then o[k] = v end
   end
-  opts.check("netns.exec", o, exec_spec, 3)
+  opts.check("netns.exec", o, exec_spec)
   if #argv == 0 then raise("netns.exec: needs a command: {\"prog\", \"arg\", ...}") end
-  return core.exec(ns, argv, o.timeout, o.max_output)
+  local t = o.timeout
+  if t ~= nil then
+    if t ~= t or t < 0 then
+      raise(string.format("netns.exec: option 'timeout' must be 0 or more seconds (got %s)",
+        t ~= t and "nan" or t))
+    end
+    t = math.min(t, MAX_TIMEOUT) -- longer is "no timeout" in practice; no overflow
+  end
+  if o.max_output ~= nil and o.max_output < 0 then
+    raise(string.format("netns.exec: option 'max_output' must be 0 or more bytes (got %d)",
+      o.max_output))
+  end
+  return core.exec(ns, argv, t, o.max_output)
 end
 
 --- ns:delete() -> true | nil, msg, errno

@@ -45,9 +45,9 @@ local M = { has_capture_hook = core.has_capture_hook }
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
-local function writer(path, o, level)
+local function writer(path, o)
   o = opts.check("pcap.open", o, { linktype = { "string", "integer" },
-    nanosecond = "boolean", snaplen = "integer" }, level + 1)
+    nanosecond = "boolean", snaplen = "integer" })
   local lt = o.linktype
   if type(lt) == "string" then
     lt = LINKTYPES[lt]
@@ -75,7 +75,7 @@ function M.open(path, mode, o)
     if o ~= nil then raise("pcap.open: a reader takes no options") end
     return core.reader(path)
   elseif mode == "w" then
-    return writer(path, o, 3)
+    return writer(path, o)
   end
   raise(string.format("pcap.open: mode must be 'r' or 'w' (got %s)", tostring(mode)))
 end
@@ -106,7 +106,7 @@ function devmethods.capture(dev, target, o)
       copy.linktype = dev.kind == "tap" and "ethernet" or "raw"
       o = copy
     end
-    w, err, eno = writer(target, o, 3)
+    w, err, eno = writer(target, o)
     if not w then return nil, err, eno end
   elseif (getmetatable(target) or {}).__name ~= "vnet.pcap.writer" then
     raise("dev:capture: path, pcap writer or false expected (got " .. type(target) .. ")")

@@ -26,6 +26,7 @@
 -- 10.1.0.0/16: Network is unreachable (Nexthop has invalid gateway)", 101.
 local core = require "vnet.route.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -40,7 +41,7 @@ local spec = {
 
 local function link() return require "vnet.link" end
 
-local function family_of(op, name, key, text, level)
+local function family_of(op, name, key, text)
   local addr = text:match("^([^/]+)/(%d+)$") or text
   local fam = nl.pton(addr)
   if not fam then
@@ -52,7 +53,7 @@ end
 
 local function send(cmd, o)
   local op = "route." .. cmd
-  o = opts.check(op, o, spec, 4)
+  o = opts.check(op, o, spec)
   if o.dst == nil then raise(op .. ": option 'dst' is required (a prefix, an address or \"default\")") end
   local name = o.dst
   local fam = o.family
@@ -60,20 +61,20 @@ local function send(cmd, o)
     raise(string.format("%s %s: option 'family' must be inet or inet6 (got '%s')", op, name, fam))
   end
   if o.dst ~= "default" then
-    local f = family_of(op, name, "dst", o.dst, 4)
+    local f = family_of(op, name, "dst", o.dst)
     if fam and f ~= fam then
       raise(string.format("%s %s: option 'family' is %s but dst is %s", op, name, fam, f))
     end
     fam = f
   end
   if o.via ~= nil then
-    local f = family_of(op, name, "via", o.via, 4)
+    local f = family_of(op, name, "via", o.via)
     if fam and f ~= fam then
       raise(string.format("%s %s: option 'via' '%s' is not an address of the same family", op, name, o.via))
     end
     fam = f
   end
-  if o.src ~= nil and family_of(op, name, "src", o.src, 4) ~= (fam or "inet") then
+  if o.src ~= nil and family_of(op, name, "src", o.src) ~= (fam or "inet") then
     raise(string.format("%s %s: option 'src' '%s' is not an address of the same family", op, name, o.src))
   end
   local s = { family = fam or "inet", dst = o.dst, via = o.via, src = o.src, metric = o.metric }
@@ -87,7 +88,7 @@ local function send(cmd, o)
   end
   if o.dev ~= nil then
     local L = link()
-    local idx, err, eno = L._resolve(op, o.dev, 4)
+    local idx, err, eno = L._resolve(op, o.dev)
     if not idx then
       return nil, string.format("%s %s: %s (dev '%s')", op, name, err:match(": (.*)$"),
         tostring(type(o.dev) == "table" and o.dev.name or o.dev)), eno
@@ -95,7 +96,7 @@ local function send(cmd, o)
     s.dev = idx
   end
   local ok, err, eno = core.send(cmd, s, op, name)
-  if not ok and eno == 3 and not err:find("%)$") then
+  if not ok and eno == E.ESRCH and not err:find("%)$") then
     err = err .. " (no route matches)" -- ESRCH, the kernel's word for it
   end
   return ok, err, eno
@@ -119,7 +120,7 @@ end
 --- route.list([{family = "inet"|"inet6", table = "main"|"all"|name|number}])
 -- -> { route, ... } | nil, msg, errno (the main table unless asked)
 function M.list(o)
-  o = opts.check("route.list", o, { family = "string", table = { "string", "integer" } }, 3)
+  o = opts.check("route.list", o, { family = "string", table = { "string", "integer" } })
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
     raise("route.list: option 'family' must be inet or inet6 (got '" .. o.family .. "')")
   end
@@ -138,11 +139,11 @@ end
 -- for address | nil, msg, errno
 function M.get(dst, o)
   if type(dst) ~= "string" then raise("route.get: expected an address (got " .. type(dst) .. ")") end
-  o = opts.check("route.get", o, { src = "string", dev = { "string", "integer", "table", "userdata" } }, 3)
+  o = opts.check("route.get", o, { src = "string", dev = { "string", "integer", "table", "userdata" } })
   local oif
   if o.dev ~= nil then
     local err, eno
-    oif, err, eno = link()._resolve("route.get", o.dev, 3)
+    oif, err, eno = link()._resolve("route.get", o.dev)
     if not oif then return nil, err, eno end
   end
   local r, err, eno = core.get(dst, o.src, oif, "route.get")

@@ -31,11 +31,12 @@ local M = kinds.define {
     peer_mtu = { virtual = true, type = "integer" },
     peer_up = { virtual = true, type = "boolean" },
   },
-  check = function(op, name, o, level)
-    if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer, level + 1) end
+  check = function(op, name, o)
+    if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer) end
   end,
   finish = function(ctx, o, items, change)
     if change then return end
+    require("vnet.link")._check_mtu(ctx.op, ctx.name, "peer_mtu", o.peer_mtu)
     local p = { name = o.peer, mtu = o.peer_mtu }
     if o.peer_address then
       p.address = require("vnet.nl.core").mac(o.peer_address)
@@ -44,7 +45,10 @@ local M = kinds.define {
           "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address))
       end
     end
-    if o.peer_netns ~= nil then p.netns_fd = ctx.netns(o.peer_netns):fileno() end
+    if o.peer_netns ~= nil then
+      local ns = ctx.netns(o.peer_netns)
+      p.netns_fd = ns and ns:fileno()
+    end
     items[#items + 1] = { VETH_INFO_PEER, "ifinfo", p }
   end,
   -- the kernel cannot bring the peer up in the request that makes it
@@ -72,11 +76,11 @@ function M.create(name, peer, o)
     name = t
   end
   local link = require "vnet.link"
-  local a, err, eno = link._create("veth.create", M.descriptor, name, 3)
+  local a, err, eno = link._create("veth.create", M.descriptor, name)
   if not a then return nil, err, eno end
   local b
   if name.peer and name.peer_netns ~= nil then
-    local ns = link._tons("veth.create", name.peer_netns, 2)
+    local ns = link._tons("veth.create", name.peer_netns)
     b, err, eno = ns:run(link.get, name.peer)
     if b then b.netns, b._nsino = ns, ns:id() end
   else

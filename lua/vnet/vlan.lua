@@ -28,7 +28,7 @@ local K = kinds.define {
       for name, bit in pairs(bits) do info[name] = f & bit ~= 0 end
     end },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.id == nil then raise(op .. " " .. name .. ": option 'id' is required (0 to 4094)") end
   end,
   finish = function(ctx, o, items)

@@ -8,7 +8,7 @@ local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local K = require("vnet._kinds").define {
   kind = "vrf",
   options = { table = { attr = 1, fmt = "u32", min = 1 } },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.table == nil then raise(op .. " " .. name .. ": option 'table' is required") end
   end,
 }

@@ -58,7 +58,7 @@ local K = kinds.define {
     udp_csum = { attr = 18, fmt = "bool" },
     external = { attr = 25, fmt = "bool" },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.id == nil and not o.external then
       raise(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)")
     end

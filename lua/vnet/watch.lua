@@ -61,7 +61,7 @@ function M.links(fn, o)
     raise(op .. ": expected a function (got " .. type(fn) .. ")")
   end
   o = opts.check(op, o, { groups = "table", netns = { "string", "integer", "userdata" },
-    rcvbuf = "integer" }, 3)
+    rcvbuf = "integer" })
   local groups = o.groups or { "link", "addr" }
   local has = {}
   for _, g in ipairs(groups) do
@@ -75,7 +75,7 @@ function M.links(fn, o)
   local ns
   if o.netns ~= nil then
     local err, eno
-    ns, err, eno = L._tons(op, o.netns, 3)
+    ns, err, eno = L._tons(op, o.netns)
     if not ns then return nil, err, eno end
   end
   local function inside(f, ...)
