@@ -85,15 +85,17 @@ void vnet_addr_push(lua_State *L, struct nlmsghdr *h)
 }
 
 /* An address argument, or raise naming the option. */
-static struct nl_addr *parse(lua_State *L, const char *s, int family,
-                             const char *op, const char *obj, const char *what)
+static struct nl_addr *parse(lua_State *L, const char *s, size_t len,
+                             int family, const char *op, const char *obj,
+                             const char *what)
 {
-    struct nl_addr *a = vnet_nl_parse(s, strlen(s), family, 1);
+    struct nl_addr *a = vnet_nl_parse(s, len, family, 1);
     if (a == NULL) {
         if (family != AF_UNSPEC)
             vnet_error(L, "%s %s: %s '%s' is not an address of the same family",
-                       op, obj, what, s);
-        vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op, obj, s);
+                       op, obj, what, vnet_shown(L, s, len));
+        vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op, obj,
+                   vnet_shown(L, s, len));
     }
     return a;
 }
@@ -112,26 +114,27 @@ static struct rtnl_addr *build(lua_State *L, int ifindex, int idx,
     if (lua_getfield(L, idx, "label") != LUA_TNIL)
         label = vnet_checkname(L, -1, IFNAMSIZ - 1, op, "option 'label'");
     lua_getfield(L, idx, "local");
-    const char *s = luaL_checkstring(L, -1);
-    struct nl_addr *local = parse(L, s, AF_UNSPEC, op, obj, "address");
+    size_t slen, plen = 0, blen = 0;
+    const char *s = luaL_checklstring(L, -1, &slen);
+    struct nl_addr *local = parse(L, s, slen, AF_UNSPEC, op, obj, "address");
     int fam = nl_addr_get_family(local);
     struct nl_addr *peer = NULL, *brd = NULL;
     /* parse the rest before allocating, so a raise leaks nothing but local,
      * which is released through a guard below */
     const char *ps = (lua_getfield(L, idx, "peer") == LUA_TSTRING)
-                         ? lua_tostring(L, -1) : NULL;
+                         ? lua_tolstring(L, -1, &plen) : NULL;
     const char *bs = (lua_getfield(L, idx, "broadcast") == LUA_TSTRING)
-                         ? lua_tostring(L, -1) : NULL;
-    if (ps && (peer = vnet_nl_parse(ps, strlen(ps), fam, 1)) == NULL) {
+                         ? lua_tolstring(L, -1, &blen) : NULL;
+    if (ps && (peer = vnet_nl_parse(ps, plen, fam, 1)) == NULL) {
         nl_addr_put(local);
         vnet_error(L, "%s %s: peer '%s' is not an address of the same family",
-                   op, obj, ps);
+                   op, obj, vnet_shown(L, ps, plen));
     }
-    if (bs && (brd = vnet_nl_parse(bs, strlen(bs), fam, 0)) == NULL) {
+    if (bs && (brd = vnet_nl_parse(bs, blen, fam, 0)) == NULL) {
         nl_addr_put(local);
         nl_addr_put(peer);
         vnet_error(L, "%s %s: broadcast '%s' is not an address of the same "
-                   "family", op, obj, bs);
+                   "family", op, obj, vnet_shown(L, bs, blen));
     }
     struct rtnl_addr *ra = rtnl_addr_alloc();
     if (ra) {
@@ -199,7 +202,7 @@ static int a_list(lua_State *L)
     const char *op = luaL_optstring(L, 3, "addr.list");
     int ifindex = lua_isnoneornil(L, 1) || lua_tointeger(L, 1) == 0 /* all */
                       ? 0 : vnet_checkifindex(L, 1, op);
-    int fam = vnet_nl_optfamily(L, 2);
+    int fam = vnet_nl_optfamily(L, 2, op);
     const char *obj = luaL_optstring(L, 4, "");
     struct ifaddrmsg ifa = {.ifa_family = (unsigned char)fam};
     vnet_nl_list how = {keep_addr, vnet_addr_push, &ifindex};

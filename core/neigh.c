@@ -65,7 +65,8 @@ static int n_send(lua_State *L)
     const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
     int ifindex = vnet_checkifindex(L, 2, op);
     lua_getfield(L, 3, "dst");
-    const char *dst = luaL_checkstring(L, -1);
+    size_t dlen;
+    const char *dst = luaL_checklstring(L, -1, &dlen);
     lua_getfield(L, 3, "lladdr");
     size_t lllen = 0;
     const char *ll = lua_tolstring(L, -1, &lllen);
@@ -73,10 +74,10 @@ static int n_send(lua_State *L)
     int state = (int)luaL_optinteger(L, -1, NUD_PERMANENT);
     int router = (lua_getfield(L, 3, "router"), lua_toboolean(L, -1));
     int proxy = (lua_getfield(L, 3, "proxy"), lua_toboolean(L, -1));
-    struct nl_addr *l = NULL, *d = vnet_nl_parse(dst, strlen(dst), AF_UNSPEC, 0);
+    struct nl_addr *l = NULL, *d = vnet_nl_parse(dst, dlen, AF_UNSPEC, 0);
     if (d == NULL)
         return vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op,
-                          obj, dst);
+                          obj, vnet_shown(L, dst, dlen));
     struct rtnl_neigh *n = rtnl_neigh_alloc();
     struct nl_msg *msg = NULL;
     char ext[256] = "";
@@ -121,7 +122,7 @@ static int n_list(lua_State *L)
     const char *op = luaL_optstring(L, 3, "neigh.list");
     int ifindex = lua_isnoneornil(L, 1) || lua_tointeger(L, 1) == 0
                       ? 0 : vnet_checkifindex(L, 1, op);
-    int fam = vnet_nl_optfamily(L, 2);
+    int fam = vnet_nl_optfamily(L, 2, op);
     const char *obj = luaL_optstring(L, 4, "");
     struct ndmsg nd = {.ndm_family = (unsigned char)fam};
     vnet_nl_list how = {keep_neigh, vnet_neigh_push, &ifindex};

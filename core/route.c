@@ -177,9 +177,9 @@ static int r_send(lua_State *L)
 /* list(family|nil, table (0 = all), op) -> { route, ... } | nil, msg, errno */
 static int r_list(lua_State *L)
 {
-    int fam = vnet_nl_optfamily(L, 1);
-    int table = (int)luaL_optinteger(L, 2, RT_TABLE_MAIN); /* route.lua's */
     const char *op = luaL_optstring(L, 3, "route.list");
+    int fam = vnet_nl_optfamily(L, 1, op);
+    int table = (int)luaL_optinteger(L, 2, RT_TABLE_MAIN); /* route.lua's */
     struct rtmsg rt = {.rtm_family = (unsigned char)fam};
     vnet_nl_list how = {keep_route, vnet_route_push, &table};
     return vnet_nl_dump(L, RTM_GETROUTE, &rt, sizeof rt, &how, op, "");
@@ -188,16 +188,18 @@ static int r_list(lua_State *L)
 /* get(dst, src|nil, oif|nil, op) -> route the kernel would use | nil, msg, errno */
 static int r_get(lua_State *L)
 {
-    const char *dst = luaL_checkstring(L, 1);
-    const char *src = luaL_optstring(L, 2, NULL);
+    size_t dlen, slen = 0;
+    const char *dst = luaL_checklstring(L, 1, &dlen);
+    const char *src = luaL_optlstring(L, 2, NULL, &slen);
     const char *op = luaL_optstring(L, 4, "route.get");
     int oif = lua_isnoneornil(L, 3) ? 0 : vnet_checkifindex(L, 3, op);
     unsigned char d[16], s[16];
     int fam, sfam, plen;
-    if (vnet_parse_cidr(dst, strlen(dst), &fam, d, &plen) < 0 || plen >= 0)
-        return vnet_error(L, "%s: '%s' is not an IPv4 or IPv6 address", op, dst);
+    if (vnet_parse_cidr(dst, dlen, &fam, d, &plen) < 0 || plen >= 0)
+        return vnet_error(L, "%s: '%s' is not an IPv4 or IPv6 address", op,
+                          vnet_shown(L, dst, dlen));
     int alen = fam == AF_INET ? 4 : 16;
-    if (src && (vnet_parse_cidr(src, strlen(src), &sfam, s, &plen) < 0 ||
+    if (src && (vnet_parse_cidr(src, slen, &sfam, s, &plen) < 0 ||
                 plen >= 0 || sfam != fam))
         return vnet_error(L, "%s %s: option 'src' '%s' is not an address of "
                           "the same family", op, dst, src);

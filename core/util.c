@@ -224,11 +224,26 @@ const char *vnet_checkname(lua_State *L, int idx, size_t maxlen,
                    luaL_typename(L, idx));
     const char *s = lua_tolstring(L, idx, &len);
     if (strlen(s) != len)
-        vnet_error(L, "%s: %s contains a NUL byte", op, what);
+        vnet_error(L, "%s: %s '%s' contains a NUL byte", op, what,
+                   vnet_shown(L, s, len));
     if (len == 0 || len > maxlen)
         vnet_error(L, "%s: %s '%s' is %d bytes (1 to %d allowed)", op, what,
                    s, (int)len, (int)maxlen);
     return s;
+}
+
+const char *vnet_shown(lua_State *L, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0')
+            luaL_addstring(&b, "\\0");
+        else
+            luaL_addchar(&b, s[i]);
+    }
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
 }
 
 static int l_raise(lua_State *L)

@@ -68,6 +68,9 @@ lua_Integer vnet_optfield(lua_State *L, int idx, const char *key,
                           const char *op, const char *obj, lua_Integer lo,
                           lua_Integer hi, lua_Integer dflt);
 
+/* Push and return s (len bytes) for a message: NUL bytes shown as "\0". */
+const char *vnet_shown(lua_State *L, const char *s, size_t len);
+
 /* Message handler for lua_pcall: appends a traceback (lua.c's msghandler). */
 int vnet_msghandler(lua_State *L);
 
@@ -281,8 +284,8 @@ int vnet_nl_dump(lua_State *L, int type, const void *hdr, size_t len,
                  const vnet_nl_list *how, const char *op, const char *obj);
 
 /* The optional address-family argument at idx: nil -> AF_UNSPEC,
- * "inet" -> AF_INET, "inet6" -> AF_INET6 (anything else raises). */
-int vnet_nl_optfamily(lua_State *L, int idx);
+ * "inet" -> AF_INET, "inet6" -> AF_INET6 (anything else raises, naming op). */
+int vnet_nl_optfamily(lua_State *L, int idx, const char *op);
 
 /* t[k] = the IPv4 or IPv6 address in a (4 or 16 bytes) as text, with
  * "/plen" when plen >= 0; nothing when a is NULL or of another size. */

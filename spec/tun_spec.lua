@@ -299,3 +299,30 @@ describe("vnet.tun", function()
     end))
   end)
 end)
+
+describe("vnet.tun ranges and names (issue 9)", function()
+  it("refuses owners and groups out of range instead of cutting them to 32 bits", sandboxed(function()
+    assert.has_error(function() tun.open { name = "o0", persist = true, owner = (1 << 32) + 1 } end,
+      "tun.open: option 'owner' 4294967297 out of range (0 to 4294967294)")
+    assert.has_error(function() tun.open { name = "o0", persist = true, group = (1 << 32) + 33 } end,
+      "tun.open: option 'group' 4294967329 out of range (0 to 4294967294)")
+    assert.has_error(function() tap.open { name = "o0", owner = -1 } end,
+      "tap.open: option 'owner' -1 out of range (0 to 4294967294)")
+    assert.has_error(function() tap.open { name = "o0", owner = "no-such-user-x" } end,
+      "tap.open: no such user 'no-such-user-x'")
+    assert.is_nil(H.iplink("o0"))
+  end))
+
+  it("refuses names with a NUL byte instead of cutting them", sandboxed(function()
+    assert.has_error(function() tun.open { name = "a\0b" } end, "tun.open: name 'a\\0b' contains a NUL byte")
+    assert.has_error(function() tap.open("a\0b") end, "tap.open: name 'a\\0b' contains a NUL byte")
+    assert.has_error(function() tun.delete("a\0b") end, "tun.delete: name 'a\\0b' contains a NUL byte")
+    assert.is_nil(H.iplink("a"))
+  end))
+
+  it("still reads back the name the kernel chose for '%d'", sandboxed(function()
+    local dev <close> = assert(tun.open { name = "pt%d" })
+    assert.are.equal("pt0", dev.name)
+    assert.is_table(H.iplink("pt0"))
+  end))
+end)

@@ -41,14 +41,13 @@ local function link() return require "vnet.link" end
 
 -- The IPv4 broadcast of cidr ("+" in iproute2): the prefix's last address.
 local function plus_broadcast(op, name, cidr)
-  local ip, len = cidr:match("^([%d.]+)/(%d+)$")
-  local fam, b = nl.pton(ip or "")
-  if fam ~= "inet" then
+  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/inaddr.c)
+  if fam ~= "inet" or not len then
     raise(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
       "prefix length (got '%s')", op, name, cidr))
   end
   local n = string.unpack(">I4", b)
-  local host = (1 << (32 - tonumber(len))) - 1
+  local host = (1 << (32 - len)) - 1
   return nl.ntop(string.pack(">I4", (n | host) & 0xffffffff))
 end
 
