@@ -131,8 +131,10 @@ void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
 /* ---- misuse errors at the user's line, and range checks ------------- */
 
 /* A chunk of vnet's own Lua modules: "@.../vnet/<ident>.lua" (embedded as
- * "@lua/vnet/tun.lua", installed as "@/usr/share/lua/5.4/vnet/tun.lua"). */
-static int own_chunk(const char *src)
+ * "@lua/vnet/tun.lua", installed as "@/usr/share/lua/5.4/vnet/tun.lua")
+ * whose module vnet.<ident> (vnet for init) is loaded, so that a user's
+ * own scripts/vnet/x.lua is not taken for one. */
+static int own_chunk(lua_State *L, const char *src)
 {
     size_t n = strlen(src);
     if (src[0] != '@' || n < 10 || strcmp(src + n - 4, ".lua") != 0)
@@ -144,7 +146,19 @@ static int own_chunk(const char *src)
     for (const char *p = base + 1; p < src + n - 4; p++)
         if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
             return 0;
-    return 1;
+    size_t len = (size_t)(src + n - 4 - (base + 1));
+    int top = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (len == 4 && memcmp(base + 1, "init", 4) == 0) {
+        lua_pushliteral(L, "vnet");
+    } else {
+        lua_pushliteral(L, "vnet.");
+        lua_pushlstring(L, base + 1, len);
+        lua_concat(L, 2);
+    }
+    int own = lua_rawget(L, top + 1) != LUA_TNIL;
+    lua_settop(L, top);
+    return own;
 }
 
 void vnet_where(lua_State *L)
@@ -152,7 +166,7 @@ void vnet_where(lua_State *L)
     lua_Debug ar;
     for (int lvl = 1; lua_getstack(L, lvl, &ar); lvl++) {
         lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0 && !own_chunk(ar.source)) {
+        if (ar.currentline > 0 && !own_chunk(L, ar.source)) {
             lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
             return;
         }

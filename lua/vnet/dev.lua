@@ -27,6 +27,9 @@ local function live(dev)
 end
 
 function methods.on_packet(dev, fn)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    raise(string.format("%s:on_packet: expected a function (got %s)", live(dev).kind, type(fn)))
+  end
   return loop.on_packet(live(dev), fn)
 end
 

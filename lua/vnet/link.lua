@@ -498,6 +498,18 @@ function M.addrs(l)
   return require("vnet.addr")._list("link.addrs", l, nil)
 end
 
+-- A method called on anything but a link object (l.set(x) instead of
+-- l:set(x)) raises naming the method, rather than failing inside it.
+for name, fn in pairs(methods) do
+  methods[name] = function(l, ...)
+    if getmetatable(l) ~= Link then
+      raise(string.format("link:%s: expected a link object (call it as l:%s(...); got %s)",
+        name, name, type(l)))
+    end
+    return fn(l, ...)
+  end
+end
+
 --- link.watch(fn [, {netns =, groups =}]) -> watcher: see vnet.watch
 function M.watch(fn, o)
   return require("vnet.watch").links(fn, o)

@@ -149,6 +149,15 @@ function methods.exec(ns, argv)
   end
   opts.check("netns.exec", o, exec_spec)
   if #argv == 0 then raise("netns.exec: needs a command: {\"prog\", \"arg\", ...}") end
+  for i = 1, #argv do
+    local a = argv[i]
+    if type(a) ~= "string" and type(a) ~= "number" then
+      raise(string.format("netns.exec: argument %d must be a string (got %s)", i, type(a)))
+    end
+    if type(a) == "string" and a:find("%z") then
+      raise(string.format("netns.exec: argument %d '%s' contains a NUL byte", i, (a:gsub("%z", "\\0"))))
+    end
+  end
   local t = o.timeout
   if t ~= nil then
     if t ~= t or t < 0 then
