@@ -88,6 +88,10 @@ describe("misuse errors (issue 9)", function()
     raises_here("vrf.create r0: option 'table' is required", function() local x = vnet.vrf.create { name = "r0" } end)
     raises_here("gre.create g0: option 'key' must be 0 to 4294967295 (got -1)", function() local x = vnet.gre.create { name = "g0", key = -1 } end)
     raises_here("ipvlan.create: unknown option 'nope' (known: address, flags, kind, link, master, mode, mtu, name, netns, numrxqueues, numtxqueues, txqueuelen, up)", function() local x = vnet.ipvlan.create { name = "i0", nope = 1 } end)
+    for _, kind in ipairs { "bond", "dummy", "ifb", "gretap", "ipip", "sit", "ip6tnl", "vti", "ipvtap", "macvtap" } do
+      raises_here(kind .. ".create: option 'name' is required", function() local x = vnet[kind].create {} end)
+    end
+    raises_here("link.watch: option 'rcvbuf' 4294967296 out of range (0 to 2147483647)", function() local x = vnet.link.watch(function() end, { rcvbuf = 1 << 32 }) end)
     assert.are.equal(1, #H.ip("link show")) -- only lo: nothing was left
   end))
 

@@ -297,6 +297,17 @@ describe("vnet.tun", function()
         "needs CAP_NET_ADMIN; run with sudo or grant the capability)\t1\n", out)
       assert.is_nil(H.iplink("np1"))
     end))
+
+    it("says the device belongs to someone else when attaching to an existing one is refused (issue 9)", sandboxed(function()
+      local keep = assert(tun.open { name = "np2", persist = true, owner = 65534 })
+      keep:close()
+      local out, rc = unprivileged("setpriv --bounding-set=-net_admin --inh-caps=-net_admin",
+        'print(select(2, vnet.tun.open{name="np2"}), select(3, vnet.tun.open{name="np2"}))')
+      assert(tun.delete("np2"))
+      assert.are.equal(0, rc, out)
+      assert.are.equal("tun.open np2: Operation not permitted (the device exists and belongs to " ..
+        "another user or group: attaching to it needs its owner's uid or group, or CAP_NET_ADMIN)\t1\n", out)
+    end))
   end)
 end)
 
