@@ -20,8 +20,13 @@ local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local methods = core.methods
 local M = { methods = methods }
 
--- Every method refuses a closed device, as the C ones do.
+-- Every method refuses what is not a device (dev.up(x) for dev:up()) and a
+-- closed device, as the C ones do.
 local function live(dev)
+  local mt = getmetatable(dev)
+  if type(mt) ~= "table" or rawget(mt, "methods") ~= methods then
+    raise(string.format("expected a packet device (call its methods with ':'; got %s)", type(dev)))
+  end
   if dev.closed then raise("attempt to use a closed " .. dev.kind) end
   return dev
 end
