@@ -49,6 +49,7 @@ build = {
     ["vnet.tun"] = "lua/vnet/tun.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
+    ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",
     ["vnet.addr"] = "lua/vnet/addr.lua",
     ["vnet.route"] = "lua/vnet/route.lua",
     ["vnet.neigh"] = "lua/vnet/neigh.lua",
