@@ -85,17 +85,17 @@ void vnet_addr_push(lua_State *L, struct nlmsghdr *h)
 }
 
 /* An address argument, or raise naming the option. */
-static struct nl_addr *parse(lua_State *L, const char *s, int family,
-                             const char *op, const char *obj, const char *what)
+static struct nl_addr *parse(lua_State *L, const char *s, size_t len,
+                             int family, const char *op, const char *obj,
+                             const char *what)
 {
-    struct nl_addr *a = NULL;
-    if (nl_addr_parse(s, family, &a) < 0 ||
-        (nl_addr_get_family(a) != AF_INET && nl_addr_get_family(a) != AF_INET6)) {
-        nl_addr_put(a);
+    struct nl_addr *a = vnet_nl_parse(s, len, family, 1);
+    if (a == NULL) {
         if (family != AF_UNSPEC)
-            luaL_error(L, "%s %s: %s '%s' is not an address of the same family",
-                       op, obj, what, s);
-        luaL_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op, obj, s);
+            vnet_error(L, "%s %s: %s '%s' is not an address of the same family",
+                       op, obj, what, vnet_shown(L, s, len));
+        vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op, obj,
+                   vnet_shown(L, s, len));
     }
     return a;
 }
@@ -104,31 +104,37 @@ static struct nl_addr *parse(lua_State *L, const char *s, int family,
 static struct rtnl_addr *build(lua_State *L, int ifindex, int idx,
                                const char *op, const char *obj)
 {
+    /* the numbers and the label first: nothing is held yet */
+    lua_Integer scope = vnet_optfield(L, idx, "scope", op, obj, 0, 255, -1);
+    lua_Integer flags = vnet_optfield(L, idx, "flags", op, obj, 0, 0xffffffff, 0);
+    lua_Integer vlft = vnet_optfield(L, idx, "valid_lft", op, obj, 0, 0xffffffff, -1);
+    lua_Integer plft = vnet_optfield(L, idx, "preferred_lft", op, obj, 0,
+                                     0xffffffff, -1);
+    const char *label = NULL;
+    if (lua_getfield(L, idx, "label") != LUA_TNIL)
+        label = vnet_checkname(L, -1, IFNAMSIZ - 1, op, "option 'label'");
     lua_getfield(L, idx, "local");
-    const char *s = luaL_checkstring(L, -1);
-    struct nl_addr *local = parse(L, s, AF_UNSPEC, op, obj, "address");
+    size_t slen, plen = 0, blen = 0;
+    const char *s = luaL_checklstring(L, -1, &slen);
+    struct nl_addr *local = parse(L, s, slen, AF_UNSPEC, op, obj, "address");
     int fam = nl_addr_get_family(local);
     struct nl_addr *peer = NULL, *brd = NULL;
     /* parse the rest before allocating, so a raise leaks nothing but local,
      * which is released through a guard below */
     const char *ps = (lua_getfield(L, idx, "peer") == LUA_TSTRING)
-                         ? lua_tostring(L, -1) : NULL;
+                         ? lua_tolstring(L, -1, &plen) : NULL;
     const char *bs = (lua_getfield(L, idx, "broadcast") == LUA_TSTRING)
-                         ? lua_tostring(L, -1) : NULL;
-    if (ps && (nl_addr_parse(ps, fam, &peer) < 0 ||
-               nl_addr_get_family(peer) != fam)) {
+                         ? lua_tolstring(L, -1, &blen) : NULL;
+    if (ps && (peer = vnet_nl_parse(ps, plen, fam, 1)) == NULL) {
         nl_addr_put(local);
-        nl_addr_put(peer);
-        luaL_error(L, "%s %s: peer '%s' is not an address of the same family",
-                   op, obj, ps);
+        vnet_error(L, "%s %s: peer '%s' is not an address of the same family",
+                   op, obj, vnet_shown(L, ps, plen));
     }
-    if (bs && (nl_addr_parse(bs, fam, &brd) < 0 ||
-               nl_addr_get_family(brd) != fam)) {
+    if (bs && (brd = vnet_nl_parse(bs, blen, fam, 0)) == NULL) {
         nl_addr_put(local);
         nl_addr_put(peer);
-        nl_addr_put(brd);
-        luaL_error(L, "%s %s: broadcast '%s' is not an address of the same "
-                   "family", op, obj, bs);
+        vnet_error(L, "%s %s: broadcast '%s' is not an address of the same "
+                   "family", op, obj, vnet_shown(L, bs, blen));
     }
     struct rtnl_addr *ra = rtnl_addr_alloc();
     if (ra) {
@@ -137,20 +143,13 @@ static struct rtnl_addr *build(lua_State *L, int ifindex, int idx,
         rtnl_addr_set_local(ra, local);
         if (peer) rtnl_addr_set_peer(ra, peer);
         if (brd) rtnl_addr_set_broadcast(ra, brd);
-        if (lua_getfield(L, idx, "scope") == LUA_TNUMBER)
-            rtnl_addr_set_scope(ra, (int)lua_tointeger(L, -1));
-        if (lua_getfield(L, idx, "label") == LUA_TSTRING)
-            rtnl_addr_set_label(ra, lua_tostring(L, -1));
-        if (lua_getfield(L, idx, "flags") == LUA_TNUMBER)
-            rtnl_addr_set_flags(ra, (unsigned)lua_tointeger(L, -1));
-        if (lua_getfield(L, idx, "valid_lft") == LUA_TNUMBER)
-            rtnl_addr_set_valid_lifetime(ra, (uint32_t)lua_tointeger(L, -1));
-        if (lua_getfield(L, idx, "preferred_lft") == LUA_TNUMBER)
-            rtnl_addr_set_preferred_lifetime(ra,
-                                             (uint32_t)lua_tointeger(L, -1));
-        lua_pop(L, 5);
+        if (scope >= 0) rtnl_addr_set_scope(ra, (int)scope);
+        if (label) rtnl_addr_set_label(ra, label);
+        if (flags) rtnl_addr_set_flags(ra, (unsigned)flags);
+        if (vlft >= 0) rtnl_addr_set_valid_lifetime(ra, (uint32_t)vlft);
+        if (plft >= 0) rtnl_addr_set_preferred_lifetime(ra, (uint32_t)plft);
     }
-    lua_pop(L, 3);
+    lua_pop(L, 4);
     nl_addr_put(local);
     nl_addr_put(peer);
     nl_addr_put(brd);
@@ -162,9 +161,9 @@ static struct rtnl_addr *build(lua_State *L, int ifindex, int idx,
  * preferred_lft=, replace=} -> true | nil, msg, errno */
 static int a_send(lua_State *L, int del)
 {
-    int ifindex = (int)luaL_checkinteger(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     const char *op = luaL_checkstring(L, 3), *obj = luaL_checkstring(L, 4);
+    int ifindex = vnet_checkifindex(L, 1, op);
     int replace = (lua_getfield(L, 2, "replace"), lua_toboolean(L, -1));
     lua_pop(L, 1);
     struct rtnl_addr *ra = build(L, ifindex, 2, op, obj);
@@ -200,9 +199,10 @@ static int keep_addr(struct nlmsghdr *h, void *arg)
 /* list(ifindex | 0, family "inet"|"inet6"|nil, op, obj) -> { addr, ... } */
 static int a_list(lua_State *L)
 {
-    int ifindex = (int)luaL_optinteger(L, 1, 0);
-    int fam = vnet_nl_optfamily(L, 2);
     const char *op = luaL_optstring(L, 3, "addr.list");
+    int ifindex = lua_isnoneornil(L, 1) || lua_tointeger(L, 1) == 0 /* all */
+                      ? 0 : vnet_checkifindex(L, 1, op);
+    int fam = vnet_nl_optfamily(L, 2, op);
     const char *obj = luaL_optstring(L, 4, "");
     struct ifaddrmsg ifa = {.ifa_family = (unsigned char)fam};
     vnet_nl_list how = {keep_addr, vnet_addr_push, &ifindex};

@@ -51,7 +51,7 @@ vnet_dev *vnet_dev_check(lua_State *L, int idx)
 {
     vnet_dev *d = vnet_checkudata(L, idx, VNET_DEV_T, &dev_mt);
     if (d->fd < 0)
-        luaL_error(L, "attempt to use a closed %s", kindname(d));
+        vnet_error(L, "attempt to use a closed %s", kindname(d));
     return d;
 }
 

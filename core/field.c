@@ -402,7 +402,11 @@ static int v_index(lua_State *L)
 {
     view *v = checkview(L);
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
+    int t = lua_rawget(L, lua_upvalueindex(1));
+    if (t == LUA_TNIL) /* as setting does: a typo is not a nil field */
+        return vnet_error(L, "%s has no field '%s'", knames[v->kind],
+                          luaL_tolstring(L, 2, NULL));
+    if (t != LUA_TNUMBER)
         return 1;
     return getfield(L, v, &kfields[v->kind][lua_tointeger(L, -1)]);
 }
@@ -412,7 +416,7 @@ static int v_newindex(lua_State *L)
     view *v = checkview(L);
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
-        return luaL_error(L, "%s has no field '%s'", knames[v->kind],
+        return vnet_error(L, "%s has no field '%s'", knames[v->kind],
                           luaL_tolstring(L, 2, NULL));
     setfield(L, v, &kfields[v->kind][lua_tointeger(L, -1)]);
     return 0;

@@ -47,11 +47,11 @@ static int result(lua_State *L, int r, const char *op, const char *obj,
 /* index(name, op) -> ifindex | nil, msg, errno */
 static int k_index(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *op = luaL_optstring(L, 2, "link");
+    const char *name = vnet_checkname(L, 1, IFNAMSIZ - 1, op, "name");
     unsigned idx = if_nametoindex(name);
     if (idx == 0)
-        return vnet_pusherr(L, luaL_optstring(L, 2, "link"), name, errno,
-                            NULL);
+        return vnet_pusherr(L, op, name, errno, NULL);
     lua_pushinteger(L, idx);
     return 1;
 }
@@ -60,13 +60,12 @@ static int k_index(lua_State *L)
 static int k_name(lua_State *L)
 {
     char buf[IF_NAMESIZE];
-    lua_Integer idx = luaL_checkinteger(L, 1);
-    if (idx <= 0 || idx > 0x7fffffff ||
-        if_indextoname((unsigned)idx, buf) == NULL) {
-        int e = idx <= 0 || idx > 0x7fffffff ? ENODEV : errno;
-        lua_pushfstring(L, "#%I", idx);
-        return vnet_pusherr(L, luaL_optstring(L, 2, "link"),
-                            lua_tostring(L, -1), e, NULL);
+    const char *op = luaL_optstring(L, 2, "link");
+    int idx = vnet_checkifindex(L, 1, op);
+    if (if_indextoname((unsigned)idx, buf) == NULL) {
+        int e = errno;
+        lua_pushfstring(L, "#%d", idx);
+        return vnet_pusherr(L, op, lua_tostring(L, -1), e, NULL);
     }
     lua_pushstring(L, buf);
     return 1;
@@ -75,8 +74,8 @@ static int k_name(lua_State *L)
 /* mtu(name, op) -> mtu | nil, msg, errno (SIOCGIFMTU in this namespace) */
 static int k_mtu(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
     const char *op = luaL_optstring(L, 2, "link.mtu");
+    const char *name = vnet_checkname(L, 1, IFNAMSIZ - 1, op, "name");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
@@ -250,9 +249,10 @@ static const vnet_nl_list link_list = {keep_link, vnet_link_push, NULL};
 /* get(ifindex | name, op, obj [, target_nsid]) -> table | nil, msg, errno */
 static int k_get(lua_State *L)
 {
-    int ifindex = lua_isinteger(L, 1) ? (int)lua_tointeger(L, 1) : 0;
-    const char *name = ifindex ? NULL : luaL_checkstring(L, 1);
     const char *op = luaL_checkstring(L, 2), *obj = luaL_checkstring(L, 3);
+    int ifindex = lua_type(L, 1) == LUA_TNUMBER ? vnet_checkifindex(L, 1, op) : 0;
+    const char *name = ifindex ? NULL
+                               : vnet_checkname(L, 1, IFNAMSIZ - 1, op, "name");
     lua_Integer nsid = luaL_optinteger(L, 4, -1);
     struct nl_msg *msg = NULL;
     char ext[256] = "";
@@ -280,30 +280,49 @@ static int k_list(lua_State *L)
 
 /* ---- writing: a spec table -> RTM_NEWLINK ----------------------------- */
 
-/* Fill the generic attributes of spec (at idx) into l. */
-static void fill(lua_State *L, int idx, struct rtnl_link *l)
+/* spec[key] in lo..hi into *out: 1, or 0 when nil (vnet_optfield). */
+static int field(lua_State *L, int idx, const char *key, const char *op,
+                 const char *obj, lua_Integer lo, lua_Integer hi,
+                 lua_Integer *out)
 {
+    *out = vnet_optfield(L, idx, key, op, obj, lo, hi, lo - 1);
+    return *out != lo - 1;
+}
+
+/* Fill the generic attributes of spec (at idx) into l; raises on a value
+ * out of the range of what it becomes (u32 attributes, ifindexes). */
+static void fill(lua_State *L, int idx, struct rtnl_link *l, const char *op,
+                 const char *obj)
+{
+    lua_Integer v;
+    const char *nm = NULL;
     if (lua_getfield(L, idx, "name") == LUA_TSTRING)
-        rtnl_link_set_name(l, lua_tostring(L, -1));
-    if (lua_getfield(L, idx, "mtu") == LUA_TNUMBER)
-        rtnl_link_set_mtu(l, (unsigned)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "txqueuelen") == LUA_TNUMBER)
-        rtnl_link_set_txqlen(l, (unsigned)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "parent") == LUA_TNUMBER)
-        rtnl_link_set_link(l, (int)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "master") == LUA_TNUMBER)
-        rtnl_link_set_master(l, (int)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "netns_fd") == LUA_TNUMBER)
-        rtnl_link_set_ns_fd(l, (int)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "numtxqueues") == LUA_TNUMBER)
-        rtnl_link_set_num_tx_queues(l, (uint32_t)lua_tointeger(L, -1));
-    if (lua_getfield(L, idx, "numrxqueues") == LUA_TNUMBER)
-        rtnl_link_set_num_rx_queues(l, (uint32_t)lua_tointeger(L, -1));
+        nm = vnet_checkname(L, -1, IFNAMSIZ - 1, op,
+                            "option 'name'");
+    if (l && nm)
+        rtnl_link_set_name(l, nm);
+    lua_pop(L, 1);
+    if (field(L, idx, "mtu", op, obj, 0, 0x7fffffff, &v) && l)
+        rtnl_link_set_mtu(l, (unsigned)v);
+    if (field(L, idx, "txqueuelen", op, obj, 0, 0xffffffff, &v) && l)
+        rtnl_link_set_txqlen(l, (unsigned)v);
+    if (field(L, idx, "parent", op, obj, 1, 0x7fffffff, &v) && l)
+        rtnl_link_set_link(l, (int)v);
+    if (field(L, idx, "master", op, obj, 0, 0x7fffffff, &v) && l) /* 0: none */
+        rtnl_link_set_master(l, (int)v);
+    if (field(L, idx, "netns_fd", op, obj, 0, 0x7fffffff, &v) && l)
+        rtnl_link_set_ns_fd(l, (int)v);
+    if (field(L, idx, "numtxqueues", op, obj, 1, 0xffffffff, &v) && l)
+        rtnl_link_set_num_tx_queues(l, (uint32_t)v);
+    if (field(L, idx, "numrxqueues", op, obj, 1, 0xffffffff, &v) && l)
+        rtnl_link_set_num_rx_queues(l, (uint32_t)v);
+    if (l == NULL)
+        return;
     if (lua_getfield(L, idx, "up") == LUA_TBOOLEAN) {
         if (lua_toboolean(L, -1)) rtnl_link_set_flags(l, IFF_UP);
         else rtnl_link_unset_flags(l, IFF_UP);
     }
-    lua_pop(L, 9);
+    lua_pop(L, 1);
     size_t len;
     if (lua_getfield(L, idx, "address") == LUA_TSTRING) {
         const char *b = lua_tolstring(L, -1, &len);
@@ -354,17 +373,18 @@ static int linkinfo(lua_State *L, int idx, struct nl_msg *msg, char *err,
 /* Build (create or change), send, push the result. */
 static int send_link(lua_State *L, int create)
 {
-    int ifindex = create ? 0 : (int)luaL_checkinteger(L, 1);
     int sp = create ? 1 : 2;
     luaL_checktype(L, sp, LUA_TTABLE);
     const char *op = luaL_checkstring(L, sp + 1);
     const char *obj = luaL_checkstring(L, sp + 2);
+    int ifindex = create ? 0 : vnet_checkifindex(L, 1, op);
+    fill(L, sp, NULL, op, obj); /* raises on a bad field, nothing held */
     char ext[256] = "", err[128] = "";
     struct rtnl_link *l = rtnl_link_alloc(), *orig = NULL;
     struct nl_msg *msg = NULL;
     int r = l ? 0 : -ENOMEM;
     if (r == 0) {
-        fill(L, sp, l);
+        fill(L, sp, l, op, obj);
         if (create) {
             r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
         } else if ((orig = rtnl_link_alloc()) == NULL) {
@@ -384,7 +404,7 @@ static int send_link(lua_State *L, int create)
     if (r < 0) {
         nlmsg_free(msg);
         if (err[0])
-            return luaL_error(L, "%s %s: %s", op, obj, err);
+            return vnet_error(L, "%s %s: %s", op, obj, err);
         return vnet_pusherr(L, op, obj, ENOMEM, NULL);
     }
     r = vnet_nl_request(msg, ext, sizeof ext);
@@ -409,8 +429,8 @@ static int k_set(lua_State *L)
 /* delete(ifindex, op, obj) -> true | nil, msg, errno */
 static int k_delete(lua_State *L)
 {
-    int ifindex = (int)luaL_checkinteger(L, 1);
     const char *op = luaL_checkstring(L, 2), *obj = luaL_checkstring(L, 3);
+    int ifindex = vnet_checkifindex(L, 1, op);
     struct rtnl_link *l = rtnl_link_alloc();
     struct nl_msg *msg = NULL;
     char ext[256] = "";

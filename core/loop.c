@@ -391,16 +391,21 @@ static int l_run(lua_State *L)
 {
     loop *lp = vnet_loop_get(L);
     double timeout = -1;
-    if (lua_istable(L, 1)) {
+    if (lua_istable(L, 1))
         lua_getfield(L, 1, "timeout");
-        if (!lua_isnil(L, -1)) {
-            timeout = luaL_checknumber(L, -1);
-            luaL_argcheck(L, timeout >= 0, 1, "timeout must be >= 0");
-        }
-        lua_pop(L, 1);
-    } else if (!lua_isnoneornil(L, 1)) {
-        timeout = luaL_checknumber(L, 1);
+    else
+        lua_settop(L, 1);
+    if (!lua_isnil(L, -1)) { /* seconds, 0 or more (not NaN) */
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            return vnet_error(L, "loop.run: option 'timeout' must be a number "
+                              "of seconds (got %s)", luaL_typename(L, -1));
+        timeout = lua_tonumber(L, -1);
+        if (!(timeout >= 0))
+            return vnet_error(L, "loop.run: option 'timeout' must be 0 or "
+                              "more seconds (got %s)",
+                              timeout != timeout ? "nan" : lua_tostring(L, -1));
     }
+    lua_settop(L, 1);
     if (lp->running)
         return luaL_error(L, "loop.run: the loop is already running");
     double deadline = timeout >= 0 ? now() + timeout : -1;
@@ -421,7 +426,7 @@ static int l_run(lua_State *L)
         if (deadline >= 0) {
             double left = deadline - now();
             if (left <= 0) { why = "timeout"; break; }
-            ms = (int)ceil(left * 1000);
+            ms = left > 86400 ? 86400000 : (int)ceil(left * 1000); /* no overflow */
         }
         if (turn(L, lp, h, ms, &marked) < 0 && errno != EINTR)
             break;

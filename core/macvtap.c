@@ -121,12 +121,11 @@ static int open_node(int ifindex, dev_t devt)
 /* open(ifindex, name, op, vnet_hdr) -> dev | nil, msg, errno */
 static int m_open(lua_State *L)
 {
-    int ifindex = (int)luaL_checkinteger(L, 1);
-    size_t nlen;
-    const char *name = luaL_checklstring(L, 2, &nlen);
     const char *op = luaL_optstring(L, 3, "macvtap.open");
+    int ifindex = vnet_checkifindex(L, 1, op);
+    const char *name = vnet_checkname(L, 2, IFNAMSIZ - 1, op, "name");
+    size_t nlen = strlen(name);
     int vhdr = lua_toboolean(L, 4);
-    luaL_argcheck(L, nlen > 0 && nlen < IFNAMSIZ, 2, "bad interface name");
     dev_t devt = 0;
     int r = devt_fresh(name, ifindex, &devt);
     if (r < 0) {

@@ -61,11 +61,12 @@ static int n_send(lua_State *L)
 {
     static const char *const cmds[] = {"add", "del", "replace", NULL};
     int cmd = luaL_checkoption(L, 1, NULL, cmds);
-    int ifindex = (int)luaL_checkinteger(L, 2);
     luaL_checktype(L, 3, LUA_TTABLE);
     const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
+    int ifindex = vnet_checkifindex(L, 2, op);
     lua_getfield(L, 3, "dst");
-    const char *dst = luaL_checkstring(L, -1);
+    size_t dlen;
+    const char *dst = luaL_checklstring(L, -1, &dlen);
     lua_getfield(L, 3, "lladdr");
     size_t lllen = 0;
     const char *ll = lua_tolstring(L, -1, &lllen);
@@ -73,13 +74,10 @@ static int n_send(lua_State *L)
     int state = (int)luaL_optinteger(L, -1, NUD_PERMANENT);
     int router = (lua_getfield(L, 3, "router"), lua_toboolean(L, -1));
     int proxy = (lua_getfield(L, 3, "proxy"), lua_toboolean(L, -1));
-    struct nl_addr *d = NULL, *l = NULL;
-    if (nl_addr_parse(dst, AF_UNSPEC, &d) < 0 ||
-        (nl_addr_get_family(d) != AF_INET && nl_addr_get_family(d) != AF_INET6)) {
-        nl_addr_put(d);
-        return luaL_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op,
-                          obj, dst);
-    }
+    struct nl_addr *l = NULL, *d = vnet_nl_parse(dst, dlen, AF_UNSPEC, 0);
+    if (d == NULL)
+        return vnet_error(L, "%s %s: '%s' is not an IPv4 or IPv6 address", op,
+                          obj, vnet_shown(L, dst, dlen));
     struct rtnl_neigh *n = rtnl_neigh_alloc();
     struct nl_msg *msg = NULL;
     char ext[256] = "";
@@ -121,9 +119,10 @@ static int keep_neigh(struct nlmsghdr *h, void *arg)
 /* list(ifindex | 0, family|nil, op, obj) -> { neigh, ... } | nil, msg, errno */
 static int n_list(lua_State *L)
 {
-    int ifindex = (int)luaL_optinteger(L, 1, 0);
-    int fam = vnet_nl_optfamily(L, 2);
     const char *op = luaL_optstring(L, 3, "neigh.list");
+    int ifindex = lua_isnoneornil(L, 1) || lua_tointeger(L, 1) == 0
+                      ? 0 : vnet_checkifindex(L, 1, op);
+    int fam = vnet_nl_optfamily(L, 2, op);
     const char *obj = luaL_optstring(L, 4, "");
     struct ndmsg nd = {.ndm_family = (unsigned char)fam};
     vnet_nl_list how = {keep_neigh, vnet_neigh_push, &ifindex};

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -86,14 +87,14 @@ vnet_netns *vnet_netns_check(lua_State *L, int idx)
 {
     vnet_netns *n = luaL_checkudata(L, idx, NETNS_T);
     if (n->fd < 0)
-        luaL_error(L, "attempt to use a closed netns");
+        vnet_error(L, "attempt to use a closed netns");
     return n;
 }
 
 /* open(path, name|nil, named_path|nil) -> ns | nil, msg, errno */
 static int n_open(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vnet_checkname(L, 1, PATH_MAX - 1, "netns.open", "path");
     const char *name = luaL_optstring(L, 2, path);
     vnet_netns *n = newns(L);
     n->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -181,9 +182,9 @@ static int prepare_run_dir(void)
  * /run/netns/<name>; the caller stays where it was. */
 static int n_add_named(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
     const char *op = "netns.create";
-    char path[256];
+    const char *name = vnet_checkname(L, 1, NAME_MAX, op, "name");
+    char path[sizeof RUN_DIR + NAME_MAX + 1];
     snprintf(path, sizeof path, RUN_DIR "/%s", name);
     int r = prepare_run_dir();
     if (r < 0)
@@ -207,7 +208,7 @@ static int n_add_named(lua_State *L)
             e = errno;
         if (setns(home, CLONE_NEWNET) < 0) {
             close(home);
-            return luaL_error(L, "netns.create %s: cannot return to the "
+            return vnet_error(L, "netns.create %s: cannot return to the "
                               "original namespace: %s", name, strerror(errno));
         }
     }

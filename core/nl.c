@@ -292,12 +292,17 @@ int vnet_nl_dump(lua_State *L, int type, const void *hdr, size_t len,
     return 1;
 }
 
-int vnet_nl_optfamily(lua_State *L, int idx)
+int vnet_nl_optfamily(lua_State *L, int idx, const char *op)
 {
     static const char *const fams[] = {"inet", "inet6", NULL};
     if (lua_isnoneornil(L, idx))
         return AF_UNSPEC;
-    return luaL_checkoption(L, idx, NULL, fams) == 0 ? AF_INET : AF_INET6;
+    const char *s = lua_tostring(L, idx);
+    for (int i = 0; s && fams[i]; i++)
+        if (strcmp(s, fams[i]) == 0)
+            return i == 0 ? AF_INET : AF_INET6;
+    return vnet_error(L, "%s: option 'family' must be inet or inet6 (got '%s')",
+                      op, luaL_tolstring(L, idx, NULL));
 }
 
 void vnet_nl_setip(lua_State *L, const char *k, const struct nlattr *a,

@@ -26,6 +26,7 @@
 #include <netlink/msg.h>
 
 #include "vnet.h"
+#include "proto.h"
 
 static int put_items(lua_State *L, int idx, struct nl_msg *msg, char *err,
                      size_t n);
@@ -177,20 +178,38 @@ static int l_attrs(lua_State *L)
 /* pton("10.0.0.1" | "2001:db8::1") -> "inet"|"inet6", bytes | nil */
 static int l_pton(lua_State *L)
 {
-    const char *s = luaL_checkstring(L, 1);
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
     unsigned char buf[16];
-    if (inet_pton(AF_INET, s, buf) == 1) {
-        lua_pushliteral(L, "inet");
-        lua_pushlstring(L, (char *)buf, 4);
-        return 2;
+    int fam, plen;
+    if (vnet_parse_cidr(s, len, &fam, buf, &plen) < 0 || plen >= 0) {
+        lua_pushnil(L);
+        return 1;
     }
-    if (inet_pton(AF_INET6, s, buf) == 1) {
-        lua_pushliteral(L, "inet6");
-        lua_pushlstring(L, (char *)buf, 16);
-        return 2;
+    lua_pushstring(L, fam == AF_INET ? "inet" : "inet6");
+    lua_pushlstring(L, (char *)buf, fam == AF_INET ? 4 : 16);
+    return 2;
+}
+
+/* cidr("10.0.0.0/24" | "10.0.0.1" | v6...) -> "inet"|"inet6", bytes,
+ * prefix length (nil without "/len") | nil: vnet_parse_cidr */
+static int l_cidr(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    unsigned char buf[16];
+    int fam, plen;
+    if (vnet_parse_cidr(s, len, &fam, buf, &plen) < 0) {
+        lua_pushnil(L);
+        return 1;
     }
-    lua_pushnil(L);
-    return 1;
+    lua_pushstring(L, fam == AF_INET ? "inet" : "inet6");
+    lua_pushlstring(L, (char *)buf, fam == AF_INET ? 4 : 16);
+    if (plen < 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, plen);
+    return 3;
 }
 
 /* ntop(4 or 16 bytes) -> text | nil */
@@ -208,20 +227,18 @@ static int l_ntop(lua_State *L)
     return 1;
 }
 
-/* mac("02:00:00:00:00:01") -> 6 bytes | nil */
+/* mac("02:00:00:00:00:01" | "02-00-00-00-00-01") -> 6 bytes | nil: the
+ * syntax of the header views (vnet_parse_mac) */
 static int l_mac(lua_State *L)
 {
-    const char *s = luaL_checkstring(L, 1);
-    unsigned v[6];
-    char end;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &end) != 6 || strlen(s) != 17) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    unsigned char b[6];
+    if (strlen(s) != len || !vnet_parse_mac(s, b)) {
         lua_pushnil(L);
         return 1;
     }
-    char b[6];
-    for (int i = 0; i < 6; i++) b[i] = (char)v[i];
-    lua_pushlstring(L, b, 6);
+    lua_pushlstring(L, (char *)b, 6);
     return 1;
 }
 
@@ -274,11 +291,33 @@ static int l_inject(lua_State *L)
 int luaopen_vnet_nl_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"attrs", l_attrs}, {"pton", l_pton}, {"ntop", l_ntop},
+        {"attrs", l_attrs}, {"pton", l_pton}, {"cidr", l_cidr}, {"ntop", l_ntop},
         {"mac", l_mac}, {"hwaddr", l_hwaddr}, {"nsid", l_nsid},
         {"_inject_dump_intr", l_inject},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);
+    vnet_err_funcs(L);
+    /* errno: the names of the errno values vnet returns, for comparing
+     * (eno == vnet.errno.EEXIST) instead of bare numbers */
+    static const struct { const char *name; int v; } errs[] = {
+#define E(x) {#x, x}
+        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
+        E(EBADF), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY),
+        E(EEXIST), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE),
+        E(EMFILE), E(ENOSPC), E(EPIPE), E(ERANGE), E(ENAMETOOLONG),
+        E(ENOSYS), E(ENOTEMPTY), E(ENODATA), E(EPROTONOSUPPORT),
+        E(EOPNOTSUPP), E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL),
+        E(ENETDOWN), E(ENETUNREACH), E(ENOBUFS), E(EMSGSIZE), E(ENOTCONN),
+        E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTUNREACH), E(EALREADY),
+        E(EINPROGRESS), E(ENOTSUP), E(ENOTTY), E(EXDEV), E(ELOOP),
+#undef E
+    };
+    lua_createtable(L, 0, (int)(sizeof errs / sizeof errs[0]));
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        lua_pushinteger(L, errs[i].v);
+        lua_setfield(L, -2, errs[i].name);
+    }
+    lua_setfield(L, -2, "errno");
     return 1;
 }

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +86,7 @@ static writer *checkwriter(lua_State *L, int idx)
 /* core.writer(path, linktype|-1, nano, snaplen) -> writer | nil, msg, errno */
 static int l_writer(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vnet_checkname(L, 1, PATH_MAX - 1, "pcap.open", "path");
     lua_Integer lt = luaL_checkinteger(L, 2);
     int nano = lua_toboolean(L, 3);
     lua_Integer snap = luaL_optinteger(L, 4, 262144);
@@ -244,7 +245,7 @@ static void newpacket(lua_State *L, reader *r, uint32_t cap, int ridx)
 
 static int l_reader(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vnet_checkname(L, 1, PATH_MAX - 1, "pcap.open", "path");
     reader *r = lua_newuserdatauv(L, sizeof *r, 1);
     memset(r, 0, sizeof *r);
     luaL_setmetatable(L, READER_T);

@@ -79,21 +79,25 @@ static struct nl_addr *addr_field(lua_State *L, int idx, const char *k,
                                   int family)
 {
     struct nl_addr *a = NULL;
-    if (lua_getfield(L, idx, k) == LUA_TSTRING &&
-        nl_addr_parse(lua_tostring(L, -1), family, &a) < 0)
-        a = NULL;
+    size_t len;
+    if (lua_getfield(L, idx, k) == LUA_TSTRING) {
+        const char *s = lua_tolstring(L, -1, &len);
+        if (strcmp(s, "default") == 0 && strcmp(k, "dst") == 0) {
+            static const unsigned char zero[16];
+            a = nl_addr_build(family, zero, family == AF_INET ? 4 : 16);
+            if (a)
+                nl_addr_set_prefixlen(a, 0);
+        } else {
+            a = vnet_nl_parse(s, len, family, strcmp(k, "dst") == 0);
+        }
+    }
     lua_pop(L, 1);
     return a;
 }
 
-static int intfield(lua_State *L, int idx, const char *k, int dflt)
-{
-    int v = dflt;
-    if (lua_getfield(L, idx, k) == LUA_TNUMBER)
-        v = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
+/* spec[k] in lo..hi, or dflt (raises naming the option, vnet_optfield) */
+#define intfield(L, idx, k, lo, hi, dflt) \
+    ((int64_t)vnet_optfield(L, idx, k, op, obj, lo, hi, dflt))
 
 /* send(cmd "add"|"del"|"replace", spec, op, obj) -> true | nil, msg, errno
  * spec (checked by route.lua): family ("inet"|"inet6"), dst (text, prefix
@@ -109,6 +113,16 @@ static int r_send(lua_State *L)
     int fam = strcmp(luaL_optstring(L, -1, "inet"), "inet6") == 0 ? AF_INET6
                                                                    : AF_INET;
     lua_pop(L, 1);
+    /* the numbers first: a raise below would leak what is allocated */
+    uint32_t table = (uint32_t)intfield(L, 2, "table", 0, 0xffffffff, RT_TABLE_MAIN);
+    int64_t metric = intfield(L, 2, "metric", 0, 0xffffffff, -1);
+    int scope = (int)intfield(L, 2, "scope", 0, 255, -1);
+    /* deleting, what is not given matches anything (0), as iproute2 */
+    int type = (int)intfield(L, 2, "type", 0, 255,
+                             cmd == 1 ? RTN_UNSPEC : RTN_UNICAST);
+    int proto = (int)intfield(L, 2, "protocol", 0, 255,
+                              cmd == 1 ? RTPROT_UNSPEC : RTPROT_BOOT);
+    int dev = (int)intfield(L, 2, "dev", 1, 0x7fffffff, 0);
     struct rtnl_route *r = rtnl_route_alloc();
     struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
     struct nl_addr *dst = addr_field(L, 2, "dst", fam);
@@ -121,12 +135,8 @@ static int r_send(lua_State *L)
         rtnl_route_set_family(r, (uint8_t)fam);
         rtnl_route_set_dst(r, dst);
         if (src) rtnl_route_set_pref_src(r, src);
-        rtnl_route_set_table(r, (uint32_t)intfield(L, 2, "table", RT_TABLE_MAIN));
-        int metric = intfield(L, 2, "metric", -1);
+        rtnl_route_set_table(r, table);
         if (metric >= 0) rtnl_route_set_priority(r, (uint32_t)metric);
-        int scope = intfield(L, 2, "scope", -1);
-        /* deleting, what is not given matches anything (0), as iproute2 */
-        int type = intfield(L, 2, "type", cmd == 1 ? RTN_UNSPEC : RTN_UNICAST);
         if (scope < 0) /* as iproute2: any scope matches when deleting; on
                           add, host for local routes, link without a
                           gateway, else universe */
@@ -135,11 +145,8 @@ static int r_send(lua_State *L)
                   : via || type != RTN_UNICAST ? RT_SCOPE_UNIVERSE
                   : RT_SCOPE_LINK;
         rtnl_route_set_scope(r, (uint8_t)scope);
-        rtnl_route_set_protocol(r, (uint8_t)intfield(L, 2, "protocol",
-                                                     cmd == 1 ? RTPROT_UNSPEC
-                                                              : RTPROT_BOOT));
+        rtnl_route_set_protocol(r, (uint8_t)proto);
         rtnl_route_set_type(r, (uint8_t)type);
-        int dev = intfield(L, 2, "dev", 0);
         if (dev || via) {
             if (dev) rtnl_route_nh_set_ifindex(nh, dev);
             if (via) rtnl_route_nh_set_gateway(nh, via);
@@ -170,9 +177,9 @@ static int r_send(lua_State *L)
 /* list(family|nil, table (0 = all), op) -> { route, ... } | nil, msg, errno */
 static int r_list(lua_State *L)
 {
-    int fam = vnet_nl_optfamily(L, 1);
-    int table = (int)luaL_optinteger(L, 2, RT_TABLE_MAIN);
     const char *op = luaL_optstring(L, 3, "route.list");
+    int fam = vnet_nl_optfamily(L, 1, op);
+    int table = (int)luaL_optinteger(L, 2, RT_TABLE_MAIN); /* route.lua's */
     struct rtmsg rt = {.rtm_family = (unsigned char)fam};
     vnet_nl_list how = {keep_route, vnet_route_push, &table};
     return vnet_nl_dump(L, RTM_GETROUTE, &rt, sizeof rt, &how, op, "");
@@ -181,18 +188,20 @@ static int r_list(lua_State *L)
 /* get(dst, src|nil, oif|nil, op) -> route the kernel would use | nil, msg, errno */
 static int r_get(lua_State *L)
 {
-    const char *dst = luaL_checkstring(L, 1);
-    const char *src = luaL_optstring(L, 2, NULL);
-    int oif = (int)luaL_optinteger(L, 3, 0);
+    size_t dlen, slen = 0;
+    const char *dst = luaL_checklstring(L, 1, &dlen);
+    const char *src = luaL_optlstring(L, 2, NULL, &slen);
     const char *op = luaL_optstring(L, 4, "route.get");
+    int oif = lua_isnoneornil(L, 3) ? 0 : vnet_checkifindex(L, 3, op);
     unsigned char d[16], s[16];
-    int fam = inet_pton(AF_INET, dst, d) == 1 ? AF_INET
-              : inet_pton(AF_INET6, dst, d) == 1 ? AF_INET6 : 0;
-    if (fam == 0)
-        return luaL_error(L, "%s: '%s' is not an IPv4 or IPv6 address", op, dst);
+    int fam, sfam, plen;
+    if (vnet_parse_cidr(dst, dlen, &fam, d, &plen) < 0 || plen >= 0)
+        return vnet_error(L, "%s: '%s' is not an IPv4 or IPv6 address", op,
+                          vnet_shown(L, dst, dlen));
     int alen = fam == AF_INET ? 4 : 16;
-    if (src && inet_pton(fam, src, s) != 1)
-        return luaL_error(L, "%s %s: option 'src' '%s' is not an address of "
+    if (src && (vnet_parse_cidr(src, slen, &sfam, s, &plen) < 0 ||
+                plen >= 0 || sfam != fam))
+        return vnet_error(L, "%s %s: option 'src' '%s' is not an address of "
                           "the same family", op, dst, src);
     struct rtmsg rt = {.rtm_family = (unsigned char)fam,
                        .rtm_dst_len = (unsigned char)(alen * 8)};

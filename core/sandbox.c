@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
@@ -354,9 +355,13 @@ static int vnet_sandbox_enter(char *err, size_t n)
 int vnet_netns_host_option(const char *name, int sandbox, char *err, size_t n)
 {
     if (name) {
-        char path[256];
-        snprintf(path, sizeof path, strchr(name, '/') ? "%s" : "/run/netns/%s",
-                 name);
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, strchr(name, '/') ? "%s" : "/run/netns/%s",
+                     name) >= (int)sizeof path) {
+            snprintf(err, n, "--netns: the name is longer than %d bytes",
+                     PATH_MAX - 1);
+            return -1;
+        }
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         vnet_netns_moved();
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {

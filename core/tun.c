@@ -37,15 +37,25 @@ static int open_tun(int flags)
     return fd;
 }
 
-/* Why an open or TUNSETIFF failed, in words a user can act on. */
-static const char *hint(int err, int stage, unsigned flags)
+/* Why an open or TUNSETIFF failed, in words a user can act on. stage 0:
+ * opening TUN_PATH; 1: TUNSETIFF and the rest, of a device that existed
+ * before (exists) or that we create. */
+static const char *hint(int err, int stage, unsigned flags, int exists)
 {
     switch (err) {
     case EACCES:
+        if (stage == 0)
+            return "the mode of " TUN_PATH " does not let this user open it "
+                   "for reading and writing (see ls -l " TUN_PATH ")";
+        /* fall through */
     case EPERM:
-        return stage == 0
-            ? "opening " TUN_PATH " needs root or CAP_NET_ADMIN; "
-              "run with sudo or grant the capability"
+        if (stage == 0)
+            return "opening " TUN_PATH " is not permitted here (a device "
+                   "cgroup, seccomp or security module refuses it)";
+        return exists
+            ? "the device exists and belongs to another user or group: "
+              "attaching to it needs its owner's uid or group, or "
+              "CAP_NET_ADMIN"
             : "creating a tun/tap device needs CAP_NET_ADMIN; "
               "run with sudo or grant the capability";
     case ENOENT:
@@ -67,21 +77,22 @@ static const char *hint(int err, int stage, unsigned flags)
     }
 }
 
-static int getid(lua_State *L, int idx, int group)
+static long getid(lua_State *L, int idx, int group, const char *op)
 {
+    const char *what = group ? "option 'group'" : "option 'owner'";
     if (lua_isnoneornil(L, idx))
         return -1;
-    if (lua_isinteger(L, idx))
-        return (int)lua_tointeger(L, idx);
-    const char *s = luaL_checkstring(L, idx);
+    if (lua_type(L, idx) == LUA_TNUMBER)
+        return (long)vnet_checkid(L, idx, op, what);
+    const char *s = vnet_checkname(L, idx, 255, op, what);
     if (group) {
         struct group *g = getgrnam(s);
-        if (g) return (int)g->gr_gid;
+        if (g) return (long)g->gr_gid;
     } else {
         struct passwd *p = getpwnam(s);
-        if (p) return (int)p->pw_uid;
+        if (p) return (long)p->pw_uid;
     }
-    return luaL_error(L, "tun.open: no such %s '%s'", group ? "group" : "user", s);
+    return vnet_error(L, "%s: no such %s '%s'", op, group ? "group" : "user", s);
 }
 
 #ifndef TUN_F_USO4
@@ -144,19 +155,20 @@ static int t_open(lua_State *L)
     const char *name = luaL_optlstring(L, 2, "", &nlen);
     int pi = lua_toboolean(L, 3), vhdr = lua_toboolean(L, 4);
     int mq = lua_toboolean(L, 5), persist = lua_toboolean(L, 6);
-    int owner = getid(L, 7, 0), group = getid(L, 8, 1);
+    const char *op = kind == VNET_DEV_TUN ? "tun.open" : "tap.open";
+    if (nlen)
+        name = vnet_checkname(L, 2, IFNAMSIZ - 1, op, "name");
+    long owner = getid(L, 7, 0, op), group = getid(L, 8, 1, op);
     int offload = lua_toboolean(L, 9), segments = lua_toboolean(L, 10);
     if (offload)
         vhdr = 1;
-    const char *op = kind == VNET_DEV_TUN ? "tun.open" : "tap.open";
     const char *obj = nlen ? name : TUN_PATH;
-    luaL_argcheck(L, nlen < IFNAMSIZ, 2, "name longer than 15 bytes");
 
     vnet_dev *d = vnet_dev_new(L, kind, 0);
     int fd = open_tun(O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        return vnet_pusherr(L, op, obj, e, hint(e, 0, 0));
+        return vnet_pusherr(L, op, obj, e, hint(e, 0, 0, 0));
     }
     d->fd = fd; /* from here on, __gc closes it whatever happens */
 
@@ -166,6 +178,7 @@ static int t_open(lua_State *L)
                             (pi ? 0 : IFF_NO_PI) | (vhdr ? IFF_VNET_HDR : 0) |
                             (mq ? IFF_MULTI_QUEUE : 0));
     memcpy(ifr.ifr_name, name, nlen);
+    int exists = nlen && !strchr(name, '%') && if_nametoindex(name) != 0;
     if (ioctl(fd, TUNSETIFF, &ifr) < 0)
         goto fail;
     memcpy(d->name, ifr.ifr_name, IFNAMSIZ);
@@ -218,7 +231,8 @@ fail:;
     d->fd = -1;
     vnet_gro_free(d->gro);
     d->gro = NULL;
-    return vnet_pusherr(L, op, obj, e, hint(e, 1, (unsigned)ifr.ifr_flags));
+    return vnet_pusherr(L, op, obj, e,
+                        hint(e, 1, (unsigned)ifr.ifr_flags, exists));
 }
 
 /* delete(name) -> true | nil, msg, errno: clear the persist flag of a
@@ -228,17 +242,15 @@ static int t_delete(lua_State *L)
     static const short tries[] = {
         IFF_TUN, IFF_TAP, IFF_TUN | IFF_MULTI_QUEUE, IFF_TAP | IFF_MULTI_QUEUE,
     };
-    size_t nlen;
-    const char *name = luaL_checklstring(L, 1, &nlen);
     const char *op = luaL_optstring(L, 2, "tun.delete");
-    luaL_argcheck(L, nlen > 0 && nlen < IFNAMSIZ, 1,
-                  "name must be 1 to 15 bytes");
+    const char *name = vnet_checkname(L, 1, IFNAMSIZ - 1, op, "name");
+    size_t nlen = strlen(name);
     if (if_nametoindex(name) == 0)
         return vnet_pusherr(L, op, name, ENODEV, NULL);
     int fd = open_tun(0);
     if (fd < 0) {
         int e = errno;
-        return vnet_pusherr(L, op, name, e, hint(e, 0, 0));
+        return vnet_pusherr(L, op, name, e, hint(e, 0, 0, 0));
     }
     int err = EINVAL;
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
@@ -262,7 +274,7 @@ static int t_delete(lua_State *L)
     return vnet_pusherr(L, op, name, err,
                         err == EBUSY ? "a process still has it open"
                         : err == EINVAL ? "not a tun/tap device"
-                        : hint(err, 1, 0));
+                        : hint(err, 1, 0, 1));
 }
 
 static int t_features(lua_State *L)

@@ -24,6 +24,53 @@
 int vnet_pusherr(lua_State *L, const char *op, const char *obj, int err,
                  const char *detail);
 
+/* Misuse errors point at the user's line: the position of the first stack
+ * frame outside vnet's own Lua modules (lua/vnet/NAME.lua) and C functions,
+ * as luaL_where does one level up. vnet_where pushes "file:line: " (or "");
+ * vnet_error raises the formatted message (lua_pushfstring's formats). */
+void vnet_where(lua_State *L);
+int vnet_error(lua_State *L, const char *fmt, ...);
+/* nl.core's raise(msg) and where(), the Lua side of the above: sets them
+ * in the table on top of the stack. */
+void vnet_err_funcs(lua_State *L);
+
+/* Range checks at the border: the integer at idx, or raise "op: what must
+ * be an integer (got x)" / "op: what N out of range (lo to hi)". */
+lua_Integer vnet_checkrange(lua_State *L, int idx, const char *op,
+                            const char *what, lua_Integer lo, lua_Integer hi);
+/* An ifindex: 1 to 2^31-1 (the kernel's int). */
+int vnet_checkifindex(lua_State *L, int idx, const char *op);
+/* A uid or gid: 0 to 2^32-2 ((uid_t)-1 means "no change" to the kernel). */
+uint32_t vnet_checkid(lua_State *L, int idx, const char *op, const char *what);
+/* A name or path that goes to a fixed buffer or the kernel: a string of 1
+ * to maxlen bytes without NUL. */
+const char *vnet_checkname(lua_State *L, int idx, size_t maxlen,
+                           const char *op, const char *what);
+
+/* The one address syntax (inaddr.c): "a.b.c.d" or an IPv6 address, with
+ * an optional "/len" (decimal, up to 32 or 128, nothing after it). Fills
+ * family (AF_INET/AF_INET6), out (4 or 16 bytes) and plen (-1 without
+ * "/len"); 0, or -1 for anything else (NUL bytes too). */
+int vnet_parse_cidr(const char *s, size_t len, int *family,
+                    unsigned char out[16], int *plen);
+
+/* The same as a libnl address (with its prefix length: the address's own
+ * length without "/len"); NULL when s is not one, is of another family
+ * than family (AF_UNSPEC: any), or has a "/len" and prefix_ok is 0. */
+struct nl_addr;
+struct nl_addr *vnet_nl_parse(const char *s, size_t len, int family,
+                              int prefix_ok);
+
+/* The integer t[key] of the option table at idx, or dflt when it is nil;
+ * raises "op obj: option 'key' N out of range (lo to hi)" (or not an
+ * integer) otherwise. */
+lua_Integer vnet_optfield(lua_State *L, int idx, const char *key,
+                          const char *op, const char *obj, lua_Integer lo,
+                          lua_Integer hi, lua_Integer dflt);
+
+/* Push and return s (len bytes) for a message: NUL bytes shown as "\0". */
+const char *vnet_shown(lua_State *L, const char *s, size_t len);
+
 /* Message handler for lua_pcall: appends a traceback (lua.c's msghandler). */
 int vnet_msghandler(lua_State *L);
 
@@ -260,8 +307,8 @@ int vnet_nl_dump(lua_State *L, int type, const void *hdr, size_t len,
                  const vnet_nl_list *how, const char *op, const char *obj);
 
 /* The optional address-family argument at idx: nil -> AF_UNSPEC,
- * "inet" -> AF_INET, "inet6" -> AF_INET6 (anything else raises). */
-int vnet_nl_optfamily(lua_State *L, int idx);
+ * "inet" -> AF_INET, "inet6" -> AF_INET6 (anything else raises, naming op). */
+int vnet_nl_optfamily(lua_State *L, int idx, const char *op);
 
 /* t[k] = the IPv4 or IPv6 address in a (4 or 16 bytes) as text, with
  * "/plen" when plen >= 0; nothing when a is NULL or of another size. */

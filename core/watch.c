@@ -38,7 +38,7 @@ static wsock *checkw(lua_State *L, int idx)
 {
     wsock *w = luaL_checkudata(L, idx, WATCH_T);
     if (w->fd < 0)
-        luaL_error(L, "attempt to use a closed watch");
+        vnet_error(L, "attempt to use a closed watch");
     return w;
 }
 
@@ -52,7 +52,9 @@ static int w_open(lua_State *L)
         {RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE}, {RTNLGRP_NEIGH, 0},
     };
     luaL_checktype(L, 1, LUA_TTABLE);
-    int rcvbuf = (int)luaL_optinteger(L, 2, 0);
+    int rcvbuf = lua_isnoneornil(L, 2) ? 0
+               : (int)vnet_checkrange(L, 2, "link.watch", "option 'rcvbuf'", 0,
+                                      0x7fffffff);
     int want[4] = {0, 0, 0, 0};
     for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
         want[luaL_checkoption(L, -1, NULL, names)] = 1;

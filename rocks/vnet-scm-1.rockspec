@@ -29,7 +29,7 @@ build = {
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
         "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
-        "core/watcher.c", "core/tc.c", "core/ping.c",
+        "core/watcher.c", "core/tc.c", "core/ping.c", "core/inaddr.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
@@ -50,6 +50,7 @@ build = {
     ["vnet.tun"] = "lua/vnet/tun.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
+    ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",
     ["vnet.addr"] = "lua/vnet/addr.lua",
     ["vnet.route"] = "lua/vnet/route.lua",
     ["vnet.neigh"] = "lua/vnet/neigh.lua",

@@ -19,7 +19,7 @@ local parent = assert(vnet.veth.create("eth0", "eth1", { up = true, peer_up = tr
 local i1, err, eno = vnet.ipvlan.create { name = "ipv1", link = parent, mode = "l3", netns = n1, up = true }
 if not i1 then
   io.stderr:write("ipvlan-l3: ", err, "\n")
-  os.exit(eno == 95 and 2 or 1)
+  os.exit(eno == vnet.errno.EOPNOTSUPP and 2 or 1)
 end
 local i2 = assert(vnet.ipvlan.create { name = "ipv2", link = parent, mode = "l3", netns = n2, up = true })
 assert(i1:addr_add("10.4.1.1/24"))

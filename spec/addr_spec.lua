@@ -102,3 +102,32 @@ describe("vnet.addr", function()
     end))
   end)
 end)
+
+describe("vnet.addr ranges and syntax (issue 9)", function()
+  it("flush of an ifindex out of range raises and removes nothing", sandboxed(function()
+    local dev <close> = assert(vnet.tun.open { name = "f0" })
+    assert(addr.add("f0", "10.7.0.1/24"))
+    for _, bad in ipairs { math.mininteger, -1, (1 << 32) + dev.ifindex } do
+      assert.has_error(function() addr.flush(bad) end,
+        string.format("addr.flush: ifindex %d out of range (1 to 2147483647)", bad))
+      assert.has_error(function() addr.list(bad) end,
+        string.format("addr.list: ifindex %d out of range (1 to 2147483647)", bad))
+    end
+    assert.is_table(ipaddrs("f0")["10.7.0.1"])
+  end))
+
+  it("takes the one address syntax: nothing after /len, a decimal length in range", sandboxed(function()
+    local dev <close> = assert(vnet.tun.open { name = "f0" })
+    for _, bad in ipairs { "10.0.0.1/24x", "10.0.0.2/24/3", "10.0.0.9/8.5", "10.0.0.1/33",
+        "10.0.0.1/", "10.0.0.1/+8", "2001:db8::1/129", "10.0.0.1\0/8" } do
+      local shown = bad:gsub("%z", "\\0")
+      assert.has_error(function() addr.add("f0", bad) end,
+        "addr.add f0: '" .. shown .. "' is not an IPv4 or IPv6 address")
+      assert.has_error(function() addr.del("f0", bad) end,
+        "addr.del f0: '" .. shown .. "' is not an IPv4 or IPv6 address")
+    end
+    assert.is_nil(H.ip("addr show dev f0")[1].addr_info[1]) -- nothing was added
+    assert.is_true(addr.add("f0", "10.0.0.9/8"))
+    assert.are.equal(8, ipaddrs("f0")["10.0.0.9"].prefixlen)
+  end))
+end)

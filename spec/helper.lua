@@ -89,7 +89,7 @@ function H.kernel_has(kind)
     local core = require "vnet.link.core"
     local ok, err, eno = core.create({ name = "vnetprobe0", kind = kind }, "probe", kind)
     if ok then core.delete(assert(core.index("vnetprobe0")), "probe", kind) end
-    has[kind] = not (eno == 95 and err:find("Unknown device type", 1, true))
+    has[kind] = not (eno == vnet.errno.EOPNOTSUPP and err:find("Unknown device type", 1, true))
   end
   return has[kind]
 end

@@ -211,3 +211,16 @@ describe("vnet.loop", function()
     end))
   end)
 end)
+
+describe("vnet.loop timeouts (issue 9)", function()
+  it("names the option and the reason for a bad timeout", function()
+    assert.has_error(function() loop.run { timeout = false } end,
+      "loop.run: option 'timeout' must be a number of seconds (got boolean)")
+    assert.has_error(function() loop.run { timeout = 0 / 0 } end,
+      "loop.run: option 'timeout' must be 0 or more seconds (got nan)")
+    assert.has_error(function() loop.run { timeout = -1 } end,
+      "loop.run: option 'timeout' must be 0 or more seconds (got -1)")
+    assert.has_error(function() loop.run(0 / 0) end,
+      "loop.run: option 'timeout' must be 0 or more seconds (got nan)")
+  end)
+end)

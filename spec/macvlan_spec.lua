@@ -211,3 +211,12 @@ describe("vnet.macvtap", function()
     assert.are.equal(2, eno)
   end))
 end)
+
+describe("vnet.macvtap.open misuse (issue 9)", function()
+  it("raises naming what it wants for anything but a link object", function()
+    for _, bad in ipairs { 5, "mvt0", {}, true } do
+      assert.has_error(function() macvtap.open(bad) end, "macvtap.open: expected a macvtap " ..
+        "or ipvtap link object (from vnet.macvtap.create or vnet.link.get; got " .. type(bad) .. ")")
+    end
+  end)
+end)

@@ -162,11 +162,49 @@ describe("vnet.netns named", function()
       assert.has_error(function() ns:exec { "ls", 5, {} } end,
         "netns.exec: argument 3 must be a string (got table)")
       assert.has_error(function() netns.create("a/b") end,
-        "netns.create: 'a/b' is not a valid namespace name (1 to 255 bytes, no '/' or white space, not '.' or '..')")
+        "netns.create: 'a/b' is not a valid namespace name (1 to 255 bytes, no '/', white space or NUL, not '.' or '..')")
       assert.has_error(function() netns.open({}) end,
         "netns.open: expected a name, a path or a pid (got table)")
       ns:close()
       assert.has_error(function() ns:exec { "ls" } end, "attempt to use a closed netns")
     end)
+  end)
+end)
+
+describe("vnet.netns names (issue 9)", function()
+  local before
+  setup(function() before = H.host_state() end)
+  teardown(function()
+    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
+  end)
+
+  it("makes a 245-255 byte name under that name, not a cut one", function()
+    for _, n in ipairs { 245, 250, 255 } do
+      local name = unique("l"):sub(1, 20)
+      name = name .. ("n"):rep(n - #name)
+      local ns = assert(netns.create(name))
+      local ok, err = pcall(function()
+        assert.are.equal("/run/netns/" .. name, ns.path)
+        local f = io.open("/run/netns/" .. name) -- the file has the whole name
+        assert.is_truthy(f)
+        f:close()
+        assert.matches(name, H.sh("ip netns list"), 1, true)
+      end)
+      assert(ns:delete())
+      assert(ok, err)
+    end
+    local long = ("n"):rep(256)
+    assert.has_error(function() netns.create(long) end, "netns.create: '" .. long ..
+      "' is not a valid namespace name (1 to 255 bytes, no '/', white space or NUL, not '.' or '..')")
+  end)
+
+  it("refuses a name or path with a NUL byte", function()
+    assert.has_error(function() netns.create("a\0b") end, "netns.create: 'a\\0b' is not a " ..
+      "valid namespace name (1 to 255 bytes, no '/', white space or NUL, not '.' or '..')")
+    assert.has_error(function() netns.open("a\0b") end, "netns.open: 'a\\0b' is not a " ..
+      "valid namespace name (1 to 255 bytes, no '/', white space or NUL, not '.' or '..')")
+    assert.has_error(function() netns.open("/proc/self/ns/net\0x") end,
+      "netns.open: path '/proc/self/ns/net\\0x' contains a NUL byte")
+    assert.is_nil(io.open("/run/netns/a"))
   end)
 end)

@@ -387,3 +387,15 @@ describe("vnet.pcap", function()
     end)
   end)
 end)
+
+describe("vnet.pcap paths (issue 9)", function()
+  it("refuses a path with a NUL byte instead of cutting it", function()
+    local base = os.tmpname()
+    os.remove(base)
+    assert.has_error(function() pcap.open(base .. "\0x", "w") end,
+      "pcap.open: path '" .. base .. "\\0x' contains a NUL byte")
+    assert.has_error(function() pcap.open(base .. "\0x") end,
+      "pcap.open: path '" .. base .. "\\0x' contains a NUL byte")
+    assert.is_nil(io.open(base)) -- nothing made under the cut name
+  end)
+end)

@@ -111,7 +111,7 @@ describe("vnet.veth", function()
       assert.has_error(function() veth.create("x", "y", { peer_address = "zz" }) end,
         "veth.create x: option 'peer_address': 'zz' is not a MAC address (aa:bb:cc:dd:ee:ff)")
       assert.has_error(function() veth.create("x", "y", { mtu = 10 }) end,
-        "veth.create x: mtu 10 out of range")
+        "veth.create x: option 'mtu' 10 out of range (68 to 65535)")
       assert.has_error(function() veth.create("x", "y", 5) end,
         "veth.create: options must be a table (got number)")
       assert.are.equal(1, #H.ip("link show")) -- only lo

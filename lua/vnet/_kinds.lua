@@ -21,10 +21,12 @@
 --    decode  function(info, payload): the reverse, for encode's attribute
 --    virtual an accepted option that `finish` turns into attributes
 --    readonly  only read back (not an option)
+--    feature   what a kernel lacks when it refuses the option without saying
+--              why (EOPNOTSUPP): added to that error
 --    encode_only  written but read back under another name (decode_extra)
 --    doc     one line for the documentation
 --
--- And a kind description: kind, options, check(op, name, o, level) for
+-- And a kind description: kind, options, check(op, name, o) for
 -- rules across options, finish(ctx, o, items, change) to add attributes
 -- from virtual options, decode_extra(info, blob), port_options (the
 -- options of its ports, IFLA_INFO_SLAVE_DATA, for a bridge or bond),
@@ -36,6 +38,7 @@
 -- kernel can make one (tools/kinds.lua reads them; hardware = "..." for
 -- kinds that need hardware vnet cannot make).
 local nl = require "vnet.nl.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local K = {}
 local registry = {}
@@ -66,10 +69,10 @@ K.luatype = luatype
 
 --- Encode one option value into items ({type, fmt, value}, ...).
 -- Raises (misuse) with "op name: option 'key' ..." on a bad value.
--- @param ctx {op=, name=, level=, resolve=function(v) -> ifindex}
+-- @param ctx {op=, name=, resolve=function(v) -> ifindex}
 function K.encode_option(ctx, key, o, v)
   local function bad(why)
-    error(string.format("%s %s: option '%s' %s", ctx.op, ctx.name, key, why), ctx.level)
+    raise(string.format("%s %s: option '%s' %s", ctx.op, ctx.name, key, why))
   end
   if o.encode then return o.encode(ctx, v, bad) end
   if o.enum then
@@ -104,7 +107,7 @@ function K.encode_option(ctx, key, o, v)
     local attr = (fmt == "ip" and fam == "inet6") and o.attr6 or o.attr
     return { { attr, "bytes", b } }
   end
-  error("vnet._kinds: option '" .. key .. "' has unknown fmt " .. tostring(fmt))
+  raise("vnet._kinds: option '" .. key .. "' has unknown fmt " .. tostring(fmt))
 end
 
 --- Encode every kind option present in o.
@@ -117,8 +120,8 @@ function K.encode(ctx, d, o, change)
     local od = d.options[key]
     if v ~= nil and not od.virtual and not od.readonly then
       if change and not od.change then
-        error(string.format("%s %s: option '%s' of a %s cannot be changed after creation",
-          ctx.op, ctx.name, key, d.kind), ctx.level)
+        raise(string.format("%s %s: option '%s' of a %s cannot be changed after creation",
+          ctx.op, ctx.name, key, d.kind))
       end
       for _, it in ipairs(K.encode_option(ctx, key, od, v)) do items[#items + 1] = it end
       any = true
@@ -195,7 +198,7 @@ function K.define(d)
   local M = { kind = d.kind, descriptor = d }
   --- create{name = ..., kind options...} -> link | nil, msg, errno
   function M.create(o)
-    return require("vnet.link")._create(d.kind .. ".create", d, o, 3)
+    return require("vnet.link")._create(d.kind .. ".create", d, o)
   end
   return M
 end

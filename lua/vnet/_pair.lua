@@ -9,6 +9,7 @@
 -- and its module's create is pair.create(M, "kind.create"):
 --    create(name, peer [, options]) or create{name =, peer =, ...}
 --    -> a, b (both ends as link objects) | nil, msg, errno
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local P = {}
 
 local peer_options = {
@@ -26,8 +27,8 @@ function P.options(own)
   return t
 end
 
-function P.check(op, name, o, level)
-  if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer, level + 1) end
+function P.check(op, name, o)
+  if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer) end
 end
 
 --- finish(attr [, more]) -> a kind's finish: the peer's ifinfomsg under
@@ -36,15 +37,19 @@ function P.finish(attr, more)
   return function(ctx, o, items, change)
     if more then more(ctx, o, items, change) end
     if change then return end
+    require("vnet.link")._check_mtu(ctx.op, ctx.name, "peer_mtu", o.peer_mtu)
     local p = { name = o.peer, mtu = o.peer_mtu }
     if o.peer_address then
       p.address = require("vnet.nl.core").mac(o.peer_address)
       if not p.address then
-        error(string.format("%s %s: option 'peer_address': '%s' is not a MAC address " ..
-          "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address), ctx.level)
+        raise(string.format("%s %s: option 'peer_address': '%s' is not a MAC address " ..
+          "(aa:bb:cc:dd:ee:ff)", ctx.op, ctx.name, o.peer_address))
       end
     end
-    if o.peer_netns ~= nil then p.netns_fd = ctx.netns(o.peer_netns):fileno() end
+    if o.peer_netns ~= nil then
+      local ns = ctx.netns(o.peer_netns) -- (nil: the failure is returned after encoding)
+      p.netns_fd = ns and ns:fileno()
+    end
     items[#items + 1] = { attr, "ifinfo", p }
   end
 end
@@ -64,7 +69,7 @@ function P.create(M, op)
   return function(name, peer, o)
     if type(name) ~= "table" then
       if o ~= nil and type(o) ~= "table" then
-        error(op .. ": options must be a table (got " .. type(o) .. ")", 2)
+        raise(op .. ": options must be a table (got " .. type(o) .. ")")
       end
       local t = {}
       for k, v in pairs(o or {}) do t[k] = v end
@@ -72,11 +77,11 @@ function P.create(M, op)
       name = t
     end
     local link = require "vnet.link"
-    local a, err, eno = link._create(op, d, name, 3)
+    local a, err, eno = link._create(op, d, name)
     if not a then return nil, err, eno end
     local b
     if name.peer and name.peer_netns ~= nil then
-      local ns = link._tons(op, name.peer_netns, 2)
+      local ns = link._tons(op, name.peer_netns)
       b, err, eno = ns:run(link.get, name.peer)
       if b then b.netns, b._nsino = ns, ns:id() end
     else

@@ -22,6 +22,8 @@
 -- ifindex. System failures return nil, "addr.add veth0: File exists (ipv4:
 -- Address already assigned)", 17; misuse raises.
 local core = require "vnet.addr.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -38,42 +40,41 @@ local flagopts = { "nodad", "noprefixroute", "home", "mngtmpaddr", "autojoin" }
 local function link() return require "vnet.link" end
 
 -- The IPv4 broadcast of cidr ("+" in iproute2): the prefix's last address.
-local function plus_broadcast(op, name, cidr, level)
-  local ip, len = cidr:match("^([%d.]+)/(%d+)$")
-  local fam, b = nl.pton(ip or "")
-  if fam ~= "inet" then
-    error(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
-      "prefix length (got '%s')", op, name, cidr), level)
+local function plus_broadcast(op, name, cidr)
+  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/inaddr.c)
+  if fam ~= "inet" or not len then
+    raise(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
+      "prefix length (got '%s')", op, name, cidr))
   end
   local n = string.unpack(">I4", b)
-  local host = (1 << (32 - tonumber(len))) - 1
+  local host = (1 << (32 - len)) - 1
   return nl.ntop(string.pack(">I4", (n | host) & 0xffffffff))
 end
 
 -- add or del: the shared body (op names the user's function in errors).
-function M._send(op, cmd, l, cidr, o, level)
-  o = opts.check(op, o, spec, level + 1)
+function M._send(op, cmd, l, cidr, o)
+  o = opts.check(op, o, spec)
   local L = link()
   local function body()
-    local idx, name, eno = L._resolve(op, l, level + 3)
+    local idx, name, eno = L._resolve(op, l)
     if not idx then return nil, name, eno end
     if type(cidr) ~= "string" then
-      error(op .. " " .. name .. ": address must be a string", level + 2)
+      raise(op .. " " .. name .. ": address must be a string")
     end
     local s = { ["local"] = cidr, peer = o.peer, broadcast = o.broadcast,
       label = o.label, valid_lft = o.valid_lft, preferred_lft = o.preferred_lft,
       replace = o.replace }
-    if o.broadcast == "+" then s.broadcast = plus_broadcast(op, name, cidr, level + 2) end
+    if o.broadcast == "+" then s.broadcast = plus_broadcast(op, name, cidr) end
     if o.scope ~= nil then
       s.scope = core.scope(o.scope)
       if not s.scope then
-        error(string.format("%s %s: option 'scope' must be global, site, link, " ..
-          "host or a number (got '%s')", op, name, o.scope), level + 2)
+        raise(string.format("%s %s: option 'scope' must be global, site, link, " ..
+          "host or a number (got '%s')", op, name, o.scope))
       end
     end
     if o.label and not (o.label == name or o.label:sub(1, #name + 1) == name .. ":") then
-      error(string.format("%s %s: option 'label' must be '%s' or start with '%s:' (got '%s')",
-        op, name, name, name, o.label), level + 2)
+      raise(string.format("%s %s: option 'label' must be '%s' or start with '%s:' (got '%s')",
+        op, name, name, name, o.label))
     end
     local bits = 0
     for _, f in ipairs(flagopts) do
@@ -87,23 +88,23 @@ function M._send(op, cmd, l, cidr, o, level)
 end
 
 --- addr.add(link, cidr [, options]) -> true | nil, msg, errno
-function M.add(l, cidr, o) return M._send("addr.add", "add", l, cidr, o, 2) end
+function M.add(l, cidr, o) return M._send("addr.add", "add", l, cidr, o) end
 
 --- addr.del(link, cidr [, options]) -> true | nil, msg, errno
-function M.del(l, cidr, o) return M._send("addr.del", "del", l, cidr, o, 2) end
+function M.del(l, cidr, o) return M._send("addr.del", "del", l, cidr, o) end
 
 local list_spec = { family = "string", scope = "string" }
 
-function M._list(op, l, o, level)
-  o = opts.check(op, o, list_spec, level + 1)
+function M._list(op, l, o)
+  o = opts.check(op, o, list_spec)
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
-    error(string.format("%s: option 'family' must be inet or inet6 (got '%s')", op, o.family), level)
+    raise(string.format("%s: option 'family' must be inet or inet6 (got '%s')", op, o.family))
   end
   local L = link()
   local function body()
     local idx, name, eno = 0, "", nil
     if l ~= nil then
-      idx, name, eno = L._resolve(op, l, level + 3)
+      idx, name, eno = L._resolve(op, l)
       if not idx then return nil, name, eno end
     end
     local all, err
@@ -119,24 +120,24 @@ end
 
 --- addr.list([link] [, {family = "inet"|"inet6", scope = "global"...}])
 -- -> { address, ... } | nil, msg, errno (all links when link is nil)
-function M.list(l, o) return M._list("addr.list", l, o, 2) end
+function M.list(l, o) return M._list("addr.list", l, o) end
 
 --- addr.flush(link [, {family =, scope =}]) -> number removed | nil, msg, errno
 -- Removes the link's addresses (those matching the filter); IPv6
 -- link-local addresses stay unless scope = "link" asks for them.
 function M.flush(l, o)
   local op = "addr.flush"
-  if l == nil then error(op .. ": expected a link name, ifindex or link object (got nil)", 2) end
+  if l == nil then raise(op .. ": expected a link name, ifindex or link object (got nil)") end
   local L = link()
   local function body()
-    local all, err, eno = M._list(op, L.is(l) and l.ifindex or l, o, 4)
+    local all, err, eno = M._list(op, L.is(l) and l.ifindex or l, o)
     if not all then return nil, err, eno end
     local n = 0
     for _, a in ipairs(all) do
       if (o and o.scope) or a.scope ~= "link" then
         local ok
         ok, err, eno = core.del(a.ifindex, { ["local"] = a.cidr, peer = a.peer }, op, tostring(a.ifindex))
-        if not ok and eno ~= 99 then return nil, err, eno end -- 99: gone with its primary
+        if not ok and eno ~= E.EADDRNOTAVAIL then return nil, err, eno end -- gone with its primary
         if ok then n = n + 1 end
       end
     end

@@ -50,13 +50,13 @@ local port_desc = { kind = "bridge port", options = port_options }
 
 local function link() return require "vnet.link" end
 
-local function port_set(op, l, o, level)
-  o = opts.check(op, o, kinds.spec(port_desc, {}, true), level + 1)
+local function port_set(op, l, o)
+  o = opts.check(op, o, kinds.spec(port_desc, {}, true))
   local L = link()
   local function body()
-    local idx, name, eno = L._resolve(op, l, level + 3)
+    local idx, name, eno = L._resolve(op, l)
     if not idx then return nil, name, eno end
-    local items = kinds.encode({ op = op, name = name, level = level + 3 }, port_desc, o, true)
+    local items = kinds.encode({ op = op, name = name }, port_desc, o, true)
     if not items then return true end
     return require("vnet.link.core").set(idx, { slave_kind = "bridge", slave_data = items }, op, name)
   end
@@ -69,7 +69,7 @@ end
 --- bridge.port(l, {hairpin =, learning =, cost =, ...}) -> true | nil, msg, errno
 -- Set the bridge-port options of l (a port of a bridge).
 function M.port(l, o)
-  return port_set("bridge.port", l, o, 2)
+  return port_set("bridge.port", l, o)
 end
 
 local methods = {}
@@ -77,13 +77,13 @@ local methods = {}
 --- br:add_port(l [, port options]) -> true | nil, msg, errno
 function methods.add_port(br, l, o)
   local op = "bridge.add_port"
-  if o ~= nil then opts.check(op, o, kinds.spec(port_desc, {}, true), 3) end
+  if o ~= nil then opts.check(op, o, kinds.spec(port_desc, {}, true)) end
   local L = link()
   local ok, err, eno
   if L.is(l) then ok, err, eno = l:set { master = br.ifindex }
   else ok, err, eno = L.set(l, { master = br.ifindex }) end
   if not ok then return nil, (err:gsub("^link.set", op)), eno end
-  if o ~= nil and next(o) then return port_set(op, l, o, 2) end
+  if o ~= nil and next(o) then return port_set(op, l, o) end
   return true
 end
 
@@ -121,8 +121,10 @@ local K = kinds.define {
     ageing_time = { attr = 4, fmt = "u32", change = true },
     stp = { attr = 5, fmt = "bool32", change = true },
     priority = { attr = 6, fmt = "u16", change = true },
-    vlan_filtering = { attr = 7, fmt = "bool", change = true },
+    vlan_filtering = { attr = 7, fmt = "bool", change = true,
+      feature = "this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)" },
     vlan_protocol = { attr = 8, fmt = "be16", change = true,
+      feature = "this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)",
       enum = { ["802.1Q"] = 0x8100, ["802.1ad"] = 0x88a8 } },
     group_fwd_mask = { attr = 9, fmt = "u16", change = true },
     mcast_snooping = { attr = 23, fmt = "bool", change = true },

@@ -27,12 +27,29 @@ local loop = require "vnet.loop"
 local lcore = require "vnet.loop.core"
 local link = require "vnet.link"
 
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+
 local methods = core.methods
 local M = { methods = methods }
 
+-- Every method refuses what is not a device (dev.up(x) for dev:up()) and a
+-- closed device, as the C ones do.
+local function live(dev)
+  local mt = getmetatable(dev)
+  if type(mt) ~= "table" or rawget(mt, "methods") ~= methods then
+    raise(string.format("expected a packet device (call its methods with ':'; got %s)", type(dev)))
+  end
+  if dev.closed then raise("attempt to use a closed " .. dev.kind) end
+  return dev
+end
+
+
 --- dev:on_packet(fn) -> watcher; on a device with a handler: swaps it
 function methods.on_packet(dev, fn)
-  return loop.on_packet(dev, fn)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    raise(string.format("%s:on_packet: expected a function (got %s)", live(dev).kind, type(fn)))
+  end
+  return loop.on_packet(live(dev), fn)
 end
 
 function methods.wait_packet(dev, timeout)
@@ -42,33 +59,34 @@ end
 methods.counters, methods.keep, methods.recent = lcore.counters, lcore.keep, lcore.recent
 
 function methods.up(dev)
-  return link.set(dev, { up = true })
+  return link.set(live(dev), { up = true })
 end
 
 function methods.down(dev)
-  return link.set(dev, { up = false })
+  return link.set(live(dev), { up = false })
 end
 
 function methods.mtu(dev, n)
-  if n == nil then return link.mtu(dev) end
-  return link.set(dev, { mtu = n })
+  if n == nil then return link.mtu(live(dev)) end
+  return link.set(live(dev), { mtu = n })
 end
 
+-- errors name the method as the user called it: "tap:addr_add tap0: ..."
 function methods.addr_add(dev, cidr, o)
-  return link.addr_add(dev, cidr, o)
+  return require("vnet.addr")._send(live(dev).kind .. ":addr_add", "add", dev, cidr, o)
 end
 
 function methods.addr_del(dev, cidr, o)
-  return link.addr_del(dev, cidr, o)
+  return require("vnet.addr")._send(live(dev).kind .. ":addr_del", "del", dev, cidr, o)
 end
 
 function methods.addrs(dev)
-  return link.addrs(dev)
+  return require("vnet.addr")._list(live(dev).kind .. ":addrs", dev)
 end
 
 --- dev:link() -> the device's vnet.link object | nil, msg, errno
 function methods.link(dev)
-  return link.get(dev.ifindex)
+  return link.get(live(dev).ifindex)
 end
 
 return M

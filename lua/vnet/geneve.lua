@@ -5,6 +5,7 @@
 -- Options, besides link.create's: id (required unless external), remote
 -- (IPv4 or IPv6), ttl, tos, dstport (default 6081), udp_csum, df ("unset",
 -- "set", "inherit"), external. Read back the same.
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 --- geneve.create{name =, id =, remote =, ...} -> link | nil, msg, errno
 return require("vnet._kinds").define {
   lane = { modules = { "geneve" }, probe = "type geneve id 7 remote 10.99.0.2" },
@@ -19,12 +20,12 @@ return require("vnet._kinds").define {
     udp_csum = { attr = 8, fmt = "bool" },
     df = { attr = 13, fmt = "u8", enum = { unset = 0, set = 1, inherit = 2 } },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.id == nil and not o.external then
-      error(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)", level)
+      raise(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)")
     end
     if o.remote == nil and not o.external then
-      error(op .. " " .. name .. ": option 'remote' is required", level)
+      raise(op .. " " .. name .. ": option 'remote' is required")
     end
   end,
 }

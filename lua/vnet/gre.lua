@@ -10,6 +10,7 @@
 -- pmtudisc (default on), external (collect metadata). Read back under the
 -- same names (ikey/okey for the keys).
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local GRE_KEY = 0x2000
 local M = {}
@@ -31,7 +32,7 @@ function M.finish(ctx, o, items)
   local ik, ok = o.ikey or o.key, o.okey or o.key
   if o.key ~= nil then
     if o.key < 0 or o.key > 0xffffffff then
-      error(string.format("%s %s: option 'key' must be 0 to 4294967295 (got %d)", ctx.op, ctx.name, o.key), ctx.level)
+      raise(string.format("%s %s: option 'key' must be 0 to 4294967295 (got %d)", ctx.op, ctx.name, o.key))
     end
     if o.ikey == nil then items[#items + 1] = { 4, "be32", o.key } end
     if o.okey == nil then items[#items + 1] = { 5, "be32", o.key } end
@@ -61,7 +62,7 @@ M.options6 = {
 
 local function range(ctx, key, v, hi)
   if v < 0 or v > hi then
-    error(string.format("%s %s: option '%s' must be 0 to %d (got %d)", ctx.op, ctx.name, key, hi, v), ctx.level)
+    raise(string.format("%s %s: option '%s' must be 0 to %d (got %d)", ctx.op, ctx.name, key, hi, v))
   end
 end
 
@@ -95,8 +96,8 @@ function M.erspan_finish(v6)
   return function(ctx, o, items, change)
     local ik, ok = o.ikey or o.key, o.okey or o.key
     if not change and (ik == nil or ok == nil) then
-      error(string.format("%s %s: option 'key' is required (the ERSPAN session id, 0 to 1023)",
-        ctx.op, ctx.name), ctx.level)
+      raise(string.format("%s %s: option 'key' is required (the ERSPAN session id, 0 to 1023)",
+        ctx.op, ctx.name))
     end
     for _, kv in ipairs { { "key", o.key }, { "ikey", o.ikey }, { "okey", o.okey } } do
       if kv[2] ~= nil then range(ctx, kv[1], kv[2], 1023) end

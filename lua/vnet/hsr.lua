@@ -11,6 +11,7 @@
 -- proto ("hsr", the default, or "prp"). Read back the same (but version,
 -- which the kernel does not report), and supervision_address and seq_nr.
 --- hsr.create{name =, slave1 =, slave2 =, ...} -> link | nil, msg, errno
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 return require("vnet._kinds").define {
   kind = "hsr",
   options = {
@@ -22,10 +23,10 @@ return require("vnet._kinds").define {
     version = { attr = 6, fmt = "u8", max = 1 },
     proto = { attr = 7, fmt = "u8", enum = { hsr = 0, prp = 1 } },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     for _, k in ipairs { "slave1", "slave2" } do
       if o[k] == nil then
-        error(string.format("%s %s: option '%s' is required (one of the two links it runs over)", op, name, k), level)
+        raise(string.format("%s %s: option '%s' is required (one of the two links it runs over)", op, name, k))
       end
     end
   end,

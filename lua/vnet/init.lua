@@ -1,7 +1,7 @@
 --- vnet: Lua-scriptable Linux virtual network devices.
 -- require "vnet" loads every module; in the vnet host it is the global
 -- `vnet`. `vnet.modules` names them all, in this order; a spec checks that
--- it, the files in lua/vnet/ and the rockspec agree.
+-- it, the files in lua/vnet/ and the rockspec agree. vnet.errno names the errno values.
 local vnet = { version = "0.1.0" }
 vnet.modules = {
   -- packets, devices, the loop, links and namespaces
@@ -19,4 +19,7 @@ vnet.modules = {
 for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)
 end
+--- vnet.errno: errno names -> numbers (vnet.errno.EEXIST == 17), for
+-- comparing the third result of a failure: `if eno == vnet.errno.EEXIST`.
+vnet.errno = require("vnet.nl.core").errno
 return vnet

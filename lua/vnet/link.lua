@@ -22,6 +22,8 @@
 -- `l.port`. A link object remembers its network namespace: using it from
 -- another one works when the namespace is known (`l.netns`), else raises.
 local core = require "vnet.link.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local nscore = require "vnet.netns.core"
 local opts = require "vnet._opts"
@@ -91,15 +93,15 @@ local function within(l, op, fn, ...)
   if ino == nil or ino == nscore.current_id() then return fn(...) end
   local ns = rawget(l, "netns")
   if ns then return ns:run(fn, ...) end
-  error(string.format("%s %s: the link is in another network namespace; " ..
+  raise(string.format("%s %s: the link is in another network namespace; " ..
     "use it from there (ns:run) or get it with link.get inside that namespace",
-    op, l.name), 3)
+    op, l.name))
 end
 M._within = within
 
 -- ifindex and a display name for a link argument, or nil, msg, errno.
 -- Link objects from elsewhere must be used through within().
-local function resolve(op, l, level)
+local function resolve(op, l)
   local t = type(l)
   if math.type(l) == "integer" then
     local name = core.name(l, op)
@@ -111,19 +113,19 @@ local function resolve(op, l, level)
   elseif (t == "table" or t == "userdata") and math.type(l.ifindex) == "integer" then
     return l.ifindex, l.name or ("#" .. l.ifindex)
   end
-  error(string.format("%s: expected a link name, ifindex or link object (got %s)",
-    op, t), level or 3)
+  raise(string.format("%s: expected a link name, ifindex or link object (got %s)",
+    op, t))
 end
 M._resolve = resolve
 
 -- A namespace argument (ns object, name, pid) -> ns object | nil, msg, errno
-local function tons(op, v, level)
+local function tons(op, v)
   if type(v) == "userdata" and v.fileno then return v end
   if type(v) == "string" or math.type(v) == "integer" then
     return netns().open(v)
   end
-  error(string.format("%s: option 'netns' must be a netns, a name or a pid (got %s)",
-    op, type(v)), level)
+  raise(string.format("%s: option 'netns' must be a netns, a name or a pid (got %s)",
+    op, type(v)))
 end
 M._tons = tons
 
@@ -139,8 +141,8 @@ function M.get(l)
   local key = l
   if type(l) == "table" or type(l) == "userdata" then key = l.ifindex end
   if type(key) ~= "string" and math.type(key) ~= "integer" then
-    error(string.format("%s: expected a link name, ifindex or link object (got %s)",
-      op, type(l)), 2)
+    raise(string.format("%s: expected a link name, ifindex or link object (got %s)",
+      op, type(l)))
   end
   if type(key) == "string" then opts.ifname(op, key) end
   local t, err, eno = core.get(key, op, type(key) == "string" and key or "#" .. key)
@@ -161,146 +163,11 @@ function M.list()
   return out
 end
 
-local generic = {
-  kind = "string", name = "string", mtu = "integer", address = "string",
-  txqueuelen = "integer", up = "boolean", link = { "string", "integer", "table", "userdata" },
-  master = { "string", "integer", "table", "userdata" },
-  netns = { "string", "integer", "userdata" },
-  numtxqueues = "integer", numrxqueues = "integer",
-}
-
-
-local function check_mtu(op, name, mtu, level)
-  if mtu and (mtu < 68 and mtu ~= 0 or mtu > 0xffffff) then
-    error(string.format("%s %s: mtu %d out of range", op, name, mtu), level)
-  end
-end
-
--- What every create/set shares: generic options -> spec fields.
--- Returns spec, or nil, msg, errno (a named link that does not exist).
-local function generic_spec(op, name, o, level)
-  local spec = { name = o.name, mtu = o.mtu, txqueuelen = o.txqueuelen, up = o.up,
-    numtxqueues = o.numtxqueues, numrxqueues = o.numrxqueues }
-  check_mtu(op, name, o.mtu, level + 1)
-  if o.address then
-    spec.address = nl.mac(o.address)
-    if not spec.address then
-      error(string.format("%s %s: option 'address': '%s' is not a MAC address " ..
-        "(aa:bb:cc:dd:ee:ff)", op, name, o.address), level)
-    end
-  end
-  for _, f in ipairs { { "link", "parent" }, { "master", "master" } } do
-    local v = o[f[1]]
-    if v ~= nil then
-      local idx, err, eno = resolve(op, v, level + 1)
-      if not idx then
-        return nil, string.format("%s %s: %s (%s '%s')", op, name, err:match(": (.*)$"),
-          f[1] == "link" and "parent" or f[1], tostring(type(v) == "table" and v.name or v)), eno
-      end
-      spec[f[2]] = idx
-    end
-  end
-  return spec
-end
-
--- "this kernel has no 'ipvlan' support" for an unknown device type.
-local function kind_error(op, name, kind, err, eno)
-  if eno == 95 and err and err:find("(Unknown device type)", 1, true) then
-    return nil, string.format("%s %s: this kernel has no '%s' support (Unknown device type)",
-      op, name, kind), eno
-  end
-  return nil, err, eno
-end
-
---- The shared body of link.create and every kind's create.
-function M._create(op, d, o, level)
-  level = level or 3
-  if type(o) ~= "table" then
-    error(string.format("%s: options must be a table (got %s)", op, type(o)), level)
-  end
-  local kind = o.kind or (d and d.kind)
-  if type(kind) ~= "string" then error(op .. ": option 'kind' is required (a string)", level) end
-  if kind == "tun" or kind == "tap" then
-    error(string.format("%s: %s devices are made with vnet.%s.open (the kernel " ..
-      "does not create them over rtnetlink)", op, kind, kind), level)
-  end
-  d = d or kinds.get(kind)
-  if d and d.create == false then d = nil end
-  opts.check(op, o, kinds.spec(d, generic), level + 1)
-  if o.name == nil then error(op .. ": option 'name' is required", level) end
-  opts.ifname(op, o.name, level + 1)
-  if d and d.kind ~= kind then
-    error(string.format("%s: option 'kind' is '%s', not '%s'", op, kind, d.kind), level)
-  end
-  local name = o.name
-  if d and d.parent == "required" and o.link == nil then
-    error(string.format("%s %s: option 'link' is required (the parent device)", op, name), level)
-  end
-  if d and d.check then d.check(op, name, o, level + 1) end
-  local spec, err, eno = generic_spec(op, name, o, level + 1)
-  if not spec then return nil, err, eno end
-  if d and d.before then
-    local okb, berr, beno = d.before(op, name, o)
-    if not okb then return nil, berr, beno end
-  end
-  spec.kind = kind
-  local hold = {} -- namespace objects kept open until the request is sent
-  local ctx = {
-    op = op, name = name, level = level + 2, o = o, hold = hold,
-    resolve = function(v, key)
-      local idx, rerr = resolve(op, v, level + 3)
-      if not idx then
-        error(string.format("%s %s: option '%s': %s", op, name, key, rerr:match(": (.*)$")), level + 3)
-      end
-      return idx
-    end,
-    netns = function(v)
-      local ns, nerr, neno = tons(op, v, level + 3)
-      if not ns then error({ syserr = { nerr, neno } }) end
-      hold[#hold + 1] = ns
-      return ns
-    end,
-  }
-  if d then
-    local okd, data = pcall(kinds.encode, ctx, d, o, false)
-    if not okd then
-      if type(data) == "table" and data.syserr then return nil, data.syserr[1], data.syserr[2] end
-      error(data, 0)
-    end
-    spec.data = data
-  end
-  local target
-  if o.netns ~= nil then
-    local ns, nerr, neno = tons(op, o.netns, level + 1)
-    if not ns then return nil, nerr, neno end
-    target = ns
-    spec.netns_fd = ns:fileno()
-  end
-  local ok
-  ok, err, eno = core.create(spec, op, name)
-  if not ok then
-    local hint = d and d.hints and d.hints[eno]
-    if hint and not err:find("%)$") then err = err .. " (" .. hint .. ")" end
-    return kind_error(op, name, kind, err, eno)
-  end
-  local t, l
-  if target then
-    t, err, eno = target:run(core.get, name, op, name)
-    if t then l = wrap(t, target, target:id()) end
-  else
-    t, err, eno = core.get(name, op, name)
-    if t then l = wrap(t) end
-  end
-  if not l then return nil, err, eno end
-  if d and d.after then -- what one request cannot do (ports, slaves...)
-    ok, err, eno = d.after(l, o, op)
-    if not ok then
-      l:delete()
-      return nil, err, eno
-    end
-  end
-  return l
-end
+-- the generic options of create and set, and create's body (vnet._linkspec)
+local lspec = require "vnet._linkspec"
+local generic_spec, feature_hint = lspec.generic_spec, lspec.feature_hint
+M._create = lspec.create
+M._check_mtu = lspec.check_new_mtu
 
 --- link.create{kind =, name =, ...} -> link | nil, msg, errno
 -- Generic options: name (required), mtu, address, txqueuelen, up, link
@@ -310,7 +177,7 @@ end
 -- A kind this kernel lacks: nil, "link.create x: this kernel has no 'K'
 -- support (Unknown device type)", 95.
 function M.create(o)
-  local l, err, eno = M._create("link.create", nil, o, 3)
+  local l, err, eno = M._create("link.create", nil, o)
   return l, err, eno
 end
 
@@ -321,36 +188,42 @@ local set_base = {
 }
 
 -- l is a link object or anything resolve() takes.
-local function set(op, l, o, level)
+local function set(op, l, o)
   local obj = M.is(l) and l or nil
   local d = obj and obj.kind and kinds.get(obj.kind)
-  o = opts.check(op, o, kinds.spec(d, set_base, true), level + 1)
+  o = opts.check(op, o, kinds.spec(d, set_base, true))
   local function body()
-    local idx, name, eno = resolve(op, l, level + 3)
+    local idx, name, eno = resolve(op, l)
     if not idx then return nil, name, eno end
     if o.master ~= nil and o.nomaster then
-      error(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other", level + 3)
+      raise(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other")
     end
-    if o.name ~= nil then opts.ifname(op, o.name, level + 3) end
-    local spec, err
-    spec, err, eno = generic_spec(op, name, o, level + 2)
+    if o.netns ~= nil and (o.master ~= nil or o.nomaster) then
+      raise(op .. " " .. name .. ": options 'netns' and '" .. (o.nomaster and "nomaster" or "master") ..
+        "' cannot go in one request (the kernel refuses it): move the link first, " ..
+        "then set its master in its new namespace")
+    end
+    if o.name ~= nil then opts.ifname(op, o.name) end
+    local spec, err, cur
+    if o.mtu ~= nil then cur = core.get(idx, op, name) end -- its MTU range
+    spec, err, eno = generic_spec(op, name, o, cur)
     if not spec then return nil, err, eno end
     if o.nomaster then spec.master = 0 end
     if d then
       spec.kind = d.kind
-      spec.data = kinds.encode({ op = op, name = name, level = level + 3, o = o,
-        resolve = function(v) return (resolve(op, v, level + 4)) end }, d, o, true)
+      spec.data = kinds.encode({ op = op, name = name, o = o,
+        resolve = function(v) return (resolve(op, v)) end }, d, o, true)
       if not spec.data then spec.kind = nil end
     end
     local target
     if o.netns ~= nil then
-      target, err, eno = tons(op, o.netns, level + 3)
+      target, err, eno = tons(op, o.netns)
       if not target then return nil, err, eno end
       spec.netns_fd = target:fileno()
     end
     local ok
     ok, err, eno = core.set(idx, spec, op, name)
-    if not ok then return nil, err, eno end
+    if not ok then return nil, feature_hint(d, o, err, eno), eno end
     return true, target, o.name or name
   end
   local ok, target, newname
@@ -374,14 +247,14 @@ end
 -- txqueuelen =, netns =}) -> true | nil, msg, errno
 -- netns moves the link: an ns object, a named namespace or a pid.
 function M.set(l, o)
-  return set("link.set", l, o, 2)
+  return set("link.set", l, o)
 end
 
 --- l:set{...} -> true | nil, msg, errno: as link.set, plus the options of
 -- the link's kind that can change (a macvlan's mode, a bridge's stp...).
 -- The object is read back afterwards (also after a move to another netns).
 function methods.set(l, o)
-  return set("link.set", l, o, 2)
+  return set("link.set", l, o)
 end
 
 --- l:refresh() -> l | nil, msg, errno: read the link again
@@ -420,7 +293,7 @@ function methods.peer(l)
   local op = "link.peer"
   local pidx = rawget(l, "parent")
   if not pidx or pidx == 0 then
-    return nil, string.format("%s %s: No such device (the link has no peer or parent)", op, l.name), 19
+    return nil, string.format("%s %s: No such device (the link has no peer or parent)", op, l.name), E.ENODEV
   end
   local nsid = rawget(l, "netns_id")
   if nsid == nil then
@@ -452,18 +325,30 @@ end
 -- An address without /len is a host address (/32 or /128), as with `ip
 -- addr add`. The same as vnet.addr.add, with "link.addr_add" in errors.
 function M.addr_add(l, cidr, o)
-  return require("vnet.addr")._send("link.addr_add", "add", l, cidr, o, 3)
+  return require("vnet.addr")._send("link.addr_add", "add", l, cidr, o)
 end
 
 --- link.addr_del(l, cidr [, o]) -> true | nil, msg, errno
 function M.addr_del(l, cidr, o)
-  return require("vnet.addr")._send("link.addr_del", "del", l, cidr, o, 3)
+  return require("vnet.addr")._send("link.addr_del", "del", l, cidr, o)
 end
 
 --- link.addrs([l]) -> { {family, address, prefixlen, cidr, peer, broadcast,
 -- scope, label, flags, ifindex}, ... } for one link, or all when l is nil.
 function M.addrs(l)
-  return require("vnet.addr")._list("link.addrs", l, nil, 3)
+  return require("vnet.addr")._list("link.addrs", l, nil)
+end
+
+-- A method called on anything but a link object (l.set(x) instead of
+-- l:set(x)) raises naming the method, rather than failing inside it.
+for name, fn in pairs(methods) do
+  methods[name] = function(l, ...)
+    if getmetatable(l) ~= Link then
+      raise(string.format("link:%s: expected a link object (call it as l:%s(...); got %s)",
+        name, name, type(l)))
+    end
+    return fn(l, ...)
+  end
 end
 
 --- link.watch(fn [, {netns =, groups =}]) -> watcher: see vnet.watch

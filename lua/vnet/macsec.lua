@@ -14,6 +14,7 @@
 -- validate ("disabled", "check", "strict"), encodingsa (0 to 3), offload
 -- ("off", "phy", "mac"). Read back the same.
 --- macsec.create{name =, link =, ...} -> link | nil, msg, errno
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local CIPHERS = {
   ["gcm-aes-128"] = 0x0080C20001000001, ["gcm-aes-256"] = 0x0080C20001000002,
   ["gcm-aes-xpn-128"] = 0x0080C20001000003, ["gcm-aes-xpn-256"] = 0x0080C20001000004,
@@ -37,10 +38,10 @@ return require("vnet._kinds").define {
     validate = { attr = 13, fmt = "u8", enum = { disabled = 0, check = 1, strict = 2 }, change = true },
     offload = { attr = 15, fmt = "u8", enum = { off = 0, phy = 1, mac = 2 }, change = true },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.sci ~= nil and o.port ~= nil then
-      error(string.format("%s %s: options 'sci' and 'port' exclude each other (the sci holds the port)",
-        op, name), level)
+      raise(string.format("%s %s: options 'sci' and 'port' exclude each other (the sci holds the port)",
+        op, name))
     end
   end,
   lane = { modules = { "macsec" }, probe = "link kp-parent4 type macsec port 11 encrypt on" },

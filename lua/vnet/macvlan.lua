@@ -22,6 +22,7 @@
 -- with l:set{}. Read back: l.mode, l.nopromisc, l.nodst, l.bc_queue_len,
 -- l.source_addresses.
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 
 local M = {}
@@ -59,10 +60,10 @@ M.options = {
     end },
 }
 
-function M.check(op, name, o, level)
+function M.check(op, name, o)
   if o.source_addresses ~= nil and o.mode ~= "source" then
-    error(string.format("%s %s: option 'source_addresses' needs mode 'source' (got %s)",
-      op, name, o.mode and ("'" .. o.mode .. "'") or "no mode"), level)
+    raise(string.format("%s %s: option 'source_addresses' needs mode 'source' (got %s)",
+      op, name, o.mode and ("'" .. o.mode .. "'") or "no mode"))
   end
 end
 

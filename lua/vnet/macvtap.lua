@@ -16,6 +16,7 @@
 local kinds = require "vnet._kinds"
 local macvlan = require "vnet.macvlan"
 local opts = require "vnet._opts"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local core = require "vnet.macvtap.core"
 require "vnet.dev" -- the packet device's Lua methods (on_packet, ...)
 
@@ -24,9 +25,14 @@ local M = {}
 --- Open the link's character device (for macvtap and ipvtap links).
 -- l:open([{vnet_hdr = bool}]) -> device | nil, msg, errno
 function M.open(l, o)
+  local link = require "vnet.link"
+  if not link.is(l) then
+    raise(string.format("macvtap.open: expected a macvtap or ipvtap link object " ..
+      "(from vnet.macvtap.create or vnet.link.get; got %s)", type(l)))
+  end
   local op = (l.kind or "macvtap") .. ".open"
-  o = opts.check(op, o, { vnet_hdr = "boolean" }, 3)
-  return require("vnet.link")._within(l, op, core.open, l.ifindex, l.name, op, o.vnet_hdr)
+  o = opts.check(op, o, { vnet_hdr = "boolean" })
+  return link._within(l, op, core.open, l.ifindex, l.name, op, o.vnet_hdr)
 end
 
 local K = kinds.define {

@@ -11,6 +11,7 @@
 -- A neighbour table has family, dst, lladdr, dev (name), ifindex, state
 -- (a list, as iproute2 shows it: {"PERMANENT"}), router, proxy.
 local core = require "vnet.neigh.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -19,31 +20,31 @@ local spec = { state = "string", router = "boolean", proxy = "boolean" }
 
 local function link() return require "vnet.link" end
 
-local function send(cmd, l, dst, lladdr, o, level)
+local function send(cmd, l, dst, lladdr, o)
   local op = "neigh." .. cmd
-  o = opts.check(op, o, spec, level + 1)
+  o = opts.check(op, o, spec)
   local L = link()
   local function body()
-    local idx, name, eno = L._resolve(op, l, level + 3)
+    local idx, name, eno = L._resolve(op, l)
     if not idx then return nil, name, eno end
     if type(dst) ~= "string" or not nl.pton(dst) then
-      error(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)), level + 2)
+      raise(string.format("%s %s: '%s' is not an IPv4 or IPv6 address", op, name, tostring(dst)))
     end
     local s = { dst = dst }
     if lladdr ~= nil then
       s.lladdr = type(lladdr) == "string" and nl.mac(lladdr)
       if not s.lladdr then
-        error(string.format("%s %s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", op, name,
-          tostring(lladdr)), level + 2)
+        raise(string.format("%s %s: '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", op, name,
+          tostring(lladdr)))
       end
     elseif cmd ~= "del" and not (o.state == "noarp" or o.proxy) then
-      error(string.format("%s %s: a link-layer address is needed", op, name), level + 2)
+      raise(string.format("%s %s: a link-layer address is needed", op, name))
     end
     if o.state ~= nil then
       s.state = core.states[o.state:upper()]
       if not s.state then
-        error(string.format("%s %s: option 'state' must be one of delay, failed, incomplete, " ..
-          "noarp, permanent, probe, reachable, stale (got '%s')", op, name, o.state), level + 2)
+        raise(string.format("%s %s: option 'state' must be one of delay, failed, incomplete, " ..
+          "noarp, permanent, probe, reachable, stale (got '%s')", op, name, o.state))
       end
     end
     s.router, s.proxy = o.router, o.proxy
@@ -54,22 +55,22 @@ local function send(cmd, l, dst, lladdr, o, level)
 end
 
 --- neigh.add(link, address, lladdr [, options]) -> true | nil, msg, errno
-function M.add(l, dst, ll, o) return send("add", l, dst, ll, o, 2) end
+function M.add(l, dst, ll, o) return send("add", l, dst, ll, o) end
 --- neigh.replace(link, address, lladdr [, options]) -> true | nil, msg, errno
-function M.replace(l, dst, ll, o) return send("replace", l, dst, ll, o, 2) end
+function M.replace(l, dst, ll, o) return send("replace", l, dst, ll, o) end
 --- neigh.del(link, address) -> true | nil, msg, errno
-function M.del(l, dst) return send("del", l, dst, nil, nil, 2) end
+function M.del(l, dst) return send("del", l, dst, nil, nil) end
 
 --- neigh.list([link] [, {family = "inet"|"inet6", all = bool}])
 -- -> { neighbour, ... } | nil, msg, errno. As `ip neigh`, entries in state
 -- NOARP (multicast, loopback) are left out unless all = true.
 function M.list(l, o)
-  o = opts.check("neigh.list", o, { family = "string", all = "boolean" }, 3)
+  o = opts.check("neigh.list", o, { family = "string", all = "boolean" })
   local L = link()
   local function body()
     local idx, name, eno = 0, "", nil
     if l ~= nil then
-      idx, name, eno = L._resolve("neigh.list", l, 4)
+      idx, name, eno = L._resolve("neigh.list", l)
       if not idx then return nil, name, eno end
     end
     local ns, err

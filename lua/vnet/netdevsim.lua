@@ -14,6 +14,7 @@
 -- (`modprobe netdevsim`); without it: nil, "netdevsim.create: this kernel
 -- has no 'netdevsim' support (...)", 95.
 local opts = require "vnet._opts"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 -- (Debian's kernels do not build the module; the full-kernel lane builds
 -- it from Debian's linux-source against the kernel's headers: lane.build.)
 local M = { kind = "netdevsim", lane = { modules = { "netdevsim" },
@@ -60,23 +61,23 @@ end
 function M.create(o)
   local op = "netdevsim.create"
   o = opts.check(op, o or {}, { id = "integer", ports = "integer", queues = "integer",
-    names = "table" }, 3)
+    names = "table" })
   local function range(key, lo, hi)
     local v = o[key]
     if v ~= nil and (v < lo or v > hi) then
-      error(string.format("%s: option '%s' must be %d to %d (got %d)", op, key, lo, hi, v), 3)
+      raise(string.format("%s: option '%s' must be %d to %d (got %d)", op, key, lo, hi, v))
     end
   end
   range("id", 1, 65535); range("ports", 1, 64); range("queues", 1, 256)
   local nports = o.ports or 1
   for i, n in ipairs(o.names or {}) do
     if type(n) ~= "string" then
-      error(string.format("%s: option 'names'[%d] must be a string (got %s)", op, i, type(n)), 3)
+      raise(string.format("%s: option 'names'[%d] must be a string (got %s)", op, i, type(n)))
     end
-    opts.ifname(op, n, 3)
+    opts.ifname(op, n)
   end
   if #(o.names or {}) > nports then
-    error(string.format("%s: option 'names' has %d names for %d port(s)", op, #o.names, nports), 3)
+    raise(string.format("%s: option 'names' has %d names for %d port(s)", op, #o.names, nports))
   end
   if not exists(M._bus .. "/devices") then
     return nil, op .. ": this kernel has no 'netdevsim' support (no " .. M._bus ..

@@ -21,6 +21,7 @@
 -- named one) and closed, and the methods run, exec, enter, id, fileno,
 -- delete, close. System failures return nil, msg, errno; misuse raises.
 local core = require "vnet.netns.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 
 local methods = core.methods
@@ -43,13 +44,13 @@ function M.current()
   return remember(core.open(SELF, "current"))
 end
 
-local function checkname(op, name, level)
+local function checkname(op, name)
   if type(name) ~= "string" then
-    error(string.format("%s: name must be a string (got %s)", op, type(name)), level)
+    raise(string.format("%s: name must be a string (got %s)", op, type(name)))
   end
-  if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s]") then
-    error(string.format("%s: '%s' is not a valid namespace name " ..
-      "(1 to 255 bytes, no '/' or white space, not '.' or '..')", op, name), level)
+  if #name == 0 or #name > 255 or name == "." or name == ".." or name:find("[/%s%z]") then
+    raise(string.format("%s: '%s' is not a valid namespace name " ..
+      "(1 to 255 bytes, no '/', white space or NUL, not '.' or '..')", op, (name:gsub("%z", "\\0"))))
   end
   return name
 end
@@ -61,7 +62,7 @@ end
 -- `ip netns list` and `ip netns exec`, alive until ns:delete().
 function M.create(name)
   if name ~= nil then
-    checkname("netns.create", name, 3)
+    checkname("netns.create", name)
     local path, err, eno = core.add_named(name)
     if not path then return nil, err, eno end
     return remember(core.open(path, name, path))
@@ -75,7 +76,7 @@ function M.create(name)
   ns, err, eno = core.open(SELF)
   local back, berr = core.enter(home)
   home:close()
-  if not back then error("netns.create: cannot return to the original namespace: " .. berr) end
+  if not back then raise("netns.create: cannot return to the original namespace: " .. berr) end
   if not ns then return nil, err, eno end
   ns:_setname(nil)
   return remember(ns)
@@ -91,10 +92,10 @@ function M.open(what)
     return remember(core.open("/proc/" .. what .. "/ns/net", "pid " .. what))
   end
   if type(what) ~= "string" then
-    error(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)), 2)
+    raise(string.format("%s: expected a name, a path or a pid (got %s)", op, type(what)))
   end
   if what:find("/", 1, true) then return remember(core.open(what, what)) end
-  checkname(op, what, 3)
+  checkname(op, what)
   local path = RUN .. "/" .. what
   return remember(core.open(path, what, path))
 end
@@ -107,7 +108,7 @@ end
 --- ns:run(fn, ...) -> what fn returns; raises what fn raises
 function methods.run(ns, fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("netns.run: expected a function (got " .. type(fn) .. ")", 2)
+    raise("netns.run: expected a function (got " .. type(fn) .. ")")
   end
   local home <close> = assert(core.open(SELF, "current"))
   assert(core.enter(ns))
@@ -117,7 +118,7 @@ function methods.run(ns, fn, ...)
   running[#running] = nil
   core._depth = #running
   local back, berr = core.enter(home)
-  if not back then error("netns.run: cannot return to the original namespace: " .. berr) end
+  if not back then raise("netns.run: cannot return to the original namespace: " .. berr) end
   if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
 end
@@ -128,6 +129,8 @@ function methods.enter(ns)
 end
 
 local exec_spec = { timeout = "number", max_output = "integer" }
+-- the longest timeout: 24 days, whose milliseconds still fit poll()'s int
+local MAX_TIMEOUT = 24 * 86400
 
 -- ns:exec in a task (vnet.loop): the same results, but the loop waits for
 -- the output and the exit while other work goes on. Cancelling the task
@@ -172,17 +175,38 @@ end
 -- the loop goes on while the command runs.
 function methods.exec(ns, argv)
   if type(argv) ~= "table" then
-    error("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")", 2)
+    raise("netns.exec: expected a table {\"prog\", \"arg\", ...} (got " .. type(argv) .. ")")
   end
   local o = {}
   for k, v in pairs(argv) do
     if math.type(k) ~= "integer" then o[k] = v end
   end
-  opts.check("netns.exec", o, exec_spec, 3)
-  if #argv == 0 then error("netns.exec: needs a command: {\"prog\", \"arg\", ...}", 2) end
+  opts.check("netns.exec", o, exec_spec)
+  if #argv == 0 then raise("netns.exec: needs a command: {\"prog\", \"arg\", ...}") end
+  for i = 1, #argv do
+    local a = argv[i]
+    if type(a) ~= "string" and type(a) ~= "number" then
+      raise(string.format("netns.exec: argument %d must be a string (got %s)", i, type(a)))
+    end
+    if type(a) == "string" and a:find("%z") then
+      raise(string.format("netns.exec: argument %d '%s' contains a NUL byte", i, (a:gsub("%z", "\\0"))))
+    end
+  end
+  local t = o.timeout
+  if t ~= nil then
+    if t ~= t or t < 0 then
+      raise(string.format("netns.exec: option 'timeout' must be 0 or more seconds (got %s)",
+        t ~= t and "nan" or t))
+    end
+    t = math.min(t, MAX_TIMEOUT) -- longer is "no timeout" in practice; no overflow
+  end
+  if o.max_output ~= nil and o.max_output < 0 then
+    raise(string.format("netns.exec: option 'max_output' must be 0 or more bytes (got %d)",
+      o.max_output))
+  end
   local loop = package.loaded["vnet.loop"]
-  if loop and loop.in_task() then return exec_in_task(loop, ns, argv, o.timeout, o.max_output) end
-  return core.exec(ns, argv, o.timeout, o.max_output)
+  if loop and loop.in_task() then return exec_in_task(loop, ns, argv, t, o.max_output) end
+  return core.exec(ns, argv, t, o.max_output)
 end
 
 --- ns:delete() -> true | nil, msg, errno

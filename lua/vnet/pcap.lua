@@ -40,28 +40,29 @@
 -- capture opened it. The writer is buffered: close it (or :flush()) before
 -- reading the file.
 local core = require "vnet.pcap.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 
 local M = { has_capture_hook = core.has_capture_hook }
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
-local function writer(path, o, level)
+local function writer(path, o)
   o = opts.check("pcap.open", o, { linktype = { "string", "integer" },
-    nanosecond = "boolean", snaplen = "integer" }, level + 1)
+    nanosecond = "boolean", snaplen = "integer" })
   local lt = o.linktype
   if type(lt) == "string" then
     lt = LINKTYPES[lt]
     if not lt then
-      error(string.format("pcap.open: linktype '%s' (known: raw, ethernet, or a number)",
-        o.linktype), level)
+      raise(string.format("pcap.open: linktype '%s' (known: raw, ethernet, or a number)",
+        o.linktype))
     end
   end
   if lt and (lt < 0 or lt > 0xffff) then
-    error(string.format("pcap.open: linktype %d out of range 0..65535", lt), level)
+    raise(string.format("pcap.open: linktype %d out of range 0..65535", lt))
   end
   if o.snaplen and (o.snaplen < 1 or o.snaplen > 0x7fffffff) then
-    error(string.format("pcap.open: snaplen %d out of range", o.snaplen), level)
+    raise(string.format("pcap.open: snaplen %d out of range", o.snaplen))
   end
   return core.writer(path, lt or -1, o.nanosecond, o.snaplen)
 end
@@ -69,16 +70,16 @@ end
 --- pcap.open(path [, mode [, opts]]): mode "r" (the default) or "w".
 function M.open(path, mode, o)
   if type(path) ~= "string" then
-    error(string.format("pcap.open: path must be a string (got %s)", type(path)), 2)
+    raise(string.format("pcap.open: path must be a string (got %s)", type(path)))
   end
   mode = mode or "r"
   if mode == "r" then
-    if o ~= nil then error("pcap.open: a reader takes no options", 2) end
+    if o ~= nil then raise("pcap.open: a reader takes no options") end
     return core.reader(path)
   elseif mode == "w" then
-    return writer(path, o, 3)
+    return writer(path, o)
   end
-  error(string.format("pcap.open: mode must be 'r' or 'w' (got %s)", tostring(mode)), 2)
+  raise(string.format("pcap.open: mode must be 'r' or 'w' (got %s)", tostring(mode)))
 end
 
 -- dev:capture, on every packet device
@@ -107,10 +108,10 @@ function devmethods.capture(dev, target, o)
       copy.linktype = dev.kind == "tap" and "ethernet" or "raw"
       o = copy
     end
-    w, err, eno = writer(target, o, 3)
+    w, err, eno = writer(target, o)
     if not w then return nil, err, eno end
   elseif (getmetatable(target) or {}).__name ~= "vnet.pcap.writer" then
-    error("dev:capture: path, pcap writer or false expected (got " .. type(target) .. ")", 2)
+    raise("dev:capture: path, pcap writer or false expected (got " .. type(target) .. ")")
   end
   stop(dev)
   core.capture(dev, w)

@@ -25,6 +25,8 @@
 -- metric, scope, protocol, type. System failures return nil, "route.add
 -- 10.1.0.0/16: Network is unreachable (Nexthop has invalid gateway)", 101.
 local core = require "vnet.route.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local E = require("vnet.nl.core").errno
 local nl = require "vnet.nl.core"
 local opts = require "vnet._opts"
 
@@ -39,54 +41,54 @@ local spec = {
 
 local function link() return require "vnet.link" end
 
-local function family_of(op, name, key, text, level)
-  local addr = text:match("^([^/]+)/(%d+)$") or text
-  local fam = nl.pton(addr)
+local function family_of(op, name, key, text)
+  local fam, _, plen = nl.cidr(text) -- the one address syntax (core/inaddr.c)
+  if plen and key ~= "dst" then fam = nil end
   if not fam then
-    error(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
-      key, text, key == "dst" and " (or \"default\")" or ""), level)
+    raise(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
+      key, text, key == "dst" and " (or \"default\")" or ""))
   end
   return fam
 end
 
 local function send(cmd, o)
   local op = "route." .. cmd
-  o = opts.check(op, o, spec, 4)
-  if o.dst == nil then error(op .. ": option 'dst' is required (a prefix, an address or \"default\")", 3) end
+  o = opts.check(op, o, spec)
+  if o.dst == nil then raise(op .. ": option 'dst' is required (a prefix, an address or \"default\")") end
   local name = o.dst
   local fam = o.family
   if fam ~= nil and fam ~= "inet" and fam ~= "inet6" then
-    error(string.format("%s %s: option 'family' must be inet or inet6 (got '%s')", op, name, fam), 3)
+    raise(string.format("%s %s: option 'family' must be inet or inet6 (got '%s')", op, name, fam))
   end
   if o.dst ~= "default" then
-    local f = family_of(op, name, "dst", o.dst, 4)
+    local f = family_of(op, name, "dst", o.dst)
     if fam and f ~= fam then
-      error(string.format("%s %s: option 'family' is %s but dst is %s", op, name, fam, f), 3)
+      raise(string.format("%s %s: option 'family' is %s but dst is %s", op, name, fam, f))
     end
     fam = f
   end
   if o.via ~= nil then
-    local f = family_of(op, name, "via", o.via, 4)
+    local f = family_of(op, name, "via", o.via)
     if fam and f ~= fam then
-      error(string.format("%s %s: option 'via' '%s' is not an address of the same family", op, name, o.via), 3)
+      raise(string.format("%s %s: option 'via' '%s' is not an address of the same family", op, name, o.via))
     end
     fam = f
   end
-  if o.src ~= nil and family_of(op, name, "src", o.src, 4) ~= (fam or "inet") then
-    error(string.format("%s %s: option 'src' '%s' is not an address of the same family", op, name, o.src), 3)
+  if o.src ~= nil and family_of(op, name, "src", o.src) ~= (fam or "inet") then
+    raise(string.format("%s %s: option 'src' '%s' is not an address of the same family", op, name, o.src))
   end
   local s = { family = fam or "inet", dst = o.dst, via = o.via, src = o.src, metric = o.metric }
   for _, k in ipairs { "table", "scope", "protocol", "type" } do
     if o[k] ~= nil then
       s[k] = core.number(k, o[k])
       if not s[k] then
-        error(string.format("%s %s: option '%s': unknown %s '%s'", op, name, k, k, tostring(o[k])), 3)
+        raise(string.format("%s %s: option '%s': unknown %s '%s'", op, name, k, k, tostring(o[k])))
       end
     end
   end
   if o.dev ~= nil then
     local L = link()
-    local idx, err, eno = L._resolve(op, o.dev, 4)
+    local idx, err, eno = L._resolve(op, o.dev)
     if not idx then
       return nil, string.format("%s %s: %s (dev '%s')", op, name, err:match(": (.*)$"),
         tostring(type(o.dev) == "table" and o.dev.name or o.dev)), eno
@@ -94,7 +96,7 @@ local function send(cmd, o)
     s.dev = idx
   end
   local ok, err, eno = core.send(cmd, s, op, name)
-  if not ok and eno == 3 and not err:find("%)$") then
+  if not ok and eno == E.ESRCH and not err:find("%)$") then
     err = err .. " (no route matches)" -- ESRCH, the kernel's word for it
   end
   return ok, err, eno
@@ -118,15 +120,15 @@ end
 --- route.list([{family = "inet"|"inet6", table = "main"|"all"|name|number}])
 -- -> { route, ... } | nil, msg, errno (the main table unless asked)
 function M.list(o)
-  o = opts.check("route.list", o, { family = "string", table = { "string", "integer" } }, 3)
+  o = opts.check("route.list", o, { family = "string", table = { "string", "integer" } })
   if o.family and o.family ~= "inet" and o.family ~= "inet6" then
-    error("route.list: option 'family' must be inet or inet6 (got '" .. o.family .. "')", 2)
+    raise("route.list: option 'family' must be inet or inet6 (got '" .. o.family .. "')")
   end
   local t = 254
   if o.table == "all" then t = 0
   elseif o.table ~= nil then
     t = core.number("table", o.table)
-    if not t then error("route.list: option 'table': unknown table '" .. tostring(o.table) .. "'", 2) end
+    if not t then raise("route.list: option 'table': unknown table '" .. tostring(o.table) .. "'") end
   end
   local rs, err, eno = core.list(o.family, t, "route.list")
   if not rs then return nil, err, eno end
@@ -136,12 +138,12 @@ end
 --- route.get(address [, {src =, dev =}]) -> the route the kernel would use
 -- for address | nil, msg, errno
 function M.get(dst, o)
-  if type(dst) ~= "string" then error("route.get: expected an address (got " .. type(dst) .. ")", 2) end
-  o = opts.check("route.get", o, { src = "string", dev = { "string", "integer", "table", "userdata" } }, 3)
+  if type(dst) ~= "string" then raise("route.get: expected an address (got " .. type(dst) .. ")") end
+  o = opts.check("route.get", o, { src = "string", dev = { "string", "integer", "table", "userdata" } })
   local oif
   if o.dev ~= nil then
     local err, eno
-    oif, err, eno = link()._resolve("route.get", o.dev, 3)
+    oif, err, eno = link()._resolve("route.get", o.dev)
     if not oif then return nil, err, eno end
   end
   local r, err, eno = core.get(dst, o.src, oif, "route.get")

@@ -37,6 +37,7 @@
 -- fileno, close, on_packet, up, down, mtu, addr_add, addr_del, addrs
 -- (see vnet.dev).
 local core = require "vnet.tun.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 require "vnet.dev"
 
@@ -55,10 +56,9 @@ local function module(kind)
     local op = kind .. ".open"
     if type(o) == "string" then o = { name = o } end
     o = opts.check(op, o, spec)
-    if o.name ~= nil and not o.name:find("%%d") then opts.ifname(op, o.name) end
-    if o.name ~= nil and #o.name > 15 then opts.ifname(op, o.name) end
+    if o.name ~= nil then opts.ifname(op, o.name, true) end
     if o.segments ~= nil and not o.offload then
-      error(op .. ": option 'segments' needs offload = true", 2)
+      raise(op .. ": option 'segments' needs offload = true")
     end
     return core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
       o.persist, o.owner, o.group, o.offload, o.segments ~= false)

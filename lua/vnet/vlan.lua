@@ -9,6 +9,7 @@
 -- ("802.1Q", the default, or "802.1ad"), and the flags reorder_hdr, gvrp,
 -- mvrp, loose_binding (booleans; these can change with l:set{}).
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
 local FLAGS = 2
 local bits = { reorder_hdr = 1, gvrp = 2, loose_binding = 4, mvrp = 8 }
@@ -29,8 +30,8 @@ return kinds.define {
       for name, bit in pairs(bits) do info[name] = f & bit ~= 0 end
     end },
   },
-  check = function(op, name, o, level)
-    if o.id == nil then error(op .. " " .. name .. ": option 'id' is required (0 to 4094)", level) end
+  check = function(op, name, o)
+    if o.id == nil then raise(op .. " " .. name .. ": option 'id' is required (0 to 4094)") end
   end,
   finish = function(ctx, o, items)
     local flags, mask = 0, 0

@@ -17,6 +17,7 @@
 --    external (collect metadata: one device for many VNIs)
 -- Read back under the same names (l.remote, l.info.group, ...).
 local kinds = require "vnet._kinds"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 
 local function multicast(addr)
@@ -58,20 +59,20 @@ return kinds.define {
     udp_csum = { attr = 18, fmt = "bool" },
     external = { attr = 25, fmt = "bool" },
   },
-  check = function(op, name, o, level)
+  check = function(op, name, o)
     if o.id == nil and not o.external then
-      error(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)", level)
+      raise(op .. " " .. name .. ": option 'id' is required (the VNI, 0 to 16777215)")
     end
     if o.remote ~= nil and o.group ~= nil then
-      error(op .. " " .. name .. ": options 'remote' and 'group' exclude each other", level)
+      raise(op .. " " .. name .. ": options 'remote' and 'group' exclude each other")
     end
     if o.group ~= nil and nl.pton(o.group) and not multicast(o.group) then
-      error(op .. " " .. name .. ": option 'group' must be a multicast address (got '" ..
-        o.group .. "'; use remote for one endpoint)", level)
+      raise(op .. " " .. name .. ": option 'group' must be a multicast address (got '" ..
+        o.group .. "'; use remote for one endpoint)")
     end
     if o.remote ~= nil and nl.pton(o.remote) and multicast(o.remote) then
-      error(op .. " " .. name .. ": option 'remote' must be a unicast address (got '" ..
-        o.remote .. "'; use group for multicast)", level)
+      raise(op .. " " .. name .. ": option 'remote' must be a unicast address (got '" ..
+        o.remote .. "'; use group for multicast)")
     end
   end,
   decode_extra = function(info)

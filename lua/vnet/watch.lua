@@ -32,6 +32,7 @@
 -- buffer in bytes). fn(ev, w) is called from the loop; an error in it
 -- stops the loop, as for any vnet.loop callback.
 local core = require "vnet.watch.core"
+local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local loop = require "vnet.loop"
 local opts = require "vnet._opts"
 
@@ -74,16 +75,16 @@ end
 function M.links(fn, o)
   local op = "link.watch"
   if type(fn) ~= "function" then
-    error(op .. ": expected a function (got " .. type(fn) .. ")", 2)
+    raise(op .. ": expected a function (got " .. type(fn) .. ")")
   end
   o = opts.check(op, o, { groups = "table", netns = { "string", "integer", "userdata" },
-    rcvbuf = "integer" }, 3)
+    rcvbuf = "integer" })
   local groups = o.groups or { "link", "addr" }
   local has = {}
   for _, g in ipairs(groups) do
     if not valid[g] then
-      error(string.format("%s: option 'groups': unknown group '%s' (known: addr, link, neigh, route)",
-        op, tostring(g)), 2)
+      raise(string.format("%s: option 'groups': unknown group '%s' (known: addr, link, neigh, route)",
+        op, tostring(g)))
     end
     has[g] = true
   end
@@ -91,7 +92,7 @@ function M.links(fn, o)
   local ns
   if o.netns ~= nil then
     local err, eno
-    ns, err, eno = L._tons(op, o.netns, 3)
+    ns, err, eno = L._tons(op, o.netns)
     if not ns then return nil, err, eno end
   end
   local function inside(f, ...)
@@ -138,7 +139,7 @@ function M.links(fn, o)
         backoff = math.min(backoff * 2, MAX_BACKOFF)
         return
       end
-      error("link.watch: cannot read the links again after lost events: " .. tostring(addrs))
+      raise("link.watch: cannot read the links again after lost events: " .. tostring(addrs))
     end
     backoff = MIN_BACKOFF
     local seen, added, removed = {}, {}, {}
