@@ -149,7 +149,7 @@ static int t_qdisc(lua_State *L)
 {
     static const char *const cmds[] = {"add", "replace", "del", NULL};
     int cmd = luaL_checkoption(L, 1, NULL, cmds);
-    int ifindex = (int)luaL_checkinteger(L, 2);
+    int ifindex = vnet_checkifindex(L, 2, "tc");
     luaL_checktype(L, 3, LUA_TTABLE);
     const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
     lua_getfield(L, 3, "kind");
@@ -205,7 +205,7 @@ static int t_class(lua_State *L)
 {
     static const char *const cmds[] = {"add", "replace", "del", NULL};
     int cmd = luaL_checkoption(L, 1, NULL, cmds);
-    int ifindex = (int)luaL_checkinteger(L, 2);
+    int ifindex = vnet_checkifindex(L, 2, "tc");
     luaL_checktype(L, 3, LUA_TTABLE);
     const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
     struct rtnl_class *c = rtnl_class_alloc();
@@ -251,7 +251,7 @@ static int t_redirect(lua_State *L)
 {
     static const char *const cmds[] = {"add", "del", NULL};
     int cmd = luaL_checkoption(L, 1, NULL, cmds);
-    int ifindex = (int)luaL_checkinteger(L, 2);
+    int ifindex = vnet_checkifindex(L, 2, "tc");
     luaL_checktype(L, 3, LUA_TTABLE);
     const char *op = luaL_checkstring(L, 4), *obj = luaL_checkstring(L, 5);
     struct rtnl_cls *c = rtnl_cls_alloc();
@@ -427,7 +427,7 @@ static int t_list(lua_State *L)
     static void (*const push[])(lua_State *, struct nlmsghdr *) = {
         push_qdisc, push_class, push_filter};
     int w = luaL_checkoption(L, 1, NULL, what);
-    int ifindex = (int)luaL_optinteger(L, 2, 0);
+    int ifindex = lua_isnoneornil(L, 2) || lua_tointeger(L, 2) == 0 ? 0 : vnet_checkifindex(L, 2, "tc.list");
     struct tcmsg t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
                       .tcm_parent = (uint32_t)luaL_optinteger(L, 3, 0)};
     const char *op = luaL_optstring(L, 4, "tc.list");
