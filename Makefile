@@ -12,10 +12,11 @@ BUILD   ?= build
 # pkg-config itself) are not there yet when make reads this file. Make first
 # remakes $(CONFIG) (tools/config.sh installs the build packages, then asks
 # pkg-config), then reads itself again with the flags. Goals that only
-# install or clean need no flags and must not install: clean, deps, fuzz-deps.
+# install or clean need no flags and must not install: clean, deps, fuzz-deps,
+# and test-fresh (it builds inside its own root).
 .DEFAULT_GOAL   := all
 CONFIG          := $(BUILD)/config.mk
-NO_CONFIG_GOALS := clean deps fuzz-deps
+NO_CONFIG_GOALS := clean deps fuzz-deps test-fresh
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(CONFIG)
 endif
@@ -78,6 +79,13 @@ clean:
 .PHONY: test-kernel
 test-kernel: deps all
 	bash tools/kernel-lane.sh
+
+# Lane fresh: `make demo` and `make test` in a fresh Debian 12 root
+# (debootstrap minbase), proving the two commands install what they need
+# (tools/fresh-root.sh). FRESH_LANES picks the lanes run inside.
+.PHONY: test-fresh
+test-fresh:
+	bash tools/fresh-root.sh
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
 BENCH_PKGS := iperf3 python3 python3-pyroute2
