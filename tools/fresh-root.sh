@@ -129,6 +129,9 @@ base_tarball() {
 # the suite needs, enter the root and run the README's two commands.
 inner() {
   local R=$1 rc
+  # the root a mount point of its own, as / is on a machine: the suite's
+  # `mount --make-rslave /` (ip netns, macvtap's private sysfs) needs one
+  mount --bind "$R" "$R"
   mount -t proc proc "$R/proc"
   mount --rbind /sys "$R/sys" && mount --make-rslave "$R/sys"
   mount --rbind /dev "$R/dev" && mount --make-rslave "$R/dev"  # tun, ptmx, pts
@@ -190,7 +193,6 @@ run=$!
 # that the last bare summary line is always this lane's own.
 tail --pid=$run -n +1 -f "$LOG" 2>/dev/null | sed -u -E "s/$summary_re/inside: &/" || true
 wait $run || rc=$?
-secs=$(( $(date +%s) - start ))
 
 # The report, from the whole log, read after the run inside has exited.
 demo=$(sed -n '/^==== fresh-root: make demo$/,/^==== fresh-root: make demo exited/p' "$LOG")
@@ -227,6 +229,7 @@ fi
 [ "$rc" = 0 ] || say "the run inside ended with $rc (124: timed out after $TIMEOUT s)"
 cleanup
 trap - EXIT
+secs=$(( $(date +%s) - start ))
 say "$SUITE root, make demo + make test (VNET_LANES=\"$LANES\"): $secs s"
 echo "$p passed, $f failed, $s skipped"
 [ "$f" = 0 ] && [ "$rc" = 0 ]
