@@ -43,7 +43,7 @@ FRESH_BASE_PKGS="gcc make git iproute2 python3 libreadline-dev"
 LANES=${FRESH_LANES:-"local asan fuzz"}
 CACHE=${FRESH_CACHE:-/var/cache/vnet-fresh}
 TIMEOUT=${FRESH_TIMEOUT:-3600}
-WORK="" run=""
+WORK="" run="" show=""
 summary_re='^[0-9]+ passed, [0-9]+ failed'
 
 say() { printf 'fresh-root: %s\n' "$*"; }
@@ -62,6 +62,8 @@ cleanup() {
     wait "$run" 2>/dev/null || true         # --kill-child ends the namespace
   fi
   run=""
+  [ -z "$show" ] || kill "$show" 2>/dev/null || true
+  show=""
   [ -n "$WORK" ] && [ -d "$WORK" ] || return 0
   local m
   m=$(awk -v w="$WORK" '$5 == w || index($5, w "/") == 1 { print $5 }' /proc/self/mountinfo)
@@ -191,8 +193,13 @@ timeout --kill-after=30 "$TIMEOUT" \
 run=$!
 # Show the run as it goes; a summary line from inside is shown prefixed, so
 # that the last bare summary line is always this lane's own.
-tail --pid=$run -n +1 -f "$LOG" 2>/dev/null | sed -u -E "s/$summary_re/inside: &/" || true
+# Both in the background: bash runs a trap only between commands, and wait
+# returns at once on a signal, so an INT or TERM ends the run without delay.
+tail --pid=$run -n +1 -f "$LOG" 2>/dev/null | sed -u -E "s/$summary_re/inside: &/" &
+show=$!
 wait $run || rc=$?
+wait $show || true
+show=""
 
 # The report, from the whole log, read after the run inside has exited.
 demo=$(sed -n '/^==== fresh-root: make demo$/,/^==== fresh-root: make demo exited/p' "$LOG")
