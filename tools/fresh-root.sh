@@ -182,14 +182,17 @@ git -C "$WORK/root/root/vnet" checkout -q --detach "$COMMIT"
 say "root ready in $(( $(date +%s) - start )) s: $SUITE minbase + $FRESH_BASE_PKGS, vnet at ${COMMIT:0:12}; lanes: $LANES"
 
 # The whole run inside; --kill-child and the pid namespace make sure no
-# process outlives it, the mount namespace that no mount does.
+# process outlives it, the mount namespace that no mount does. On INT or
+# TERM (timeout signals its whole process group) the namespace's first
+# process exits instead of going on to the next command, and the kernel
+# kills the rest.
 export -f inner
 export CACHE LANES
 rc=0
 # shellcheck disable=SC2016  # $1 is bash -c's argument
 timeout --kill-after=30 "$TIMEOUT" \
   unshare --mount --propagation slave --pid --fork --kill-child \
-  bash -c 'set -eu; inner "$1"' fresh "$WORK/root" >"$LOG" 2>&1 &
+  bash -c 'trap "exit 143" INT TERM; set -eu; inner "$1"' fresh "$WORK/root" >"$LOG" 2>&1 &
 run=$!
 # Show the run as it goes; a summary line from inside is shown prefixed, so
 # that the last bare summary line is always this lane's own.

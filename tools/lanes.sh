@@ -12,7 +12,7 @@
 # VNET_LANES="local" (or any subset of the names) runs a subset.
 set -u
 cd "$(dirname "$0")/.."
-LANES=${VNET_LANES:-"local kernel asan fuzz"}
+LANES=${VNET_LANES:-"local kernel asan fuzz fresh"}
 total_p=0 total_f=0 total_s=0 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
