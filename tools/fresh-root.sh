@@ -10,9 +10,10 @@
 #   2. unpacked afresh into a scratch directory each run, with a `git clone`
 #      of this repository's committed HEAD in /root/vnet (untracked and
 #      uncommitted files do not go in: commit first);
-#   3. entered with chroot in a private mount and pid namespace that has its
-#      own /proc, /run (so /run/netns works), and /dev and /sys bound from
-#      the host as slaves (nothing propagates back). apt's downloaded .debs
+#   3. entered in a private mount and pid namespace whose root it is made
+#      (pivot_root, then chroot /), with its own /proc, /run (so /run/netns
+#      works), and /dev and /sys bound from the host as slaves (nothing
+#      propagates back). apt's downloaded .debs
 #      are cached outside the root (FRESH_CACHE/archives), but every install
 #      step runs inside the root, every time, from the project's own files;
 #   4. runs `make clean` (it must install nothing), then, exactly as the
@@ -142,6 +143,14 @@ inner() {
   mount --bind "$CACHE/archives" "$R/var/cache/apt/archives"
   chroot "$R" chown _apt:root /var/cache/apt/archives/partial
   cp /etc/resolv.conf "$R/etc/resolv.conf"
+  # Make it this namespace's / (pivot_root, then let go of the host's tree),
+  # not only the shell's: in a bare chroot the kernel refuses unprivileged
+  # user namespaces (EPERM), which `vnet --sandbox` uses for non-root users.
+  # `chroot /` below then enters a root that is the namespace's own.
+  cd "$R"
+  pivot_root . mnt
+  umount -l /mnt
+  R=/
   # make clean first: it must install nothing (pkg-config, say, stays absent)
   for cmd in "make clean" "make demo" "make test"; do
     echo "==== fresh-root: $cmd"
