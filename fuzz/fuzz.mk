@@ -23,8 +23,9 @@ FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
                 -Wall -Wextra -Wno-unused-parameter -Icore \
-                $(shell pkg-config --cflags lua5.4 2>/dev/null)
-FUZZ_LIBS    := $(shell pkg-config --libs lua5.4 2>/dev/null) -lm
+                $(LUA_CFLAGS)
+# LUA_CFLAGS, LUA_LIBS: from $(CONFIG), the Makefile's generated pkg-config answers
+FUZZ_LIBS    := $(LUA_LIBS) -lm
 # the protocol code and what it stands on (the packet, and where packets
 # carry offload fields, gso.c with the device and loop code it calls);
 # nothing of netlink
@@ -78,7 +79,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 
 # The Makefile's own rules, into $(ASAN_BUILD); CFLAGS and LDFLAGS go by
-# the environment so the Makefile's `CFLAGS +=` part (warnings, pkg-config)
+# the environment so the Makefile's `CFLAGS +=` part (warnings, $(CONFIG)'s flags)
 # still applies.
 asan:
 	CFLAGS='$(ASAN_CFLAGS)' LDFLAGS='$(ASAN_CFLAGS)' \
@@ -92,7 +93,7 @@ test-asan: deps fuzz-deps
 # Line and branch coverage of the protocol files by the corpus (seeds and
 # what fuzzing found), from a separate instrumented build: llvm-cov report.
 FUZZ_COV_FLAGS := -O0 -g -fprofile-instr-generate -fcoverage-mapping -std=c11 \
-                  -Icore $(shell pkg-config --cflags lua5.4 2>/dev/null)
+                  -Icore $(LUA_CFLAGS)
 
 $(FUZZ_DIR)/cov/fuzz_proto: fuzz/fuzz_proto.c $(FUZZ_SRC)
 	@mkdir -p $(FUZZ_DIR)/cov

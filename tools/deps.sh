@@ -1,11 +1,21 @@
 #!/bin/sh
-# deps.sh: install the Debian packages vnet needs to build and test, once.
-# Safe to run again: it only calls apt-get for what is missing. Extra
-# package names given as arguments are installed too (make bench).
+# deps.sh: install the Debian packages vnet needs, once. Safe to run again:
+# it only calls apt-get for what is missing.
+#   sh tools/deps.sh           what building and testing need (make demo, make test)
+#   sh tools/deps.sh P...      that and the extra packages P (make bench, fuzz-deps)
+#   sh tools/deps.sh --build   only what building needs (tools/config.sh, before
+#                              the Makefile asks pkg-config for any flag)
+#   sh tools/deps.sh --only P...  only the packages P (a lane's own host tools)
 set -e
-PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
-      libreadline-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
-      tcpdump tshark tmux util-linux procps netcat-openbsd iperf3 $*"
+BUILD_PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev
+            libnl-route-3-dev libreadline-dev"
+TEST_PKGS="lua-busted lua-dkjson luarocks iproute2 iputils-ping tcpdump tshark
+           tmux util-linux procps netcat-openbsd iperf3"
+case ${1:-} in
+  --build) shift; PKGS="$BUILD_PKGS $*" ;;
+  --only)  shift; PKGS="$*" ;;
+  *)       PKGS="$BUILD_PKGS $TEST_PKGS $*" ;;
+esac
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -19,4 +29,5 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# shellcheck disable=SC2086  # a word list on purpose
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -6,10 +6,13 @@
 #   lane 2 (kernel): the spec suite in Debian's full kernel under qemu
 #   lane asan: the spec suite again in an ASan+UBSan build (fuzz/test-asan.sh)
 #   lane fuzz: the seed corpus and 20 s of libFuzzer (fuzz/lane.sh)
+#   lane fresh: make demo + make test in a fresh Debian 12 root, from
+#     nothing installed (tools/fresh-root.sh; it runs the other lanes but
+#     kernel inside)
 # VNET_LANES="local" (or any subset of the names) runs a subset.
 set -u
 cd "$(dirname "$0")/.."
-LANES=${VNET_LANES:-"local kernel asan fuzz"}
+LANES=${VNET_LANES:-"local kernel asan fuzz fresh"}
 total_p=0 total_f=0 total_s=0 status=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -19,6 +22,7 @@ for lane in $LANES; do
     kernel) cmd="bash tools/kernel-lane.sh" ;;
     asan)   cmd="make --no-print-directory test-asan" ;;
     fuzz)   cmd="sh fuzz/lane.sh" ;;
+    fresh)  cmd="bash tools/fresh-root.sh" ;;
     *) echo "lanes: unknown lane '$lane'"; exit 2 ;;
   esac
   echo "==== lane $lane: $cmd"
