@@ -295,11 +295,13 @@ static void fill(lua_State *L, int idx, struct rtnl_link *l)
         rtnl_link_set_num_tx_queues(l, (uint32_t)lua_tointeger(L, -1));
     if (lua_getfield(L, idx, "numrxqueues") == LUA_TNUMBER)
         rtnl_link_set_num_rx_queues(l, (uint32_t)lua_tointeger(L, -1));
+    if (lua_getfield(L, idx, "group") == LUA_TNUMBER) /* vnet.session's */
+        rtnl_link_set_group(l, (uint32_t)lua_tointeger(L, -1));
     if (lua_getfield(L, idx, "up") == LUA_TBOOLEAN) {
         if (lua_toboolean(L, -1)) rtnl_link_set_flags(l, IFF_UP);
         else rtnl_link_unset_flags(l, IFF_UP);
     }
-    lua_pop(L, 9);
+    lua_pop(L, 10);
     size_t len;
     if (lua_getfield(L, idx, "address") == LUA_TSTRING) {
         const char *b = lua_tolstring(L, -1, &len);

@@ -414,6 +414,7 @@ static void default_signals(loop *lp, sigset_t *old)
     sigemptyset(&set);
     if (lp->sigcount[SIGINT] == 0) sigaddset(&set, SIGINT);
     if (lp->sigcount[SIGTERM] == 0) sigaddset(&set, SIGTERM);
+    if (lp->sigcount[SIGHUP] == 0) sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, old);
     lp->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (lp->sigfd >= 0) {

@@ -34,6 +34,7 @@ static const luaL_Reg cmods[] = {
     {"vnet.watch.core", luaopen_vnet_watch_core},
     {"vnet.proto.core", luaopen_vnet_proto_core},
     {"vnet.pcap.core", luaopen_vnet_pcap_core},
+    {"vnet.session.core", luaopen_vnet_session_core},
     {NULL, NULL}
 };
 

@@ -28,7 +28,7 @@ build = {
         "core/nla.c", "core/addr.c", "core/route.c", "core/neigh.c",
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
-        "core/describe.c", "core/pcap.c", "core/gso.c",
+        "core/describe.c", "core/pcap.c", "core/gso.c", "core/session.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
@@ -47,6 +47,7 @@ build = {
     ["vnet.pcap"] = "lua/vnet/pcap.lua",
     ["vnet.tap"] = "lua/vnet/tap.lua",
     ["vnet.tun"] = "lua/vnet/tun.lua",
+    ["vnet.session"] = "lua/vnet/session.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
     ["vnet.addr"] = "lua/vnet/addr.lua",

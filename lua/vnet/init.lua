@@ -9,7 +9,7 @@ end
 -- addresses, routes, neighbours, link events and every link kind
 for _, name in ipairs { "addr", "route", "neigh", "watch", "veth", "macvlan", "macvtap", "ipvlan", "ipvtap", "bridge",
     "vlan", "vxlan", "dummy", "ifb", "bond", "gre", "gretap", "ipip", "sit", "ip6tnl", "vti",
-    "geneve", "vrf" } do
+    "geneve", "vrf", "session" } do
   vnet[name] = require("vnet." .. name)
 end
 return vnet

@@ -33,6 +33,7 @@ local Link = { __name = "vnet.link", methods = methods }
 M.methods = methods
 
 local function netns() return require "vnet.netns" end
+local function session() return require "vnet.session" end
 
 Link.__index = function(l, k)
   local m = methods[k]
@@ -166,7 +167,7 @@ local generic = {
   txqueuelen = "integer", up = "boolean", link = { "string", "integer", "table", "userdata" },
   master = { "string", "integer", "table", "userdata" },
   netns = { "string", "integer", "userdata" },
-  numtxqueues = "integer", numrxqueues = "integer",
+  numtxqueues = "integer", numrxqueues = "integer", persist = "boolean",
 }
 
 
@@ -239,7 +240,7 @@ function M._create(op, d, o, level)
   if d and d.check then d.check(op, name, o, level + 1) end
   local spec, err, eno = generic_spec(op, name, o, level + 1)
   if not spec then return nil, err, eno end
-  spec.kind = kind
+  spec.kind, spec.group = kind, session().group(o.persist)
   local hold = {} -- namespace objects kept open until the request is sent
   local ctx = {
     op = op, name = name, level = level + 2, o = o, hold = hold,
@@ -273,6 +274,7 @@ function M._create(op, d, o, level)
     spec.netns_fd = ns:fileno()
   end
   local ok
+  local held <close> = session().hold() -- until it is in the journal
   ok, err, eno = core.create(spec, op, name)
   if not ok then
     local hint = d and d.hints and d.hints[eno]
@@ -295,7 +297,7 @@ function M._create(op, d, o, level)
       return nil, err, eno
     end
   end
-  return l
+  return session().own_link(l, o.persist)
 end
 
 --- link.create{kind =, name =, ...} -> link | nil, msg, errno
@@ -328,6 +330,7 @@ local function set(op, l, o, level)
       error(op .. " " .. name .. ": options 'master' and 'nomaster' exclude each other", level + 3)
     end
     if o.name ~= nil then opts.ifname(op, o.name, level + 3) end
+    session().changing(obj, idx, name, o)
     local spec, err
     spec, err, eno = generic_spec(op, name, o, level + 2)
     if not spec then return nil, err, eno end
@@ -362,6 +365,7 @@ local function set(op, l, o, level)
       t = within(obj, op, core.get, obj.ifindex, op, newname)
       if t then fill(obj, t, rawget(obj, "netns"), rawget(obj, "_nsino")) end
     end
+    session().changed(obj)
   end
   return true
 end
@@ -397,15 +401,29 @@ end
 
 --- l:delete() -> true | nil, msg, errno (a veth takes its peer with it)
 function methods.delete(l)
-  return within(l, "link.delete", core.delete, l.ifindex, "link.delete", l.name)
+  local ok, err, eno = within(l, "link.delete", core.delete, l.ifindex, "link.delete", l.name)
+  if ok then session().forget(l) end
+  return ok, err, eno
 end
+
+--- l:close() -> true | nil, msg, errno: undo it now. A link this session
+-- made is deleted; one it did not make gets back what the session changed
+-- on it. Also the `<close>` of `local l <close> = veth.create(...)`.
+function methods.close(l) return session().close(l) end
+Link.__close = function(l) session().close(l) end
+
+--- l:keep() -> true: let go of a link the session made (and of what the
+-- session did on it): it stays when the session ends.
+function methods.keep(l) return session().release(l) end
 
 --- link.delete(l) -> true | nil, msg, errno
 function M.delete(l)
   if M.is(l) then return methods.delete(l) end
   local idx, name, eno = resolve("link.delete", l)
   if not idx then return nil, name, eno end
-  return core.delete(idx, "link.delete", name)
+  local ok, err, eno2 = core.delete(idx, "link.delete", name)
+  if ok then session().forget({ ifindex = idx }) end
+  return ok, err, eno2
 end
 
 --- l:peer() -> link | nil, msg, errno: the other end of a veth (or the

@@ -81,6 +81,7 @@ function M.create(name, peer, o)
   else
     b, err, eno = a:peer()
   end
+  if b then require("vnet.session").own_link(b, name.persist, a) end
   if not b then
     a:delete()
     return nil, err, eno

@@ -1,0 +1,448 @@
+--- vnet.session: what this session made, and its undoing.
+--
+-- A session is one run of the vnet host (a script, or the REPL until it
+-- is left), or the life of a stock-Lua process that did `require "vnet"`.
+-- Everything it makes (links of every kind, both veth ends, named
+-- namespaces, addresses, routes, neighbours) and every change it makes to
+-- a link it did not make (mtu, up, name, address, txqueuelen, master) is
+-- written in its journal, and undone newest first when the session ends:
+-- normal exit, error, os.exit, SIGINT, SIGTERM, SIGHUP, closing the REPL.
+-- If the process dies without undoing (SIGKILL, a crash), a guardian
+-- child process undoes the links and named namespaces it was told of.
+--
+--    local s = vnet.session
+--    for _, e in ipairs(s.list()) do print(e.id, e.kind, e.name, e.netns, e.undo) end
+--    s.transaction(function() ... end)  -- raises: what it made is undone
+--    s.undo()          -- undo everything now (s.undo(3): the newest 3)
+--    s.keep()          -- keep everything: nothing is undone (vnet --keep)
+--    veth.create{ name = "v0", peer = "v1", persist = true }   -- kept
+--    l:keep()          -- let go of a link (and its addresses) already made
+--    l:close()         -- undo it now (a link it did not make: its changes)
+--    local a <close> = veth.create("a0", "a1")  -- undone at scope end
+--
+-- Links the session made carry device group 0x56000000 + pid (see `ip
+-- link show group N`), so that ending deletes them in one request per
+-- namespace (one RCU grace period for all) instead of one by one.
+local core = require "vnet.session.core"
+local lcore = require "vnet.link.core"
+local nscore = require "vnet.netns.core"
+local nl = require "vnet.nl.core"
+
+local M = {}
+local journal = {}      -- entries, oldest first
+local links = {}        -- "nsino:ifindex" -> the entry of a link we made
+local nextid = 0
+local keeping, finished = false, false
+local group = core.group()
+local home, homeino      -- the namespace the session began in
+local gfd, gpid          -- the guardian's socket and pid, once started
+
+local function netns() return require "vnet.netns" end
+local function key(ino, idx) return tostring(ino) .. ":" .. tostring(idx) end
+
+local function init_home()
+  if home then return end
+  home = netns().current()
+  homeino = home and home:id()
+end
+
+-- Tell the guardian (started on first need); failures are not fatal: the
+-- in-process undo still runs on every ending but SIGKILL.
+local function tell(rec)
+  if keeping or finished or not home then return end
+  if not gfd then
+    local fd, pid = core.guardian(home:fileno())
+    if not fd then return end
+    gfd, gpid = fd, pid
+  end
+  core.send(gfd, rec)
+end
+
+-- The namespace of e, for undo: where it lives now, or nil when it is gone
+-- (and what was in it went with it).
+local function run_in(e, fn)
+  local cur = nscore.current_id()
+  if e.nsino == cur then return fn() end
+  if e.nsino == homeino and home and not home.closed then return home:run(fn) end
+  if e.path then
+    local ns = nscore.open(e.path, e.path)
+    if ns then
+      local r = table.pack(pcall(function()
+        if ns:id() == e.nsino then return ns:run(fn) end
+        return true
+      end))
+      ns:close()
+      if not r[1] then error(r[2], 0) end
+      return table.unpack(r, 2, r.n)
+    end
+  end
+  local ns = e.nsw and e.nsw[1]
+  if ns and not ns.closed then return ns:run(fn) end
+  return true
+end
+
+local function add(e)
+  nextid = nextid + 1
+  e.id = nextid
+  journal[#journal + 1] = e
+  if e.key and e.kind == "link" then links[e.key] = e end
+  return e
+end
+
+local function drop(e)
+  for i = #journal, 1, -1 do
+    if journal[i] == e then table.remove(journal, i); break end
+  end
+  if e.key and links[e.key] == e then links[e.key] = nil end
+  if e.told then tell("D " .. e.id) end
+end
+
+-- Where a namespace object (or the current one) is, for an entry.
+local function place(e, ns, ino)
+  e.nsino = ino or nscore.current_id()
+  if ns and ns.path then e.path, e.nsname = ns.path, ns.name
+  elseif ns and not ns.closed then e.nsw = setmetatable({ ns }, { __mode = "v" }) end
+  if not e.path and e.nsino ~= homeino then
+    local r = netns()._running(e.nsino)
+    if r and r.path then e.path, e.nsname = r.path, r.name end
+  end
+  return e
+end
+
+local function ns_label(e)
+  if e.nsname then return e.nsname end
+  if e.nsino == homeino then return "(home)" end
+  return "(netns " .. tostring(e.nsino) .. ")"
+end
+
+-- What session.hold() returns: its <close> ends the hold.
+local Held = setmetatable({}, { __close = function() core.release() end })
+
+--- session.hold() -> a to-be-closed value: until it is closed, a signal
+-- (SIGINT, SIGTERM, SIGHUP) waits, so that what is made gets journaled.
+--    local held <close> = session.hold()
+function M.hold()
+  core.hold()
+  return Held
+end
+
+--- session.group(persist) -> the device group for a link being made
+-- (nil when it is to persist or the session keeps everything).
+function M.group(persist)
+  if persist or keeping then return nil end
+  return group
+end
+
+local function owned_entry(l)
+  local ino = rawget(l, "_nsino") or nscore.current_id()
+  return links[key(ino, l.ifindex)], key(ino, l.ifindex)
+end
+
+--- session.own_link(l [, persist [, mate]]) -> l: journal a link the
+-- session made (mate: the other end of a veth, let go of together).
+function M.own_link(l, persist, mate)
+  if persist or keeping or finished or not l then return l end
+  init_home()
+  local e = place({ kind = "link", type = rawget(l, "kind"), name = l.name,
+    ifindex = l.ifindex, grouped = rawget(l, "devgroup") == group },
+    rawget(l, "netns"), rawget(l, "_nsino"))
+  e.key = key(e.nsino, e.ifindex)
+  e.what = "link.delete " .. e.name
+  e.undo = function()
+    if lcore.name(e.ifindex, "session.undo") ~= e.name then return true end
+    local ok, err, eno = lcore.delete(e.ifindex, "session.undo", e.name)
+    if ok or eno == 19 then return true end
+    return nil, err, eno
+  end
+  add(e)
+  if mate then
+    e.mate = owned_entry(mate)
+    if e.mate then e.mate.mate = e end
+  end
+  if e.nsino == homeino or e.path then
+    e.told = true
+    tell(string.format("L %d %d %d %d %s %s", e.id, e.grouped and group or 0,
+      e.nsino, e.ifindex, e.name, e.nsino == homeino and "-" or e.path))
+  end
+  return l
+end
+
+--- session.forget(l): a link was deleted; its entry (and those on it) go.
+function M.forget(l, ino)
+  local k = key(ino or rawget(l, "_nsino") or nscore.current_id(), l.ifindex)
+  for i = #journal, 1, -1 do
+    local e = journal[i]
+    if e and (e.key == k or e.parent == k) then drop(e) end
+  end
+end
+
+--- session.own(kind, name, ifindex, what, undo) -> records a change
+-- made in the current namespace (an address, a route...) and its undo.
+function M.own(kind, name, ifindex, what, undo)
+  if keeping or finished then return end
+  init_home()
+  local e = place({ kind = kind, name = name, what = what, undo = undo })
+  if ifindex then e.parent = key(e.nsino, ifindex) end
+  if e.parent and links[e.parent] and links[e.parent].persist then return end
+  return add(e)
+end
+
+local restorable = { "mtu", "up", "name", "address", "txqueuelen", "master" }
+
+--- session.changing(obj, ifindex, name, o): before link.set changes a link:
+-- a link the session did not make gets an entry that sets it back.
+function M.changing(obj, idx, name, o)
+  if keeping or finished then return end
+  init_home()
+  local k = key(obj and rawget(obj, "_nsino") or nscore.current_id(), idx)
+  local own = links[k]
+  if own then
+    if o.name or o.netns then M._moving = { own, obj } end
+    return
+  end
+  local t = lcore.get(idx, "session", name)
+  if not t then return end
+  local back = {}
+  for _, f in ipairs(restorable) do
+    local v = o[f]
+    if f == "master" and o.nomaster then v = 0 end
+    if v ~= nil then
+      if f == "master" then back.master = t.master or 0
+      elseif f == "address" then back.address = t.address and nl.mac(t.address)
+      else back[f] = t[f] end
+    end
+  end
+  if next(back) == nil then return end
+  local shown = {}
+  for f, v in pairs(back) do shown[#shown + 1] = f .. "=" .. (f == "address" and t.address or tostring(v)) end
+  table.sort(shown)
+  M.own("restore", t.name, idx, "link.set " .. t.name .. " {" .. table.concat(shown, ", ") .. "}",
+    function() return lcore.set(idx, back, "session.undo", t.name) end)
+end
+
+--- session.changed(obj): after link.set read obj back; an owned link that
+-- was renamed or moved is journaled again under its new name and place.
+function M.changed(obj)
+  local m = M._moving
+  M._moving = nil
+  if not m or m[2] ~= obj then return end
+  local old = m[1]
+  drop(old)
+  M.own_link(obj)
+end
+
+--- session.own_netns(ns, o) -> ns: journal a named namespace made now
+function M.own_netns(ns, o, ...)
+  if not ns or (o and o.persist) or keeping or finished then return ns, o, ... end
+  init_home()
+  local e = { kind = "netns", name = ns.name, path = ns.path, nsino = ns:id(),
+    nsname = ns.name, what = "netns.delete " .. ns.name }
+  e.undo = function()
+    local cur = nscore.open(e.path, e.name, e.path)
+    if not cur then return true end
+    local same = cur:id() == e.nsino
+    cur:close()
+    if not same then return true end
+    return nscore.del_named(e.path, e.name)
+  end
+  e.key = "netns:" .. e.nsino
+  add(e)
+  e.told = true
+  tell(string.format("N %d %d %s", e.id, e.nsino, e.path))
+  return ns
+end
+
+--- session.forget_netns(ns): a named namespace was deleted (or let go)
+function M.forget_netns(ns)
+  local ok, ino = pcall(ns.id, ns)
+  if not ok then return end
+  for i = #journal, 1, -1 do
+    local e = journal[i]
+    if e.key == "netns:" .. ino then drop(e) end
+  end
+end
+
+--- l:keep() / ns:keep() / session.release(obj) -> true: let go of
+-- something made, so that it stays when the session ends.
+function M.release(obj)
+  if getmetatable(obj) and getmetatable(obj).__name == "vnet.netns" then
+    M.forget_netns(obj)
+    return true
+  end
+  local e, k = owned_entry(obj)
+  if e then
+    for _, x in ipairs { e, e.mate } do
+      for i = #journal, 1, -1 do
+        local y = journal[i]
+        if y and (y == x or y.parent == x.key) then drop(y) end
+      end
+      if x.grouped then
+        run_in(x, function() return lcore.set(x.ifindex, { group = 0 }, "link.keep", x.name) end)
+      end
+      x.persist = true
+    end
+  else
+    for i = #journal, 1, -1 do
+      if journal[i].parent == k then drop(journal[i]) end
+    end
+  end
+  return true
+end
+
+local gone = { [2] = true, [3] = true, [19] = true, [99] = true } -- already undone
+
+local function undo_one(e)
+  local ok, r, err, eno = pcall(run_in, e, e.undo)
+  drop(e)
+  if not ok then return nil, tostring(r) end
+  if not r and not gone[eno] then return nil, err, eno end
+  return true
+end
+
+--- l:close() -> true | nil, msg, errno: undo a link now (a link the
+-- session did not make: undo what the session changed on it).
+function M.close(l)
+  local e, k = owned_entry(l)
+  local ok, err, eno = true, nil, nil
+  for i = #journal, 1, -1 do
+    local x = journal[i]
+    if x and x ~= e and x.parent == k then
+      if e then drop(x) else -- they go with the link
+        local o2, e2, n2 = undo_one(x)
+        if not o2 and ok then ok, err, eno = o2, e2, n2 end
+      end
+    end
+  end
+  if e then
+    local o2, e2, n2 = undo_one(e)
+    if not o2 then return nil, e2, n2 end
+  end
+  return ok, err, eno
+end
+
+-- Undo the entries from index `from` on (all: 1), newest first. whole =
+-- true at the end of the session: links go in one group delete per
+-- namespace first. What is on a link being deleted goes with it.
+local function undo_from(from, whole)
+  local first_err
+  local function note(ok, err, eno) if not ok and not first_err then first_err = { err, eno } end end
+  local dying = {}
+  for i = from, #journal do
+    if journal[i].kind == "link" then dying[journal[i].key] = true end
+  end
+  for i = #journal, from, -1 do
+    local e = journal[i]
+    if e and e.kind ~= "link" and e.kind ~= "netns" then
+      if e.parent and dying[e.parent] then drop(e) else note(undo_one(e)) end
+    end
+  end
+  if whole then
+    local done = {}
+    for i = #journal, from, -1 do
+      local e = journal[i]
+      if e.kind == "link" and e.grouped and not done[e.nsino] then
+        done[e.nsino] = true
+        pcall(run_in, e, function() return core.delete_group(group, "session.undo") end)
+      end
+    end
+  end
+  for i = #journal, from, -1 do
+    local e = journal[i]
+    if e and e.kind ~= "netns" then note(undo_one(e)) end
+  end
+  for i = #journal, from, -1 do
+    if journal[i] then note(undo_one(journal[i])) end
+  end
+  if first_err then return nil, first_err[1], first_err[2] end
+  return true
+end
+
+--- session.list() -> { {id, kind, type, name, netns, undo}, ... } oldest
+-- first: what the session owns, where, and what undoes it.
+function M.list()
+  local out = {}
+  for i, e in ipairs(journal) do
+    out[i] = { id = e.id, kind = e.kind, type = e.type, name = e.name,
+      netns = ns_label(e), undo = e.what }
+  end
+  return out
+end
+
+--- session.undo([n | id-list]) -> true | nil, msg, errno
+-- Undo everything now (the session goes on), the newest n entries, or the
+-- entries whose ids are in the list.
+function M.undo(what)
+  if what == nil then return undo_from(1, true) end
+  if math.type(what) == "integer" then
+    if what < 0 then error("session.undo: n must be 0 or more (got " .. what .. ")", 2) end
+    return undo_from(math.max(1, #journal - what + 1), false)
+  end
+  if type(what) ~= "table" then
+    error("session.undo: expected nothing, a count or a list of ids (got " .. type(what) .. ")", 2)
+  end
+  local want = {}
+  for _, id in ipairs(what) do want[type(id) == "table" and id.id or id] = true end
+  local ok, err, eno = true, nil, nil
+  for i = #journal, 1, -1 do
+    local e = journal[i]
+    if e and want[e.id] then
+      local o2, e2, n2 = undo_one(e)
+      if not o2 and ok then ok, err, eno = o2, e2, n2 end
+    end
+  end
+  return ok, err, eno
+end
+
+--- session.transaction(fn, ...) -> what fn returns. If fn raises, what
+-- the session made while it ran is undone, and the error goes on.
+function M.transaction(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("session.transaction: expected a function (got " .. type(fn) .. ")", 2)
+  end
+  local mark = nextid
+  local r = table.pack(pcall(fn, ...))
+  if r[1] then return table.unpack(r, 2, r.n) end
+  local from = #journal + 1
+  while from > 1 and journal[from - 1].id > mark do from = from - 1 end
+  undo_from(from, false)
+  error(r[2], 0)
+end
+
+--- session.keep() -> true: this session configures the machine for good;
+-- nothing it made or changed (before or after) is undone.
+function M.keep()
+  keeping = true
+  journal, links = {}, {}
+  if gfd then core.send(gfd, "E"); core.close(gfd, gpid); gfd = nil end
+  return true
+end
+
+--- session.guardian() -> the guardian's pid, or nil before the session
+-- made anything it would have to undo after a SIGKILL
+function M.guardian() return gfd and gpid or nil end
+
+--- session.keeping() -> true when the session keeps everything
+function M.keeping() return keeping end
+
+--- session.finish() -> true | nil, msg, errno: end the session now (the
+-- host does this on every ending; safe to call twice).
+function M.finish()
+  if finished then return true end
+  local ok, err, eno = true, nil, nil
+  if not keeping then ok, err, eno = undo_from(1, true) end
+  finished = true
+  if gfd then core.send(gfd, "E"); core.close(gfd, gpid); gfd = nil end
+  return ok, err, eno
+end
+
+-- os.exit does not close the Lua state: undo first
+local exit = os.exit
+os.exit = function(...) -- luacheck: ignore
+  M.finish()
+  return exit(...)
+end
+
+-- stock Lua: the end of the state (lua_close) ends the session
+M._sentinel = setmetatable({}, { __gc = function() M.finish() end })
+
+return M
