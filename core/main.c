@@ -60,8 +60,8 @@ static void end_session(lua_State *L)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, &old);
     lua_sethook(L, NULL, 0, 0);
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, "vnet.session") == LUA_TTABLE &&
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE &&
+        lua_getfield(L, -1, "vnet.session") == LUA_TTABLE &&
         lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
         if (lua_pcall(L, 0, 2, 0) != LUA_OK || !lua_toboolean(L, -2)) {
             const char *m = lua_tostring(L, -1);

@@ -217,7 +217,17 @@ function M.changing(obj, idx, name, o)
   for f, v in pairs(back) do shown[#shown + 1] = f .. "=" .. (f == "address" and t.address or tostring(v)) end
   table.sort(shown)
   M.own("restore", t.name, idx, "link.set " .. t.name .. " {" .. table.concat(shown, ", ") .. "}",
-    function() return lcore.set(idx, back, "session.undo", t.name) end)
+    function() -- only what differs now (a refused change changed nothing)
+      local now, diff = lcore.get(idx, "session.undo", t.name), {}
+      if not now then return true end
+      for f, v in pairs(back) do
+        local cur = now[f]
+        if f == "master" then cur = cur or 0 elseif f == "address" then cur = cur and nl.mac(cur) end
+        if cur ~= v then diff[f] = v end
+      end
+      if next(diff) == nil then return true end
+      return lcore.set(idx, diff, "session.undo", t.name)
+    end)
 end
 
 --- session.changed(obj): after link.set read obj back; an owned link that
