@@ -405,7 +405,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Block SIGINT/SIGTERM (those without a watcher of their own) into a
+/* Block SIGINT/SIGTERM/SIGHUP (those without a watcher of their own) into a
  * signalfd for the length of run(), so Ctrl-C ends run() cleanly and the
  * script's <close> variables and __gc still run. */
 static void default_signals(loop *lp, sigset_t *old)
@@ -438,7 +438,8 @@ static void restore_signals(loop *lp, sigset_t *old)
 }
 
 /* run([{timeout = s}]) -> true, why | nil, message-with-traceback
- * why: "empty" (no watchers left), "stopped", "timeout", "SIGINT", "SIGTERM" */
+ * why: "empty" (no watchers left), "stopped", "timeout", "SIGINT", "SIGTERM",
+ * "SIGHUP" */
 static int l_run(lua_State *L)
 {
     loop *lp = getloop(L);

@@ -16,6 +16,9 @@
  * Records (text, one per message):
  *   L id group nsino ifindex name nsref   a link the session made
  *   N id nsino path                       a named namespace it made
+ *   R id nsino ifindex nsref mtu up master  set back a link it did not
+ *                                         make (-1: that one unchanged)
+ *   A id nsino ifindex nsref family prefixlen hexaddr  an address it added
  *   D id                                  forget id (undone or let go)
  *   E                                     the session ended cleanly
  * nsref is "-" for the namespace of homefd, else the /run/netns path.
@@ -86,12 +89,15 @@ static int s_delete_group(lua_State *L)
 /* ---- the guardian (the child) ----------------------------------------- */
 
 typedef struct entry {
-    char type; /* 'L' or 'N' */
+    char type; /* 'L', 'N', 'R' or 'A' */
     long id;
     unsigned long group, nsino;
     int ifindex;
     char name[IFNAMSIZ];
     char path[256];
+    long mtu, up, master;     /* R */
+    int family, prefixlen;    /* A */
+    unsigned char addr[16];
 } entry;
 
 /* One request, one ack, on a fresh socket of the current namespace. */
@@ -135,6 +141,57 @@ static int dellink(int ifindex, unsigned long group)
     return nl_do(&m.h);
 }
 
+struct req {
+    struct nlmsghdr h;
+    union {
+        struct ifinfomsg i;
+        struct ifaddrmsg a;
+    } u;
+    char attrs[64];
+};
+
+static void put(struct req *m, int type, const void *data, size_t len)
+{
+    struct rtattr *a = (struct rtattr *)((char *)m + NLMSG_ALIGN(m->h.nlmsg_len));
+    a->rta_type = (unsigned short)type;
+    a->rta_len = (unsigned short)RTA_LENGTH(len);
+    memcpy(RTA_DATA(a), data, len);
+    m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* R: mtu, up, master back as they were */
+static int setlink(const entry *e)
+{
+    struct req m = {0};
+    m.h.nlmsg_len = NLMSG_LENGTH(sizeof m.u.i);
+    m.h.nlmsg_type = RTM_NEWLINK;
+    m.u.i.ifi_family = AF_UNSPEC;
+    m.u.i.ifi_index = e->ifindex;
+    if (e->up >= 0) {
+        m.u.i.ifi_change = IFF_UP;
+        m.u.i.ifi_flags = e->up ? IFF_UP : 0;
+    }
+    uint32_t v;
+    if (e->mtu >= 0) { v = (uint32_t)e->mtu; put(&m, IFLA_MTU, &v, 4); }
+    if (e->master >= 0) { v = (uint32_t)e->master; put(&m, IFLA_MASTER, &v, 4); }
+    return nl_do(&m.h);
+}
+
+/* A: the address it added */
+static int deladdr(const entry *e)
+{
+    struct req m = {0};
+    size_t len = e->family == AF_INET6 ? 16 : 4;
+    m.h.nlmsg_len = NLMSG_LENGTH(sizeof m.u.a);
+    m.h.nlmsg_type = RTM_DELADDR;
+    m.u.a.ifa_family = (unsigned char)e->family;
+    m.u.a.ifa_prefixlen = (unsigned char)e->prefixlen;
+    m.u.a.ifa_index = (unsigned)e->ifindex;
+    put(&m, IFA_LOCAL, e->addr, len);
+    put(&m, IFA_ADDRESS, e->addr, len);
+    return nl_do(&m.h);
+}
+
 /* Enter the namespace of e: home, or the named one if it is still the
  * namespace the session made (same inode). 0 when entered. */
 static int enter(const entry *e, int homefd, unsigned long homeino)
@@ -155,6 +212,14 @@ static void undo(entry *es, int n, int homefd)
 {
     struct stat st;
     unsigned long homeino = fstat(homefd, &st) == 0 ? st.st_ino : 0;
+    /* changes to what it did not make, newest first */
+    for (int i = n - 1; i >= 0; i--) {
+        entry *e = &es[i];
+        if ((e->type != 'R' && e->type != 'A') || enter(e, homefd, homeino) < 0)
+            continue;
+        if (e->type == 'R') setlink(e);
+        else deladdr(e);
+    }
     /* links: first one group delete per namespace, then one by one (the
      * ones outside the group), each only if its ifindex still has the
      * name we were told: a link made again by someone else is left */
@@ -187,6 +252,23 @@ static void undo(entry *es, int n, int homefd)
         umount2(e->path, MNT_DETACH);
         unlink(e->path);
     }
+}
+
+static int addr_record(entry *e, const char *s)
+{
+    char hex[40];
+    if (sscanf(s, "%ld %lu %d %255s %d %d %39s", &e->id, &e->nsino,
+               &e->ifindex, e->path, &e->family, &e->prefixlen, hex) != 7)
+        return 0;
+    size_t len = strlen(hex) / 2;
+    if (len != (e->family == AF_INET6 ? 16u : 4u))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned b;
+        if (sscanf(hex + 2 * i, "%2x", &b) != 1) return 0;
+        e->addr[i] = (unsigned char)b;
+    }
+    return 1;
 }
 
 static void guardian(int sock, int homefd)
@@ -232,6 +314,13 @@ static void guardian(int sock, int homefd)
         if (e->type == 'L' &&
             sscanf(buf + 2, "%ld %lu %lu %d %15s %255s", &e->id, &e->group,
                    &e->nsino, &e->ifindex, e->name, e->path) == 6)
+            n++;
+        else if (e->type == 'R' &&
+                 sscanf(buf + 2, "%ld %lu %d %255s %ld %ld %ld", &e->id,
+                        &e->nsino, &e->ifindex, e->path, &e->mtu, &e->up,
+                        &e->master) == 7)
+            n++;
+        else if (e->type == 'A' && addr_record(e, buf + 2))
             n++;
         else if (e->type == 'N' &&
                  sscanf(buf + 2, "%ld %lu %255s", &e->id, &e->nsino,

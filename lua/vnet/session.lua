@@ -176,15 +176,34 @@ function M.forget(l, ino)
   end
 end
 
+-- The guardian's record of an address or a restore (see core/session.c),
+-- or nil when it cannot undo that one.
+local function record(e, ifindex, guard)
+  local where = e.nsino == homeino and "-" or e.path
+  if not where or not ifindex or links[e.parent] then return nil end
+  if e.kind == "addr" then
+    local a, len = e.name:match("^([^/]+)/?(%d*)$")
+    local fam, bytes = nl.pton(a or "")
+    if not fam then return nil end
+    return string.format("A %d %d %d %s %d %d %s", e.id, e.nsino, ifindex, where,
+      fam == "inet6" and 10 or 2, tonumber(len) or #bytes * 8,
+      (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end)))
+  end
+  if guard then return string.format("R %d %d %d %s %s", e.id, e.nsino, ifindex, where, guard) end
+end
+
 --- session.own(kind, name, ifindex, what, undo) -> records a change
 -- made in the current namespace (an address, a route...) and its undo.
-function M.own(kind, name, ifindex, what, undo)
+function M.own(kind, name, ifindex, what, undo, guard)
   if keeping or finished then return end
   init_home()
   local e = place({ kind = kind, name = name, what = what, undo = undo })
   if ifindex then e.parent = key(e.nsino, ifindex) end
   if e.parent and links[e.parent] and links[e.parent].persist then return end
-  return add(e)
+  add(e)
+  local rec = record(e, ifindex, guard)
+  if rec then e.told = true; tell(rec) end
+  return e
 end
 
 local restorable = { "mtu", "up", "name", "address", "txqueuelen", "master" }
@@ -216,6 +235,9 @@ function M.changing(obj, idx, name, o)
   local shown = {}
   for f, v in pairs(back) do shown[#shown + 1] = f .. "=" .. (f == "address" and t.address or tostring(v)) end
   table.sort(shown)
+  local function n(v) return v == nil and -1 or v == true and 1 or v == false and 0 or v end
+  local guard = (back.mtu or back.up ~= nil or back.master) and
+    string.format("%d %d %d", n(back.mtu), n(back.up), n(back.master)) or nil
   M.own("restore", t.name, idx, "link.set " .. t.name .. " {" .. table.concat(shown, ", ") .. "}",
     function() -- only what differs now (a refused change changed nothing)
       local now, diff = lcore.get(idx, "session.undo", t.name), {}
@@ -227,7 +249,7 @@ function M.changing(obj, idx, name, o)
       end
       if next(diff) == nil then return true end
       return lcore.set(idx, diff, "session.undo", t.name)
-    end)
+    end, guard)
 end
 
 --- session.changed(obj): after link.set read obj back; an owned link that
