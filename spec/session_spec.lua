@@ -231,6 +231,22 @@ describe("vnet.session", function()
       assert(vnet.link.delete("pre0"))
     end))
 
+    it("REPL: `_` and Out keep what the prompt made; leaving it undoes the session", H.sandboxed(function()
+      local input = os.tmpname()
+      local f = assert(io.open(input, "w"))
+      f:write('vnet.tun.open{name="rt0"}\n', 'collectgarbage() collectgarbage()\n',
+        'print(_.name, Out[1] == _, vnet.link.get("rt0") ~= nil)\n', '1 + 1\n', 'print(_, __.name)\n',
+        'vnet.veth.create("ra", "rb")\n', 'vnet.link.get("ra").name\n')
+      f:close()
+      local out = H.sh(H.vnet .. " -i < " .. input)
+      os.remove(input)
+      assert.matches("rt0\ttrue\ttrue\n", out)
+      assert.matches("> 2\trt0\n", out)
+      assert.matches('"ra"', out)
+      assert.is_nil(H.iplink("ra"))
+      assert.is_nil(H.iplink("rt0"))
+    end))
+
     it("keeps everything with vnet --keep and session.keep()", H.sandboxed(function()
       local out = H.sh(H.vnet .. " --keep -e 'assert(vnet.veth.create(\"kk0\", \"kk1\"))'")
       assert.are.equal("", out)
