@@ -31,6 +31,7 @@ local nl = require "vnet.nl.core"
 local M = {}
 local journal = {}      -- entries, oldest first
 local links = {}        -- "nsino:ifindex" -> the entry of a link we made
+local kept = {}         -- "nsino:ifindex" of links made to persist or let go
 local nextid = 0
 local keeping, finished = false, false
 local group = core.group()
@@ -141,8 +142,12 @@ end
 --- session.own_link(l [, persist [, mate]]) -> l: journal a link the
 -- session made (mate: the other end of a veth, let go of together).
 function M.own_link(l, persist, mate)
-  if persist or keeping or finished or not l then return l end
+  if keeping or finished or not l then return l end
   init_home()
+  if persist then -- what is done on it later stays too
+    kept[key(rawget(l, "_nsino") or nscore.current_id(), l.ifindex)] = true
+    return l
+  end
   local e = place({ kind = "link", type = rawget(l, "kind"), name = l.name,
     ifindex = l.ifindex, grouped = rawget(l, "devgroup") == group },
     rawget(l, "netns"), rawget(l, "_nsino"))
@@ -199,7 +204,7 @@ function M.own(kind, name, ifindex, what, undo, guard)
   init_home()
   local e = place({ kind = kind, name = name, what = what, undo = undo })
   if ifindex then e.parent = key(e.nsino, ifindex) end
-  if e.parent and links[e.parent] and links[e.parent].persist then return end
+  if e.parent and kept[e.parent] then return end
   add(e)
   local rec = record(e, ifindex, guard)
   if rec then e.told = true; tell(rec) end
@@ -311,7 +316,7 @@ function M.release(obj)
       if x.grouped then
         run_in(x, function() return lcore.set(x.ifindex, { group = 0 }, "link.keep", x.name) end)
       end
-      x.persist = true
+      kept[x.key] = true
     end
   else
     for i = #journal, 1, -1 do
