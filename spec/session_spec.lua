@@ -190,6 +190,10 @@ describe("vnet.session", function()
     end))
 
     it("undoes a link at the end of its <close> scope, and on :close()", H.sandboxed(function()
+      local before = #S.list()
+      local x = assert(vnet.veth.create("da", "db"))
+      assert(x:delete())
+      assert.are.equal(before, #S.list(), "a deleted veth leaves no entry (of either end)")
       do
         local a <close> = assert(vnet.veth.create("ca", "cb"))
         assert.is_truthy(H.iplink("cb"))
@@ -199,6 +203,7 @@ describe("vnet.session", function()
       local br = assert(vnet.bridge.create { name = "cbr" })
       assert.is_true(br:close())
       assert.is_nil(H.iplink("cbr"))
+      assert.are.equal(before, #S.list())
     end))
 
     it("restores what it changed on a link it did not make, and never removes it", H.sandboxed(function()

@@ -175,9 +175,12 @@ end
 --- session.forget(l): a link was deleted; its entry (and those on it) go.
 function M.forget(l, ino)
   local k = key(ino or rawget(l, "_nsino") or nscore.current_id(), l.ifindex)
+  local mate = links[k] and links[k].mate -- a veth's other end went too
   for i = #journal, 1, -1 do
     local e = journal[i]
-    if e and (e.key == k or e.parent == k) then drop(e) end
+    if e and (e.key == k or e.parent == k or (mate and (e == mate or e.parent == mate.key))) then
+      drop(e)
+    end
   end
 end
 
@@ -353,6 +356,11 @@ function M.close(l)
   if e then
     local o2, e2, n2 = undo_one(e)
     if not o2 then return nil, e2, n2 end
+    local mate = e.mate -- a veth's other end went with it
+    for i = #journal, 1, -1 do
+      local y = journal[i]
+      if mate and y and (y == mate or y.parent == mate.key) then drop(y) end
+    end
   end
   return ok, err, eno
 end
