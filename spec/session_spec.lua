@@ -263,6 +263,13 @@ describe("vnet.session", function()
       assert.is_truthy(H.iplink("kk2"), out)
       assert(vnet.link.delete("kk0"))
       assert(vnet.link.delete("kk2"))
+      out = H.sh(H.vnet .. " -e 'assert(vnet.netns.create(\"own-np1\", { persist = true }))" ..
+        " assert(vnet.netns.create(\"own-np2\")):keep() assert(vnet.netns.create(\"own-np3\"))'")
+      local list = H.sh("ip netns list")
+      assert.are.same({ true, true, false },
+        { list:find("own-np1", 1, true) ~= nil, list:find("own-np2", 1, true) ~= nil,
+          list:find("own-np3", 1, true) ~= nil }, out)
+      H.sh("ip netns del own-np1; ip netns del own-np2")
     end))
   end)
 end)
