@@ -316,6 +316,8 @@ static void fill(lua_State *L, int idx, struct rtnl_link *l, const char *op,
         rtnl_link_set_num_tx_queues(l, (uint32_t)v);
     if (field(L, idx, "numrxqueues", op, obj, 1, 0xffffffff, &v) && l)
         rtnl_link_set_num_rx_queues(l, (uint32_t)v);
+    if (field(L, idx, "group", op, obj, 0, 0xffffffff, &v) && l) /* vnet.session's */
+        rtnl_link_set_group(l, (uint32_t)v);
     if (l == NULL)
         return;
     if (lua_getfield(L, idx, "up") == LUA_TBOOLEAN) {

@@ -354,7 +354,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Block SIGINT/SIGTERM (those without a watcher of their own) into a
+/* Block SIGINT/SIGTERM/SIGHUP (those without a watcher of their own) into a
  * signalfd for the length of run(), so Ctrl-C ends run() cleanly and the
  * script's <close> variables and __gc still run. */
 static void default_signals(loop *lp, sigset_t *old)
@@ -363,6 +363,7 @@ static void default_signals(loop *lp, sigset_t *old)
     sigemptyset(&set);
     if (lp->sigcount[SIGINT] == 0) sigaddset(&set, SIGINT);
     if (lp->sigcount[SIGTERM] == 0) sigaddset(&set, SIGTERM);
+    if (lp->sigcount[SIGHUP] == 0) sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, old);
     lp->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (lp->sigfd >= 0) {
@@ -386,7 +387,8 @@ static void restore_signals(loop *lp, sigset_t *old)
 }
 
 /* run([{timeout = s}]) -> true, why | nil, message-with-traceback
- * why: "empty" (no watchers left), "stopped", "timeout", "SIGINT", "SIGTERM" */
+ * why: "empty" (no watchers left), "stopped", "timeout", "SIGINT", "SIGTERM",
+ * "SIGHUP" */
 static int l_run(lua_State *L)
 {
     loop *lp = vnet_loop_get(L);

@@ -23,12 +23,20 @@
 
 static const char *progname = "vnet";
 static lua_State *globalL = NULL;
+/* SIGTERM or SIGHUP while Lua code ran: the session ends (process-wide:
+ * a signal is for the process, and there is one host state) */
+static volatile sig_atomic_t ending_signal;
 
 /* ---- Ctrl-C while Lua code runs: raise "interrupted!" (lua.c) -------- */
 
 static void lstop(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
+    if (vnet_session_held) /* something made, not yet journaled: wait */
+        return;
+    if (ending_signal) /* stays armed: pcalls in the script cannot catch it */
+        luaL_error(L, "terminated by %s",
+                   ending_signal == SIGTERM ? "SIGTERM" : "SIGHUP");
     lua_sethook(L, NULL, 0, 0);
     luaL_error(L, "interrupted!");
 }
@@ -36,14 +44,50 @@ static void lstop(lua_State *L, lua_Debug *ar)
 static void laction(int i)
 {
     int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-    signal(i, SIG_DFL); /* a second Ctrl-C kills */
+    signal(i, SIG_DFL); /* a second one kills (the guardian undoes) */
+    if (i != SIGINT) ending_signal = i;
     lua_sethook(globalL, lstop, flag, 1);
+}
+
+/* End the session: undo what it made (vnet.session, if it was loaded),
+ * with the ending signals held off so the undo is not cut short. */
+static void end_session(lua_State *L)
+{
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    lua_sethook(L, NULL, 0, 0);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE &&
+        lua_getfield(L, -1, "vnet.session") == LUA_TTABLE &&
+        lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
+        if (lua_pcall(L, 0, 2, 0) != LUA_OK || !lua_toboolean(L, -2)) {
+            const char *m = lua_tostring(L, -1);
+            fprintf(stderr, "%s: undoing the session: %s\n", progname,
+                    m ? m : "?");
+        }
+    }
+    lua_settop(L, 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* After a SIGTERM/SIGHUP: undo, then die of that signal. */
+static void end_by_signal(lua_State *L)
+{
+    int sig = ending_signal;
+    end_session(L);
+    fflush(NULL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
 }
 
 /* The options collectargs knows, for the closest-match suggestion. */
 static const char *const known_options[] = {
     "-e", "-i", "-l", "-v", "-E", "-W", "-h", "--help", "--netns",
-    "--sandbox", "--topo", "--", "-", NULL
+    "--sandbox", "--topo", "--keep", "--", "-", NULL
 };
 
 /* Edit distance with adjacent transpositions counted as one edit (optimal
@@ -165,6 +209,8 @@ static void print_usage(lua_State *L)
         "  --topo FILE   build the topology FILE describes (vnet.topo), its\n"
         "                nodes as globals, then run the script or the REPL;\n"
         "                destroyed when they end\n"
+        "  --keep        keep what the script makes (by default the session\n"
+        "                undoes it when it ends, however it ends)\n"
         "  --        stop handling options\n"
         "  -         stop handling options and execute stdin\n"
         "With no script and a terminal, starts the REPL (history in\n"
@@ -211,9 +257,18 @@ int vnet_docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, vnet_msghandler);
     lua_insert(L, base);
     globalL = L;
-    void (*old)(int) = signal(SIGINT, laction);
+    struct sigaction sa = {.sa_handler = laction, .sa_flags = SA_RESTART},
+                     oint, oterm, ohup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &oint);
+    sigaction(SIGTERM, &sa, &oterm);
+    sigaction(SIGHUP, &sa, &ohup);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, old == SIG_ERR ? SIG_DFL : old); /* the REPL's own */
+    sigaction(SIGINT, &oint, NULL); /* the REPL's own */
+    sigaction(SIGTERM, &oterm, NULL);
+    sigaction(SIGHUP, &ohup, NULL);
+    if (ending_signal)
+        end_by_signal(L);
     lua_remove(L, base);
     return status;
 }
@@ -313,6 +368,7 @@ static int handle_script(lua_State *L, char **argv, int chunk)
 #define has_E 16
 #define has_h 32
 #define has_sandbox 64
+#define has_keep 128
 
 static const char *netns_opt; /* --netns NAME */
 static const char *topo_opt;  /* --topo FILE */
@@ -339,6 +395,10 @@ static int collectargs(char **argv, int *first)
             }
             if (strcmp(argv[i], "--sandbox") == 0) {
                 args |= has_sandbox;
+                break;
+            }
+            if (strcmp(argv[i], "--keep") == 0) {
+                args |= has_keep;
                 break;
             }
             if (strcmp(argv[i], "--netns") == 0) {
@@ -497,6 +557,15 @@ static int pmain(lua_State *L)
     if (report(L, vnet_docall(L, 1, 1)) != LUA_OK)
         return 0;
     lua_setglobal(L, "vnet");
+    if (args & has_keep) {
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "vnet.session");
+        if (report(L, vnet_docall(L, 1, 1)) != LUA_OK)
+            return 0;
+        lua_getfield(L, -1, "keep");
+        lua_call(L, 0, 0);
+        lua_pop(L, 1);
+    }
     if (!runargs(L, argv, script > 0 ? script : argc))
         return 0;
     if (topo_opt && topo_hook(L, "_host_begin", topo_opt) != LUA_OK)
@@ -534,6 +603,7 @@ int main(int argc, char **argv)
     int status = lua_pcall(L, 2, 1, 0);
     int result = lua_toboolean(L, -1);
     report(L, status);
+    end_session(L); /* normal end, error, REPL closed */
     lua_close(L); /* runs every __gc: devices the script made go away */
     return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -35,6 +35,7 @@ static const luaL_Reg cmods[] = {
     {"vnet.pcap.core", luaopen_vnet_pcap_core},
     {"vnet.tc.core", luaopen_vnet_tc_core},
     {"vnet.ping.core", luaopen_vnet_ping_core},
+    {"vnet.session.core", luaopen_vnet_session_core},
     {NULL, NULL}
 };
 

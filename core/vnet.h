@@ -386,5 +386,10 @@ int luaopen_vnet_proto_core(lua_State *L);
 int luaopen_vnet_pcap_core(lua_State *L);
 int luaopen_vnet_tc_core(lua_State *L);
 int luaopen_vnet_ping_core(lua_State *L);
+int luaopen_vnet_session_core(lua_State *L);
+/* > 0 while vnet.session must not be interrupted (between making
+ * something and writing it in the journal): the host's signal hook waits.
+ * Process-wide, as the signals it holds off are. */
+extern volatile int vnet_session_held;
 
 #endif

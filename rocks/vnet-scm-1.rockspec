@@ -30,6 +30,7 @@ build = {
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
         "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
         "core/watcher.c", "core/tc.c", "core/ping.c", "core/inaddr.c",
+        "core/session.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
@@ -48,6 +49,8 @@ build = {
     ["vnet.pcap"] = "lua/vnet/pcap.lua",
     ["vnet.tap"] = "lua/vnet/tap.lua",
     ["vnet.tun"] = "lua/vnet/tun.lua",
+    ["vnet.session"] = "lua/vnet/session.lua",
+    ["vnet._journal"] = "lua/vnet/_journal.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
     ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",

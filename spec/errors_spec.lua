@@ -94,7 +94,7 @@ describe("misuse errors (issue 9)", function()
     raises_here("geneve.create g0: option 'remote' is required", function() local x = vnet.geneve.create { name = "g0", id = 1 } end)
     raises_here("vrf.create r0: option 'table' is required", function() local x = vnet.vrf.create { name = "r0" } end)
     raises_here("gre.create g0: option 'key' must be 0 to 4294967295 (got -1)", function() local x = vnet.gre.create { name = "g0", key = -1 } end)
-    raises_here("ipvlan.create: unknown option 'nope' (known: address, flags, kind, link, master, mode, mtu, name, netns, numrxqueues, numtxqueues, txqueuelen, up)", function() local x = vnet.ipvlan.create { name = "i0", nope = 1 } end)
+    raises_here("ipvlan.create: unknown option 'nope' (known: address, flags, kind, link, master, mode, mtu, name, netns, numrxqueues, numtxqueues, persist, txqueuelen, up)", function() local x = vnet.ipvlan.create { name = "i0", nope = 1 } end)
     for _, kind in ipairs { "bond", "dummy", "ifb", "gretap", "ipip", "sit", "ip6tnl", "vti", "ipvtap", "macvtap" } do
       raises_here(kind .. ".create: option 'name' is required", function() local x = vnet[kind].create {} end)
     end

@@ -253,7 +253,7 @@ describe("link kinds", function()
     assert.are.same({ "wireguard", "none" }, { l.kind, l.link_type })
     assert.has_error(function() vnet.link.create { kind = "wireguard", name = "nlm1", mode = "x" } end,
       "link.create: unknown option 'mode' (known: address, kind, link, master, mtu, name, netns, " ..
-      "numrxqueues, numtxqueues, txqueuelen, up)")
+      "numrxqueues, numtxqueues, persist, txqueuelen, up)")
     assert.is_true(l:delete())
     assert.is_nil(H.iplink("nlm0"))
   end))
@@ -304,7 +304,7 @@ describe("link kinds", function()
       assert.has_error(function() vnet.link.create { kind = "vxlan", name = "t0", vni = 5 } end,
         "link.create: unknown option 'vni' (known: address, ageing, dev, dstport, external, group, " ..
         "id, kind, l2miss, l3miss, learning, limit, link, local, master, mtu, name, netns, " ..
-        "numrxqueues, numtxqueues, proxy, remote, srcport, tos, ttl, txqueuelen, udp_csum, up)")
+        "numrxqueues, numtxqueues, persist, proxy, remote, srcport, tos, ttl, txqueuelen, udp_csum, up)")
       assert.has_error(function() vnet.vxlan.create { kind = "bridge", name = "t0", id = 1 } end,
         "vxlan.create: option 'kind' is 'bridge', not 'vxlan'")
       assert.has_error(function() vnet.erspan.create { name = "e0", remote = "10.0.0.2" } end,

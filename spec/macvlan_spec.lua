@@ -120,7 +120,7 @@ describe("vnet.macvlan", function()
         "macvlan.create m0: option 'mode' must be one of bridge, passthru, private, source, vepa (got 'bridg')")
       assert.has_error(function() macvlan.create { name = "m0", link = "lo", modes = "bridge" } end,
         "macvlan.create: unknown option 'modes' (known: address, bc_queue_len, kind, link, master, " ..
-        "mode, mtu, name, netns, nodst, nopromisc, numrxqueues, numtxqueues, source_addresses, " ..
+        "mode, mtu, name, netns, nodst, nopromisc, numrxqueues, numtxqueues, persist, source_addresses, " ..
         "txqueuelen, up)")
       assert.has_error(function() macvlan.create { name = "m0", link = "lo", source_addresses = {} } end,
         "macvlan.create m0: option 'source_addresses' needs mode 'source' (got no mode)")

@@ -107,7 +107,7 @@ describe("vnet.veth", function()
       assert.has_error(function() veth.create { name = "x", peeer = "y" } end,
         "veth.create: unknown option 'peeer' (known: address, kind, link, master, mtu, name, " ..
         "netns, numrxqueues, numtxqueues, peer, peer_address, peer_mtu, peer_netns, peer_up, " ..
-        "txqueuelen, up)")
+        "persist, txqueuelen, up)")
       assert.has_error(function() veth.create("x", "y", { peer_address = "zz" }) end,
         "veth.create x: option 'peer_address': 'zz' is not a MAC address (aa:bb:cc:dd:ee:ff)")
       assert.has_error(function() veth.create("x", "y", { mtu = 10 }) end,

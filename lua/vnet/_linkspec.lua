@@ -14,13 +14,14 @@ local function link() return require "vnet.link" end
 local function resolve(...) return link()._resolve(...) end
 local function tons(...) return link()._tons(...) end
 local function wrap(...) return link()._wrap(...) end
+local function session() return require "vnet.session" end
 
 local generic = {
   kind = "string", name = "string", mtu = "integer", address = "string",
   txqueuelen = "integer", up = "boolean", link = { "string", "integer", "table", "userdata" },
   master = { "string", "integer", "table", "userdata" },
   netns = { "string", "integer", "userdata" },
-  numtxqueues = "integer", numrxqueues = "integer",
+  numtxqueues = "integer", numrxqueues = "integer", persist = "boolean",
 }
 
 
@@ -124,7 +125,7 @@ function S.create(op, d, o)
     local okb, berr, beno = d.before(op, name, o)
     if not okb then return nil, berr, beno end
   end
-  spec.kind = kind
+  spec.kind, spec.group = kind, session().group(o.persist)
   local hold = {} -- namespace objects kept open until the request is sent
   local ctx = {
     op = op, name = name, o = o, hold = hold,
@@ -159,6 +160,7 @@ function S.create(op, d, o)
     spec.netns_fd = ns:fileno()
   end
   local ok
+  local held <close> = session().hold() -- until it is in the journal
   ok, err, eno = core.create(spec, op, name)
   if not ok then
     local hint = d and d.hints and d.hints[eno]
@@ -182,7 +184,7 @@ function S.create(op, d, o)
       return nil, err, eno
     end
   end
-  return l
+  return session().own_link(l, o.persist)
 end
 
 return S

@@ -87,6 +87,7 @@ function P.create(M, op)
     else
       b, err, eno = a:peer()
     end
+    if b then require("vnet.session").own_link(b, name.persist, a) end
     if not b then
       a:delete()
       return nil, err, eno

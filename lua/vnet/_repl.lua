@@ -248,9 +248,32 @@ function M.pretty(v, options)
   return render(v, o, 0, 0, 1, {})
 end
 
+-- Results shown, as IPython's Out: `_` is the last one, `__` and `___`
+-- the ones before, Out[n] the n-th (the last OUT_KEEP of them). A device
+-- (any userdata) shown is also held until the REPL ends, so nothing made
+-- at the prompt vanishes by garbage collection.
+local OUT_KEEP, count, held = 20, 0, {}
+local function remember(...)
+  if select("#", ...) == 0 then return end
+  local v = (...)
+  count = count + 1
+  local out = rawget(G, "Out")
+  if type(out) ~= "table" then out = {}; rawset(G, "Out", out) end
+  out[count], out[count - OUT_KEEP] = v, nil
+  rawset(G, "___", rawget(G, "__"))
+  rawset(G, "__", rawget(G, "_"))
+  rawset(G, "_", v)
+  for i = 1, select("#", ...) do
+    local x = select(i, ...)
+    if type(x) == "userdata" then held[x] = true end
+  end
+end
+
 --- show(...) -> string: every value pretty-printed, separated by tabs
--- (what the REPL prints for the results of an expression).
+-- (what the REPL prints for the results of an expression); the first is
+-- kept in `_` and `Out`.
 function M.show(...)
+  remember(...)
   local out = {}
   for i = 1, select("#", ...) do out[i] = M.pretty((select(i, ...))) end
   return concat(out, "\t")

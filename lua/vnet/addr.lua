@@ -81,7 +81,9 @@ function M._send(op, cmd, l, cidr, o)
       if o[f] then bits = bits | core.flags[f] end
     end
     if bits ~= 0 then s.flags = bits end
-    return core[cmd](idx, s, op, name)
+    local ok, err, eno2 = core[cmd](idx, s, op, name)
+    if ok and cmd == "add" then require("vnet.session").own("addr", cidr, idx, "addr.del " .. name .. " " .. cidr, function() return core.del(idx, { ["local"] = cidr, peer = o.peer }, "session.undo", name) end) end
+    return ok, err, eno2
   end
   if L.is(l) then return L._within(l, op, body) end
   return body()

@@ -15,6 +15,8 @@ vnet.modules = {
   "netkit", "netdevsim", "lowpan", "ipoib", "rmnet",
   -- traffic control and topologies
   "tc", "topo",
+  -- what a session owns, and undoes when it ends
+  "session",
 }
 for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)

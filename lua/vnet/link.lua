@@ -35,6 +35,7 @@ local Link = { __name = "vnet.link", methods = methods }
 M.methods = methods
 
 local function netns() return require "vnet.netns" end
+local function session() return require "vnet.session" end
 
 Link.__index = function(l, k)
   local m = methods[k]
@@ -204,6 +205,7 @@ local function set(op, l, o)
         "then set its master in its new namespace")
     end
     if o.name ~= nil then opts.ifname(op, o.name) end
+    session().changing(obj, idx, name, o)
     local spec, err, cur
     if o.mtu ~= nil then cur = core.get(idx, op, name) end -- its MTU range
     spec, err, eno = generic_spec(op, name, o, cur)
@@ -239,6 +241,7 @@ local function set(op, l, o)
       t = within(obj, op, core.get, obj.ifindex, op, newname)
       if t then fill(obj, t, rawget(obj, "netns"), rawget(obj, "_nsino")) end
     end
+    session().changed(obj)
   end
   return true
 end
@@ -274,15 +277,29 @@ end
 
 --- l:delete() -> true | nil, msg, errno (a veth takes its peer with it)
 function methods.delete(l)
-  return within(l, "link.delete", core.delete, l.ifindex, "link.delete", l.name)
+  local ok, err, eno = within(l, "link.delete", core.delete, l.ifindex, "link.delete", l.name)
+  if ok then session().forget(l) end
+  return ok, err, eno
 end
+
+--- l:close() -> true | nil, msg, errno: undo it now. A link this session
+-- made is deleted; one it did not make gets back what the session changed
+-- on it. Also the `<close>` of `local l <close> = veth.create(...)`.
+function methods.close(l) return session().close(l) end
+Link.__close = function(l) session().close(l) end
+
+--- l:keep() -> true: let go of a link the session made (and of what the
+-- session did on it): it stays when the session ends.
+function methods.keep(l) return session().release(l) end
 
 --- link.delete(l) -> true | nil, msg, errno
 function M.delete(l)
   if M.is(l) then return methods.delete(l) end
   local idx, name, eno = resolve("link.delete", l)
   if not idx then return nil, name, eno end
-  return core.delete(idx, "link.delete", name)
+  local ok, err, eno2 = core.delete(idx, "link.delete", name)
+  if ok then session().forget({ ifindex = idx }) end
+  return ok, err, eno2
 end
 
 --- l:peer() -> link | nil, msg, errno: the other end of a veth (or the

@@ -17,7 +17,7 @@
 --
 -- `loop.run([{timeout = s}])` returns `true, why` where why is "empty" (no
 -- watchers left), "stopped" (`loop.stop()`), "timeout", or "SIGINT" /
--- "SIGTERM": during run, Ctrl-C and SIGTERM end the loop cleanly unless the
+-- "SIGTERM" / "SIGHUP": during run, those signals end the loop cleanly unless the
 -- script watches those signals itself, so `<close>` variables and `__gc`
 -- still remove what the script made. An error raised in a callback stops
 -- the loop and run returns `nil, message` with the traceback, unless

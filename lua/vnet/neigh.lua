@@ -48,7 +48,9 @@ local function send(cmd, l, dst, lladdr, o)
       end
     end
     s.router, s.proxy = o.router, o.proxy
-    return core.send(cmd, idx, s, op, name)
+    local ok, err, eno = core.send(cmd, idx, s, op, name)
+    if ok and cmd == "add" then require("vnet.session").own("neigh", dst, idx, "neigh.del " .. name .. " " .. dst, function() return core.send("del", idx, { dst = dst }, "session.undo", name) end) end
+    return ok, err, eno
   end
   if L.is(l) then return L._within(l, op, body) end
   return body()

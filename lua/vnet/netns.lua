@@ -59,13 +59,16 @@ end
 -- Without a name: an anonymous namespace, alive while the object (or
 -- anything else) holds it. With a name: a namespace bound to
 -- /run/netns/<name> (made a shared mount first, as iproute2 does), seen by
--- `ip netns list` and `ip netns exec`, alive until ns:delete().
-function M.create(name)
+-- `ip netns list` and `ip netns exec`, alive until ns:delete() or the
+-- end of the session (vnet.session), unless o.persist is true.
+function M.create(name, o)
   if name ~= nil then
     checkname("netns.create", name)
+    opts.check("netns.create", o, { persist = "boolean" })
+    local held <close> = require("vnet.session").hold() -- until journaled
     local path, err, eno = core.add_named(name)
     if not path then return nil, err, eno end
-    return remember(core.open(path, name, path))
+    return remember(require("vnet.session").own_netns(core.open(path, name, path), o))
   end
   local home, err, eno = M.current()
   if not home then return nil, err, eno end
@@ -122,6 +125,10 @@ function methods.run(ns, fn, ...)
   if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
 end
+
+--- ns:keep() -> true: let go of a named namespace this session made:
+-- it stays when the session ends.
+function methods.keep(ns) return require("vnet.session").release(ns) end
 
 --- ns:enter() -> true | nil, msg, errno: move the calling thread into ns for good
 function methods.enter(ns)
@@ -218,6 +225,7 @@ function methods.delete(ns)
   if path then
     local ok, err, eno = core.del_named(path, name)
     if not ok then return nil, err, eno end
+    require("vnet.session").forget_netns(ns)
   end
   ns:close()
   return true
