@@ -52,14 +52,38 @@ const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len)
     return (const unsigned char *)lua_tolstring(L, idx, len);
 }
 
+/* The method being called ("u8" for p:u8(...)), for errors: looked up only
+ * when an argument is bad, so the accessors pay nothing for it. */
+static const char *method(lua_State *L)
+{
+    lua_Debug ar;
+    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+        return ar.name;
+    return "?";
+}
+
+/* An integer argument, or an error naming the method and the argument,
+ * raised at the caller's line (vnet_error). */
+static lua_Integer checkint(lua_State *L, int arg, const char *what)
+{
+    int isint;
+    lua_Integer v = lua_tointegerx(L, arg, &isint);
+    if (!isint)
+        vnet_error(L, "packet:%s: %s must be an integer (got %s)", method(L),
+                   what, lua_type(L, arg) == LUA_TNUMBER
+                             ? lua_tostring(L, arg) : luaL_typename(L, arg));
+    return v;
+}
+
 /* Offset argument `arg` with `width` bytes readable in a packet of len. */
 static size_t checkoff(lua_State *L, vnet_packet *p, int arg, size_t width,
                        size_t limit)
 {
-    lua_Integer off = luaL_checkinteger(L, arg);
+    lua_Integer off = checkint(L, arg, "offset");
     if (off < 0 || (size_t)off > limit || limit - (size_t)off < width)
-        luaL_error(L, "packet offset %I out of range (%d-byte access, "
-                   "packet length %I)", off, (int)width, (lua_Integer)p->len);
+        vnet_error(L, "packet:%s: offset %I out of range (%d-byte access, "
+                   "packet length %I)", method(L), off, (int)width,
+                   (lua_Integer)p->len);
     return (size_t)off;
 }
 
@@ -89,9 +113,10 @@ static int p_u32(lua_State *L)
 
 static lua_Integer checkval(lua_State *L, int arg, lua_Integer max)
 {
-    lua_Integer v = luaL_checkinteger(L, arg);
+    lua_Integer v = checkint(L, arg, "value");
     if (v < 0 || v > max)
-        luaL_error(L, "packet value %I out of range 0..%I", v, max);
+        vnet_error(L, "packet:%s: value %I out of range 0..%I", method(L),
+                   v, max);
     return v;
 }
 
@@ -145,10 +170,10 @@ static int p_put(lua_State *L)
 static int p_resize(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
-    lua_Integer n = luaL_checkinteger(L, 2);
+    lua_Integer n = checkint(L, 2, "length");
     if (n < 0 || (size_t)n > p->cap)
-        return luaL_error(L, "packet resize to %I: capacity is %I", n,
-                          (lua_Integer)p->cap);
+        return vnet_error(L, "packet:resize: length %I out of range (0 to "
+                          "the capacity, %I)", n, (lua_Integer)p->cap);
     if ((size_t)n > p->len)
         memset(p->data + p->len, 0, (size_t)n - p->len);
     p->len = (size_t)n;
@@ -160,8 +185,8 @@ static int p_sub(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     lua_Integer l = (lua_Integer)p->len;
-    lua_Integer i = luaL_optinteger(L, 2, 1);
-    lua_Integer j = luaL_optinteger(L, 3, -1);
+    lua_Integer i = lua_isnoneornil(L, 2) ? 1 : checkint(L, 2, "start");
+    lua_Integer j = lua_isnoneornil(L, 3) ? -1 : checkint(L, 3, "end");
     if (i < 0) i = (i < -l) ? 1 : l + i + 1;
     else if (i == 0) i = 1;
     if (j < 0) j = l + j + 1;
@@ -213,9 +238,10 @@ static int p_csum(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     size_t off = checkoff(L, p, 2, 0, p->len);
-    lua_Integer n = luaL_optinteger(L, 3, (lua_Integer)(p->len - off));
+    lua_Integer n = lua_isnoneornil(L, 3) ? (lua_Integer)(p->len - off)
+                                          : checkint(L, 3, "length");
     if (n < 0 || (size_t)n > p->len - off)
-        return luaL_error(L, "packet csum: %I bytes from offset %I run past "
+        return vnet_error(L, "packet:csum: %I bytes from offset %I run past "
                           "the end (length %I)", n, (lua_Integer)off,
                           (lua_Integer)p->len);
     const unsigned char *b = p->data + off;
@@ -340,7 +366,7 @@ static int p_newindex(lua_State *L)
     int *field = strcmp(k, "pi_flags") == 0 ? &p->pi_flags
                : strcmp(k, "pi_proto") == 0 ? &p->pi_proto : NULL;
     if (field == NULL)
-        return luaL_error(L, "packet has no settable field '%s'", k);
+        return vnet_error(L, "packet: no settable field '%s'", k);
     *field = lua_isnil(L, 3) ? -1 : (int)checkval(L, 3, 0xffff);
     return 0;
 }
@@ -356,9 +382,12 @@ static int p_new(lua_State *L)
         p->len = n;
         return 1;
     }
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n >= 0 && n <= 16 * 1024 * 1024, 1,
-                  "size out of range 0..16 MiB");
+    int isint;
+    lua_Integer n = lua_tointegerx(L, 1, &isint);
+    if (!isint || n < 0 || n > 16 * 1024 * 1024)
+        return vnet_error(L, "packet.new: size must be an integer from 0 to "
+                          "16 MiB (got %s)", lua_type(L, 1) == LUA_TNUMBER
+                          ? lua_tostring(L, 1) : luaL_typename(L, 1));
     vnet_packet *p = vnet_packet_new(L, n > 2048 ? (size_t)n : 2048);
     memset(p->data, 0, (size_t)n);
     p->len = (size_t)n;

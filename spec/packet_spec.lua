@@ -23,18 +23,26 @@ describe("vnet.packet", function()
     assert.are.equal(0xadbe, p:u16(5))
   end)
 
-  it("raises on offsets and values out of range", function()
+  it("raises on offsets and values out of range, naming the method, at the caller's line (issue 9)", function()
     local p = packet.new(4)
-    assert.has_error(function() p:u8(4) end,
-      "packet offset 4 out of range (1-byte access, packet length 4)")
-    assert.has_error(function() p:u32(1) end,
-      "packet offset 1 out of range (4-byte access, packet length 4)")
-    assert.has_error(function() p:u16(-1) end,
-      "packet offset -1 out of range (2-byte access, packet length 4)")
-    assert.has_error(function() p:set_u8(0, 256) end, "packet value 256 out of range 0..255")
-    assert.has_error(function() p:set_u16(0, -1) end, "packet value -1 out of range 0..65535")
-    assert.has_error(function() p:u8("x") end)
-    assert.has_error(function() p.nosuch = 1 end, "packet has no settable field 'nosuch'")
+    local here = "spec/packet_spec.lua:"
+    local function raises(msg, fn)
+      local ok, err = pcall(fn)
+      assert.is_false(ok)
+      assert.are.equal(here .. debug.getinfo(2, "l").currentline .. ": " .. msg, err)
+    end
+    raises("packet:u8: offset 4 out of range (1-byte access, packet length 4)", function() return p:u8(4) end)
+    raises("packet:u32: offset 1 out of range (4-byte access, packet length 4)", function() return p:u32(1) end)
+    raises("packet:u16: offset -1 out of range (2-byte access, packet length 4)", function() return p:u16(-1) end)
+    raises("packet:set_u8: value 256 out of range 0..255", function() p:set_u8(0, 256) end)
+    raises("packet:set_u16: value -1 out of range 0..65535", function() p:set_u16(0, -1) end)
+    raises("packet:u8: offset must be an integer (got string)", function() return p:u8("x") end)
+    raises("packet:u8: offset must be an integer (got 1.5)", function() return p:u8(1.5) end)
+    raises("packet:set_u32: value must be an integer (got 2.5)", function() p:set_u32(0, 2.5) end)
+    raises("packet:resize: length must be an integer (got 1.5)", function() p:resize(1.5) end)
+    raises("packet:sub: start must be an integer (got 1.5)", function() return p:sub(1.5) end)
+    raises("packet.new: size must be an integer from 0 to 16 MiB (got 1.5)", function() return packet.new(1.5) end)
+    raises("packet: no settable field 'nosuch'", function() p.nosuch = 1 end)
   end)
 
   it("follows string.sub for sub(i, j)", function()
