@@ -1,7 +1,7 @@
 # vnet: make builds build/vnet (the host) and build/lib/vnet.so (the modules
 # for stock lua5.4); `make demo` and `make test` install what they need.
 CC      ?= cc
-PKGS    := lua5.4 libnl-3.0 libnl-route-3.0
+PKGS    := lua5.4 libnl-3.0 libnl-route-3.0 libpcap
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

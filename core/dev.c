@@ -22,7 +22,8 @@
 
 static const char *kindname(const vnet_dev *d)
 {
-    return d->kind == VNET_DEV_TAP ? "tap" : "tun";
+    return d->kind == VNET_DEV_TAP ? "tap"
+         : d->kind == VNET_DEV_PSOCK ? "psock" : "tun";
 }
 
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
@@ -69,6 +70,8 @@ long vnet_dev_recv(vnet_dev *d)
     struct iovec iov[3];
     int k = 0;
     size_t pre = 0;
+    if (d->recv)
+        return d->recv(d);
     if (d->pi) {
         iov[k++] = (struct iovec){&pi, sizeof pi};
         pre += sizeof pi;
@@ -273,6 +276,8 @@ static int d_close(lua_State *L)
         vnet_gro_free(d->gro);
         d->gro = NULL;
     }
+    if (d->release)
+        d->release(d);            /* safe to call twice */
     if (d->fd >= 0) {
         close(d->fd);
         d->fd = -1;
@@ -347,6 +352,8 @@ static int d_index(lua_State *L)
             lua_pushfstring(L, "%s (probe at open)", strerror(d->gso_write_err));
         else lua_pushnil(L);
     }
+    else if (d->index && d->index(L, d, k))
+        ;
     else {
         lua_getiuservalue(L, 1, 2);
         lua_pushvalue(L, 2);

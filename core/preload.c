@@ -34,6 +34,9 @@ static const luaL_Reg cmods[] = {
     {"vnet.watch.core", luaopen_vnet_watch_core},
     {"vnet.proto.core", luaopen_vnet_proto_core},
     {"vnet.pcap.core", luaopen_vnet_pcap_core},
+    {"vnet.psock.core", luaopen_vnet_psock_core},
+    {"vnet.bpf.core", luaopen_vnet_bpf_core},
+    {"vnet.pcapfile.core", luaopen_vnet_pcapfile_core},
     {NULL, NULL}
 };
 

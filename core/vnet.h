@@ -87,7 +87,7 @@ void vnet_packet_set_link(lua_State *L, int idx, int link); /* proto.c */
 struct vnet_vhdr;
 struct vnet_gro;
 
-enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2 };
+enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2, VNET_DEV_PSOCK = 3 };
 
 typedef struct vnet_dev {
     int fd;              /* -1 once closed */
@@ -115,6 +115,12 @@ typedef struct vnet_dev {
     void *watch;         /* the loop's on_packet watcher, if any */
     void (*unwatch)(lua_State *L, void *watch); /* called by close */
     uint64_t rx_packets, tx_packets;
+    /* a device that is not a TUN/TAP fd (psock.c: a packet socket with a
+     * receive ring) brings its own receive, close and fields */
+    long (*recv)(struct vnet_dev *d);     /* instead of read(2) */
+    void (*release)(struct vnet_dev *d);  /* at close, before the fd goes */
+    int (*index)(lua_State *L, struct vnet_dev *d, const char *k); /* 1: pushed */
+    void *priv;
 } vnet_dev;
 
 /* Push a new closed device (fd -1) with its receive packet; the caller
@@ -133,6 +139,18 @@ int vnet_dev_next(vnet_dev *d);
 long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
                      const unsigned char *b, size_t n, int pi_flags,
                      int pi_proto);
+
+/* ---- kernel filters (bpf.c) ------------------------------------------ */
+
+struct sock_fprog;
+/* Compile a tcpdump expression (NULL or "": every packet) for the pcap
+ * link type dlt (DLT_EN10MB, DLT_RAW) into a classic BPF program, with a
+ * direction test in front (0 both, 1 only received, 2 only sent: the
+ * kernel's packet type). 0 and *out filled (vnet_bpf_free it), or -1 with
+ * libpcap's message in err. */
+int vnet_bpf_compile(const char *expr, int dlt, int dir, struct sock_fprog *out,
+                     char *err, size_t n);
+void vnet_bpf_free(struct sock_fprog *prog);
 
 /* ---- offloads (gso.c) ------------------------------------------------ */
 
@@ -307,5 +325,8 @@ int luaopen_vnet_watch_core(lua_State *L);
 int luaopen_vnet_macvtap_core(lua_State *L);
 int luaopen_vnet_proto_core(lua_State *L);
 int luaopen_vnet_pcap_core(lua_State *L);
+int luaopen_vnet_psock_core(lua_State *L);
+int luaopen_vnet_bpf_core(lua_State *L);
+int luaopen_vnet_pcapfile_core(lua_State *L);
 
 #endif

@@ -4,7 +4,7 @@
 # package names given as arguments are installed too (make bench).
 set -e
 PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev libnl-route-3-dev
-      libreadline-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
+      libreadline-dev libpcap0.8-dev lua-busted lua-dkjson luarocks iproute2 iputils-ping
       tcpdump tshark tmux util-linux procps netcat-openbsd iperf3 $*"
 missing=""
 for p in $PKGS; do
