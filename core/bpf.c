@@ -110,15 +110,15 @@ static int b_compile(lua_State *L)
     return 1;
 }
 
-/* tun_filter(dev, expr | nil) -> true | nil, msg, errno: TUNATTACHFILTER
- * (the TUN/TAP driver then drops, before the queue, what does not match)
+/* tun_filter(tap, expr | nil) -> true | nil, msg, errno: TUNATTACHFILTER
+ * (the tun driver, for TAP devices only, then drops, before the queue, what does not match)
  * or TUNDETACHFILTER. */
 static int b_tun_filter(lua_State *L)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
     const char *expr = luaL_optstring(L, 2, NULL);
-    luaL_argcheck(L, d->kind == VNET_DEV_TUN || d->kind == VNET_DEV_TAP, 1,
-                  "not a tun or tap device");
+    luaL_argcheck(L, d->kind == VNET_DEV_TAP, 1,
+                  "not a TAP device (the kernel filters no TUN)");
     if (expr == NULL) {
         struct sock_fprog none = {0, NULL};
         if (ioctl(d->fd, TUNDETACHFILTER, &none) < 0 && errno != ENOENT)

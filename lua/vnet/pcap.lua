@@ -22,8 +22,15 @@
 -- writer:flush(), writer:close(); fields count, linktype, nanosecond,
 -- snaplen, closed. `<close>` and garbage collection close it too.
 --
--- pcap.open(path [, "r"]) -> reader | nil, msg, errno. Microsecond and
--- nanosecond files in either byte order; not pcapng.
+-- pcap.open(path [, "r" [, {filter = expr}]]) -> reader | nil, msg, errno.
+-- Classic pcap (microsecond and nanosecond, either byte order) and pcapng
+-- (tshark's default), with a tcpdump filter if asked. pcapng and filtered
+-- reads go through libpcap; unfiltered classic files through vnet's own
+-- reader (core/pcap.c), whose diagnostics name the bad record. The reader
+-- of a pcapng file has format "pcapng" and nanosecond nil (libpcap hands
+-- out nanoseconds whatever each interface's resolution); libpcap 1.10
+-- refuses a pcapng file whose interfaces have different link types (its
+-- message comes back from read).
 -- reader:read() -> p, time, sec, nsec, orig_len | nil (end) | nil, msg
 -- reader:packets() -> iterator of the same (raises on a corrupt file).
 -- The packet is one reused object per reader, with p:linktype() set from the
@@ -64,6 +71,15 @@ local function writer(path, o, level)
   return core.writer(path, lt or -1, o.nanosecond, o.snaplen)
 end
 
+-- pcapng files and filtered reads go through libpcap (core/pcapfile.c).
+local function is_pcapng(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local magic = f:read(4)
+  f:close()
+  return magic == "\x0a\x0d\x0d\x0a"
+end
+
 --- pcap.open(path [, mode [, opts]]): mode "r" (the default) or "w".
 function M.open(path, mode, o)
   if type(path) ~= "string" then
@@ -71,7 +87,10 @@ function M.open(path, mode, o)
   end
   mode = mode or "r"
   if mode == "r" then
-    if o ~= nil then error("pcap.open: a reader takes no options", 2) end
+    o = opts.check("pcap.open", o, { filter = "string" })
+    if o.filter or is_pcapng(path) then
+      return require("vnet.pcapfile.core").open(path, o.filter)
+    end
     return core.reader(path)
   elseif mode == "w" then
     return writer(path, o, 3)
@@ -102,7 +121,8 @@ function devmethods.capture(dev, target, o)
     if type(o) == "table" and o.linktype == nil then
       local copy = {}
       for k, v in pairs(o) do copy[k] = v end
-      copy.linktype = dev.kind == "tap" and "ethernet" or "raw"
+      copy.linktype = dev.kind == "psock" and dev.linktype -- its link's type
+        or dev.kind == "tap" and "ethernet" or "raw"
       o = copy
     end
     w, err, eno = writer(target, o, 3)

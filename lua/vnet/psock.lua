@@ -107,9 +107,10 @@ methods.info = core.info
 
 --- dev:set_filter(expr | nil) -> true | nil, msg, errno: a tcpdump expression
 -- run in the kernel. On a packet socket it replaces the open's filter; on
--- a TUN/TAP device (TUNATTACHFILTER) the driver then drops every packet
--- the expression does not match before it reaches the device's queue (the
--- link's tx_dropped counts them): they are lost, not merely unseen.
+-- a TAP device (TUNATTACHFILTER; the kernel takes none on a TUN) the
+-- driver then drops every frame the expression does not match before it
+-- reaches the device's queue (the link's tx_dropped counts them): they are
+-- lost, not merely unseen.
 function methods.set_filter(dev, expr)
   if expr ~= nil and type(expr) ~= "string" then
     error("set_filter: expression must be a string or nil (got " .. type(expr) .. ")", 2)

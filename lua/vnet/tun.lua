@@ -27,11 +27,12 @@
 --                segments written back into superpackets; false: Lua sees
 --                whole superpackets (fields gso_type, gso_size, csum_start,
 --                csum_offset, needs_csum) and writes them whole.
---   filter       a tcpdump expression (compiled by libpcap, attached with
---                TUNATTACHFILTER): the kernel DROPS every packet routed
---                into the device that does not match, before it reaches
---                the queue (the link's tx_dropped counts them). Change it
---                with dev:set_filter(expr | nil); dev.filter holds it.
+--   filter       TAP only: a tcpdump expression (compiled by libpcap,
+--                attached with TUNATTACHFILTER): the kernel DROPS every
+--                frame sent into the device that does not match, before
+--                it reaches the queue (the link's tx_dropped counts them).
+--                Change it with dev:set_filter(expr | nil); dev.filter
+--                holds it. The kernel refuses filters on a TUN.
 --
 -- open returns a device, or nil, "tun.open NAME: reason (what to do)", errno.
 -- Closing the device (dev:close(), a <close> variable, or garbage
@@ -62,6 +63,10 @@ local function module(kind)
     o = opts.check(op, o, spec)
     if o.name ~= nil and not o.name:find("%%d") then opts.ifname(op, o.name) end
     if o.name ~= nil and #o.name > 15 then opts.ifname(op, o.name) end
+    if o.filter ~= nil and kind ~= "tap" then
+      error(op .. ": option 'filter' is for TAP devices only (the kernel's TUNATTACHFILTER " ..
+        "takes no TUN); use vnet.psock.open(dev, {filter = ...}) to see a TUN's packets", 2)
+    end
     if o.segments ~= nil and not o.offload then
       error(op .. ": option 'segments' needs offload = true", 2)
     end
