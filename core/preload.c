@@ -37,6 +37,7 @@ static const luaL_Reg cmods[] = {
     {"vnet.psock.core", luaopen_vnet_psock_core},
     {"vnet.bpf.core", luaopen_vnet_bpf_core},
     {"vnet.pcapfile.core", luaopen_vnet_pcapfile_core},
+    {"vnet.pcapng.core", luaopen_vnet_pcapng_core},
     {NULL, NULL}
 };
 

@@ -328,5 +328,6 @@ int luaopen_vnet_pcap_core(lua_State *L);
 int luaopen_vnet_psock_core(lua_State *L);
 int luaopen_vnet_bpf_core(lua_State *L);
 int luaopen_vnet_pcapfile_core(lua_State *L);
+int luaopen_vnet_pcapng_core(lua_State *L);
 
 #endif

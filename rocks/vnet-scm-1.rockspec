@@ -30,7 +30,7 @@ build = {
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
         "core/describe.c", "core/pcap.c", "core/gso.c",
-        "core/psock.c", "core/bpf.c", "core/pcapfile.c",
+        "core/psock.c", "core/bpf.c", "core/pcapfile.c", "core/pcapng.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },

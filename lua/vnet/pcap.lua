@@ -18,6 +18,10 @@
 --              written decides (its p:linktype()).
 --   nanosecond true: nanosecond time stamps (magic 0xa1b23c4d)
 --   snaplen    bytes kept of each packet (262144)
+-- A path ending in ".pcapng" gets a pcapng writer (core/pcapng.c):
+-- nanosecond time stamps, and one interface per link type met, so that
+-- Ethernet frames and raw IP packets share a file each with its own type;
+-- linktype and nanosecond are then not needed. dev:capture writes pcap.
 -- writer:write(p | string [, time | sec, nsec]) -> true | nil, msg, errno
 -- writer:flush(), writer:close(); fields count, linktype, nanosecond,
 -- snaplen, closed. `<close>` and garbage collection close it too.
@@ -51,9 +55,15 @@ local M = { has_capture_hook = core.has_capture_hook }
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
-local function writer(path, o, level)
+local function writer(path, o, level, classic)
   o = opts.check("pcap.open", o, { linktype = { "string", "integer" },
     nanosecond = "boolean", snaplen = "integer" }, level + 1)
+  if not classic and path:find("%.pcapng$") then
+    if o.snaplen and (o.snaplen < 1 or o.snaplen > 0x7fffffff) then
+      error(string.format("pcap.open: snaplen %d out of range", o.snaplen), level)
+    end
+    return require("vnet.pcapng.core").writer(path, o.snaplen)
+  end
   local lt = o.linktype
   if type(lt) == "string" then
     lt = LINKTYPES[lt]
@@ -125,7 +135,7 @@ function devmethods.capture(dev, target, o)
         or dev.kind == "tap" and "ethernet" or "raw"
       o = copy
     end
-    w, err, eno = writer(target, o, 3)
+    w, err, eno = writer(target, o, 3, true)
     if not w then return nil, err, eno end
   elseif (getmetatable(target) or {}).__name ~= "vnet.pcap.writer" then
     error("dev:capture: path, pcap writer or false expected (got " .. type(target) .. ")", 2)
