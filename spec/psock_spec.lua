@@ -258,6 +258,47 @@ describe("vnet.psock", function()
     end)
   end)
 
+  describe("scripts/capture.lua", function()
+    it("prints or writes what it captures in another namespace, and the counts", sandboxed(function()
+      local peer <close> = pair()
+      local named = assert(vnet.netns.create("vnet-cap-13"))
+      local ok, err = pcall(function()
+        assert(link.set("va", { netns = named }))
+        named:run(function()
+          assert(link.set("va", { up = true }))
+          assert(vnet.addr.add("va", "10.1.0.1/24"))
+      end)
+      local file = os.tmpname() .. ".pcapng"
+      local cmd = H.vnet .. " scripts/capture.lua va --netns vnet-cap-13 -c %d %s icmp and host 10.1.0.1"
+      local text = H.spawn(string.format(cmd, 4, ""))
+      local pcapng = H.spawn(string.format(cmd, 2, "-w " .. file))
+      os.execute("sleep 0.5")
+      assert(H.ping(peer, "10.1.0.1", 2))
+      local out, code = text.wait()
+      assert.are.equal(0, code, out)
+      local lines = {}
+      for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal("capture.lua: listening on va, link-type EN10MB (Ethernet), filter " ..
+        "'icmp and host 10.1.0.1'", lines[1])
+      for i, want in ipairs { "host  IP 10.1.0.2 > 10.1.0.1: ICMP echo request",
+        "out   IP 10.1.0.1 > 10.1.0.2: ICMP echo reply" } do
+        assert.matches("^%d%d:%d%d:%d%d%.%d+ " .. want:gsub("%.", "%%."), lines[i + 1])
+      end
+      assert.are.same({ "4 packets captured", "0 packets dropped by kernel" }, { lines[6], lines[7] })
+      out, code = pcapng.wait()
+      assert.are.equal(0, code, out)
+      local rows = H.tshark(file, { "icmp.type", "ip.src" })
+      assert.are.same({ { ["icmp.type"] = "8", ["ip.src"] = "10.1.0.2" },
+        { ["icmp.type"] = "0", ["ip.src"] = "10.1.0.1" } }, rows)
+      os.remove(file)
+      out, code = H.sh(H.vnet .. " scripts/capture.lua nosuch0 -c 1")
+      assert.are.same({ "capture.lua: psock.open nosuch0: No such device\n", 1 }, { out, code })
+      end)
+      assert(named:delete())
+      assert(ok, err)
+    end))
+  end)
+
   describe("bad input", function()
     it("a link or namespace that does not exist, a bad filter", sandboxed(function()
       assert.are.same({ nil, "psock.open nosuch0: No such device", 19 }, { psock.open("nosuch0") })
