@@ -64,7 +64,7 @@ test-kernel: deps all
 	bash tools/kernel-lane.sh
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
-BENCH_PKGS := iperf3 python3 python3-pyroute2
+BENCH_PKGS := iperf3 python3 python3-pyroute2 python3-scapy
 build/bench/cfwd: bench/cfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<

@@ -1,12 +1,13 @@
 #!/usr/bin/env vnet
 --- bench.lua: `make bench` (through bench/run.sh, which gives it a private
 -- /run/netns). Measures the data plane (bench/dataplane.lua), the control
--- plane (bench/control.lua) and the forwarder's memory (bench/memory.lua)
+-- plane (bench/control.lua), the forwarder's memory (bench/memory.lua)
+-- and packet capture against tcpdump and scapy (bench/capture.lua)
 -- in one run and writes bench/RESULTS.md: medians of REPS runs, ratios
 -- against the C loop and the kernel ceiling measured in the same run.
 --
 --   bench/run.sh [--reps N] [--secs S] [--only kernel,cloop,plain,...]
---                [--skip control,memory] [--packets N] [--out FILE]
+--                [--skip control,memory,capture] [--packets N] [--out FILE]
 local U = require "bench.util"
 
 local opt = { reps = 3, secs = 3, out = "bench/RESULTS.md", packets = 10000000, skip = "" }
@@ -24,5 +25,6 @@ local report = require "bench.report"
 local data, selected = require("bench.dataplane").run(opt)
 local control = not skipped("control") and require("bench.control").run(opt) or nil
 local memory = not skipped("memory") and require("bench.memory").run(opt) or nil
-local text = report.write(opt, data, selected, control, memory)
+local capture = not skipped("capture") and require("bench.capture").run(opt) or nil
+local text = report.write(opt, data, selected, control, memory, capture)
 io.write(text)

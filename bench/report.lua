@@ -46,7 +46,7 @@ local function targets(med)
   return t
 end
 
-function R.write(opt, data, selected, control, memory)
+function R.write(opt, data, selected, control, memory, capture)
   local L = {}
   local function w(...) L[#L + 1] = table.concat({ ... }) end
   w("# vnet benchmark results")
@@ -98,6 +98,10 @@ function R.write(opt, data, selected, control, memory)
   if memory then
     w("")
     w(memory.markdown)
+  end
+  if capture then
+    w("")
+    w(capture.markdown)
   end
   -- the hand-written analysis of the last profiling run (bench/profile.sh)
   local a = io.open("bench/analysis.md")

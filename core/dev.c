@@ -102,7 +102,7 @@ long vnet_dev_recv(vnet_dev *d)
     p->len = (size_t)n;
     d->rx_packets++;
     if (d->capture && n > 0)
-        d->capture(d->capture_ctx, p->data, (size_t)n, 0);
+        d->capture(d->capture_ctx, p->data, (size_t)n, 0, NULL);
     return n > 0 ? n : 0;
 }
 
@@ -194,7 +194,7 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
         return -errno;
     d->tx_packets++;
     if (d->capture)
-        d->capture(d->capture_ctx, b, n, 1);
+        d->capture(d->capture_ctx, b, n, 1, NULL);
     return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
 }
 

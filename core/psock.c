@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
@@ -95,9 +96,11 @@ static long ps_recv(vnet_dev *d)
         }
         if (n > 0) {
             d->rx_packets++;
-            if (d->capture)
+            if (d->capture) {
+                struct timespec ts = {(time_t)s->sec, (long)s->nsec};
                 d->capture(d->capture_ctx, p->data, p->len,
-                           s->pkttype == PACKET_OUTGOING);
+                           s->pkttype == PACKET_OUTGOING, &ts);
+            }
             return n;
         }
     }

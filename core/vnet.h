@@ -86,6 +86,7 @@ void vnet_packet_set_link(lua_State *L, int idx, int link); /* proto.c */
 
 struct vnet_vhdr;
 struct vnet_gro;
+struct timespec;
 
 enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2, VNET_DEV_PSOCK = 3 };
 
@@ -109,8 +110,11 @@ typedef struct vnet_dev {
     int dirty;           /* the coalescer holds data: flush pending */
     struct vnet_gro *gro;/* write coalescer (segments mode) */
     uint64_t tx_dropped; /* deferred writes the kernel refused */
-    /* pcap capture (pcap.c): every packet read (out 0) or written (out 1) */
-    void (*capture)(void *ctx, const unsigned char *b, size_t n, int out);
+    /* pcap capture (pcap.c): every packet read (out 0) or written (out 1),
+     * with the time the kernel stamped it (a packet socket's ring) or NULL
+     * for now */
+    void (*capture)(void *ctx, const unsigned char *b, size_t n, int out,
+                    const struct timespec *ts);
     void *capture_ctx;
     void *watch;         /* the loop's on_packet watcher, if any */
     void (*unwatch)(lua_State *L, void *watch); /* called by close */

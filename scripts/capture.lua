@@ -25,7 +25,6 @@
 --   -p              do not put the link into promiscuous mode
 --   --seconds N     stop after N seconds (default: until Ctrl-C)
 --   --nanosecond    nanosecond time stamps in a pcap file
---   -q              with -w: print nothing but the final counts
 local vnet = require "vnet"
 local lib = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "_lib.lua")
 local loop = vnet.loop
@@ -33,7 +32,7 @@ local loop = vnet.loop
 local usage = lib.usage(debug.getinfo(1, "S").source:sub(2))
 local o, pos = lib.getopt(arg, {
   c = lib.NUMBER, w = lib.STRING, netns = lib.STRING, Q = "inout", p = false,
-  seconds = lib.NUMBER, nanosecond = false, q = false,
+  seconds = lib.NUMBER, nanosecond = false,
 }, usage)
 local name = table.remove(pos, 1)
 if not name then lib.die("capture.lua", "which link? (LINK is required)", usage) end
@@ -65,21 +64,30 @@ local function main()
     s.name, s.linktype == 1 and "EN10MB (Ethernet)" or "RAW (Raw IP)",
     filter and ("filter '" .. filter .. "'") or "no filter"))
   local count = 0
-  s:on_packet(function(p, sock)
-    local _, sec, nsec, _, pkttype = sock:info()
-    count = count + 1
-    if w then
-      assert(w:write(p, sec, nsec))
-      if not o.q and count % 1000 == 0 then io.stderr:write("\r", count) end
-    else
-      print(string.format("%s %-5s %s", clock(sec, nsec), pkttype, tostring(p)))
-    end
-    if o.c and count >= o.c then loop.stop() end
-  end)
+  if w and w.format ~= "pcapng" then
+    -- a pcap file is written in C by the socket's capture hook, with the
+    -- kernel's time stamps: Lua only counts
+    assert(s:capture(w))
+    s:on_packet(function()
+      count = count + 1
+      if o.c and count >= o.c then loop.stop() end
+    end)
+  else
+    s:on_packet(function(p, sock)
+      local _, sec, nsec, _, pkttype = sock:info()
+      count = count + 1
+      if w then
+        assert(w:write(p, sec, nsec))
+      else
+        print(string.format("%s %-5s %s", clock(sec, nsec), pkttype, tostring(p)))
+      end
+      if o.c and count >= o.c then loop.stop() end
+    end)
+  end
   local ok = lib.run { timeout = o.seconds }
   if w then assert(w:close()) end
-  io.stderr:write(string.format("%s%d packets captured\n%d packets dropped by kernel\n",
-    (w and not o.q and count >= 1000) and "\n" or "", count, s.drops))
+  io.stderr:write(string.format("%d packets captured\n%d packets dropped by kernel\n",
+    count, s.drops))
   return ok
 end
 
