@@ -77,7 +77,9 @@ local function once(c, secs, extra)
   sleep(0.5)
   os.execute("kill -INT " .. pid)
   for _ = 1, 50 do -- 5 s to say its counts, then it is killed
-    if not io.open("/proc/" .. pid .. "/stat") then break end
+    local alive = io.open("/proc/" .. pid .. "/stat")
+    if not alive then break end
+    alive:close()
     sleep(0.1)
   end
   os.execute("kill -KILL " .. pid .. " 2>/dev/null")

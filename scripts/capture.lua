@@ -10,7 +10,11 @@
 -- With -w FILE, the packets go into FILE: pcap (microsecond time stamps,
 -- as tcpdump writes), or pcapng for a name ending in ".pcapng". At the
 -- end, as tcpdump does: the packets captured and those the kernel dropped
--- (its ring was full). Needs CAP_NET_RAW.
+-- (its ring was full). It ends on -c, --seconds, Ctrl-C or SIGTERM, the
+-- file complete. Run as root (packet sockets need CAP_NET_RAW).
+--
+-- (scripts/tun-capture.lua is the other kind of capture: it *is* the far
+-- end of a TUN/TAP, making the device and answering pings.)
 --
 -- Try it:
 --   vnet scripts/capture.lua lo -c 4 icmp &  ping -c 2 127.0.0.1
