@@ -36,6 +36,18 @@ local function teardown()
   sh("ip netns del vbA; ip netns del vbB")
 end
 
+-- CPU seconds (user + system) the process has used so far
+local function cpu(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  local rest = s:match("%) (.*)$")
+  local fields = {}
+  for x in rest:gmatch("%S+") do fields[#fields + 1] = x end
+  return (tonumber(fields[12]) + tonumber(fields[13])) / 100 -- fields 14, 15; USER_HZ 100
+end
+
 local function rss(pid)
   local f = io.open("/proc/" .. pid .. "/status")
   if not f then return nil end
@@ -75,6 +87,7 @@ local function once(c, secs, extra)
   recv:read("a")
   recv:close()
   sleep(0.5)
+  local used = cpu(pid)
   os.execute("kill -INT " .. pid)
   for _ = 1, 50 do -- 5 s to say its counts, then it is killed
     local alive = io.open("/proc/" .. pid .. "/stat")
@@ -89,7 +102,7 @@ local function once(c, secs, extra)
   local captured = tonumber(out:match("(%d+) packets? captured"))
   local dropped = tonumber(out:match("(%d+) packets? dropped by kernel"))
   if not captured then error(c.name .. ": no count in its output: " .. out) end
-  return { captured = captured, dropped = dropped, sent = sent, rss = samples }
+  return { captured = captured, dropped = dropped, sent = sent, rss = samples, cpu = used }
 end
 
 M._once = once
@@ -104,8 +117,8 @@ function M.run(opt)
       if ok then
         res[c.key] = res[c.key] or {}
         table.insert(res[c.key], r)
-        io.stderr:write(string.format("%d captured (%.0f kpps), %s dropped, %d sent\n", r.captured,
-          r.captured / secs / 1e3, tostring(r.dropped), r.sent))
+        io.stderr:write(string.format("%d captured (%.0f kpps), %s dropped, %d sent, %.2f s CPU\n",
+          r.captured, r.captured / secs / 1e3, tostring(r.dropped), r.sent, r.cpu or -1))
       else
         teardown()
         io.stderr:write("failed: ", tostring(r), "\n")
@@ -118,30 +131,37 @@ function M.run(opt)
   w("")
   w("bench/udpflood for ", secs, " s (sender and receiver on CPU 0), the capturer alone on CPU 1;")
   w("packets captured per second of flood (median of ", opt.reps, "), and what the kernel dropped")
-  w("because the capturer fell behind (scapy: its socket has no ring, the kernel's count is not read).")
+  w("because the capturer fell behind (scapy: its socket has no ring, the kernel's count is not read),")
+  w("and the capturer's CPU time (user + system, from /proc) per packet captured.")
   w("")
-  w("| capturer | captured kpps | vs tcpdump | dropped | offered kpps | noise |")
-  w("|---|---|---|---|---|---|")
-  local med = {}
+  w("| capturer | captured kpps | vs tcpdump | dropped | offered kpps | CPU us/packet | noise |")
+  w("|---|---|---|---|---|---|---|")
+  local med, rows = {}, {}
   for _, c in ipairs(capturers) do
     local rs = res[c.key]
     if rs then
-      local pps, drop, offered = {}, {}, {}
+      local pps, drop, offered, us = {}, {}, {}, {}
       for i, r in ipairs(rs) do
         pps[i] = r.captured / secs
         drop[i] = r.dropped and r.dropped / math.max(1, r.captured + r.dropped) * 100 or -1
         offered[i] = r.sent / secs
+        us[i] = r.cpu and r.cpu / math.max(1, r.captured) * 1e6 or -1
       end
       med[c.key] = U.median(pps)
-      local d = U.median(drop)
-      w(string.format("| %s | %.1f | %s | %s | %.0f | %.0f%% |", c.name, med[c.key] / 1e3,
-        med.tcpdump and string.format("%.2fx", med[c.key] / med.tcpdump) or "(first)",
-        d >= 0 and string.format("%.1f%%", d) or "n/a", U.median(offered) / 1e3, U.spread(pps)))
-    else
-      w("| ", c.name, " | failed | | | | |")
+      rows[c.key] = { drop = U.median(drop), offered = U.median(offered), us = U.median(us),
+        noise = U.spread(pps) }
     end
   end
-  -- vnet vs tcpdump is computed after tcpdump's row exists: say it again
+  for _, c in ipairs(capturers) do
+    local m, r = med[c.key], rows[c.key]
+    if m then
+      w(string.format("| %s | %.1f | %s | %s | %.0f | %.2f | %.0f%% |", c.name, m / 1e3,
+        med.tcpdump and string.format("%.2fx", m / med.tcpdump) or "n/a",
+        r.drop >= 0 and string.format("%.1f%%", r.drop) or "n/a", r.offered / 1e3, r.us, r.noise))
+    else
+      w("| ", c.name, " | failed | | | | | |")
+    end
+  end
   if med.vnet and med.tcpdump then
     w("")
     w(string.format("vnet / tcpdump: **%.2fx** (target >= 1.0x); vnet / scapy: **%s** (target >= 20x).",

@@ -56,7 +56,21 @@ typedef struct psock {
 
 static const char *const dirnames[] = {"both", "in", "out", NULL};
 
-/* Take one packet of the ring into d->rx: length, or 0 when none waits. */
+/* Nothing in the ring: 0, or -errno when the socket has an error to say
+ * (ENETDOWN: the link went down or away), which epoll keeps reporting as
+ * EPOLLERR until it is read. One getsockopt per drained ring, not per
+ * packet. */
+static long sock_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return -errno;
+    return -err;
+}
+
+/* Take one packet of the ring into d->rx: length, 0 when none waits, or
+ * -errno. */
 static long ps_recv(vnet_dev *d)
 {
     psock *s = d->priv;
@@ -67,7 +81,7 @@ static long ps_recv(vnet_dev *d)
                 (void *)(s->ring + (size_t)s->cur * s->block_size);
             if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE)
                   & TP_STATUS_USER))
-                return 0;
+                return sock_error(d->fd);
             s->bd = bd;
             s->left = bd->hdr.bh1.num_pkts;
             s->next = (unsigned char *)bd + bd->hdr.bh1.offset_to_first_pkt;
@@ -194,12 +208,14 @@ static int ps_info(lua_State *L)
     return 5;
 }
 
+/* Compile and attach: 0, 1 when libpcap refused the expression (its
+ * message in err), or -errno from the kernel. */
 static int attach(int fd, const char *expr, int dlt, int dir, char *err,
                   size_t n)
 {
     struct sock_fprog prog;
     if (vnet_bpf_compile(expr, dlt, dir, &prog, err, n) < 0)
-        return -EINVAL;
+        return 1;
     int r = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
     int e = errno;
     vnet_bpf_free(&prog);
@@ -217,7 +233,7 @@ static int ps_filter(lua_State *L)
     luaL_argcheck(L, len < sizeof s->filter, 2, "expression too long");
     char err[512];
     int r = attach(d->fd, expr, s->dlt, s->dir, err, sizeof err);
-    if (r == -EINVAL && expr) {
+    if (r == 1) {
         lua_pushnil(L);
         lua_pushfstring(L, "filter %s '%s': %s", d->name, expr, err);
         lua_pushinteger(L, EINVAL);
@@ -326,7 +342,7 @@ static int ps_open(lua_State *L)
 
     char err[512];
     int r = attach(fd, expr, s->dlt, dir, err, sizeof err);
-    if (r == -EINVAL && expr) {
+    if (r == 1) {
         lua_pushnil(L);
         lua_pushfstring(L, "%s %s: bad filter '%s': %s", op, name, expr, err);
         lua_pushinteger(L, EINVAL);

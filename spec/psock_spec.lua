@@ -89,6 +89,18 @@ describe("vnet.psock", function()
     assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
   end)
 
+  it("adds no globals", function()
+    local g = {}
+    for k in pairs(_G) do g[k] = true end
+    for _, m in ipairs { "vnet.psock", "vnet.psock.core", "vnet.bpf.core", "vnet.pcapfile.core",
+        "vnet.pcapng.core" } do
+      package.loaded[m] = nil
+      require(m)
+    end
+    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
+    assert.matches("^libpcap version 1%.", psock.libpcap_version)
+  end)
+
   describe("captures what tcpdump captures", function()
     it("on a veth end", sandboxed(function()
       local peer <close> = pair()
@@ -226,7 +238,9 @@ describe("vnet.psock", function()
     it("on a TAP: the kernel drops what does not match (TUNATTACHFILTER)", sandboxed(function()
       local dev <close> = assert(vnet.tap.open { name = "tapf", filter = "udp port 9999" })
       assert.are.equal("udp port 9999", dev.filter)
-      assert(H.sh("sysctl -qw net.ipv6.conf.tapf.disable_ipv6=1"))
+      local f = assert(io.open("/proc/sys/net/ipv6/conf/tapf/disable_ipv6", "w"))
+      f:write("1\n")
+      f:close()
       assert(dev:addr_add("10.9.0.1/24"))
       assert(dev:up())
       assert(select(2, H.sh("ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev tapf")) == 0)
@@ -311,6 +325,16 @@ describe("vnet.psock", function()
       local e = select(2, pcall(psock.open, "lo", { netns = gone }))
       assert.matches("attempt to use a closed netns", e, 1, true)
       assert.are.same({ nil, "psock.open lo: bad filter 'port 99999': illegal port number 99999 > 65535", 22 }, { psock.open("lo", { filter = "port 99999" }) })
+    end))
+
+    it("a link that goes away ends on_packet with the kernel's reason", sandboxed(function()
+      assert(vnet.veth.create { name = "va", peer = "vb" })
+      assert(link.set("va", { up = true }))
+      local s <close> = assert(psock.open("va"))
+      s:on_packet(function() end)
+      loop.after(0.1, function() assert(link.delete("vb")) end)
+      assert.are.same({ nil, "read va: Network is down" }, { loop.run { timeout = 3 } })
+      assert.is_nil(s:read())
     end))
 
     it("a closed socket, a frame over the MTU", sandboxed(function()
