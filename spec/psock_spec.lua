@@ -187,6 +187,8 @@ describe("vnet.psock", function()
       local mac = assert(link.get("va")).address
       local vbmac = peer:run(function() return assert(link.get("vb")).address end)
       local s <close> = assert(psock.open("va", { filter = "arp or icmp" }))
+      local arponly <close> = assert(psock.open("va", { protocol = "arp" }))
+      assert.are.equal(0x0806, arponly.protocol)
       local arp = vnet.packet.build { eth = { src = mac }, arp = { op = "request",
         sha = mac, spa = "10.1.0.1", tpa = "10.1.0.2" } }
       assert.are.equal(#arp, s:write(arp))
@@ -209,6 +211,12 @@ describe("vnet.psock", function()
       end
       assert.are.equal(rx0 + 3, H.ip_in(peer, "-s link show vb")[1].stats64.rx.packets)
       assert.are.equal(4, s.tx_packets, "tx")
+      local arps, others = 0, 0 -- the ARP socket saw the reply, and no ICMP
+      for p in function() return arponly:read() end do
+        if p:arp() then arps = arps + 1 else others = others + 1 end
+      end
+      assert.is_true(arps >= 1)
+      assert.are.equal(0, others)
     end))
   end)
 
@@ -362,6 +370,7 @@ describe("vnet.psock", function()
         "psock.open: direction 'sideways' (known: both, in, out)")
       at(function() psock.open("lo", { protocol = "ipx" }) end,
         "psock.open: protocol 'ipx' (known: all, ipv4, ipv6, arp, or an ethertype)")
+      at(function() psock.open("lo", { protocol = 0 }) end, "psock.open: protocol 0 out of range 1..65535")
       at(function() psock.open("lo", { block_size = 5000 }) end,
         "psock.open: block_size 5000 is not a power of 2 from 4096 to 64 MiB")
       at(function() psock.open("lo", { timeout = 0 }) end,

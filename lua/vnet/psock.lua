@@ -78,8 +78,8 @@ function M.open(l, o)
   if type(proto) == "string" then
     proto = PROTOCOLS[proto] or fail("protocol '" .. o.protocol ..
       "' (known: all, ipv4, ipv6, arp, or an ethertype)", 2)
-  elseif proto < 0 or proto > 0xffff then
-    fail("protocol " .. proto .. " out of range 0..65535", 2)
+  elseif proto < 1 or proto > 0xffff then
+    fail("protocol " .. proto .. " out of range 1..65535", 2)
   end
   local dir = o.direction or "both"
   if not DIRECTIONS[dir] then fail("direction '" .. dir .. "' (known: both, in, out)", 2) end
