@@ -76,7 +76,9 @@ local function same_as_tcpdump(iface, ns, addr, linktype)
   traffic(ns, addr)
   local ours = drain(s, 8, 2)
   local theirs = td.frames()
-  assert.is_true(#theirs >= 6, "tcpdump saw " .. #theirs .. " packets")
+  -- at least one echo and its reply (a loaded machine may lose some; the
+  -- point is that both saw the same)
+  assert.is_true(#theirs >= 2, "tcpdump saw " .. #theirs .. " packets")
   assert.are.same(theirs, ours)
   assert.are.same({ #ours, 0 }, { s.rx_packets, s.drops })
   return ours
@@ -253,10 +255,12 @@ describe("vnet.psock", function()
       assert(dev:up())
       assert(select(2, H.sh("ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev tapf")) == 0)
       H.ping(nil, "10.9.0.2", 2)
-      H.sh("echo hi | nc -u -w0 10.9.0.2 9999; echo x | nc -u -w0 10.9.0.2 9998")
-      os.execute("sleep 0.1")
+      H.sh("(echo hi | nc -u -w1 10.9.0.2 9999 >/dev/null 2>&1 &); " ..
+        "(echo x | nc -u -w1 10.9.0.2 9998 >/dev/null 2>&1 &)")
       local got = {}
-      for p in function() return dev:read() end do got[#got + 1] = p:udp() and p:udp().dport or -1 end
+      local w = dev:on_packet(function(p) got[#got + 1] = p:udp() and p:udp().dport or -1 end)
+      loop.run { timeout = 1.5 }
+      w:stop()
       assert.are.same({ 9999 }, got)
       assert.is_true(H.ip("-s link show dev tapf")[1].stats64.tx.dropped >= 3)
       assert(dev:set_filter(nil))
