@@ -28,13 +28,14 @@
 --
 -- pcap.open(path [, "r" [, {filter = expr}]]) -> reader | nil, msg, errno.
 -- Classic pcap (microsecond and nanosecond, either byte order) and pcapng
--- (tshark's default), with a tcpdump filter if asked. pcapng and filtered
--- reads go through libpcap; unfiltered classic files through vnet's own
--- reader (core/pcap.c), whose diagnostics name the bad record. The reader
--- of a pcapng file has format "pcapng" and nanosecond nil (libpcap hands
--- out nanoseconds whatever each interface's resolution); libpcap 1.10
--- refuses a pcapng file whose interfaces have different link types (its
--- message comes back from read).
+-- (tshark's default), with a tcpdump filter (compiled by libpcap) if
+-- asked. Filtered classic files go through libpcap, unfiltered ones
+-- through vnet's own reader (core/pcap.c), whose diagnostics name the bad
+-- record; pcapng is read by core/pcapfile.c, each packet with its own
+-- interface's link type and time resolution (libpcap 1.10 refuses files
+-- that mix link types, which vnet's pcapng writer makes). A pcapng reader
+-- has format "pcapng", linktypes (of the interfaces described so far),
+-- linktype only while they share one, and nanosecond nil.
 -- reader:read() -> p, time, sec, nsec, orig_len | nil (end) | nil, msg
 -- reader:packets() -> iterator of the same (raises on a corrupt file).
 -- The packet is one reused object per reader, with p:linktype() set from the
@@ -81,7 +82,7 @@ local function writer(path, o, level, classic)
   return core.writer(path, lt or -1, o.nanosecond, o.snaplen)
 end
 
--- pcapng files and filtered reads go through libpcap (core/pcapfile.c).
+-- pcapng files and filtered reads go through core/pcapfile.c.
 local function is_pcapng(path)
   local f = io.open(path, "rb")
   if not f then return false end
