@@ -116,7 +116,9 @@ static long ng_block(ngfile *g, size_t *blen)
         g->buf = nb;
         g->bufcap = n;
     }
-    if (fread(g->buf, 1, n, g->f) != n || fseek(g->f, 4, SEEK_CUR) != 0)
+    unsigned char tail[4];
+    if (fread(g->buf, 1, n, g->f) != n || fread(tail, 1, 4, g->f) != 4 ||
+        ng32(g, tail) != len) /* the trailing copy of the length */
         return -1;
     *blen = n;
     return (long)type;

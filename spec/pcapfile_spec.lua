@@ -133,6 +133,43 @@ describe("pcap files: pcapng, filters (libpcap)", function()
   end)
 
   describe("bad input", function()
+    it("survives every truncation and random damage of a pcapng file", function()
+      local path, cut = tmp(".pcapng"), tmp(".pcapng")
+      local w = assert(pcap.open(path, "w"))
+      for _, p in ipairs(packets(4)) do assert(w:write(p.bytes, p.sec, p.nsec)) end
+      assert(w:write(packet.build { ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, icmp = {} }))
+      w:close()
+      local f = assert(io.open(path, "rb"))
+      local whole = f:read("a")
+      f:close()
+      local function try(bytes, expr)
+        local o = assert(io.open(cut, "wb"))
+        o:write(bytes)
+        o:close()
+        local r = pcap.open(cut, "r", expr and { filter = expr } or nil)
+        if not r then return -1 end
+        local n = 0
+        while true do
+          local p, err = r:read()
+          if not p then assert(err == nil or type(err) == "string"); break end
+          n = n + 1
+        end
+        r:close()
+        return n
+      end
+      assert.are.equal(5, try(whole))
+      for len = 0, #whole - 1 do
+        assert.is_true(try(whole:sub(1, len)) < 5, "cut at " .. len)
+      end
+      math.randomseed(13)
+      for _ = 1, 300 do
+        local b = { whole:byte(1, -1) }
+        for _ = 1, math.random(1, 4) do b[math.random(#b)] = math.random(0, 255) end
+        try(string.char(table.unpack(b)), math.random() < 0.3 and "udp" or nil)
+      end
+      os.remove(path); os.remove(cut)
+    end)
+
     it("a missing file, an unknown format, a bad filter, a closed reader", function()
       assert.are.same({ nil, "pcap.open /nonexistent/x.pcap: No such file or directory", 2 },
         { pcap.open("/nonexistent/x.pcap", "r", { filter = "udp" }) })
