@@ -1,13 +1,14 @@
 #!/usr/bin/env vnet
 --- bench.lua: `make bench` (through bench/run.sh, which gives it a private
 -- /run/netns). Measures the data plane (bench/dataplane.lua), the control
--- plane (bench/control.lua), the forwarder's memory (bench/memory.lua) and
--- topologies against Mininet (bench/topo.lua)
+-- plane (bench/control.lua), the forwarder's memory (bench/memory.lua),
+-- topologies against Mininet (bench/topo.lua) and packet capture against
+-- tcpdump and scapy (bench/capture.lua)
 -- in one run and writes bench/RESULTS.md: medians of REPS runs, ratios
 -- against the C loop and the kernel ceiling measured in the same run.
 --
 --   bench/run.sh [--reps N] [--secs S] [--only kernel,cloop,plain,...]
---                [--skip control,memory,repl,topo] [--packets N] [--out FILE]
+--                [--skip control,memory,repl,topo,capture] [--packets N] [--out FILE]
 local U = require "bench.util"
 
 local opt = { reps = 3, secs = 3, out = "bench/RESULTS.md", packets = 10000000, skip = "" }
@@ -27,5 +28,6 @@ local control = not skipped("control") and require("bench.control").run(opt) or 
 local memory = not skipped("memory") and require("bench.memory").run(opt) or nil
 local repl = not skipped("repl") and require("bench.repl").run(opt) or nil
 local topo = not skipped("topo") and require("bench.topo").run(opt) or nil
-local text = report.write(opt, data, selected, control, memory, repl, topo)
+local capture = not skipped("capture") and require("bench.capture").run(opt) or nil
+local text = report.write(opt, data, selected, control, memory, repl, topo, capture)
 io.write(text)

@@ -52,7 +52,7 @@ local function targets(med)
   return t
 end
 
-function R.write(opt, data, selected, control, memory, repl, topo)
+function R.write(opt, data, selected, control, memory, repl, topo, capture)
   local L = {}
   local function w(...) L[#L + 1] = table.concat({ ... }) end
   w("# vnet benchmark results")
@@ -112,6 +112,10 @@ function R.write(opt, data, selected, control, memory, repl, topo)
   if topo then
     w("")
     w(topo.markdown)
+  end
+  if capture then
+    w("")
+    w(capture.markdown)
   end
   -- the hand-written analysis of the last profiling run (bench/profile.sh)
   local a = io.open("bench/analysis.md")

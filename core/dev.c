@@ -22,7 +22,8 @@
 
 static const char *kindname(const vnet_dev *d)
 {
-    return d->kind == VNET_DEV_TAP ? "tap" : "tun";
+    return d->kind == VNET_DEV_TAP ? "tap"
+         : d->kind == VNET_DEV_PSOCK ? "psock" : "tun";
 }
 
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
@@ -69,6 +70,8 @@ long vnet_dev_recv(vnet_dev *d)
     struct iovec iov[3];
     int k = 0;
     size_t pre = 0;
+    if (d->recv)
+        return d->recv(d);
     if (d->pi) {
         iov[k++] = (struct iovec){&pi, sizeof pi};
         pre += sizeof pi;
@@ -102,7 +105,7 @@ long vnet_dev_recv(vnet_dev *d)
     if (d->ring)
         vnet_ring_put(d->ring, p->data, (size_t)n);
     if (d->capture && n > 0)
-        d->capture(d->capture_ctx, p->data, (size_t)n, 0);
+        d->capture(d->capture_ctx, p->data, (size_t)n, 0, NULL);
     return n > 0 ? n : 0;
 }
 
@@ -195,7 +198,7 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
     d->tx_packets++;
     d->tx_bytes += n;
     if (d->capture)
-        d->capture(d->capture_ctx, b, n, 1);
+        d->capture(d->capture_ctx, b, n, 1, NULL);
     return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
 }
 
@@ -277,6 +280,8 @@ static int d_close(lua_State *L)
         vnet_gro_free(d->gro);
         d->gro = NULL;
     }
+    if (d->release)
+        d->release(d);            /* safe to call twice */
     if (d->fd >= 0) {
         close(d->fd);
         d->fd = -1;
@@ -353,6 +358,8 @@ static int d_index(lua_State *L)
             lua_pushfstring(L, "%s (probe at open)", strerror(d->gso_write_err));
         else lua_pushnil(L);
     }
+    else if (d->index && d->index(L, d, k))
+        ;
     else {
         lua_getiuservalue(L, 1, 2);
         lua_pushvalue(L, 2);

@@ -424,14 +424,17 @@ static const char CAPS_KEY = 'c'; /* registry: weak-keyed dev -> writer */
 
 #ifdef VNET_DEV_CAPTURE
 static void capture_hook(void *ctx, const unsigned char *b, size_t n,
-                         int out)
+                         int out, const struct timespec *when)
 {
     writer *w = ctx;
     (void)out;
     if (w->f == NULL || w->err)
         return;
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    if (when)
+        ts = *when;
+    else
+        clock_gettime(CLOCK_REALTIME, &ts);
     w->err = put_record(w, b, n, ts.tv_sec, ts.tv_nsec);
 }
 #endif

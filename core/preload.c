@@ -36,6 +36,10 @@ static const luaL_Reg cmods[] = {
     {"vnet.tc.core", luaopen_vnet_tc_core},
     {"vnet.ping.core", luaopen_vnet_ping_core},
     {"vnet.session.core", luaopen_vnet_session_core},
+    {"vnet.psock.core", luaopen_vnet_psock_core},
+    {"vnet.bpf.core", luaopen_vnet_bpf_core},
+    {"vnet.pcapfile.core", luaopen_vnet_pcapfile_core},
+    {"vnet.pcapng.core", luaopen_vnet_pcapng_core},
     {NULL, NULL}
 };
 

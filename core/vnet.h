@@ -133,8 +133,9 @@ void vnet_packet_set_link(lua_State *L, int idx, int link); /* proto.c */
 
 struct vnet_vhdr;
 struct vnet_gro;
+struct timespec;
 
-enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2 };
+enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2, VNET_DEV_PSOCK = 3 };
 
 typedef struct vnet_dev {
     int fd;              /* -1 once closed */
@@ -156,8 +157,11 @@ typedef struct vnet_dev {
     int dirty;           /* the coalescer holds data: flush pending */
     struct vnet_gro *gro;/* write coalescer (segments mode) */
     uint64_t tx_dropped; /* deferred writes the kernel refused */
-    /* pcap capture (pcap.c): every packet read (out 0) or written (out 1) */
-    void (*capture)(void *ctx, const unsigned char *b, size_t n, int out);
+    /* pcap capture (pcap.c): every packet read (out 0) or written (out 1),
+     * with the time the kernel stamped it (a packet socket's ring) or NULL
+     * for now */
+    void (*capture)(void *ctx, const unsigned char *b, size_t n, int out,
+                    const struct timespec *ts);
     void *capture_ctx;
     void *watch;         /* the loop's on_packet watcher, if any */
     void (*unwatch)(lua_State *L, void *watch); /* called by close */
@@ -166,6 +170,12 @@ typedef struct vnet_dev {
     /* the loop's on_packet dispatch: calls, errors, time (ns) */
     uint64_t handler_calls, handler_errors, handler_ns;
     struct vnet_ring *ring; /* copies of the last packets read (task.c) */
+    /* a device that is not a TUN/TAP fd (psock.c: a packet socket with a
+     * receive ring) brings its own receive, close and fields */
+    long (*recv)(struct vnet_dev *d);     /* instead of read(2) */
+    void (*release)(struct vnet_dev *d);  /* at close, before the fd goes */
+    int (*index)(lua_State *L, struct vnet_dev *d, const char *k); /* 1: pushed */
+    void *priv;
 } vnet_dev;
 
 /* Push a new closed device (fd -1) with its receive packet; the caller
@@ -184,6 +194,18 @@ int vnet_dev_next(vnet_dev *d);
 long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
                      const unsigned char *b, size_t n, int pi_flags,
                      int pi_proto);
+
+/* ---- kernel filters (bpf.c) ------------------------------------------ */
+
+struct sock_fprog;
+/* Compile a tcpdump expression (NULL or "": every packet) for the pcap
+ * link type dlt (DLT_EN10MB, DLT_RAW) into a classic BPF program, with a
+ * direction test in front (0 both, 1 only received, 2 only sent: the
+ * kernel's packet type). 0 and *out filled (vnet_bpf_free it), or -1 with
+ * libpcap's message in err. */
+int vnet_bpf_compile(const char *expr, int dlt, int dir, struct sock_fprog *out,
+                     char *err, size_t n);
+void vnet_bpf_free(struct sock_fprog *prog);
 
 /* ---- offloads (gso.c) ------------------------------------------------ */
 
@@ -391,5 +413,9 @@ int luaopen_vnet_session_core(lua_State *L);
  * something and writing it in the journal): the host's signal hook waits.
  * Process-wide, as the signals it holds off are. */
 extern volatile int vnet_session_held;
+int luaopen_vnet_psock_core(lua_State *L);
+int luaopen_vnet_bpf_core(lua_State *L);
+int luaopen_vnet_pcapfile_core(lua_State *L);
+int luaopen_vnet_pcapng_core(lua_State *L);
 
 #endif

@@ -15,6 +15,7 @@ dependencies = { "lua >= 5.4, < 5.5" }
 external_dependencies = {
   LIBNL = { header = "libnl3/netlink/netlink.h", library = "nl-3" },
   LIBNL_ROUTE = { library = "nl-route-3" },
+  LIBPCAP = { header = "pcap/pcap.h", library = "pcap" },
 }
 build = {
   type = "builtin",
@@ -30,11 +31,12 @@ build = {
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
         "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
         "core/watcher.c", "core/tc.c", "core/ping.c", "core/inaddr.c",
-        "core/session.c",
+        "core/session.c", "core/psock.c", "core/bpf.c", "core/pcapfile.c",
+        "core/pcapng.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
-      libraries = { "nl-route-3", "nl-3", "m" },
+      libraries = { "nl-route-3", "nl-3", "pcap", "m" },
       defines = { "_GNU_SOURCE" },
     },
     ["vnet.init"] = "lua/vnet/init.lua",
@@ -47,6 +49,7 @@ build = {
     ["vnet.proto"] = "lua/vnet/proto.lua",
     ["vnet.build"] = "lua/vnet/build.lua",
     ["vnet.pcap"] = "lua/vnet/pcap.lua",
+    ["vnet.psock"] = "lua/vnet/psock.lua",
     ["vnet.tap"] = "lua/vnet/tap.lua",
     ["vnet.tun"] = "lua/vnet/tun.lua",
     ["vnet.session"] = "lua/vnet/session.lua",

@@ -550,11 +550,11 @@ describe("scripts/ rewriters", function()
     end))
   end)
 
-  describe("capture.lua", function()
+  describe("tun-capture.lua", function()
     it("records what the kernel sends into tun0 and the echo replies, into a file tcpdump " ..
       "and tshark read", sandboxed(function()
         local file = tmp()
-        local cap = script("capture.lua", "tun0 " .. file ..
+        local cap = script("tun-capture.lua", "tun0 " .. file ..
           " --addr 10.9.2.1 --peer 10.9.2.2 --echo", "capturing tun0")
         local ok, out = H.ping(nil, "10.9.2.2", 3)
         assert.is_true(ok, out)
@@ -592,7 +592,7 @@ describe("scripts/ rewriters", function()
         f:close()
       end
       local file = tmp()
-      local h = bg(nil, H.vnet .. " scripts/capture.lua tap7 " .. file ..
+      local h = bg(nil, H.vnet .. " scripts/tun-capture.lua tap7 " .. file ..
         " --tap --addr 10.9.3.1/24 --count 2 -q")
       assert.matches("capturing tap7 %(tap%)", h.file:read("l"))
       -- nobody answers ARP: the kernel asks for each, that is recorded
@@ -617,7 +617,7 @@ describe("scripts/ rewriters", function()
     it("attaches to a persistent TUN nobody holds, and leaves it there", sandboxed(function()
       assert.are.equal(0, select(2, H.sh("ip tuntap add tunp0 mode tun")))
       local file = tmp()
-      local cap = script("capture.lua", "tunp0 " .. file .. " --addr 10.9.4.1 --peer 10.9.4.2",
+      local cap = script("tun-capture.lua", "tunp0 " .. file .. " --addr 10.9.4.1 --peer 10.9.4.2",
         "capturing tunp0")
       H.ping(nil, "10.9.4.2", 2)
       local text, code = cap.stop("INT")
@@ -700,10 +700,10 @@ describe("scripts/ rewriters", function()
       return out
     end
 
-    it("capture.lua --demo records pings and their answers, in a file tshark reads",
+    it("tun-capture.lua --demo records pings and their answers, in a file tshark reads",
       sandboxed(function()
         local file = tmp()
-        local out = runs("capture.lua --demo " .. file)
+        local out = runs("tun-capture.lua --demo " .. file)
         assert.matches("ping | 3 packets transmitted, 3 received", out, nil, true)
         assert.are.equal(3, select(2, out:gsub("file | [%d.]+ IP 10%.9%.2%.2 > 10%.9%.2%.1: ICMP echo reply", "")))
         local rows = tshark(file, { "icmp.type" }, "icmp")
@@ -711,10 +711,10 @@ describe("scripts/ rewriters", function()
         checksums_good(file, 6)
         os.remove(file)
         -- without FILE the file is a scratch one, removed
-        out = runs("capture.lua --demo -q")
+        out = runs("tun-capture.lua --demo -q")
         local path = out:match("packets in (%S+);")
         assert.is_nil(io.open(path))
-        out = H.sh(H.vnet .. " scripts/capture.lua --demo --tap")
+        out = H.sh(H.vnet .. " scripts/tun-capture.lua --demo --tap")
         assert.matches("--demo makes a TUN; --tap is not for it", out, nil, true)
       end))
 
@@ -735,7 +735,7 @@ describe("scripts/ rewriters", function()
   end)
 
   describe("every script", function()
-    local names = { "nat.lua", "port-forward.lua", "netem.lua", "capture.lua",
+    local names = { "nat.lua", "port-forward.lua", "netem.lua", "capture.lua", "tun-capture.lua",
       "arp-responder.lua", "udp-echo.lua" }
     it("says in its header how to run it, and prints that for --help", function()
       for _, name in ipairs(names) do
@@ -750,7 +750,7 @@ describe("scripts/ rewriters", function()
     it("ends by itself after --seconds, status 0, its device gone", sandboxed(function()
       for _, run in ipairs {
         { "udp-echo.lua", "vnet-echo" }, { "arp-responder.lua", "vnet-arp" },
-        { "capture.lua --seconds 0.5 tun0 " .. tmp(), "tun0" },
+        { "tun-capture.lua --seconds 0.5 tun0 " .. tmp(), "tun0" },
       } do
         local cmd = H.vnet .. " scripts/" .. run[1] .. (run[1]:find("seconds") and "" or " --seconds 0.5")
         local out, code = H.sh(cmd)

@@ -5,7 +5,7 @@
 local vnet = { version = "0.1.0" }
 vnet.modules = {
   -- packets, devices, the loop, links and namespaces
-  "packet", "loop", "link", "netns", "tun", "tap", "proto", "pcap",
+  "packet", "loop", "link", "netns", "tun", "tap", "proto", "pcap", "psock",
   -- addresses, routes, neighbours, link events
   "addr", "route", "neigh", "watch",
   -- the link kinds (each one file: see lua/vnet/_kinds.lua)

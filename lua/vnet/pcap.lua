@@ -18,12 +18,24 @@
 --              written decides (its p:linktype()).
 --   nanosecond true: nanosecond time stamps (magic 0xa1b23c4d)
 --   snaplen    bytes kept of each packet (262144)
+-- A path ending in ".pcapng" gets a pcapng writer (core/pcapng.c):
+-- nanosecond time stamps, and one interface per link type met, so that
+-- Ethernet frames and raw IP packets share a file each with its own type;
+-- linktype and nanosecond are then not needed. dev:capture writes pcap.
 -- writer:write(p | string [, time | sec, nsec]) -> true | nil, msg, errno
 -- writer:flush(), writer:close(); fields count, linktype, nanosecond,
 -- snaplen, closed. `<close>` and garbage collection close it too.
 --
--- pcap.open(path [, "r"]) -> reader | nil, msg, errno. Microsecond and
--- nanosecond files in either byte order; not pcapng.
+-- pcap.open(path [, "r" [, {filter = expr}]]) -> reader | nil, msg, errno.
+-- Classic pcap (microsecond and nanosecond, either byte order) and pcapng
+-- (tshark's default), with a tcpdump filter (compiled by libpcap) if
+-- asked. Filtered classic files go through libpcap, unfiltered ones
+-- through vnet's own reader (core/pcap.c), whose diagnostics name the bad
+-- record; pcapng is read by core/pcapfile.c, each packet with its own
+-- interface's link type and time resolution (libpcap 1.10 refuses files
+-- that mix link types, which vnet's pcapng writer makes). A pcapng reader
+-- has format "pcapng", linktypes (of the interfaces described so far),
+-- linktype only while they share one, and nanosecond nil.
 -- reader:read() -> p, time, sec, nsec, orig_len | nil (end) | nil, msg
 -- reader:packets() -> iterator of the same (raises on a corrupt file).
 -- The packet is one reused object per reader (a larger one replaces it when
@@ -47,9 +59,15 @@ local M = { has_capture_hook = core.has_capture_hook }
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
-local function writer(path, o)
+local function writer(path, o, classic)
   o = opts.check("pcap.open", o, { linktype = { "string", "integer" },
     nanosecond = "boolean", snaplen = "integer" })
+  if not classic and path:find("%.pcapng$") then
+    if o.snaplen and (o.snaplen < 1 or o.snaplen > 0x7fffffff) then
+      raise(string.format("pcap.open: snaplen %d out of range (1 to 2147483647)", o.snaplen))
+    end
+    return require("vnet.pcapng.core").writer(path, o.snaplen)
+  end
   local lt = o.linktype
   if type(lt) == "string" then
     lt = LINKTYPES[lt]
@@ -67,6 +85,15 @@ local function writer(path, o)
   return core.writer(path, lt or -1, o.nanosecond, o.snaplen)
 end
 
+-- pcapng files and filtered reads go through core/pcapfile.c.
+local function is_pcapng(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local magic = f:read(4)
+  f:close()
+  return magic == "\x0a\x0d\x0d\x0a"
+end
+
 --- pcap.open(path [, mode [, opts]]): mode "r" (the default) or "w".
 function M.open(path, mode, o)
   if type(path) ~= "string" then
@@ -74,7 +101,10 @@ function M.open(path, mode, o)
   end
   mode = mode or "r"
   if mode == "r" then
-    if o ~= nil then raise("pcap.open: a reader takes no options") end
+    o = opts.check("pcap.open", o, { filter = "string" })
+    if o.filter or is_pcapng(path) then
+      return require("vnet.pcapfile.core").open(path, o.filter)
+    end
     return core.reader(path)
   elseif mode == "w" then
     return writer(path, o)
@@ -105,10 +135,11 @@ function devmethods.capture(dev, target, o)
     if type(o) == "table" and o.linktype == nil then
       local copy = {}
       for k, v in pairs(o) do copy[k] = v end
-      copy.linktype = dev.kind == "tap" and "ethernet" or "raw"
+      copy.linktype = dev.kind == "psock" and dev.linktype -- its link's type
+        or dev.kind == "tap" and "ethernet" or "raw"
       o = copy
     end
-    w, err, eno = writer(target, o)
+    w, err, eno = writer(target, o, true)
     if not w then return nil, err, eno end
   elseif (getmetatable(target) or {}).__name ~= "vnet.pcap.writer" then
     raise("dev:capture: path, pcap writer or false expected (got " .. type(target) .. ")")

@@ -27,6 +27,12 @@
 --                segments written back into superpackets; false: Lua sees
 --                whole superpackets (fields gso_type, gso_size, csum_start,
 --                csum_offset, needs_csum) and writes them whole.
+--   filter       TAP only: a tcpdump expression (compiled by libpcap,
+--                attached with TUNATTACHFILTER): the kernel DROPS every
+--                frame sent into the device that does not match, before
+--                it reaches the queue (the link's tx_dropped counts them).
+--                Change it with dev:set_filter(expr | nil); dev.filter
+--                holds it. The kernel refuses filters on a TUN.
 --
 -- open returns a device, or nil, "tun.open NAME: reason (what to do)", errno.
 -- Closing the device (dev:close(), a <close> variable, or garbage
@@ -45,7 +51,7 @@ local spec = {
   name = "string", pi = "boolean", vnet_hdr = "boolean",
   multi_queue = "boolean", persist = "boolean",
   owner = { "integer", "string" }, group = { "integer", "string" },
-  offload = "boolean", segments = "boolean",
+  offload = "boolean", segments = "boolean", filter = "string",
 }
 
 local function module(kind)
@@ -57,11 +63,22 @@ local function module(kind)
     if type(o) == "string" then o = { name = o } end
     o = opts.check(op, o, spec)
     if o.name ~= nil then opts.ifname(op, o.name, true) end
+    if o.filter ~= nil and kind ~= "tap" then
+      raise(op .. ": option 'filter' is for TAP devices only (the kernel's TUNATTACHFILTER " ..
+        "takes no TUN); use vnet.psock.open(dev, {filter = ...}) to see a TUN's packets")
+    end
     if o.segments ~= nil and not o.offload then
       raise(op .. ": option 'segments' needs offload = true")
     end
-    return core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
+    local dev, err, eno = core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
       o.persist, o.owner, o.group, o.offload, o.segments ~= false)
+    if dev and o.filter then
+      local ok
+      ok, err, eno = require("vnet.bpf.core").tun_filter(dev, o.filter)
+      if not ok then dev:close(); return nil, op .. " " .. err, eno end
+      dev.filter = o.filter
+    end
+    return dev, err, eno
   end
 
   --- delete(name) -> true | nil, msg, errno: remove a persistent device
