@@ -69,10 +69,10 @@ describe("make install", function()
     local bin = dest .. prefix .. "/bin/vnet"
     local scripts = dest .. prefix .. "/share/vnet/scripts"
     assert.are.same({ "0.1.0\n", 0 }, { H.sh("cd / && " .. bin .. " -e 'print(vnet.version)'") })
-    -- capture.lua loads _lib.lua from its own directory for its options
-    local out, rc = H.sh("cd / && " .. bin .. " " .. scripts .. "/capture.lua --help")
+    -- tun-capture.lua loads _lib.lua from its own directory for its options
+    local out, rc = H.sh("cd / && " .. bin .. " " .. scripts .. "/tun-capture.lua --help")
     assert.are.equal(0, rc, out)
-    assert.matches("^capture.lua: be the far end of a TUN", out)
+    assert.matches("^tun%-capture.lua: be the far end of a TUN", out)
     assert.matches("\nOptions:\n", out)
     -- a script run by its #! line, with the installed vnet first on PATH
     out, rc = H.sh("cd /tmp && PATH=" .. dest .. prefix .. "/bin:$PATH " .. scripts .. "/udp-echo.lua --bogus")

@@ -272,6 +272,15 @@ function M.own_netns(ns, o, ...)
   return ns
 end
 
+--- session.forget_inside(ino): an anonymous namespace the session made
+-- was closed; what was made in it went with it
+function M.forget_inside(ino)
+  for i = #journal, 1, -1 do
+    local e = journal[i]
+    if e and e.nsino == ino and not e.path then drop(e) end
+  end
+end
+
 --- session.forget_netns(ns): a named namespace was deleted (or let go)
 function M.forget_netns(ns)
   local ok, ino = pcall(ns.id, ns)

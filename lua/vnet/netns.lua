@@ -61,6 +61,26 @@ end
 -- /run/netns/<name> (made a shared mount first, as iproute2 does), seen by
 -- `ip netns list` and `ip netns exec`, alive until ns:delete() or the
 -- end of the session (vnet.session), unless o.persist is true.
+-- The anonymous namespaces create() made: closing one ends it (when no
+-- process is inside), and what the session made in it with it, so those
+-- journal entries go at once: a namespace made later under the same inode
+-- number must not be taken for it (vnet.session).
+local made = setmetatable({}, { __mode = "k" })
+do
+  local cclose = methods.close
+  local function close(ns)
+    if made[ns] then
+      made[ns] = nil
+      local ok, ino = pcall(ns.id, ns)
+      local session = package.loaded["vnet.session"]
+      if ok and session then session.forget_inside(ino) end
+    end
+    return cclose(ns)
+  end
+  methods.close = close
+  debug.getregistry()["vnet.netns"].__close = close
+end
+
 function M.create(name, o)
   if name ~= nil then
     checkname("netns.create", name)
@@ -82,6 +102,7 @@ function M.create(name, o)
   if not back then raise("netns.create: cannot return to the original namespace: " .. berr) end
   if not ns then return nil, err, eno end
   ns:_setname(nil)
+  made[ns] = true
   return remember(ns)
 end
 
