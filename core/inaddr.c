@@ -1,7 +1,8 @@
 /*
- * inaddr.c - the one syntax of IP addresses and prefixes that vnet reads
- * (addr, route, neigh, kind options, nl.pton/nl.cidr). MAC addresses have
- * theirs in parse.c (vnet_parse_mac), shared with the header views.
+ * inaddr.c - the one syntax of IP prefixes that vnet reads (addr, route,
+ * neigh, kind options, nl.pton/nl.cidr). The addresses themselves, and MAC
+ * addresses, are read by parse.c's parsers (vnet_parse_ip4/ip6/mac), the
+ * ones the header views use: one parser of each for the whole project.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <netlink/addr.h>
 
 #include "vnet.h"
+#include "proto.h"
 
 int vnet_parse_cidr(const char *s, size_t len, int *family,
                     unsigned char out[16], int *plen)
@@ -22,9 +24,11 @@ int vnet_parse_cidr(const char *s, size_t len, int *family,
         return -1;
     memcpy(buf, s, alen);
     buf[alen] = '\0';
-    if (inet_pton(AF_INET, buf, out) == 1)
+    /* the address itself: the header views' parser (parse.c), so that
+     * both read one syntax */
+    if (vnet_parse_ip4(buf, out))
         *family = AF_INET;
-    else if (inet_pton(AF_INET6, buf, out) == 1)
+    else if (vnet_parse_ip6(buf, out))
         *family = AF_INET6;
     else
         return -1;
