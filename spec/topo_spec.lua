@@ -7,10 +7,20 @@ local json = require "dkjson"
 local sandboxed = H.sandboxed
 local topo = vnet.topo
 
+-- The named namespaces the machine has, less those it had before this file
+-- ran (they are not the specs' doing).
+local function all_netns()
+  local t = {}
+  for name in H.sh("ip netns list"):gmatch("(%S+)[^\n]*\n?") do t[#t + 1] = name end
+  return t
+end
+local preexisting = {}
+for _, name in ipairs(all_netns()) do preexisting[name] = true end
 local function netns_list()
-  local out = H.sh("ip netns list")
   local names = {}
-  for name in out:gmatch("(%S+)[^\n]*\n?") do names[#names + 1] = name end
+  for _, name in ipairs(all_netns()) do
+    if not preexisting[name] then names[#names + 1] = name end
+  end
   table.sort(names)
   return names
 end
