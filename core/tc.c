@@ -75,9 +75,19 @@ static int append_netem_rate(struct nl_msg *msg, uint64_t rate)
     struct nlattr *opts = nlmsg_find_attr(h, sizeof(struct tcmsg), TCA_OPTIONS);
     if (opts == NULL)
         return -EINVAL;
-    /* TCA_OPTIONS must be the last attribute for it to grow in place */
-    if ((char *)opts + NLA_ALIGN(opts->nla_len) != (char *)h + h->nlmsg_len)
+    /* TCA_OPTIONS must be the last attribute for it to grow in place.
+     * libnl's netem builder grows nlmsg_len a second time by the size of
+     * the attributes it put after the tc_netem_qopt (TCA_NETEM_CORRUPT,
+     * _CORR, _REORDER): zeros past TCA_OPTIONS that the kernel skips. Drop
+     * them, so that the rate goes inside TCA_OPTIONS. */
+    char *oend = (char *)opts + NLA_ALIGN(opts->nla_len);
+    char *end = (char *)h + h->nlmsg_len;
+    if (oend > end)
         return -EINVAL;
+    for (char *p = oend; p < end; p++)
+        if (*p != 0)
+            return -EINVAL;
+    h->nlmsg_len = (uint32_t)(oend - (char *)h);
     struct tc_netem_rate r = {.rate = rate > UINT32_MAX ? UINT32_MAX
                                                         : (uint32_t)rate};
     size_t before = h->nlmsg_len;

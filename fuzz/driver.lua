@@ -71,8 +71,11 @@ local function value(cur, b, c, d)
 end
 
 local function readall(v, kind)
-  local _ = tostring(v), v.no_such_field
-  pcall(function() v.no_such_field = 1 end) -- raises, naming the field
+  local _ = tostring(v)
+  -- an unknown field raises, read or set, naming it
+  local okr, er = pcall(function() return v.no_such_field end)
+  check(not okr and tostring(er):find("no_such_field", 1, true), "%s: reading an unknown field did not raise", kind)
+  pcall(function() v.no_such_field = 1 end)
   for _, f in ipairs(FIELDS[kind]) do _ = v[f] end
   if kind == "eth" then
     for i = 0, (v.tags or 0) + 1 do v:tag(i) end

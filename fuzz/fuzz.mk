@@ -31,7 +31,7 @@ FUZZ_LIBS    := $(LUA_LIBS) -lm
 # nothing of netlink
 FUZZ_SRC     := core/packet.c core/proto.c core/parse.c core/field.c \
                 core/csum.c core/describe.c core/util.c core/dev.c core/loop.c \
-                $(wildcard core/gso.c)
+                core/watcher.c core/task.c $(wildcard core/gso.c)
 FUZZ_OBJ     := $(FUZZ_SRC:core/%.c=$(FUZZ_DIR)/obj/%.o)
 
 .PHONY: fuzz fuzz-ci fuzz-long fuzz-build fuzz-corpus fuzz-coverage fuzz-deps test-asan asan
