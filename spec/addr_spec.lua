@@ -11,11 +11,7 @@ local function ipaddrs(dev)
 end
 
 describe("vnet.addr", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("adds IPv4 with broadcast, scope and label, and IPv6 with flags", sandboxed(function()
     local a = assert(vnet.veth.create("a0", "a1", { up = true }))

@@ -5,11 +5,7 @@ local sandboxed = H.sandboxed
 local bridge, veth, netns = vnet.bridge, vnet.veth, vnet.netns
 
 describe("vnet.bridge", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("creates one with options, read back and changed", sandboxed(function()
     local br = assert(bridge.create { name = "br0", stp = true, ageing_time = 1000,

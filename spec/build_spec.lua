@@ -24,13 +24,7 @@ end
 local GOOD = "1" -- tshark's checksum status "Good"
 
 describe("vnet.packet.build", function()
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.build"] = nil
-    require "vnet.build"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.build") end)
 
   it("builds IPv4 and IPv6 with UDP, TCP, ICMP and ICMPv6 that tshark decodes with good checksums",
     function()

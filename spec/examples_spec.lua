@@ -21,11 +21,7 @@ local function interrupt(args, ready, meanwhile)
 end
 
 describe("examples", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("veth-netns.lua joins two namespaces with a veth pair and pings across", sandboxed(function()
     local out, rc = H.sh(V .. " scripts/veth-netns.lua")

@@ -5,6 +5,7 @@
 -- body runs inside a fresh network namespace made for it (loopback up) and
 -- the namespace, with everything made in it, goes away afterwards.
 local json = require "dkjson"
+local luassert = require "luassert" -- (the spec files' `assert`)
 local H = {}
 
 --- Run a shell command (in the caller's current namespace); returns its
@@ -69,6 +70,29 @@ function H.sandboxed(fn)
     if not ok then error(err, 0) end
     assert(left == 0, string.format("the spec left %d loop watcher(s) running", left))
   end
+end
+
+--- In a describe block: the machine's own namespace (H.host_state) must be
+-- the same after the block's specs as before them. Busted's setup and
+-- teardown are the spec file's, so the caller hands them over:
+--    describe("vnet.tc", function() H.keeps_host_state(setup, teardown) ... end)
+function H.keeps_host_state(setup, teardown)
+  local before
+  setup(function() before = H.host_state() end)
+  teardown(function()
+    luassert.are.equal(before, H.host_state(), "the machine's own namespace changed")
+  end)
+end
+
+--- Loading each module afresh adds no global.
+function H.adds_no_globals(...)
+  local g = {}
+  for k in pairs(_G) do g[k] = true end
+  for _, m in ipairs { ... } do
+    package.loaded[m] = nil
+    require(m)
+  end
+  for k in pairs(_G) do luassert.is_true(g[k], "new global " .. tostring(k)) end
 end
 
 --- The machine's own links, named namespaces and the mounts under

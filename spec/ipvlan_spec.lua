@@ -20,11 +20,7 @@ local function rig(mode, flags)
 end
 
 describe("vnet.ipvlan", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("creates one as `ip link add link eth0 iv0 type ipvlan mode l3`, sharing the parent's MAC",
     sandboxed(function()

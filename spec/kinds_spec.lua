@@ -135,11 +135,7 @@ local cases = {
 }
 
 describe("link kinds", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   for _, c in ipairs(cases) do
     it((c.name or c.kind) .. ": create, check with iproute2, read back, delete", sandboxed(function()

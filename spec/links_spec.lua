@@ -6,21 +6,11 @@ local sandboxed = H.sandboxed
 local link, veth, netns = vnet.link, vnet.veth, vnet.netns
 
 describe("vnet.link objects", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    for _, m in ipairs { "vnet.link", "vnet.addr", "vnet.veth", "vnet.macvlan", "vnet.bridge",
-      "vnet._kinds", "vnet.netns" } do
-      package.loaded[m] = nil
-      require(m)
-    end
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
+    H.adds_no_globals("vnet.link", "vnet.addr", "vnet.veth", "vnet.macvlan", "vnet.bridge",
+      "vnet._kinds", "vnet.netns")
   end)
 
   it("get and list show what iproute2 shows", sandboxed(function()

@@ -28,11 +28,7 @@ local function rig(mode, hairpin)
 end
 
 describe("vnet.macvlan", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("creates one on a parent, as `ip link add link eth0 name macv1 type macvlan`", sandboxed(function()
     local a = assert(veth.create("eth0", "eth1"))

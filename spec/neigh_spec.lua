@@ -5,11 +5,7 @@ local sandboxed = H.sandboxed
 local neigh, veth, netns = vnet.neigh, vnet.veth, vnet.netns
 
 describe("vnet.neigh", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("adds, replaces, lists and deletes entries, IPv4 and IPv6", sandboxed(function()
     local a = assert(veth.create("n0", "n1", { up = true }))

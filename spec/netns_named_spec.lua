@@ -7,11 +7,7 @@ local netns = vnet.netns
 local function unique(base) return base .. "-" .. tostring(os.time() % 100000) .. "-" .. math.random(1000) end
 
 describe("vnet.netns named", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("creates a namespace `ip netns` sees, and deletes it as `ip netns del` does", function()
     local name = unique("vnet-spec")
@@ -172,11 +168,7 @@ describe("vnet.netns named", function()
 end)
 
 describe("vnet.netns names (issue 9)", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("makes a 245-255 byte name under that name, not a cut one", function()
     for _, n in ipairs { 245, 250, 255 } do

@@ -28,13 +28,7 @@ local ICMP6 = build { ipv6 = { src = "fd00::1", dst = "fd00::2" }, icmp6 = { id 
 local ARP = build { arp = { sha = "02:00:00:00:00:01", spa = "10.0.0.1", tpa = "10.0.0.2" } }
 
 describe("vnet.pcap", function()
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.pcap"] = nil
-    require "vnet.pcap"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.pcap") end)
 
   it("writes microsecond raw-IP files that tcpdump reads, time stamps included", function()
     local path = tmp()

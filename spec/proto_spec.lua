@@ -87,13 +87,7 @@ end
 local PAD6 = "\0\1\4\0\0\0\0" -- next header is prepended: 1 + 7 bytes
 
 describe("vnet.proto", function()
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.proto"] = nil
-    require "vnet.proto"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.proto") end)
 
   describe("views", function()
     it("read IPv4 and UDP fields by name", function()

@@ -85,21 +85,11 @@ local function same_as_tcpdump(iface, ns, addr, linktype)
 end
 
 describe("vnet.psock", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    for _, m in ipairs { "vnet.psock", "vnet.psock.core", "vnet.bpf.core", "vnet.pcapfile.core",
-        "vnet.pcapng.core" } do
-      package.loaded[m] = nil
-      require(m)
-    end
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
+    H.adds_no_globals("vnet.psock", "vnet.psock.core", "vnet.bpf.core", "vnet.pcapfile.core",
+      "vnet.pcapng.core")
     assert.matches("^libpcap version 1%.", psock.libpcap_version)
   end)
 

@@ -180,11 +180,7 @@ local function two()
 end
 
 describe("scripts/ rewriters", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   describe("nat.lua", function()
     it("translates ping, UDP and TCP from inside so outside sees only 10.2.0.1; answers come back",

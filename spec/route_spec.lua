@@ -11,11 +11,7 @@ local function iproutes(args)
 end
 
 describe("vnet.route", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("adds, lists, replaces and deletes routes", sandboxed(function()
     local a = assert(veth.create("r0", "r1", { up = true, peer_up = true }))

@@ -7,11 +7,7 @@ local V = H.vnet
 local tmpscript = H.tmpscript
 
 describe("vnet --sandbox and --netns", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("--sandbox runs the script in a fresh namespace with lo up", H.sandboxed(function()
     local s = tmpscript([[

@@ -29,19 +29,9 @@ local function root_of(dev)
 end
 
 describe("vnet.tc", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.tc"] = nil
-    require "vnet.tc"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. k) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.tc") end)
 
   it("sets tbf, reads it back as tc shows it, and changes it in place", sandboxed(function()
     assert(veth.create("t0", "t1"))

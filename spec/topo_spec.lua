@@ -51,19 +51,9 @@ local function routed(extra)
 end
 
 describe("vnet.topo", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.topo"] = nil
-    require "vnet.topo"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. k) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.topo") end)
 
   it("refuses a malformed table, naming the place, at the caller's line, building nothing", sandboxed(function()
     local cases = {

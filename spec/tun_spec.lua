@@ -5,19 +5,9 @@ local sandboxed = H.sandboxed
 local tun, tap, loop = vnet.tun, vnet.tap, vnet.loop
 
 describe("vnet.tun", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
-  it("adds no globals", function()
-    local g = {}
-    for k in pairs(_G) do g[k] = true end
-    package.loaded["vnet.tun"] = nil
-    require "vnet.tun"
-    for k in pairs(_G) do assert.is_true(g[k], "new global " .. tostring(k)) end
-  end)
+  it("adds no globals", function() H.adds_no_globals("vnet.tun") end)
 
   it("creates tun-default as the seed does: POINTOPOINT, NOARP, no link-layer address",
     sandboxed(function()

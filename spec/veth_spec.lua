@@ -5,11 +5,7 @@ local sandboxed = H.sandboxed
 local veth, link, netns = vnet.veth, vnet.link, vnet.netns
 
 describe("vnet.veth", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("makes a pair as `ip link add vethA type veth peer name vethB` does", sandboxed(function()
     local a, b = assert(veth.create("vethA", "vethB"))

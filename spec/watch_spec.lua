@@ -19,11 +19,7 @@ local function find(events, pred)
 end
 
 describe("vnet.link.watch", function()
-  local before
-  setup(function() before = H.host_state() end)
-  teardown(function()
-    assert.are.equal(before, H.host_state(), "the machine's own namespace changed")
-  end)
+  H.keeps_host_state(setup, teardown)
 
   it("tells of links and addresses coming, changing and going", sandboxed(function()
     local events = {}
