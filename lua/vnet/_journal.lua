@@ -78,6 +78,18 @@ local function drop(e)
   if e.told then tell("D " .. e.id) end
 end
 
+-- Something now at key k (a link at namespace inode and ifindex, a
+-- namespace at its inode) proves that whatever the journal recorded under
+-- k is gone: a namespace ended and its inode number came back. Drop those
+-- records and what hung on them, so that they are not taken for the new one.
+local function supersede(k)
+  for i = #journal, 1, -1 do
+    local x = journal[i]
+    if x and (x.key == k or x.parent == k) then drop(x) end
+  end
+  kept[k] = nil
+end
+
 -- Where a namespace object (or the current one) is, for an entry.
 local function place(e, ns, ino)
   e.nsino = ino or nscore.current_id()
@@ -132,6 +144,7 @@ function M.own_link(l, persist, mate)
     ifindex = l.ifindex, grouped = rawget(l, "devgroup") == group },
     rawget(l, "netns"), rawget(l, "_nsino"))
   e.key = key(e.nsino, e.ifindex)
+  supersede(e.key)
   e.what = "link.delete " .. e.name
   e.undo = function()
     if lcore.name(e.ifindex, "session.undo") ~= e.name then return true end
@@ -266,6 +279,7 @@ function M.own_netns(ns, o, ...)
     return nscore.del_named(e.path, e.name)
   end
   e.key = "netns:" .. e.nsino
+  supersede(e.key)
   add(e)
   e.told = true
   tell(string.format("N %d %d %s", e.id, e.nsino, e.path))
