@@ -17,7 +17,8 @@
  *
  * On a terminal the prompt waits on the event loop (readline's callback
  * interface, vnet_loop_wait_fd): watchers, timers and tasks run between
- * keystrokes. The global `reload` (vnet._repl.reload) re-runs a file.
+ * keystrokes. The global `reload` (vnet._repl.reload) re-runs a file;
+ * the global `help` (vnet._repl.help) shows the API reference.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -645,12 +646,15 @@ void vnet_repl(lua_State *L)
         lua_pushnil(L);
     }
     repl_mod = lua_istable(L, -1) ? lua_gettop(L) : 0;
-    if (repl_mod && lua_getglobal(L, "reload") == LUA_TNIL) {
-        lua_getfield(L, repl_mod, "reload");
-        lua_setglobal(L, "reload");
-    }
-    if (repl_mod)
+    /* globals for the prompt, unless a script already set them */
+    static const char *const globals[] = {"reload", "help"};
+    for (size_t i = 0; repl_mod && i < sizeof globals / sizeof *globals; i++) {
+        if (lua_getglobal(L, globals[i]) == LUA_TNIL) {
+            lua_getfield(L, repl_mod, globals[i]);
+            lua_setglobal(L, globals[i]);
+        }
         lua_pop(L, 1);
+    }
     repl_L = L;
     use_rl = isatty(STDIN_FILENO);
     if (use_rl) {

@@ -41,6 +41,8 @@ build = {
     },
     ["vnet.init"] = "lua/vnet/init.lua",
     ["vnet._opts"] = "lua/vnet/_opts.lua",
+    ["vnet._api"] = "lua/vnet/_api.lua",
+    ["vnet._help"] = "lua/vnet/_help.lua",
     ["vnet.dev"] = "lua/vnet/dev.lua",
     ["vnet.link"] = "lua/vnet/link.lua",
     ["vnet.loop"] = "lua/vnet/loop.lua",

@@ -322,4 +322,10 @@ function M.reload(path)
   return chunk()
 end
 
+--- help([x]): the REPL's global help (vnet._help): the API reference of a
+-- function, object, module or name; help() says how to use it.
+function M.help(...)
+  return require("vnet._help").help(...)
+end
+
 return M

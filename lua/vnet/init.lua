@@ -24,4 +24,7 @@ end
 --- vnet.errno: errno names -> numbers (vnet.errno.EEXIST == 17), for
 -- comparing the third result of a failure: `if eno == vnet.errno.EEXIST`.
 vnet.errno = require("vnet.nl.core").errno
+--- vnet.help([x]): the API reference of x (a function, object, module or a
+-- name like "vnet.tun.open"), from lua/meta/vnet/ (the REPL's global help).
+function vnet.help(...) return require("vnet._help").help(...) end
 return vnet

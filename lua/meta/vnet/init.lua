@@ -1,0 +1,50 @@
+---@meta vnet
+
+---vnet: Lua-scriptable Linux virtual network devices. `require "vnet"`
+---loads every module; in the vnet host it is the global `vnet`. Failures of
+---the system return `nil, msg, errno` (the message names the operation, the
+---object and the kernel's reason); misuse (a wrong type, an unknown option)
+---raises at the caller's line.
+---
+---Example:
+---```lua
+---local vnet = require "vnet"
+---print(vnet.version, #vnet.modules)
+---```
+---@class vnet
+local vnet = {}
+
+---The version of vnet, "0.1.0".
+---@type string
+vnet.version = nil
+
+---The names of the public modules, in load order: `vnet[name]` is each one.
+---@type string[]
+vnet.modules = nil
+
+---errno names to numbers (`vnet.errno.EEXIST == 17`), to compare the third
+---result of a failure with.
+---
+---Example:
+---```lua
+---local ok, err, eno = vnet.link.get("no-such-link")
+---if eno == vnet.errno.ENODEV then print("no such link") end
+---```
+---@type table<string, integer>
+vnet.errno = nil
+
+---Print the API reference of x: a function (`help(vnet.tun.open)`), an
+---object (its class and methods), a module, or a name ("vnet.tun.open",
+---"tun.open", "vnet.Link:set"). Without x, how to use it and the module
+---list. An unknown x prints `help: no entry for 'x'` with the nearest
+---names. At the REPL it is the global `help`.
+---
+---Example:
+---```lua
+---vnet.help(vnet.tun.open)
+---vnet.help("vnet.Link:set")
+---```
+---@param x? any a function, object, module or name
+function vnet.help(x) end
+
+return vnet
