@@ -144,14 +144,21 @@ function M.signature(e)
       ps[#ps + 1] = p.name .. (p.optional and "?" or "")
     end
   end
+  if #ps == 0 then ps = { table.unpack(e.args or {}) } end
   local s = e.name .. "(" .. concat(ps, ", ") .. ")"
   local r = e.returns or {}
   if #r == 0 then return s end
   local n = #r
   local names = {}
-  local errs = n >= 3 and is_err(r[n - 1], "err", "string?") and is_err(r[n], "errno", "integer?")
+  -- nil, err, errno on failure: the last two are (string? err, integer? errno),
+  -- or (T|string, integer? errno) when the second result is err on failure
+  local errs = n >= 3 and is_err(r[n], "errno", "integer?") and
+    (is_err(r[n - 1], "err", "string?") or r[n - 1].type:find("|string$"))
+  if errs and not is_err(r[n - 1], "err", "string?") then
+    names[1] = r[n - 1].name
+  end
   local last = errs and n - 2 or n
-  for i = 1, last do names[#names + 1] = r[i].name or r[i].type end
+  for i = last, 1, -1 do table.insert(names, 1, r[i].name or r[i].type) end
   local ok = concat(names, ", ")
   if errs then ok = (ok ~= "" and ok .. " | " or "") .. "nil, err, errno" end
   return s .. " -> " .. ok
@@ -193,15 +200,17 @@ function M.files()
   return t
 end
 
---- api() -> {list, index, classes, modules}: every entry, read once.
-function M.api()
-  if api_cache then return api_cache end
+--- api([source]) -> {list, index, classes, modules, missing}: every entry,
+-- read once. source(name) -> text, path reads one file (default M.source;
+-- tools/apidoc.lua passes its own, and nothing is cached then).
+function M.api(source)
+  if api_cache and not source then return api_cache end
   local api = { list = {}, index = {}, classes = {}, modules = {}, missing = {} }
   for _, name in ipairs(M.files()) do
-    local text, path = M.source(name)
+    local text, path = (source or M.source)(name)
     if text then M.parse(text, path, api) else api.missing[#api.missing + 1] = name end
   end
-  api_cache = api
+  if not source then api_cache = api end
   return api
 end
 

@@ -180,7 +180,9 @@ local function owner_text(e)
   list_text(out, e.kind == "class" and "Methods:" or "Functions:", e.methods, e.kind == "class" and e.name)
   if e.kind == "module" then
     local cls = {}
-    for _, c in ipairs(api.classes) do if c.module == e.name then cls[#cls + 1] = c end end
+    for _, c in ipairs(api.classes) do
+      if c.module == e.name and not (#c.methods == 0 and c.name:find("%.Options$")) then cls[#cls + 1] = c end
+    end
     list_text(out, "Objects (help(\"<name>\") for their methods):", cls)
   end
   return concat(out, "\n")

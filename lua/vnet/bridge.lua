@@ -45,6 +45,7 @@ local port_options = {
   neigh_suppress = { attr = 32, fmt = "bool", change = true },
   isolated = { attr = 33, fmt = "bool", change = true },
 }
+--- The options of a bridge port (bridge.port, br:add_port; l.port.x).
 M.port_options = port_options
 local port_desc = { kind = "bridge port", options = port_options }
 

@@ -6,6 +6,7 @@
 -- link its packets leave by), pmtudisc, external. Read back the same.
 local kinds = require "vnet._kinds"
 local M = {}
+--- The options of ipip (sit starts from them).
 M.options = {
   dev = { attr = 1, fmt = "link" },
   ["local"] = { attr = 2, fmt = "ip4", change = true },

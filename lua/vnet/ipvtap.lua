@@ -16,4 +16,7 @@ local K = kinds.define {
 
 --- ipvtap.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
 return { kind = K.kind, descriptor = K.descriptor, create = K.create,
-  modes = ipvlan.modes, flags = ipvlan.flags }
+  --- The modes, ipvlan's: name -> IFLA_IPVLAN_MODE value.
+  modes = ipvlan.modes,
+  --- The flags, ipvlan's: name -> IFLA_IPVLAN_FLAGS value.
+  flags = ipvlan.flags }

@@ -42,6 +42,7 @@ local K = kinds.define {
   methods = { open = M.open },
 }
 M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+--- The modes, macvlan's: name -> IFLA_MACVLAN_MODE value.
 M.modes = macvlan.modes
 
 --- macvtap.create{name =, link =, mode =, ...} -> link | nil, msg, errno

@@ -1,0 +1,329 @@
+---@meta vnet.tun
+
+---vnet.tun: TUN devices (layer 3: IP packets); vnet.tap is the same for
+---TAP devices (layer 2: Ethernet frames). Closing the device (dev:close(),
+---a `<close>` variable, or garbage collection) removes it unless persist
+---was set. docs/offload.md tells of offload and segments.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open{ name = "tun-demo" })
+---assert(dev:addr_add("10.9.0.1/24"))
+---assert(dev:up())
+---```
+---@class vnet.tun
+local tun = {}
+
+---The options of tun.open and tap.open (all optional).
+---@class vnet.tun.Options
+---@field name? string interface name, at most 15 bytes; may hold "%d" (default: the kernel picks tun0, ...)
+---@field pi? boolean keep the 4-byte packet-information header (pi_flags, pi_proto)
+---@field vnet_hdr? boolean IFF_VNET_HDR
+---@field multi_queue? boolean allow several opens of one name, one fd per queue
+---@field persist? boolean the device outlives the fd (remove it with delete)
+---@field owner? integer|string user allowed to open a persistent device
+---@field group? integer|string group allowed to open a persistent device
+---@field offload? boolean checksum/TSO/UFO offload: reads carry superpackets (docs/offload.md)
+---@field segments? boolean with offload (default true): Lua sees segments, not superpackets
+---@field filter? string TAP only: a tcpdump expression; the kernel drops frames that do not match
+
+---Open (create, or attach to a persistent) TUN device: a name or an
+---options table. Failures name the device and what to do:
+---`nil, "tun.open NAME: reason (hint)", errno`.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open{ name = "tun%d" })
+---print(dev.name, dev.ifindex, dev.kind)   --> tun0  7  tun
+---```
+---@param opts? vnet.tun.Options|string options, or just the name
+---@return vnet.Device? dev
+---@return string? err
+---@return integer? errno
+function tun.open(opts) end
+
+---Remove a persistent device that no process holds open.
+---
+---Example:
+---```lua
+---local dev = assert(vnet.tun.open{ name = "ptun0", persist = true }); dev:close()
+---assert(vnet.tun.delete("ptun0"))
+---```
+---@param name string
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function tun.delete(name) end
+
+---The IFF_* flags this kernel's tun driver supports (TUNGETFEATURES).
+---
+---Example:
+---```lua
+---local f = assert(vnet.tun.features())
+---print(f & 0x0100 ~= 0)   -- IFF_MULTI_QUEUE
+---```
+---@return integer? flags
+---@return string? err
+---@return integer? errno
+function tun.features() end
+
+---A packet device: a TUN or TAP (vnet.tun, vnet.tap), a macvtap/ipvtap
+---character device (`l:open()`), or a packet socket (vnet.psock). Fields:
+---name, ifindex, kind ("tun", "tap", "psock", ...), closed, pi, vnet_hdr,
+---multi_queue, persist, filter, offload, rx_packets, tx_packets. Any
+---method on a closed device raises "attempt to use a closed tun".
+---@class vnet.Device
+---@field name string
+---@field ifindex integer
+---@field kind string "tun", "tap", "macvtap", "ipvtap", "psock"
+---@field closed boolean
+---@field rx_packets integer packets read
+---@field tx_packets integer packets written
+local Device = {}
+
+---The next waiting packet (the device's reused packet: copy() keeps it),
+---nil when none waits, or nil, msg, errno.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open())
+---local p = dev:read()   -- nil: nothing yet
+---```
+---@return vnet.Packet? pkt
+---@return string? err
+---@return integer? errno
+function Device:read() end
+
+---Write one packet (a packet or a string): the bytes written.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:up())
+---dev:write(vnet.packet.build{ ipv4 = { src = "10.9.0.2", dst = "10.9.0.1" }, udp = {} })
+---```
+---@param pkt vnet.Packet|string
+---@return integer? bytes
+---@return string? err
+---@return integer? errno
+function Device:write(pkt) end
+
+---The device's file descriptor, for another event loop (luv, cqueues).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(dev:fileno())
+---```
+---@return integer fd
+function Device:fileno() end
+
+---Close the device (safe twice); it is removed unless persistent. Also
+---what `<close>` and garbage collection do.
+---
+---Example:
+---```lua
+---local dev = assert(vnet.tun.open()); dev:close()
+---```
+function Device:close() end
+
+---Call fn(pkt, dev) from vnet.loop for each packet read; on a device that
+---has a handler, swap it (nothing lost). pkt is the reused packet.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open())
+---local w = dev:on_packet(function(pkt, dev) print(pkt) end)
+---```
+---@param fn fun(pkt: vnet.Packet, dev: vnet.Device)
+---@return vnet.Watcher watcher
+function Device:on_packet(fn) end
+
+---In a task: the next packet read, or nil, "timeout" | "closed" (see
+---vnet.loop.wait_packet).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open())
+---vnet.loop.spawn(function() print(dev:wait_packet(1)) end)
+---```
+---@param timeout? number seconds
+---@return vnet.Packet? pkt
+---@return string? why
+function Device:wait_packet(timeout) end
+
+---Set the link up.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:up())
+---```
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:up() end
+
+---Set the link down.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:down())
+---```
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:down() end
+
+---The MTU, or set it to n.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:mtu(1400)); print(dev:mtu())
+---```
+---@param n? integer
+---@return integer|true|nil mtu
+---@return string? err
+---@return integer? errno
+function Device:mtu(n) end
+
+---Add an address (see vnet.addr.add for the options: peer, ...).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:addr_add("10.9.0.1/24"))
+---```
+---@param cidr string "a.b.c.d/len" or "v6/len"
+---@param opts? table
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:addr_add(cidr, opts) end
+
+---Remove an address.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); dev:addr_add("10.9.0.1/24"); assert(dev:addr_del("10.9.0.1/24"))
+---```
+---@param cidr string
+---@param opts? table
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:addr_del(cidr, opts) end
+
+---The device's addresses (tables as vnet.addr.list gives them).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); for _, a in ipairs(dev:addrs()) do print(a.cidr) end
+---```
+---@return table[]? addrs
+---@return string? err
+---@return integer? errno
+function Device:addrs() end
+
+---The device as a vnet.Link object (kind, flags, stats, :set{...}).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(assert(dev:link()).kind)   --> tun
+---```
+---@return vnet.Link? link
+---@return string? err
+---@return integer? errno
+function Device:link() end
+
+---Counters: rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped,
+---handler_calls, handler_errors, handler_time (s in on_packet), kept.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(dev:counters().rx_packets)
+---```
+---@return table counters
+function Device:counters() end
+
+---Keep copies of the last n packets read (0: off), each cut at snaplen
+---bytes (2048); `dev:recent()` returns them.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); dev:keep(10)
+---```
+---@param n integer
+---@param snaplen? integer
+function Device:keep(n, snaplen) end
+
+---The packets kept by `keep`, oldest first: `{ {packet =, time =, len =}, ... }`.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); dev:keep(10); print(#dev:recent())   --> 0
+---```
+---@return table[] recent
+function Device:recent() end
+
+---Record every packet read or written into a pcap file (vnet.pcap): a
+---path (a new file), an open writer (shared), or false to stop.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open())
+---local w <close> = assert(dev:capture(os.tmpname()))
+---```
+---@param target string|vnet.PcapWriter|false
+---@param opts? table pcap.open's options
+---@return vnet.PcapWriter|true|nil writer
+---@return string? err
+---@return integer? errno
+function Device:capture(target, opts) end
+
+---Replace the kernel filter: a tcpdump expression, or nil for none. On a
+---TAP the driver drops what does not match; on a packet socket it is what
+---the socket sees. A TUN takes none.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tap.open()); assert(dev:set_filter("arp"))
+---```
+---@param expr? string
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:set_filter(expr) end
+
+---Of the last packet read on a packet socket: time, sec, nsec, wire_len,
+---pkttype.
+---
+---Example:
+---```lua
+---local s <close> = assert(vnet.psock.open("lo")); print(s:info())
+---```
+---@return number time
+---@return integer sec
+---@return integer nsec
+---@return integer wire_len
+---@return integer pkttype
+function Device:info() end
+
+---Offload devices: take GSO writes (true), or split superpackets here
+---(false), as vnet does by itself when the kernel refuses one.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open{ offload = true }); dev:set_gso_writes(false)
+---```
+---@param on boolean
+function Device:set_gso_writes(on) end
+
+---Offload devices in segments mode: write what the coalescer holds now.
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open{ offload = true }); assert(dev:flush())
+---```
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function Device:flush() end
+
+return tun
