@@ -120,21 +120,23 @@ local function distance(a, b)
   return prev[#a]
 end
 
---- The (at most 3) entry names nearest to q.
+--- The (at most 3) entry names nearest to q: those at the least edit
+-- distance, of the whole name or (farther) of its last part.
 function M.nearest(q)
-  local scored = {}
+  local best, out = math.huge, {}
   local tail = q:match("[%w_]+$") or q
   for _, e in ipairs(M.api().list) do
-    local d = math.min(distance(q, e.name), distance("vnet." .. q, e.name),
-      distance(tail, e.name:match("[%w_]+$")) + 1)
-    scored[#scored + 1] = { d, e.name }
+    local d = math.min(distance(q, e.name), distance("vnet." .. q, e.name))
+    local score = d <= math.max(2, #q // 4) and d or nil
+    if not score then
+      local dt = distance(tail, e.name:match("[%w_]+$") or e.name)
+      score = dt <= #tail // 3 and dt + 2 or nil
+    end
+    if score and score < best then best, out = score, { e.name }
+    elseif score and score == best then out[#out + 1] = e.name end
   end
-  sort(scored, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
-  local out = {}
-  for i = 1, 3 do
-    if scored[i] and scored[i][1] <= math.max(2, #tail // 3) then out[#out + 1] = scored[i][2] end
-  end
-  return out
+  sort(out)
+  return { table.unpack(out, 1, math.min(3, #out)) }
 end
 
 --- The entry a name means: "vnet.tun.open", "tun.open", "Link:set", "vnet.Link.set".

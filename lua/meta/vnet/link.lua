@@ -182,6 +182,10 @@ function link.addrs(l) end
 ---@return integer? errno
 function link.watch(fn, opts) end
 
+---The method table of link objects (the kinds add theirs: vnet.bridge.Link...).
+---@type table<string, function>
+link.methods = nil
+
 ---A link object: name, ifindex, kind, mtu, flags (a list), up, address,
 ---broadcast, operstate, master and parent (ifindexes), netns_id,
 ---txqueuelen, link_type, min_mtu, max_mtu, carrier, promiscuity, the kind's

@@ -56,4 +56,15 @@ local NetdevsimDevice = {}
 ---@return integer? errno
 function NetdevsimDevice:delete() end
 
+---The same as delete (also what `<close>` does).
+---
+---Example:
+---```lua
+---local d <close> = assert(vnet.netdevsim.create())
+---```
+---@return true? ok
+---@return string? err
+---@return integer? errno
+function NetdevsimDevice:close() end
+
 return netdevsim
