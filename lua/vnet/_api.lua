@@ -32,6 +32,7 @@ local function read_block(lines)
         code[#code + 1] = lines[i]:gsub("^ ", "", 1); i = i + 1
       end
       b.example = concat(code, "\n")
+      b.fragment = lines[i - #code - 1]:find("fragment", 1, true) ~= nil
     elseif tag == "param" then
       local pname, opt = rest:match("^([%w_.]+)(%??)")
       local ptype, pdesc = rest:match("^[%w_.]+%??%s+(%S+)%s*(.*)$")
@@ -110,6 +111,7 @@ function M.parse(text, file, api)
         local owner = locals[var or fvar]
         if not owner then error(format("apidoc: %s: a description of nothing known: %s", where, line), 0) end
         local e = { owner = owner, module = module, doc = b.doc, example = b.example, file = where,
+          fragment = b.fragment,
           params = b.params, returns = b.returns, overloads = b.overloads }
         if var then
           e.name, e.kind = owner .. sep .. fname, sep == ":" and "method" or "function"

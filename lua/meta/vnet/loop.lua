@@ -84,7 +84,9 @@ function loop.every(s, fn) end
 ---
 ---Example:
 ---```lua
----local w = vnet.loop.on_readable(io.stdin, function(w) print(io.read("l")); w:stop() end)
+---local f = io.popen("echo hello")
+---vnet.loop.on_readable(f, function(w) print(f:read("l")); w:stop() end)
+---vnet.loop.run{ timeout = 5 }
 ---```
 ---@param fd integer|file*|{fileno: fun(self): integer}
 ---@param fn fun(w: vnet.Watcher)

@@ -8,7 +8,7 @@
 ---
 ---Example:
 ---```lua
----local path = os.tmpname()
+---local path = "capture.pcap"
 ---local w <close> = assert(vnet.pcap.open(path, "w", { linktype = "raw" }))
 ---w:write(vnet.packet.build{ ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} })
 ---```
@@ -22,7 +22,7 @@ local pcap = {}
 ---
 ---Example:
 ---```lua
----local path = os.tmpname()
+---local path = "capture.pcap"
 ---assert(vnet.pcap.open(path, "w", { linktype = "ethernet" })):close()
 ---local r <close> = assert(vnet.pcap.open(path))
 ---for p, t in r:packets() do print(t, p) end
@@ -51,7 +51,7 @@ local PcapWriter = {}
 ---
 ---Example:
 ---```lua
----local w <close> = assert(vnet.pcap.open(os.tmpname(), "w", { linktype = "raw" }))
+---local w <close> = assert(vnet.pcap.open("out.pcap", "w", { linktype = "raw" }))
 ---assert(w:write("\x45\0\0\20\0\0\0\0\64\17\0\0\10\0\0\1\10\0\0\2", 1700000000, 250))
 ---```
 ---@param pkt vnet.Packet|string
@@ -66,7 +66,7 @@ function PcapWriter:write(pkt, time, nsec) end
 ---
 ---Example:
 ---```lua
----local w <close> = assert(vnet.pcap.open(os.tmpname(), "w")); assert(w:flush())
+---local w <close> = assert(vnet.pcap.open("out.pcap", "w")); assert(w:flush())
 ---```
 ---@return true? ok
 ---@return string? err
@@ -77,7 +77,7 @@ function PcapWriter:flush() end
 ---
 ---Example:
 ---```lua
----local w = assert(vnet.pcap.open(os.tmpname(), "w")); w:close()
+---local w = assert(vnet.pcap.open("out.pcap", "w")); w:close()
 ---```
 function PcapWriter:close() end
 
@@ -94,7 +94,7 @@ local PcapReader = {}
 ---
 ---Example:
 ---```lua
----local path = os.tmpname(); assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
+---local path = "capture.pcap"; assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
 ---local r <close> = assert(vnet.pcap.open(path)); print(r:read())   --> nil
 ---```
 ---@return vnet.Packet? pkt
@@ -109,7 +109,7 @@ function PcapReader:read() end
 ---
 ---Example:
 ---```lua
----local path = os.tmpname(); assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
+---local path = "capture.pcap"; assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
 ---for p, t in assert(vnet.pcap.open(path)):packets() do print(t, #p) end
 ---```
 ---@return fun(): vnet.Packet, number, integer, integer, integer
@@ -119,7 +119,7 @@ function PcapReader:packets() end
 ---
 ---Example:
 ---```lua
----local path = os.tmpname(); assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
+---local path = "capture.pcap"; assert(vnet.pcap.open(path, "w", { linktype = "raw" })):close()
 ---assert(vnet.pcap.open(path)):close()
 ---```
 function PcapReader:close() end

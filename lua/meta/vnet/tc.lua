@@ -96,7 +96,7 @@ function tc.htb(dev, opts) end
 ---Example:
 ---```lua
 ---local a = assert(vnet.veth.create("qd0", "qd1"))
----assert(vnet.tc.qdisc(a, { kind = "pfifo", limit = 100 }))
+---assert(vnet.tc.qdisc(a, { kind = "tbf", rate = "1mbit", burst = "32kb", latency = 50 }))
 ---```
 ---@param dev string|integer|table
 ---@param opts table

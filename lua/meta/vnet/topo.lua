@@ -33,7 +33,7 @@ function topo.check(desc) end
 ---
 ---Example:
 ---```lua
----local path = os.tmpname()
+---local path = "topo.lua"
 ---io.open(path, "w"):write("return { name = 'f', nodes = { a = {} } }"):close()
 ---print(vnet.topo.load(path).name)   --> f
 ---```
@@ -191,7 +191,7 @@ function Topology:dot() end
 ---Example:
 ---```lua
 ---local net <close> = assert(vnet.topo.apply{ name = "pic", nodes = { a = {} } })
----print(net:picture("/tmp/pic.svg"))
+---print(net:picture("lab.svg"))
 ---```
 ---@param path string ending in .svg or .png
 ---@return true? ok

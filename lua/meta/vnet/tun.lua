@@ -268,7 +268,7 @@ function Device:recent() end
 ---Example:
 ---```lua
 ---local dev <close> = assert(vnet.tun.open())
----local w <close> = assert(dev:capture(os.tmpname()))
+---local w <close> = assert(dev:capture("tun.pcap"))
 ---```
 ---@param target string|vnet.PcapWriter|false
 ---@param opts? table pcap.open's options
