@@ -89,6 +89,14 @@ describe("the API reference", function()
     end
   end)
 
+  it("is installed by the rockspec where help() looks (vnet/meta/)", function()
+    local rock = assert(read("rocks/vnet-scm-1.rockspec"))
+    for _, name in ipairs(A.files()) do
+      assert.is_truthy(rock:find('["vnet.meta.' .. name .. '"] = "' .. META .. name .. '.lua"', 1, true),
+        "the rockspec does not install " .. META .. name .. ".lua as vnet.meta." .. name)
+    end
+  end)
+
   it("has an annotation file for vnet and every module of vnet.modules", function()
     assert.are.same({}, api.missing)
     for _, name in ipairs(A.files()) do
