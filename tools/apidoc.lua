@@ -225,8 +225,25 @@ end
 
 local function anchor(name) return (name:lower():gsub("[^%w_%- ]", ""):gsub(" ", "-")) end
 
+local function heading(e)
+  if e.kind ~= "class" then return e.name end
+  return e.name .. (e.name:find("%.Options$") and " (options)" or " (object)")
+end
+
+-- A paragraph for markdown: runs of indented lines (option tables) fenced.
+local function md_text(doc)
+  local out, code = {}, false
+  for _, l in ipairs(lines_of(doc)) do
+    local ind = l:match("^  ") ~= nil
+    if ind ~= code then out[#out + 1] = "```"; code = ind end
+    out[#out + 1] = l
+  end
+  if code then out[#out + 1] = "```" end
+  return concat(out, "\n")
+end
+
 local function md_entry(out, e, level)
-  out[#out + 1] = level .. " " .. e.name
+  out[#out + 1] = level .. " " .. heading(e)
   out[#out + 1] = ""
   if e.kind == "function" or e.kind == "method" or (e.kind == "field" and e.type) then
     out[#out + 1] = "```"
@@ -235,7 +252,7 @@ local function md_entry(out, e, level)
     out[#out + 1] = "```"
     out[#out + 1] = ""
   end
-  if e.doc ~= "" then out[#out + 1] = e.doc; out[#out + 1] = "" end
+  if e.doc ~= "" then out[#out + 1] = md_text(e.doc); out[#out + 1] = "" end
   local ps = {}
   for _, p in ipairs(e.params or {}) do
     if p.desc ~= "" or p.type ~= "any" then
@@ -248,12 +265,12 @@ local function md_entry(out, e, level)
     out[#out + 1] = "```lua fragment"; out[#out + 1] = e.example; out[#out + 1] = "```"; out[#out + 1] = ""
   end
   for _, f in ipairs(e.kind ~= "function" and e.fields or {}) do
-    if f.kind == "field" and f.owner == e.name and not f.example then
+    if f.tagged then
       out[#out + 1] = format("- `%s`%s%s", f.name:match("[^.]+$"), f.type and " (" .. f.type .. ")" or "",
         f.doc ~= "" and ": " .. f.doc:gsub("\n", " ") or "")
     end
   end
-  if e.fields and #e.fields > 0 then out[#out + 1] = "" end
+  if e.kind ~= "function" and e.fields and e.fields[1] and e.fields[1].tagged then out[#out + 1] = "" end
 end
 
 local function markdown(api)
@@ -271,7 +288,7 @@ local function markdown(api)
     for _, c in ipairs(api.classes) do if c.module == m.name then cls[#cls + 1] = c end end
     groups[#groups + 1] = { m = m, classes = cls }
     local sub = {}
-    for _, c in ipairs(cls) do sub[#sub + 1] = format("[%s](#%s)", c.name, anchor(c.name)) end
+    for _, c in ipairs(cls) do sub[#sub + 1] = format("[%s](#%s)", c.name, anchor(heading(c))) end
     out[#out + 1] = format("- [%s](#%s)%s", m.name, anchor(m.name), #sub > 0 and ": " .. concat(sub, ", ") or "")
   end
   out[#out + 1] = ""

@@ -18,6 +18,23 @@ local concat, sort, format = table.concat, table.sort, string.format
 
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 
+-- A LuaLS type at the start of s (`table<string, integer>`, `{a?: number}`,
+-- `fun(x: T): U`...: spaces inside brackets belong to it), and the rest.
+local function split_type(s)
+  local depth, i = 0, 1
+  while i <= #s do
+    local c = s:sub(i, i)
+    if c == "<" or c == "(" or c == "{" or c == "[" then depth = depth + 1
+    elseif c == ">" or c == ")" or c == "}" or c == "]" then depth = depth - 1
+    elseif c:match("%s") and depth <= 0 then
+      -- `fun(...): T` and `A | B` go on past a space
+      if not (s:sub(i - 1, i - 1) == ":" or s:sub(i - 1, i - 1) == "|" or s:sub(i + 1, i + 1) == "|") then break end
+    end
+    i = i + 1
+  end
+  return s:sub(1, i - 1), (s:sub(i):gsub("^%s+", ""))
+end
+
 -- A `---` block: its text (paragraph, example) and its tags.
 local function read_block(lines)
   local b = { text = {}, params = {}, returns = {}, fields = {}, overloads = {} }
@@ -29,29 +46,32 @@ local function read_block(lines)
       local code = {}
       i = i + 2
       while i <= n and not lines[i]:match("^%s*```") do
-        code[#code + 1] = lines[i]:gsub("^ ", "", 1); i = i + 1
+        code[#code + 1] = lines[i]; i = i + 1
       end
       b.example = concat(code, "\n")
       b.fragment = lines[i - #code - 1]:find("fragment", 1, true) ~= nil
     elseif tag == "param" then
-      local pname, opt = rest:match("^([%w_.]+)(%??)")
-      local ptype, pdesc = rest:match("^[%w_.]+%??%s+(%S+)%s*(.*)$")
+      local pname, opt, after = rest:match("^([%w_.]+)(%??)%s*(.*)$")
+      local ptype, pdesc = split_type(after or "")
+      if ptype == "" then ptype = nil end
       b.params[#b.params + 1] = { name = pname, optional = opt == "?" or (ptype or ""):sub(-1) == "?",
         type = ptype or "any", desc = pdesc or "" }
     elseif tag == "return" then
-      local ty, name, desc = rest:match("^(%S+)%s*([%w_]*)%s*(.*)$")
+      local ty, after = split_type(rest)
+      local name, desc = after:match("^([%w_]*)%s*(.*)$")
       b.returns[#b.returns + 1] = { type = ty, name = name ~= "" and name or nil, desc = desc }
     elseif tag == "field" then
-      local name, ty, desc = rest:match("^([%w_]+%??)%s+(%S+)%s*(.*)$")
+      local name, after = rest:match("^([%w_]+%??)%s+(.*)$")
+      local ty, desc = split_type(after or "")
       if name then b.fields[#b.fields + 1] = { name = name:gsub("%?$", ""), type = ty, desc = desc } end
     elseif tag == "class" then
-      b.class = rest:match("^([%w_.]+)")
+      b.class, b.parent = rest:match("^([%w_.]+)%s*:?%s*([%w_.]*)")
     elseif tag == "meta" then
       b.meta = rest ~= "" and rest or true
     elseif tag == "overload" then
       b.overloads[#b.overloads + 1] = rest
     elseif tag == "type" then
-      b.type = rest:match("^(%S+)")
+      b.type = split_type(rest)
     elseif not tag then
       b.text[#b.text + 1] = l:gsub("^ ", "", 1)
     end -- other tags (@see, @nodiscard, @alias...) are for the editor
@@ -65,7 +85,13 @@ end
 -- The first sentence of a paragraph (for one-line lists).
 local function summary(doc)
   local s = (doc or ""):gsub("\n", " ")
-  return s:match("^(.-%.)%s") or s:match("^(.-%.)$") or s
+  local from = 1
+  while true do -- a period and a space, not in "..." nor "e.g."
+    local i = s:find("[^.%s]%.%s", from)
+    if not i then return s end
+    if not s:sub(i - 2, i):find("e%.g$") then return s:sub(1, i + 1) end
+    from = i + 2
+  end
 end
 
 local function add(api, e)
@@ -96,11 +122,12 @@ function M.parse(text, file, api)
         local var = line:match("^local%s+([%w_]+)%s*=")
         if var then locals[var] = b.class end
         local e = { name = b.class, kind = b.class == module and "module" or "class",
-          module = module, doc = b.doc, example = b.example, file = where, fields = {}, methods = {} }
+          module = module, doc = b.doc, example = b.example, file = where, fields = {}, methods = {},
+          parent = b.parent ~= "" and b.parent or nil }
         add(api, e)
         if e.kind == "class" then api.classes[#api.classes + 1] = e else api.modules[#api.modules + 1] = e end
         for _, f in ipairs(b.fields) do
-          local fe = { name = b.class .. "." .. f.name, kind = "field", type = f.type, doc = f.desc,
+          local fe = { name = b.class .. "." .. f.name, kind = "field", type = f.type, doc = f.desc, tagged = true,
             owner = b.class, module = module, file = where }
           add(api, fe)
           e.fields[#e.fields + 1] = fe

@@ -99,7 +99,14 @@ local function entry_of_value(v)
   if e then return e end
   if type(v) == "table" or type(v) == "userdata" then
     local t = M.methods_of(v)
-    return t and M.class_of(t)
+    local c = t and M.class_of(t)
+    -- a link of a kind with methods of its own: that kind's class
+    if c and c.name == "vnet.Link" then
+      local ok, kind = pcall(function() return v.kind end)
+      local k = ok and type(kind) == "string" and M.api().index["vnet." .. kind .. ".Link"]
+      if k then return k end
+    end
+    return c
   end
 end
 
@@ -153,6 +160,17 @@ end
 
 local function indent(s, pad) return pad .. s:gsub("\n", "\n" .. pad) end
 
+-- text filled into lines of at most width columns, each starting with pad
+local function wrap(text, pad, width)
+  local lines, line = {}, pad
+  for word in text:gmatch("%S+") do
+    if #line > #pad and #line + 1 + #word > width then lines[#lines + 1] = line; line = pad end
+    line = line .. (#line > #pad and " " or "") .. word
+  end
+  lines[#lines + 1] = line
+  return concat(lines, "\n")
+end
+
 local function entry_text(e)
   local out = { M.signature(e) }
   for _, o in ipairs(e.overloads or {}) do out[#out + 1] = "  also: " .. o end
@@ -169,7 +187,7 @@ local function list_text(out, title, entries, short)
   for _, m in ipairs(entries) do
     local sig = M.signature(m)
     if short then sig = sig:gsub("^" .. short:gsub("%p", "%%%0"), "") end
-    out[#out + 1] = "  " .. sig .. (m.summary ~= "" and "\n      " .. m.summary or "")
+    out[#out + 1] = "  " .. sig .. (m.summary ~= "" and "\n" .. wrap(m.summary, "      ", 78) or "")
   end
 end
 
@@ -180,6 +198,10 @@ local function owner_text(e)
   if e.example then out[#out + 1] = ""; out[#out + 1] = "  Example:"; out[#out + 1] = indent(e.example, "    ") end
   list_text(out, "Fields:", e.fields)
   list_text(out, e.kind == "class" and "Methods:" or "Functions:", e.methods, e.kind == "class" and e.name)
+  if e.parent then
+    out[#out + 1] = ""
+    out[#out + 1] = format("And those of %s: help(\"%s\").", e.parent, e.parent)
+  end
   if e.kind == "module" then
     local cls = {}
     for _, c in ipairs(api.classes) do
