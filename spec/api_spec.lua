@@ -60,8 +60,9 @@ local function live_classes()
     rd:close()
     os.remove(path .. suffix)
   end
-  t["vnet.Topology"] = vnet.topo.methods
-  t["vnet.Node"] = vnet.topo.node_methods
+  local net <close> = assert(vnet.topo.apply{ name = "apispec", nodes = { a = {} } })
+  t["vnet.Topology"] = help.methods_of(net)
+  t["vnet.Node"] = help.methods_of(net.a)
   for i = 1, math.huge do -- netdevsim needs its kernel module: its class, read
     local name, v = debug.getupvalue(vnet.netdevsim.create, i)
     if not name then break end
@@ -133,7 +134,8 @@ describe("the API reference", function()
       assert.is_table(api.index[cname], "no ---@class " .. cname)
       for k, v in pairs(methods) do
         if public(k) and type(v) == "function" and not api.index[cname .. ":" .. k] then
-          missing[#missing + 1] = cname .. ":" .. k .. " (" .. class .. ")"
+          missing[#missing + 1] = string.format("%s:%s (of a %s): add it to %s", cname, k, class,
+            api.index[cname].file:match("^(.-):%d+$"))
         end
       end
     end
@@ -302,8 +304,23 @@ describe("help", function()
     assert.matches("\n  :read%(%) %-> pkt | nil, err, errno\n", text)
     local a = assert(vnet.veth.create("h0", "h1"))
     assert.matches("^vnet%.Link %(object%)\n", help.text(a))
-    assert.matches("^vnet%.Packet %(object%)\n", help.text(vnet.packet.new(1)))
+    local p = vnet.packet.new(1)
+    assert.matches("^vnet%.Packet %(object%)\n", help.text(p))
+    local br = assert(vnet.bridge.create{ name = "hbr0" })
+    assert.matches("^vnet%.bridge%.Link %(object%)\n.*\n  :add_port%(l, o%)\n.*\nAnd those of vnet%.Link: help%(\"vnet%.Link\"%)%.$",
+      help.text(br))
+    local net <close> = assert(vnet.topo.apply{ name = "helptopo", nodes = { n1 = {} } })
+    assert.matches("^vnet%.Topology %(object%)\n.*\n  :pingall%(opts%?%) %-> result\n", help.text(net))
+    assert.matches("^vnet%.Node %(object%)\n", help.text(net.n1))
   end))
+
+  it("lists a header view's fields", function()
+    local p = vnet.packet.build{ ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" }, udp = {} }
+    local text = help.text(p:udp())
+    assert.matches("^vnet%.View %(object%)\n", text)
+    assert.matches("\n\nFields of this udp view %(vnet%.proto%.fields%.udp%):\n  " ..
+      table.concat(vnet.proto.fields.udp, " ") .. "$", text)
+  end)
 
   it("says how to use it, and lists the modules, without an argument", function()
     local text = help.text()

@@ -106,7 +106,13 @@ local function entry_of_value(v)
       local k = ok and type(kind) == "string" and M.api().index["vnet." .. kind .. ".Link"]
       if k then return k end
     end
-    return c
+    if c then return c end
+    -- a header view (p:ipv4()): its kind is its metatable's name
+    local mt = getmetatable(v)
+    local kind = type(mt) == "table" and tostring(rawget(mt, "__name")):match("^vnet%.(%w+)$")
+    if kind and type(require("vnet.proto").fields[kind]) == "table" then
+      return M.api().index["vnet.View"], kind
+    end
   end
 end
 
@@ -235,14 +241,18 @@ function M.text(...)
     return concat(lines, "\n")
   end
   local x = ...
-  local e
-  if type(x) == "string" then e = M.lookup(x) else e = entry_of_value(x) end
+  local e, view
+  if type(x) == "string" then e = M.lookup(x) else e, view = entry_of_value(x) end
   if not e then
     local what = type(x) == "string" and x or (type(x) == "function" and "this function") or
       format("a %s", (getmetatable(x) and rawget(getmetatable(x), "__name")) or type(x))
     local near = type(x) == "string" and M.nearest(x) or {}
     return format("help: no entry for '%s'%s", what,
       #near > 0 and ("; nearest: " .. concat(near, ", ")) or "")
+  end
+  if view then
+    return owner_text(e) .. "\n\nFields of this " .. view .. " view (vnet.proto.fields." .. view .. "):\n" ..
+      wrap(concat(require("vnet.proto").fields[view], " "), "  ", 78)
   end
   if e.kind == "module" or e.kind == "class" then return owner_text(e) end
   return entry_text(e)
