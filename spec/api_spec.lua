@@ -107,6 +107,12 @@ describe("the API reference", function()
     end
   end)
 
+  it("leads an editor from vnet to every module (---@field tun vnet.tun)", function()
+    local want = {}
+    for _, m in ipairs(vnet.modules) do want[#want + 1] = m end
+    assert.are.same(want, api.index.vnet.submodules, "lua/meta/vnet/init.lua: one ---@field per module, in vnet.modules' order")
+  end)
+
   it("has an entry for every function and field a module exports", function()
     local missing = {}
     local function check(modname, mod, file)

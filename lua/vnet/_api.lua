@@ -126,11 +126,19 @@ function M.parse(text, file, api)
           parent = b.parent ~= "" and b.parent or nil }
         add(api, e)
         if e.kind == "class" then api.classes[#api.classes + 1] = e else api.modules[#api.modules + 1] = e end
+        e.submodules = {}
         for _, f in ipairs(b.fields) do
+          -- `---@field tun vnet.tun` in vnet's class: the way to a module
+          -- (for the editor), not an entry of its own
+          if f.type == b.class .. "." .. f.name then
+            e.submodules[#e.submodules + 1] = f.name
+            goto next
+          end
           local fe = { name = b.class .. "." .. f.name, kind = "field", type = f.type, doc = f.desc, tagged = true,
             owner = b.class, module = module, file = where }
           add(api, fe)
           e.fields[#e.fields + 1] = fe
+          ::next::
         end
       elseif b and not b.meta then
         local var, sep, fname, args = line:match("^function%s+([%w_]+)([.:])([%w_]+)%s*%((.-)%)")

@@ -12,6 +12,55 @@
 ---print(vnet.version, #vnet.modules)
 ---```
 ---@class vnet
+---@field packet vnet.packet
+---@field loop vnet.loop
+---@field link vnet.link
+---@field netns vnet.netns
+---@field tun vnet.tun
+---@field tap vnet.tap
+---@field proto vnet.proto
+---@field pcap vnet.pcap
+---@field psock vnet.psock
+---@field addr vnet.addr
+---@field route vnet.route
+---@field neigh vnet.neigh
+---@field watch vnet.watch
+---@field veth vnet.veth
+---@field macvlan vnet.macvlan
+---@field macvtap vnet.macvtap
+---@field ipvlan vnet.ipvlan
+---@field ipvtap vnet.ipvtap
+---@field bridge vnet.bridge
+---@field vlan vnet.vlan
+---@field vxlan vnet.vxlan
+---@field dummy vnet.dummy
+---@field ifb vnet.ifb
+---@field bond vnet.bond
+---@field gre vnet.gre
+---@field gretap vnet.gretap
+---@field ipip vnet.ipip
+---@field sit vnet.sit
+---@field ip6tnl vnet.ip6tnl
+---@field vti vnet.vti
+---@field geneve vnet.geneve
+---@field vrf vnet.vrf
+---@field ip6gre vnet.ip6gre
+---@field ip6gretap vnet.ip6gretap
+---@field erspan vnet.erspan
+---@field ip6erspan vnet.ip6erspan
+---@field hsr vnet.hsr
+---@field vcan vnet.vcan
+---@field vxcan vnet.vxcan
+---@field nlmon vnet.nlmon
+---@field macsec vnet.macsec
+---@field netkit vnet.netkit
+---@field netdevsim vnet.netdevsim
+---@field lowpan vnet.lowpan
+---@field ipoib vnet.ipoib
+---@field rmnet vnet.rmnet
+---@field tc vnet.tc
+---@field topo vnet.topo
+---@field session vnet.session
 local vnet = {}
 
 ---The version of vnet, "0.1.0".
