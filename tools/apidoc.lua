@@ -153,8 +153,8 @@ local function kind_meta(name, m)
 
   local pair = m._create ~= nil
   local cdoc = doc_above(src, "create", "M")
-  comment(out, cdoc or { "Create a " .. name .. " link (link.create with kind = \"" .. name ..
-    "\"); read back, the options are fields of the link object." })
+  comment(out, cdoc or { "Create a " .. name .. " link (link.create with kind = \"" .. name .. "\");",
+    "read back, the options are fields of the link object." })
   example(out, ex)
   if pair then
     out[#out + 1] = "---@param name string|vnet." .. name .. ".Options one end's name, or every option"
@@ -223,6 +223,7 @@ end
 
 -- ---- docs/api.md ------------------------------------------------------
 
+local api_index = {} -- the entries by name, for links (set before markdown())
 local function anchor(name) return (name:lower():gsub("[^%w_%- ]", ""):gsub(" ", "-")) end
 
 local function heading(e)
@@ -256,7 +257,11 @@ local function md_entry(out, e, level)
   local ps = {}
   for _, p in ipairs(e.params or {}) do
     if p.desc ~= "" or p.type ~= "any" then
-      ps[#ps + 1] = format("- `%s%s` (%s)%s", p.name, p.optional and "?" or "", p.type,
+      local ty = p.type:gsub("[%w_.]+", function(t)
+        local c = api_index[t]
+        return c and c.kind == "class" and format("[%s](#%s)", t, anchor(heading(c))) or t
+      end)
+      ps[#ps + 1] = format("- `%s%s` (%s)%s", p.name, p.optional and "?" or "", ty,
         p.desc ~= "" and ": " .. p.desc or "")
     end
   end
@@ -331,6 +336,7 @@ local api = A.api(function(name)
   return read(META .. name .. ".lua"), META .. name .. ".lua"
 end)
 for _, n in ipairs(api.missing) do missing_all[#missing_all + 1] = "no annotation file " .. META .. n .. ".lua" end
+api_index = api.index
 put(DOC, markdown(api) .. "\n")
 
 if #missing_all > 0 then

@@ -177,10 +177,30 @@ local function wrap(text, pad, width)
   return concat(lines, "\n")
 end
 
+-- The options tables (---@class X.Options) a function's parameters take.
+local function options_text(out, e)
+  local idx = M.api().index
+  for _, p in ipairs(e.params or {}) do
+    for ty in p.type:gsub("%?$", ""):gmatch("[^|]+") do
+      local c = idx[ty]
+      if c and c.kind == "class" and c.fields[1] and c.fields[1].tagged then
+        out[#out + 1] = ""
+        out[#out + 1] = format("  %s: %s%s", p.name, c.name,
+          c.parent and format(" (and those of %s)", c.parent) or "")
+        for _, f in ipairs(c.fields) do
+          out[#out + 1] = format("    %-18s %s%s", f.name:match("[^.]+$"), f.type or "",
+            f.doc ~= "" and "  " .. f.doc or "")
+        end
+      end
+    end
+  end
+end
+
 local function entry_text(e)
   local out = { M.signature(e) }
   for _, o in ipairs(e.overloads or {}) do out[#out + 1] = "  also: " .. o end
   if e.doc ~= "" then out[#out + 1] = ""; out[#out + 1] = indent(e.doc, "  ") end
+  options_text(out, e)
   if e.example then
     out[#out + 1] = ""; out[#out + 1] = "  Example:"; out[#out + 1] = indent(e.example, "    ")
   end

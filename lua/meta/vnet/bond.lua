@@ -36,7 +36,8 @@ local bond = {}
 ---@field updelay? integer 0 to 4294967295; changeable with l:set{}
 ---@field xmit_hash_policy? string one of "encap2+3", "encap3+4", "layer2", "layer2+3", "layer3+4", "vlan+srcmac"; changeable with l:set{}
 
----Create a bond link (link.create with kind = "bond"); read back, the options are fields of the link object.
+---Create a bond link (link.create with kind = "bond");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

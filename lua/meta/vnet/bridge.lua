@@ -48,7 +48,8 @@ local bridge = {}
 ---@field vlan_protocol? string one of "802.1Q", "802.1ad"; changeable with l:set{}
 ---@field vlan_stats? boolean changeable with l:set{}
 
----Create a bridge link (link.create with kind = "bridge"); read back, the options are fields of the link object.
+---Create a bridge link (link.create with kind = "bridge");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

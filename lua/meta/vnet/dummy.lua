@@ -16,7 +16,8 @@ local dummy = {}
 ---The options of dummy.create: link.create's and these.
 ---@class vnet.dummy.Options: vnet.link.Options
 
----Create a dummy link (link.create with kind = "dummy"); read back, the options are fields of the link object.
+---Create a dummy link (link.create with kind = "dummy");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

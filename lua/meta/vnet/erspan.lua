@@ -37,7 +37,8 @@ local erspan = {}
 ---@field tos? integer 0 to 255; changeable with l:set{}
 ---@field ttl? integer 0 to 255; changeable with l:set{}
 
----Create a erspan link (link.create with kind = "erspan"); read back, the options are fields of the link object.
+---Create a erspan link (link.create with kind = "erspan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

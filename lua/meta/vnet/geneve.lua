@@ -26,7 +26,8 @@ local geneve = {}
 ---@field ttl? integer 0 to 255
 ---@field udp_csum? boolean
 
----Create a geneve link (link.create with kind = "geneve"); read back, the options are fields of the link object.
+---Create a geneve link (link.create with kind = "geneve");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

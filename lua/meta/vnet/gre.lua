@@ -31,7 +31,8 @@ local gre = {}
 ---@field tos? integer 0 to 255; changeable with l:set{}
 ---@field ttl? integer 0 to 255; changeable with l:set{}
 
----Create a gre link (link.create with kind = "gre"); read back, the options are fields of the link object.
+---Create a gre link (link.create with kind = "gre");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -20,7 +20,8 @@ local gretap = {}
 ---@field tos? integer 0 to 255; changeable with l:set{}
 ---@field ttl? integer 0 to 255; changeable with l:set{}
 
----Create a gretap link (link.create with kind = "gretap"); read back, the options are fields of the link object.
+---Create a gretap link (link.create with kind = "gretap");
+---read back, the options are fields of the link object.
 ---@param opts vnet.gretap.Options
 ---@return vnet.Link? link
 ---@return string? err

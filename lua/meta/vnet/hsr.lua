@@ -29,7 +29,8 @@ local hsr = {}
 ---@field supervision? integer 0 to 255
 ---@field version? integer 0 to 1
 
----Create a hsr link (link.create with kind = "hsr"); read back, the options are fields of the link object.
+---Create a hsr link (link.create with kind = "hsr");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

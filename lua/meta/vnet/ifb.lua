@@ -17,7 +17,8 @@ local ifb = {}
 ---The options of ifb.create: link.create's and these.
 ---@class vnet.ifb.Options: vnet.link.Options
 
----Create a ifb link (link.create with kind = "ifb"); read back, the options are fields of the link object.
+---Create a ifb link (link.create with kind = "ifb");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

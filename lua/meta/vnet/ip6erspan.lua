@@ -27,7 +27,8 @@ local ip6erspan = {}
 ---@field remote? string an IPv6 address; changeable with l:set{}
 ---@field tclass? integer changeable with l:set{}
 
----Create a ip6erspan link (link.create with kind = "ip6erspan"); read back, the options are fields of the link object.
+---Create a ip6erspan link (link.create with kind = "ip6erspan");
+---read back, the options are fields of the link object.
 ---@param opts vnet.ip6erspan.Options
 ---@return vnet.Link? link
 ---@return string? err

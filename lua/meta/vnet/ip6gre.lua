@@ -32,7 +32,8 @@ local ip6gre = {}
 ---@field remote? string an IPv6 address; changeable with l:set{}
 ---@field tclass? integer changeable with l:set{}
 
----Create a ip6gre link (link.create with kind = "ip6gre"); read back, the options are fields of the link object.
+---Create a ip6gre link (link.create with kind = "ip6gre");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

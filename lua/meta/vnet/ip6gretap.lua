@@ -22,7 +22,8 @@ local ip6gretap = {}
 ---@field remote? string an IPv6 address; changeable with l:set{}
 ---@field tclass? integer changeable with l:set{}
 
----Create a ip6gretap link (link.create with kind = "ip6gretap"); read back, the options are fields of the link object.
+---Create a ip6gretap link (link.create with kind = "ip6gretap");
+---read back, the options are fields of the link object.
 ---@param opts vnet.ip6gretap.Options
 ---@return vnet.Link? link
 ---@return string? err

@@ -28,7 +28,8 @@ local ip6tnl = {}
 ---@field remote? string an IPv6 address; changeable with l:set{}
 ---@field tclass? integer 0 to 255; changeable with l:set{}
 
----Create a ip6tnl link (link.create with kind = "ip6tnl"); read back, the options are fields of the link object.
+---Create a ip6tnl link (link.create with kind = "ip6tnl");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

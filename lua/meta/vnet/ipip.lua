@@ -24,7 +24,8 @@ local ipip = {}
 ---@field tos? integer 0 to 255; changeable with l:set{}
 ---@field ttl? integer 0 to 255; changeable with l:set{}
 
----Create a ipip link (link.create with kind = "ipip"); read back, the options are fields of the link object.
+---Create a ipip link (link.create with kind = "ipip");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

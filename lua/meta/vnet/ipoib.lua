@@ -23,7 +23,8 @@ local ipoib = {}
 ---@field pkey? integer 0 to 65535
 ---@field umcast? boolean 0 to 65535; changeable with l:set{}
 
----Create a ipoib link (link.create with kind = "ipoib"); read back, the options are fields of the link object.
+---Create a ipoib link (link.create with kind = "ipoib");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -29,7 +29,8 @@ local ipvlan = {}
 ---@field flags? string one of "bridge", "private", "vepa"; changeable with l:set{}
 ---@field mode? string one of "l2", "l3", "l3s"; changeable with l:set{}
 
----Create a ipvlan link (link.create with kind = "ipvlan"); read back, the options are fields of the link object.
+---Create a ipvlan link (link.create with kind = "ipvlan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

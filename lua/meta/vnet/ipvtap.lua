@@ -18,7 +18,8 @@ local ipvtap = {}
 ---@field flags? string one of "bridge", "private", "vepa"; changeable with l:set{}
 ---@field mode? string one of "l2", "l3", "l3s"; changeable with l:set{}
 
----Create a ipvtap link (link.create with kind = "ipvtap"); read back, the options are fields of the link object.
+---Create a ipvtap link (link.create with kind = "ipvtap");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

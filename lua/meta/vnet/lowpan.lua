@@ -18,7 +18,8 @@ local lowpan = {}
 ---The options of lowpan.create: link.create's and these.
 ---@class vnet.lowpan.Options: vnet.link.Options
 
----Create a lowpan link (link.create with kind = "lowpan"); read back, the options are fields of the link object.
+---Create a lowpan link (link.create with kind = "lowpan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -41,7 +41,8 @@ local macsec = {}
 ---@field validate? string one of "check", "disabled", "strict"; changeable with l:set{}
 ---@field window? integer 0 to 4294967295; changeable with l:set{}
 
----Create a macsec link (link.create with kind = "macsec"); read back, the options are fields of the link object.
+---Create a macsec link (link.create with kind = "macsec");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

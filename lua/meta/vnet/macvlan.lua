@@ -38,7 +38,8 @@ local macvlan = {}
 ---@field nopromisc? boolean changeable with l:set{}
 ---@field source_addresses? table changeable with l:set{}
 
----Create a macvlan link (link.create with kind = "macvlan"); read back, the options are fields of the link object.
+---Create a macvlan link (link.create with kind = "macvlan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

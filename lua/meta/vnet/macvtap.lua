@@ -30,7 +30,8 @@ local macvtap = {}
 ---@field nopromisc? boolean changeable with l:set{}
 ---@field source_addresses? table changeable with l:set{}
 
----Create a macvtap link (link.create with kind = "macvtap"); read back, the options are fields of the link object.
+---Create a macvtap link (link.create with kind = "macvtap");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -38,7 +38,8 @@ local netkit = {}
 ---@field scrub? string one of "default", "none"
 ---@field tailroom? integer 0 to 65535
 
----Create a netkit link (link.create with kind = "netkit"); read back, the options are fields of the link object.
+---Create a netkit link (link.create with kind = "netkit");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

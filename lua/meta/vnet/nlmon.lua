@@ -17,7 +17,8 @@ local nlmon = {}
 ---The options of nlmon.create: link.create's and these.
 ---@class vnet.nlmon.Options: vnet.link.Options
 
----Create a nlmon link (link.create with kind = "nlmon"); read back, the options are fields of the link object.
+---Create a nlmon link (link.create with kind = "nlmon");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

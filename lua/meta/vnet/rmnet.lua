@@ -20,7 +20,8 @@ local rmnet = {}
 ---@class vnet.rmnet.Options: vnet.link.Options
 ---@field mux_id? integer 1 to 254
 
----Create a rmnet link (link.create with kind = "rmnet"); read back, the options are fields of the link object.
+---Create a rmnet link (link.create with kind = "rmnet");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

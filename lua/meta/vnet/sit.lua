@@ -23,7 +23,8 @@ local sit = {}
 ---@field tos? integer 0 to 255; changeable with l:set{}
 ---@field ttl? integer 0 to 255; changeable with l:set{}
 
----Create a sit link (link.create with kind = "sit"); read back, the options are fields of the link object.
+---Create a sit link (link.create with kind = "sit");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

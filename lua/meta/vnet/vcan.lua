@@ -17,7 +17,8 @@ local vcan = {}
 ---The options of vcan.create: link.create's and these.
 ---@class vnet.vcan.Options: vnet.link.Options
 
----Create a vcan link (link.create with kind = "vcan"); read back, the options are fields of the link object.
+---Create a vcan link (link.create with kind = "vcan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

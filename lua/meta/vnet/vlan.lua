@@ -26,7 +26,8 @@ local vlan = {}
 ---@field protocol? string one of "802.1Q", "802.1ad"
 ---@field reorder_hdr? boolean changeable with l:set{}
 
----Create a vlan link (link.create with kind = "vlan"); read back, the options are fields of the link object.
+---Create a vlan link (link.create with kind = "vlan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

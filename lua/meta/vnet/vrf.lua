@@ -18,7 +18,8 @@ local vrf = {}
 ---@class vnet.vrf.Options: vnet.link.Options
 ---@field table? integer 1 to 4294967295
 
----Create a vrf link (link.create with kind = "vrf"); read back, the options are fields of the link object.
+---Create a vrf link (link.create with kind = "vrf");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

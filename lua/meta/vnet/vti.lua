@@ -24,7 +24,8 @@ local vti = {}
 ---@field okey? integer 0 to 4294967295; changeable with l:set{}
 ---@field remote? string an IPv4 address; changeable with l:set{}
 
----Create a vti link (link.create with kind = "vti"); read back, the options are fields of the link object.
+---Create a vti link (link.create with kind = "vti");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -24,7 +24,8 @@ local vxcan = {}
 ---@field peer_netns? string|integer|userdata
 ---@field peer_up? boolean
 
----Create a vxcan link (link.create with kind = "vxcan"); read back, the options are fields of the link object.
+---Create a vxcan link (link.create with kind = "vxcan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

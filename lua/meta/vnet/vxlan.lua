@@ -45,7 +45,8 @@ local vxlan = {}
 ---@field ttl? integer 0 to 255
 ---@field udp_csum? boolean
 
----Create a vxlan link (link.create with kind = "vxlan"); read back, the options are fields of the link object.
+---Create a vxlan link (link.create with kind = "vxlan");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua
