@@ -61,9 +61,11 @@ $(BUILD)/obj $(BUILD)/lib:
 	mkdir -p $@
 
 # docs/api.md and the kinds' annotation files, generated from lua/meta/vnet/
-# and the kind files (spec/api_spec.lua fails when they are not current)
+# and the kind files (spec/api_spec.lua fails when they are not current);
+# then the host again, which embeds the annotation files for help()
 docs: $(BUILD)/vnet
 	$(BUILD)/vnet tools/apidoc.lua
+	@$(MAKE) --no-print-directory all
 
 demo: deps all
 	sh scripts/demo.sh
