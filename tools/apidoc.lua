@@ -3,13 +3,15 @@
 --                                          every link kind, and docs/api.md
 --    build/vnet tools/apidoc.lua --check   write nothing; list what is not
 --                                          current, exit 1 if anything is
--- `make docs` runs the first. The hand-written annotation files
+-- `make docs` runs the first. Stock lua5.4 runs it too, given the paths:
+--    LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/lib/?.so;;' lua5.4 tools/apidoc.lua The hand-written annotation files
 -- (lua/meta/vnet/*.lua, LuaLS `---@meta`) describe the modules and objects;
 -- a link kind is described once, as data, in its own file (lua/vnet/veth.lua:
 -- `kinds.define{...}` and its header comment), so its annotation file is
 -- made from that: the header's paragraph and first code block, its create()
 -- with the options of the description (type, range, enum, changeable), and
 -- the doc comment above each other thing the kind module exports.
+local vnet = rawget(_G, "vnet") or require "vnet" -- the host's global, or stock lua5.4
 local A = require "vnet._api"
 local K = require "vnet._kinds"
 
