@@ -87,6 +87,9 @@ local function entry_of_value(v)
         if x ~= nil and byvalue[x] == nil and type(x) ~= "string" then byvalue[x] = e end
       end
     end
+    -- the REPL's global help is vnet.help
+    local repl = package.loaded["vnet._repl"]
+    if type(repl) == "table" and repl.help then byvalue[repl.help] = api.index["vnet.help"] end
     for _, t in ipairs(M.live_method_tables()) do
       local c = M.class_of(t)
       for _, k in ipairs(c and method_names(t) or {}) do
