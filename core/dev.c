@@ -268,6 +268,22 @@ static int d_fileno(lua_State *L)
     return 1;
 }
 
+/* cqueues' polling protocol: cqueues.poll(dev) waits until it is
+ * readable (pollfd is fileno), with no timeout of its own. */
+static int d_events(lua_State *L)
+{
+    vnet_dev_check(L, 1);
+    lua_pushliteral(L, "r");
+    return 1;
+}
+
+static int d_timeout(lua_State *L)
+{
+    vnet_dev_check(L, 1);
+    lua_pushnil(L);
+    return 1;
+}
+
 static int d_close(lua_State *L)
 {
     vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
@@ -391,6 +407,9 @@ static const luaL_Reg methods[] = {
     {"read", d_read},
     {"write", d_write},
     {"fileno", d_fileno},
+    {"pollfd", d_fileno},
+    {"events", d_events},
+    {"timeout", d_timeout},
     {"flush", d_flush},
     {"set_gso_writes", d_set_gso_writes},
     {"close", d_close},

@@ -180,7 +180,7 @@ static int ps_index(lua_State *L, vnet_dev *d, const char *k)
     }
     else if (strcmp(k, "block_size") == 0) lua_pushinteger(L, s->block_size);
     else if (strcmp(k, "blocks") == 0) lua_pushinteger(L, s->block_nr);
-    else if (strcmp(k, "timeout") == 0)
+    else if (strcmp(k, "block_timeout") == 0) /* s:timeout() is cqueues' */
         lua_pushnumber(L, s->timeout_ms / 1000.0);
     else
         return 0;

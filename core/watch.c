@@ -156,6 +156,21 @@ static int w_fileno(lua_State *L)
     return 1;
 }
 
+/* cqueues' polling protocol: readable, no timeout of its own */
+static int w_events(lua_State *L)
+{
+    checkw(L, 1);
+    lua_pushliteral(L, "r");
+    return 1;
+}
+
+static int w_timeout(lua_State *L)
+{
+    checkw(L, 1);
+    lua_pushnil(L);
+    return 1;
+}
+
 static int w_close(lua_State *L)
 {
     wsock *w = luaL_checkudata(L, 1, WATCH_T);
@@ -188,6 +203,7 @@ int luaopen_vnet_watch_core(lua_State *L)
     };
     static const luaL_Reg methods[] = {
         {"read", w_read}, {"fileno", w_fileno}, {"close", w_close},
+        {"pollfd", w_fileno}, {"events", w_events}, {"timeout", w_timeout},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);

@@ -24,6 +24,12 @@
 -- `loop.on_error(fn)` installed a handler, which then gets the message and
 -- the loop goes on. At the REPL the loop turns while the prompt waits.
 --
+-- From another event loop (luv, cqueues; docs/event-loops.md): the loop
+-- is an epoll fd, `loop.fileno()` (also `loop.pollfd()`), readable when
+-- something is ready; `loop.step([timeout])` runs what is ready without
+-- blocking; `loop.timeout()` is the seconds until the next timer (nil: no
+-- timer). `loop.events()` is "r", so `cqueues.poll(vnet.loop)` works.
+--
 -- Tasks: code that reads like a script and waits without blocking the loop.
 --
 --    local task = loop.spawn(function(dev)
@@ -85,6 +91,21 @@ function M.run(...)
   local before = loop_depth
   loop_depth = ns_depth()
   local r = table.pack(pcall(core.run, ...))
+  loop_depth = before
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
+--- step([timeout]) -> n, active [, "stopped"] | nil, message: run what
+-- is ready (watchers, timers, tasks, signals), waiting up to timeout
+-- seconds (default 0: not at all). n: events handled; active: watchers
+-- left (0: nothing more will happen, as run()'s "empty"); "stopped" when a
+-- callback called loop.stop(). For driving the loop from another event
+-- loop: poll `loop.fileno()` for reading, sleep at most `loop.timeout()`.
+function M.step(...)
+  local before = loop_depth
+  loop_depth = ns_depth()
+  local r = table.pack(pcall(core.step, ...))
   loop_depth = before
   if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
