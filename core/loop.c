@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -452,101 +451,32 @@ static int l_run(lua_State *L)
     return 2;
 }
 
-/* ---- driving the loop from another event loop (luv, cqueues, ...) ----
- * The epoll fd is readable whenever a watcher's fd is ready (timers are
- * timerfds in it too), so an outer loop polls it and calls step(). */
-
-/* step([timeout]) -> n, active [, "stopped"] | nil, message-with-traceback
- * Wait up to timeout seconds (default 0: do not block) for what is ready,
- * and run it: n events handled, active watchers left; "stopped" when a
- * callback called loop.stop(). */
-static int l_step(lua_State *L)
+/* One turn for step() (task.c): wait up to ms and run what is ready, as
+ * run() does. Returns the events handled; -1 with the error of a callback
+ * that on_error did not take on top of the stack. */
+int vnet_loop_step(lua_State *L, loop *lp, int ms)
 {
-    loop *lp = vnet_loop_get(L);
-    double timeout = 0;
-    if (!lua_isnoneornil(L, 1)) {
-        if (lua_type(L, 1) != LUA_TNUMBER)
-            return vnet_error(L, "loop.step: timeout must be a number of "
-                              "seconds (got %s)", luaL_typename(L, 1));
-        timeout = lua_tonumber(L, 1);
-        if (!(timeout >= 0))
-            return vnet_error(L, "loop.step: timeout must be 0 or more "
-                              "seconds (got %s)",
-                              timeout != timeout ? "nan" : lua_tostring(L, 1));
-    }
-    if (lp->running)
-        return vnet_error(L, "loop.step: the loop is already turning (inside "
-                          "loop.run, a callback or the REPL's wait); step() "
-                          "is for driving it from another event loop");
-    int ms = timeout > 86400 ? 86400000 : (int)ceil(timeout * 1000);
-    lua_settop(L, 0);
+    int top = lua_gettop(L), marked = 0;
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
     lua_pushcfunction(L, vnet_msghandler);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
-    lp->running = 1;
-    lp->stop = 0;
-    int marked = 0, n = turn(L, lp, 1, ms, &marked);
-    int stopped = lp->stop;
-    lp->running = 0;
-    lp->stop = 0;
+    int n = turn(L, lp, top + 1, ms, &marked);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERR_KEY) != LUA_TNIL) {
         lua_pushnil(L);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
-        lua_pushnil(L);
-        lua_insert(L, -2);
-        return 2;
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+        return -1;
     }
-    lua_pushinteger(L, n < 0 ? 0 : n);
-    lua_pushinteger(L, lp->nactive);
-    if (!stopped)
-        return 2;
-    lua_pushliteral(L, "stopped");
-    return 3;
+    lua_settop(L, top);
+    return n < 0 ? 0 : n;
 }
 
-/* timeout() -> seconds until the next timer fires (0: one is due), or nil
- * when no timer runs: how long an outer loop may sleep. Ignores an
- * argument, so that cqueues.poll(vnet.loop) can call it as a method. */
-static int l_timeout(lua_State *L)
+/* Push the table of active watchers (address -> watcher). */
+void vnet_loop_push_anchors(lua_State *L)
 {
-    double best = -1;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        watcher *w = lua_touserdata(L, -1);
-        struct itimerspec its;
-        if (w && w->active && w->kind == W_TIMER && w->fd >= 0 &&
-            timerfd_gettime(w->fd, &its) == 0) {
-            double left = (double)its.it_value.tv_sec +
-                          (double)its.it_value.tv_nsec / 1e9;
-            struct pollfd due = {w->fd, POLLIN, 0}; /* expired, unread */
-            if (left > 0 && w->every > 0 && poll(&due, 1, 0) > 0)
-                left = 0;
-            if (best < 0 || left < best)
-                best = left;
-        }
-        lua_pop(L, 1);
-    }
-    if (best < 0)
-        lua_pushnil(L);
-    else
-        lua_pushnumber(L, best);
-    return 1;
-}
-
-/* fileno() / pollfd() -> the loop's epoll fd: readable when step() has
- * something to run. events() -> "r" (cqueues' polling protocol). */
-static int l_fileno(lua_State *L)
-{
-    lua_pushinteger(L, vnet_loop_get(L)->epfd);
-    return 1;
-}
-
-static int l_events(lua_State *L)
-{
-    lua_pushliteral(L, "r");
-    return 1;
 }
 
 /* now() -> seconds on the monotonic clock, as a float */
@@ -616,8 +546,7 @@ int luaopen_vnet_loop_core(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
         {"active", l_active}, {"running", l_running}, {"now", l_now},
-        {"watchers", l_watchers}, {"step", l_step}, {"timeout", l_timeout},
-        {"fileno", l_fileno}, {"pollfd", l_fileno}, {"events", l_events},
+        {"watchers", l_watchers},
         {NULL, NULL}
     };
 

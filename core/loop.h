@@ -63,11 +63,18 @@ void vnet_loop_push_watcher(lua_State *L, watcher *w);
 /* Pop the error message on top: run() returns it, the loop stops. */
 void vnet_loop_set_error(lua_State *L, loop *lp);
 
+/* loop.c, for step() in task.c: one turn of up to ms; the events
+ * handled, or -1 with a callback's error (on_error did not take it) on
+ * top. And the table of active watchers, pushed. */
+int vnet_loop_step(lua_State *L, loop *lp, int ms);
+void vnet_loop_push_anchors(lua_State *L);
+
 /* watcher.c: "INT", "TERM", ... for a signal number ("?" if unknown) */
 const char *vnet_signame(int signo);
 
 /* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
- * also sets field watcher_methods), tasks and inspection (task.c). */
+ * also sets field watcher_methods), tasks, inspection and the face to
+ * other event loops (task.c). */
 void vnet_watcher_register(lua_State *L);
 void vnet_task_register(lua_State *L);
 

@@ -5,14 +5,21 @@
  * (lua/vnet/loop.lua schedules tasks), per-device counters, and the
  * packet ring.
  *
+ * Other event loops (luv, cqueues) drive this one through its epoll fd
+ * (fileno, readable whenever a watcher's fd is ready: timers are timerfds
+ * in it too), step() and timeout().
+ *
  * The ring (dev:keep(n)) holds copies of the last n packets a device read,
  * each cut at snaplen bytes: one allocation when it is switched on, a
  * memcpy per packet while it is, nothing while it is off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include "loop.h"
@@ -237,12 +244,103 @@ static int l_fail(lua_State *L)
     return 0;
 }
 
+/* ---- driving the loop from another event loop (luv, cqueues, ...) ---- */
+
+/* step([timeout]) -> n, active [, "stopped"] | nil, message-with-traceback
+ * Wait up to timeout seconds (default 0: do not block) for what is ready,
+ * and run it: n events handled, active watchers left; "stopped" when a
+ * callback called loop.stop(). */
+static int l_step(lua_State *L)
+{
+    loop *lp = vnet_loop_get(L);
+    double timeout = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        if (lua_type(L, 1) != LUA_TNUMBER)
+            return vnet_error(L, "loop.step: timeout must be a number of "
+                              "seconds (got %s)", luaL_typename(L, 1));
+        timeout = lua_tonumber(L, 1);
+        if (!(timeout >= 0))
+            return vnet_error(L, "loop.step: timeout must be 0 or more "
+                              "seconds (got %s)",
+                              timeout != timeout ? "nan" : lua_tostring(L, 1));
+    }
+    if (lp->running)
+        return vnet_error(L, "loop.step: the loop is already turning (inside "
+                          "loop.run, a callback or the REPL's wait); step() "
+                          "is for driving it from another event loop");
+    int ms = timeout > 86400 ? 86400000 : (int)ceil(timeout * 1000);
+    lua_settop(L, 0);
+    lp->running = 1;
+    lp->stop = 0;
+    int n = vnet_loop_step(L, lp, ms);
+    int stopped = lp->stop;
+    lp->running = 0;
+    lp->stop = 0;
+    if (n < 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushinteger(L, n);
+    lua_pushinteger(L, lp->nactive);
+    if (!stopped)
+        return 2;
+    lua_pushliteral(L, "stopped");
+    return 3;
+}
+
+/* timeout() -> seconds until the next timer fires (0: one is due), or nil
+ * when no timer runs: how long an outer loop may sleep. Ignores an
+ * argument, so that cqueues.poll(vnet.loop) can call it as a method. */
+static int l_timeout(lua_State *L)
+{
+    double best = -1;
+    vnet_loop_push_anchors(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        watcher *w = lua_touserdata(L, -1);
+        struct itimerspec its;
+        if (w && w->active && w->kind == W_TIMER && w->fd >= 0 &&
+            timerfd_gettime(w->fd, &its) == 0) {
+            double left = (double)its.it_value.tv_sec +
+                          (double)its.it_value.tv_nsec / 1e9;
+            struct pollfd due = {w->fd, POLLIN, 0}; /* expired, unread */
+            if (left > 0 && w->every > 0 && poll(&due, 1, 0) > 0)
+                left = 0;
+            if (best < 0 || left < best)
+                best = left;
+        }
+        lua_pop(L, 1);
+    }
+    if (best < 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, best);
+    return 1;
+}
+
+/* fileno() / pollfd() -> the loop's epoll fd: readable when step() has
+ * something to run. events() -> "r" (cqueues' polling protocol). */
+static int l_fileno(lua_State *L)
+{
+    lua_pushinteger(L, vnet_loop_get(L)->epfd);
+    return 1;
+}
+
+static int l_events(lua_State *L)
+{
+    lua_pushliteral(L, "r");
+    return 1;
+}
+
 void vnet_task_register(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"keep", l_keep}, {"recent", l_recent}, {"counters", l_counters},
         {"_set_adopt", l_set_adopt}, {"_handler_thread", l_handler_thread},
-        {"_fail", l_fail}, {NULL, NULL}
+        {"_fail", l_fail}, {"step", l_step}, {"timeout", l_timeout},
+        {"fileno", l_fileno}, {"pollfd", l_fileno}, {"events", l_events},
+        {NULL, NULL}
     };
     luaL_setfuncs(L, funcs, 0);
 }
