@@ -15,6 +15,12 @@ void vnet_preload(lua_State *L);
  * Ctrl-C turned into an "interrupted!" error (lua.c's docall). */
 int vnet_docall(lua_State *L, int narg, int nres);
 
+/* docall.c: argv[0], for messages */
+extern const char *vnet_progname;
+/* docall.c: undo the session (vnet.session.finish, if it was loaded), with
+ * the ending signals held off */
+void vnet_end_session(lua_State *L);
+
 /* The interactive loop: returns at end of input. */
 void vnet_repl(lua_State *L);
 
