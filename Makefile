@@ -31,7 +31,7 @@ LDLIBS  := $(VNET_LIBS) -lm
 # core/ by layer (docs/design.md): util, packet, io, netlink make the
 # module library; host adds the binary's own files.
 CORE_LAYERS := util packet io netlink
-CORE_INC := $(addprefix -Icore/,$(CORE_LAYERS) host)
+CORE_INC := -iquote core
 CORE_HDR := $(wildcard core/*/*.h)
 LIB_SRC  := $(foreach l,$(CORE_LAYERS),$(wildcard core/$(l)/*.c))
 HOST_SRC := $(wildcard core/host/*.c)

@@ -31,7 +31,7 @@ FUZZ_LIBS    := $(LUA_LIBS) -lm
 # nothing of netlink
 FUZZ_SRC     := core/packet/packet.c core/packet/proto.c core/packet/parse.c \
                 core/packet/field.c core/packet/csum.c core/packet/describe.c \
-                core/util/util.c core/io/dev.c core/io/loop.c core/io/watcher.c \
+                core/util/util.c core/util/addrtext.c core/io/dev.c core/io/loop.c core/io/watcher.c \
                 core/io/task.c core/packet/gso.c
 FUZZ_OBJ     := $(FUZZ_SRC:core/%.c=$(FUZZ_DIR)/obj/%.o)
 

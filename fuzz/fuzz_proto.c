@@ -27,7 +27,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 #ifndef VNET_SRC
 #define VNET_SRC "."

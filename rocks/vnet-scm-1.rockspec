@@ -24,7 +24,7 @@ build = {
     -- Lua's all-in-one loader for require "vnet.tun.core" and the others
     vnet = {
       sources = {
-        "core/util/util.c", "core/packet/packet.c", "core/io/dev.c", "core/io/tun.c",
+        "core/util/util.c", "core/util/addrtext.c", "core/packet/packet.c", "core/io/dev.c", "core/io/tun.c",
         "core/io/loop.c", "core/netlink/nl.c", "core/netlink/link.c", "core/netlink/netns.c",
         "core/netlink/nla.c", "core/netlink/addr.c", "core/netlink/route.c", "core/netlink/neigh.c",
         "core/netlink/watch.c", "core/io/macvtap.c", "core/netlink/exec.c",
@@ -34,8 +34,7 @@ build = {
         "core/netlink/session.c", "core/io/psock.c", "core/io/bpf.c", "core/io/pcapfile.c",
         "core/io/pcapng.c",
       },
-      incdirs = { "core/util", "core/packet", "core/io", "core/netlink",
-                  "$(LIBNL_INCDIR)/libnl3" },
+      incdirs = { "$(LIBNL_INCDIR)/libnl3", "core" },
       libdirs = { "$(LIBNL_LIBDIR)" },
       libraries = { "nl-route-3", "nl-3", "pcap", "m" },
       defines = { "_GNU_SOURCE" },

@@ -13,8 +13,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 
-#include "host.h"
-#include "vnet.h"
+#include "host/host.h"
 
 /* argv[0] of the host, for messages (process-wide: one program name) */
 const char *vnet_progname = "vnet";

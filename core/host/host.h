@@ -7,6 +7,9 @@
 
 #include <lua.h>
 
+#include "io/io.h"
+#include "netlink/nl.h"
+
 /* Register every C module opener and every embedded Lua module of vnet in
  * package.preload, so require works without any file on disk. */
 void vnet_preload(lua_State *L);
@@ -23,5 +26,11 @@ void vnet_end_session(lua_State *L);
 
 /* The interactive loop: returns at end of input. */
 void vnet_repl(lua_State *L);
+
+/* sandbox.c: */
+/* --netns NAME / --sandbox of the host (sandbox.c): move the process
+ * before the script runs. 0, or -1 with a message in err. */
+int vnet_netns_host_option(const char *name, int sandbox, char *err,
+                           size_t n);
 
 #endif

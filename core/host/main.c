@@ -18,8 +18,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "host.h"
-#include "vnet.h"
+#include "host/host.h"
 
 #define progname vnet_progname
 

@@ -7,8 +7,7 @@
 
 #include <lauxlib.h>
 
-#include "host.h"
-#include "vnet.h"
+#include "host/host.h"
 
 struct embedded {
     const char *name;   /* module name, "vnet.tun" */

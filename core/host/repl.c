@@ -35,8 +35,7 @@
 
 #include <lauxlib.h>
 
-#include "host.h"
-#include "vnet.h"
+#include "host/host.h"
 
 #define HISTORY_MAX 1000
 #define PROMPT1 "vnet> "

@@ -48,7 +48,8 @@
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 
-#include "vnet.h"
+#include "host/host.h"
+
 
 #define NOBODY 65534 /* who root in a sandbox is outside it */
 

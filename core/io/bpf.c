@@ -19,7 +19,7 @@
 #include <linux/if_tun.h>
 #include <pcap/pcap.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 #define SNAP 262144 /* what a matching packet keeps: all of it */
 

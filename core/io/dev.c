@@ -16,7 +16,7 @@
 
 #include <linux/if_tun.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 #define RX_ROOM (65536 + 256) /* a TUN/TAP packet or a 64 KiB superpacket */
 

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "io/loop.h"
 
 #define BUDGET 64  /* packets drained per device per wake-up */
 #define MAXEV 64

@@ -7,7 +7,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "vnet.h"
+#include "io/io.h"
 
 #define WATCHER_T "vnet.watcher"
 

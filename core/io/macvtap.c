@@ -29,7 +29,7 @@
 
 #include <linux/if_tun.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 static int read_devt(const char *path, unsigned *maj, unsigned *min)
 {

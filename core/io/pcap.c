@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "proto.h"
+#include "io/io.h"
 
 #define WRITER_T "vnet.pcap.writer"
 #define READER_T "vnet.pcap.reader"
@@ -148,10 +148,10 @@ static int w_write(lua_State *L)
     gettime(L, 3, &sec, &nsec);
     int e = 0;
     if (w->linktype < 0) {
-        int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : LINK_AUTO;
-        if (link == LINK_AUTO)
+        int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : VNET_LINK_AUTO;
+        if (link == VNET_LINK_AUTO)
             link = vnet_guess_link(b, n);
-        w->linktype = link == LINK_ETH ? LT_ETHERNET : LT_RAW;
+        w->linktype = link == VNET_LINK_ETH ? LT_ETHERNET : LT_RAW;
         e = put_header(w);
     }
     if (e == 0)
@@ -237,9 +237,9 @@ static void newpacket(lua_State *L, reader *r, uint32_t cap, int ridx)
     ridx = lua_absindex(L, ridx);
     r->p = vnet_packet_new(L, cap);
     int lt = r->linktype;
-    vnet_set_link(L, -1, lt == LT_ETHERNET ? LINK_ETH
+    vnet_set_link(L, -1, lt == LT_ETHERNET ? VNET_LINK_ETH
                   : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||
-                     lt == 14) ? LINK_RAW : LINK_AUTO);
+                     lt == 14) ? VNET_LINK_RAW : VNET_LINK_AUTO);
     lua_setiuservalue(L, ridx, 1);
 }
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
+#include "io/io.h"
 
 #define NGWRITER_T "vnet.pcapng.writer"
 #define LT_ETHERNET 1
@@ -151,11 +151,11 @@ static int w_write(lua_State *L)
         luaL_argcheck(L, t >= 0 && t < 8589934592.0, 3, "time out of range");
         ns = (uint64_t)llround(t * 1e9);
     }
-    int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : LINK_AUTO;
-    if (link == LINK_AUTO)
+    int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : VNET_LINK_AUTO;
+    if (link == VNET_LINK_AUTO)
         link = vnet_guess_link(b, n);
     int e = 0;
-    int ifid = iface(w, link == LINK_ETH ? LT_ETHERNET : LT_RAW, &e);
+    int ifid = iface(w, link == VNET_LINK_ETH ? LT_ETHERNET : LT_RAW, &e);
     if (ifid >= 0)
         e = put_epb(w, ifid, b, n, ns);
     if (e)

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 #define MAX_JOBS 65535 /* the echo id is 16 bits */
 #define MAX_FDS 4096

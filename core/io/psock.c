@@ -32,7 +32,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 #define DLT_EN10MB 1   /* pcap's link types (pcap/dlt.h) */
 #define DLT_RAW 12

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "loop.h"
+#include "io/loop.h"
 
 struct vnet_ring {
     size_t n, snap;      /* slots, bytes kept of each packet */

@@ -18,7 +18,7 @@
 
 #include <linux/if_tun.h>
 
-#include "vnet.h"
+#include "io/io.h"
 
 #define TUN_PATH "/dev/net/tun"
 

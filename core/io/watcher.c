@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "io/loop.h"
 
 static const char *const wkinds[] = {"readable", "writable", "timer",
                                      "signal", "packet"};

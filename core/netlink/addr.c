@@ -16,7 +16,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/rtnl.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 static const struct { unsigned bit; const char *name; } aflags[] = {
     {IFA_F_SECONDARY, "secondary"}, {IFA_F_NODAD, "nodad"},

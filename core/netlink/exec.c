@@ -23,7 +23,7 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 static double now(void)
 {

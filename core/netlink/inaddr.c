@@ -11,8 +11,7 @@
 
 #include <netlink/addr.h>
 
-#include "vnet.h"
-#include "proto.h"
+#include "netlink/nl.h"
 
 int vnet_parse_cidr(const char *s, size_t len, int *family,
                     unsigned char out[16], int *plen)

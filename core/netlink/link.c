@@ -27,7 +27,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/rtnl.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 #ifndef IFF_LOWER_UP /* <linux/if.h> has them, but clashes with <net/if.h> */
 #define IFF_LOWER_UP 0x10000

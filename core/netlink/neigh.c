@@ -15,7 +15,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/neighbour.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 static const struct { unsigned bit; const char *name; } states[] = {
     {NUD_INCOMPLETE, "INCOMPLETE"}, {NUD_REACHABLE, "REACHABLE"},

@@ -26,7 +26,7 @@
 
 #include <linux/nsfs.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 #define NETNS_T "vnet.netns"
 #define RUN_DIR "/run/netns"

@@ -29,7 +29,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270

@@ -25,8 +25,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-#include "vnet.h"
-#include "proto.h"
+#include "netlink/nl.h"
 
 static int put_items(lua_State *L, int idx, struct nl_msg *msg, char *err,
                      size_t n);

@@ -18,7 +18,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 static void setint(lua_State *L, const char *k, lua_Integer v)
 {

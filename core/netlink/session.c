@@ -46,7 +46,7 @@
 
 #include <lauxlib.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 volatile int vnet_session_held;
 

@@ -36,7 +36,7 @@
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 /* ---- reading options from the Lua spec table (checked by tc.lua) ------ */
 

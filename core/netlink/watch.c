@@ -19,7 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "vnet.h"
+#include "netlink/nl.h"
 
 #define WATCH_T "vnet.watchsock"
 #define MAX_BATCH 256   /* messages handed out by one :read() */

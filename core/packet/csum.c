@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 static uint32_t fold(uint64_t s)
 {

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 typedef struct out {
     char s[320];

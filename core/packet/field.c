@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 enum { T_U8, T_U16, T_U32, T_IP4, T_IP6, T_MAC, T_SPECIAL };
 /* F_KEEP: setting it moves no header and keeps every checksum right (the

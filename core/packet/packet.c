@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "vnet.h"
+#include "packet/packet.h"
 
 /* User value 1 is for vnet.proto (core/proto.c): its view cache and the
  * packet's link type, made on first use. */

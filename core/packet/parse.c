@@ -3,7 +3,8 @@
  * 802.1ad tags), ARP, IPv4 (with options), IPv6 (walking the extension
  * headers), then UDP, TCP, ICMP or ICMPv6. Every length is checked against
  * the bytes present before anything is read; malformed input gives a
- * reason, never an access outside the packet. Also address text.
+ * reason, never an access outside the packet. (Address text is in
+ * util/addrtext.c.)
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 #define U16(b, o) ((unsigned)((b)[o] << 8 | (b)[(o) + 1]))
 
@@ -369,58 +370,4 @@ int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
         return 1;
     }
     return parse_l4(b, ly, want);
-}
-
-/* ---- addresses --------------------------------------------------------- */
-
-size_t vnet_fmt_ip4(char *buf, const unsigned char *a)
-{
-    return (size_t)snprintf(buf, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-}
-
-size_t vnet_fmt_ip6(char *buf, const unsigned char *a)
-{
-    inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-    return strlen(buf);
-}
-
-size_t vnet_fmt_mac(char *buf, const unsigned char *a)
-{
-    return (size_t)snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", a[0],
-                            a[1], a[2], a[3], a[4], a[5]);
-}
-
-int vnet_parse_ip4(const char *s, unsigned char *out)
-{
-    return inet_pton(AF_INET, s, out) == 1;
-}
-
-int vnet_parse_ip6(const char *s, unsigned char *out)
-{
-    return inet_pton(AF_INET6, s, out) == 1;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* "02:00:00:00:00:01" (or with '-'): six two-digit hex bytes */
-int vnet_parse_mac(const char *s, unsigned char *out)
-{
-    for (int i = 0; i < 6; i++) {
-        int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
-        if (lo < 0)
-            return 0;
-        out[i] = (unsigned char)(hi << 4 | lo);
-        s += 2;
-        if (i < 5 && *s != ':' && *s != '-')
-            return 0;
-        if (i < 5)
-            s++;
-    }
-    return *s == 0;
 }

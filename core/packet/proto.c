@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 /* ---- the packet's link type and view cache ---------------------------- */
 

@@ -7,11 +7,12 @@
 #ifndef VNET_PROTO_H
 #define VNET_PROTO_H
 
-#include "vnet.h"
+#include "packet/packet.h"
 
 /* How a packet starts: at an IP (or ARP) header, or an Ethernet header.
  * LINK_AUTO: not known, guessed from the bytes (vnet_guess_link). */
-enum { LINK_AUTO = 0, LINK_RAW = 1, LINK_ETH = 2 };
+enum { LINK_AUTO = VNET_LINK_AUTO, LINK_RAW = VNET_LINK_RAW,
+       LINK_ETH = VNET_LINK_ETH };
 
 /* The kinds of header view, also the slots of the view cache. */
 enum { V_ETH = 1, V_ARP, V_IPV4, V_IPV6, V_ICMP, V_ICMP6, V_UDP, V_TCP,
@@ -70,26 +71,6 @@ const vnet_ip6ext *vnet_ip6ext_find(int nh);
  * outside b[0..len). */
 int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
                int want, layers *ly);
-/* LINK_RAW or LINK_ETH for a packet whose link type nobody set. */
-int vnet_guess_link(const unsigned char *b, size_t len);
-
-/* Link type of the packet at idx: its own (set by p:linktype, build, pcap),
- * or LINK_AUTO. vnet_set_link stores it (packet needs a user value). */
-int vnet_get_link(lua_State *L, int idx);
-void vnet_set_link(lua_State *L, int idx, int link);
-/* The same for core/dev.c: a device marks its receive packet, so views
- * never have to guess (VNET_LINK_RAW 1 = LINK_RAW, VNET_LINK_ETH 2). */
-void vnet_packet_set_link(lua_State *L, int idx, int link);
-
-/* Address text: buf needs 46 bytes (INET6_ADDRSTRLEN); returns length. */
-size_t vnet_fmt_ip4(char *buf, const unsigned char *a);
-size_t vnet_fmt_ip6(char *buf, const unsigned char *a);
-size_t vnet_fmt_mac(char *buf, const unsigned char *a);
-/* Parse text into out (4, 16 or 6 bytes); 1 on success. */
-int vnet_parse_ip4(const char *s, unsigned char *out);
-int vnet_parse_ip6(const char *s, unsigned char *out);
-int vnet_parse_mac(const char *s, unsigned char *out);
-
 /* ---- views (proto.c, field.c) ----------------------------------------- */
 
 /* A header view: a window on a packet's bytes (user value 1 keeps the

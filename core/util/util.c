@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vnet.h"
+#include "util/util.h"
 
 int vnet_pusherr(lua_State *L, const char *op, const char *obj, int err,
                  const char *detail)
