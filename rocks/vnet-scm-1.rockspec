@@ -30,7 +30,7 @@ build = {
         "core/netlink/watch.c", "core/io/macvtap.c", "core/netlink/exec.c",
         "core/packet/parse.c", "core/packet/csum.c", "core/packet/proto.c", "core/packet/field.c",
         "core/packet/describe.c", "core/io/pcap.c", "core/packet/gso.c", "core/io/task.c",
-        "core/io/watcher.c", "core/netlink/tc.c", "core/io/ping.c", "core/netlink/inaddr.c",
+        "core/io/watcher.c", "core/netlink/tc.c", "core/io/ping.c", "core/netlink/inaddr.c", "core/netlink/nsid.c",
         "core/netlink/session.c", "core/io/psock.c", "core/io/bpf.c", "core/io/pcapfile.c",
         "core/io/pcapng.c",
       },

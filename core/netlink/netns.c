@@ -28,44 +28,12 @@
 
 #include "netlink/nl.h"
 
-#define NETNS_T "vnet.netns"
 #define RUN_DIR "/run/netns"
 #define SELF "/proc/thread-self/ns/net"
 
 /* What this process did to /run/netns, so deleting its last namespace can
  * undo it and leave the machine as it found it. */
 static int made_dir, made_mount;
-
-/* The calling thread's namespace as stat(2) of SELF gives it, cached. It
- * changes only when vnet calls setns(2) or unshare(2), all of which happens
- * in this file and marks the cache stale (moved()), so a netlink request
- * need not pay a procfs lookup to learn which namespace it is in. Code
- * outside vnet that moves the thread must call vnet_netns_moved() too. */
-static struct {
-    int valid;
-    dev_t dev;
-    ino_t ino;
-} self;
-
-void vnet_netns_moved(void)
-{
-    self.valid = 0;
-}
-
-int vnet_netns_self(dev_t *dev, ino_t *ino)
-{
-    if (!self.valid) {
-        struct stat st;
-        if (stat(SELF, &st) < 0)
-            return -errno;
-        self.dev = st.st_dev;
-        self.ino = st.st_ino;
-        self.valid = 1;
-    }
-    *dev = self.dev;
-    *ino = self.ino;
-    return 0;
-}
 
 /* An fd still open on a deleted namespace keeps the directory busy; the
  * last try is at exit, when every namespace object has been closed. */
@@ -79,15 +47,7 @@ static vnet_netns *newns(lua_State *L)
 {
     vnet_netns *n = lua_newuserdatauv(L, sizeof *n, 2);
     n->fd = -1;
-    luaL_setmetatable(L, NETNS_T);
-    return n;
-}
-
-vnet_netns *vnet_netns_check(lua_State *L, int idx)
-{
-    vnet_netns *n = luaL_checkudata(L, idx, NETNS_T);
-    if (n->fd < 0)
-        vnet_error(L, "attempt to use a closed netns");
+    luaL_setmetatable(L, VNET_NETNS_T);
     return n;
 }
 
@@ -295,7 +255,7 @@ static int n_id(lua_State *L)
 
 static int n_close(lua_State *L)
 {
-    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, VNET_NETNS_T);
     if (n->fd >= 0) {
         struct stat st;
         dev_t here_dev;
@@ -313,7 +273,7 @@ static int n_close(lua_State *L)
 
 static int n_tostring(lua_State *L)
 {
-    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, VNET_NETNS_T);
     lua_getiuservalue(L, 1, 1);
     const char *name = lua_isstring(L, -1) ? lua_tostring(L, -1)
                                            : "(anonymous)";
@@ -327,7 +287,7 @@ static int n_tostring(lua_State *L)
 /* Fields: name (nil when anonymous), path (of a named one), closed. */
 static int n_index(lua_State *L)
 {
-    vnet_netns *n = luaL_checkudata(L, 1, NETNS_T);
+    vnet_netns *n = luaL_checkudata(L, 1, VNET_NETNS_T);
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
@@ -371,7 +331,7 @@ int luaopen_vnet_netns_core(lua_State *L)
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);
-    vnet_newclass(L, NETNS_T, meta, methods, n_index);
+    vnet_newclass(L, VNET_NETNS_T, meta, methods, n_index);
     lua_setfield(L, -2, "methods");
     return 1;
 }

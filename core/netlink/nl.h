@@ -24,7 +24,7 @@ struct nl_sock *vnet_nl_sock(int *err);
  * it does not keep a namespace that is being let go alive. */
 void vnet_nl_forget(unsigned long dev, unsigned long ino);
 
-/* netns.c: the calling thread's network namespace (cached; every setns or
+/* nsid.c: the calling thread's network namespace (cached; every setns or
  * unshare vnet makes calls vnet_netns_moved() first) */
 int vnet_netns_self(dev_t *dev, ino_t *ino);
 void vnet_netns_moved(void);
@@ -124,7 +124,17 @@ typedef struct vnet_netns {
     int fd;              /* -1 once closed */
 } vnet_netns;
 
-vnet_netns *vnet_netns_check(lua_State *L, int idx); /* raises when closed */
+#define VNET_NETNS_T "vnet.netns"
+
+/* The namespace at idx; raises when it is closed (inline: exec.c's methods
+ * are netns.c's, and neither calls the other). */
+static inline vnet_netns *vnet_netns_check(lua_State *L, int idx)
+{
+    vnet_netns *n = luaL_checkudata(L, idx, VNET_NETNS_T);
+    if (n->fd < 0)
+        vnet_error(L, "attempt to use a closed netns");
+    return n;
+}
 
 /* exec(ns, argv, timeout, max_output) -> status, output | nil, msg, errno */
 int vnet_netns_exec(lua_State *L);
