@@ -26,13 +26,9 @@ FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
                 $(LUA_CFLAGS)
 # LUA_CFLAGS, LUA_LIBS: from $(CONFIG), the Makefile's generated pkg-config answers
 FUZZ_LIBS    := $(LUA_LIBS) -lm
-# the protocol code and what it stands on (the packet, and where packets
-# carry offload fields, gso.c with the device and loop code it calls);
-# nothing of netlink
-FUZZ_SRC     := core/packet/packet.c core/packet/proto.c core/packet/parse.c \
-                core/packet/field.c core/packet/csum.c core/packet/describe.c \
-                core/util/util.c core/util/addrtext.c core/io/dev.c core/io/loop.c core/io/watcher.c \
-                core/io/task.c core/packet/gso.c
+# the packet layer and util, nothing else: neither the loop nor devices
+# nor netlink (tools/layers.lua keeps the packet layer from using them)
+FUZZ_SRC     := $(wildcard core/packet/*.c core/util/*.c)
 FUZZ_OBJ     := $(FUZZ_SRC:core/%.c=$(FUZZ_DIR)/obj/%.o)
 
 .PHONY: fuzz fuzz-ci fuzz-long fuzz-build fuzz-corpus fuzz-coverage fuzz-deps test-asan asan

@@ -23,21 +23,26 @@ build = {
     -- one library; its luaopen_vnet_<module>_core openers are found by
     -- Lua's all-in-one loader for require "vnet.tun.core" and the others
     vnet = {
+      -- every .c of the library layers (core/util, packet, io, netlink;
+      -- spec/layers_spec.lua checks the list against the folders)
       sources = {
-        "core/util/util.c", "core/util/addrtext.c", "core/packet/packet.c", "core/io/dev.c", "core/io/tun.c",
-        "core/io/loop.c", "core/netlink/nl.c", "core/netlink/link.c", "core/netlink/netns.c",
-        "core/netlink/nla.c", "core/netlink/addr.c", "core/netlink/route.c", "core/netlink/neigh.c",
-        "core/netlink/watch.c", "core/io/macvtap.c", "core/netlink/exec.c",
-        "core/packet/parse.c", "core/packet/csum.c", "core/packet/proto.c", "core/packet/field.c",
-        "core/packet/describe.c", "core/io/pcap.c", "core/packet/gso.c", "core/io/task.c",
-        "core/io/watcher.c", "core/netlink/tc.c", "core/io/ping.c", "core/netlink/inaddr.c", "core/netlink/nsid.c",
-        "core/netlink/session.c", "core/io/psock.c", "core/io/bpf.c", "core/io/pcapfile.c",
-        "core/io/pcapng.c",
+        "core/util/addrtext.c", "core/util/util.c", "core/packet/cache.c",
+        "core/packet/csum.c", "core/packet/describe.c", "core/packet/field.c",
+        "core/packet/gso.c", "core/packet/packet.c", "core/packet/parse.c",
+        "core/packet/proto.c", "core/packet/rewrite.c", "core/io/bpf.c",
+        "core/io/dev.c", "core/io/gro.c", "core/io/loop.c",
+        "core/io/macvtap.c", "core/io/pcap.c", "core/io/pcapfile.c",
+        "core/io/pcapng.c", "core/io/ping.c", "core/io/psock.c",
+        "core/io/task.c", "core/io/tun.c", "core/io/watcher.c",
+        "core/netlink/addr.c", "core/netlink/exec.c", "core/netlink/inaddr.c",
+        "core/netlink/link.c", "core/netlink/neigh.c", "core/netlink/netns.c",
+        "core/netlink/nl.c", "core/netlink/nla.c", "core/netlink/nsid.c",
+        "core/netlink/route.c", "core/netlink/session.c", "core/netlink/tc.c",
+        "core/netlink/watch.c",
       },
       incdirs = { "$(LIBNL_INCDIR)/libnl3", "core" },
       libdirs = { "$(LIBNL_LIBDIR)" },
       libraries = { "nl-route-3", "nl-3", "pcap", "m" },
-      defines = { "_GNU_SOURCE" },
     },
     ["vnet.init"] = "lua/vnet/init.lua",
     ["vnet._opts"] = "lua/vnet/_opts.lua",

@@ -121,12 +121,15 @@ void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
 /* Pseudo-header sum for the transport of ly with upper-layer length n. */
 uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n);
 
-/* Packet methods in csum.c, registered by proto.c. */
+/* Packet methods in rewrite.c, registered by proto.c. */
 int vnet_p_fix_checksums(lua_State *L);
 int vnet_p_checksums_ok(lua_State *L);
 int vnet_p_swap(lua_State *L);
 int vnet_p_echo_reply(lua_State *L);
 int vnet_p_arp_reply(lua_State *L);
+/* cache.c: push the packet at idx's user value 1 (its link type and view
+ * cache), making it when make; 0 and nothing pushed when there is none. */
+int vnet_packet_cache(lua_State *L, int idx, int make);
 /* Parse the packet at 1 (link from the packet, or l3off at arg) into ly. */
 int vnet_parse_arg(lua_State *L, int arg, int want, layers *ly);
 
