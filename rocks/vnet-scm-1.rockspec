@@ -26,13 +26,14 @@ build = {
       -- every .c of the library layers (core/util, packet, io, netlink;
       -- spec/layers_spec.lua checks the list against the folders)
       sources = {
-        "core/util/addrtext.c", "core/util/util.c", "core/packet/cache.c",
-        "core/packet/csum.c", "core/packet/describe.c", "core/packet/field.c",
-        "core/packet/gso.c", "core/packet/packet.c", "core/packet/parse.c",
-        "core/packet/proto.c", "core/packet/rewrite.c", "core/io/bpf.c",
-        "core/io/dev.c", "core/io/gro.c", "core/io/loop.c",
-        "core/io/macvtap.c", "core/io/pcap.c", "core/io/pcapfile.c",
-        "core/io/pcapng.c", "core/io/ping.c", "core/io/psock.c",
+        "core/util/addrtext.c", "core/util/signame.c", "core/util/util.c",
+        "core/packet/cache.c", "core/packet/csum.c", "core/packet/describe.c",
+        "core/packet/field.c", "core/packet/gso.c", "core/packet/packet.c",
+        "core/packet/parse.c", "core/packet/proto.c", "core/packet/rewrite.c",
+        "core/io/bpf.c", "core/io/dev.c", "core/io/devwrite.c",
+        "core/io/loop.c", "core/io/loopmod.c", "core/io/macvtap.c",
+        "core/io/pcap.c", "core/io/pcapfile.c", "core/io/pcapng.c",
+        "core/io/ping.c", "core/io/psock.c", "core/io/ring.c",
         "core/io/task.c", "core/io/tun.c", "core/io/watcher.c",
         "core/netlink/addr.c", "core/netlink/exec.c", "core/netlink/inaddr.c",
         "core/netlink/link.c", "core/netlink/neigh.c", "core/netlink/netns.c",

@@ -56,17 +56,11 @@ vnet_dev *vnet_dev_check(lua_State *L, int idx)
     return d;
 }
 
-/* struct virtio_net_hdr as the kernel lays it out (host byte order) */
-struct wire_vhdr {
-    uint8_t flags, gso_type;
-    uint16_t hdr_len, gso_size, csum_start, csum_offset;
-};
-
 long vnet_dev_recv(vnet_dev *d)
 {
     vnet_packet *p = d->rx;
     struct tun_pi pi;
-    struct wire_vhdr vh;
+    vnet_wire_vhdr vh;
     struct iovec iov[3];
     int k = 0;
     size_t pre = 0;
@@ -150,63 +144,6 @@ static int d_read(lua_State *L)
     return 1;
 }
 
-/* The protocol for a packet-information header when the packet has none:
- * guessed from the IP version nibble on a TUN, left 0 on a TAP. */
-static uint16_t guess_proto(const vnet_dev *d, const unsigned char *b,
-                            size_t n)
-{
-    if (d->kind != VNET_DEV_TUN || n == 0)
-        return 0;
-    switch (b[0] >> 4) {
-    case 4: return 0x0800;
-    case 6: return 0x86dd;
-    default: return 0;
-    }
-}
-
-long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
-                     size_t n, int pi_flags, int pi_proto)
-{
-    struct tun_pi pi;
-    struct wire_vhdr w = {0, 0, 0, 0, 0, 0};
-    struct iovec iov[3];
-    int k = 0;
-    size_t pre = 0;
-    if (d->pi) {
-        pi.flags = (uint16_t)(pi_flags >= 0 ? pi_flags : 0);
-        pi.proto = htons(pi_proto >= 0 ? (uint16_t)pi_proto
-                                       : guess_proto(d, b, n));
-        iov[k++] = (struct iovec){&pi, sizeof pi};
-        pre += sizeof pi;
-    }
-    if (d->vnet_hdr) {
-        if (vh) {
-            w.flags = vh->flags;
-            w.gso_type = vh->gso_type;
-            w.hdr_len = vh->hdr_len;
-            w.gso_size = vh->gso_size;
-            w.csum_start = vh->csum_start;
-            w.csum_offset = vh->csum_offset;
-        }
-        iov[k++] = (struct iovec){&w, sizeof w};
-        pre += sizeof w;
-    }
-    iov[k++] = (struct iovec){(void *)b, n};
-    ssize_t r = k == 1 ? write(d->fd, b, n) : writev(d->fd, iov, k);
-    if (r < 0)
-        return -errno;
-    d->tx_packets++;
-    d->tx_bytes += n;
-    if (d->capture)
-        d->capture(d->capture_ctx, b, n, 1, NULL);
-    return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
-}
-
-int vnet_dev_flush(vnet_dev *d)
-{
-    return vnet_gro_flush(d);
-}
-
 /* dev:write(packet | string) -> bytes | nil, msg, errno
  * On an offload device in segments mode, plain TCP segments are coalesced
  * and written when the loop's dispatch round ends (or at once outside the
@@ -226,7 +163,7 @@ static int d_write(lua_State *L)
             vnet_gro_flush(d); /* keep the order of writes */
         w = vnet_dev_write_gso(d, b, n, &vh);
     } else if (d->gro && d->gso_write && vnet_gro_add(d, b, n)) {
-        vnet_loop_defer_flush(d);
+        vnet_dev_defer_flush(L, d);
         w = (long)n;
     } else {
         if (d->gro)
@@ -276,7 +213,7 @@ static int d_close(lua_State *L)
     if (d->gro) {
         if (d->fd >= 0)
             vnet_gro_flush(d);    /* what was written goes out */
-        vnet_loop_forget(d);
+        vnet_dev_forget(L, d);
         vnet_gro_free(d->gro);
         d->gro = NULL;
     }

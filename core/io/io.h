@@ -91,7 +91,21 @@ int vnet_bpf_compile(const char *expr, int dlt, int dir, struct sock_fprog *out,
                      char *err, size_t n);
 void vnet_bpf_free(struct sock_fprog *prog);
 
-/* ---- offload writes (gso.c) ---------------------------------------- */
+/* ---- the write path (devwrite.c) ----------------------------------- */
+
+/* struct virtio_net_hdr as the kernel lays it out (host byte order) */
+typedef struct vnet_wire_vhdr {
+    uint8_t flags, gso_type;
+    uint16_t hdr_len, gso_size, csum_start, csum_offset;
+} vnet_wire_vhdr;
+
+/* A device whose coalescer holds data: flushed when the loop's dispatch
+ * round ends (the list is per Lua state), or at once outside the loop.
+ * forget takes a closing device off the list. */
+void vnet_dev_defer_flush(lua_State *L, vnet_dev *d);
+void vnet_dev_forget(lua_State *L, vnet_dev *d);
+/* The loop: a dispatch round begins (1), or ends (0: flush the list). */
+void vnet_dev_round(lua_State *L, int begin);
 
 /* Coalescer (GRO on write) for an offload device in segments mode. */
 struct vnet_gro *vnet_gro_new(void);
@@ -108,16 +122,19 @@ long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
 
 /* ---- loop hooks (loop.c) --------------------------------------------- */
 
-/* Called by a device whose coalescer holds data: flushed when the current
- * dispatch round ends, or at once outside the loop. */
-void vnet_loop_defer_flush(vnet_dev *d);
-void vnet_loop_forget(vnet_dev *d);
 /* For the REPL: turn the loop until fd is readable (1), a signal
  * interrupted the wait (0), or a callback's error is left on the stack
  * (-1); after_turn (or NULL) runs after every round of events. */
 int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
-/* The packet ring (dev:keep): a copy of every packet read; freed by close. */
-struct vnet_ring;
+/* The packet ring (dev:keep, ring.c): a copy of every packet read; freed
+ * by close. */
+struct vnet_ring {
+    size_t n, snap;      /* slots, bytes kept of each packet */
+    size_t next, count;  /* slot written next, slots filled */
+    size_t *len;         /* original length of each packet */
+    double *when;        /* its arrival, on the monotonic clock */
+    unsigned char *buf;  /* n * snap bytes */
+};
 void vnet_ring_put(struct vnet_ring *r, const unsigned char *b, size_t n);
 void vnet_ring_free(struct vnet_ring *r);
 int vnet_dev_open_methods(lua_State *L); /* pushes the method table */

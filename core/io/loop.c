@@ -188,47 +188,77 @@ out:
     lua_settop(L, base - 4);
 }
 
-/* Devices whose write coalescer holds data, flushed when the dispatch round
- * ends: one wake-up's segments leave as few superpackets as they can. */
-#define MAXDEFER 64
-static vnet_dev *deferred[MAXDEFER];
-static int ndeferred;
-static int dispatching;
+/* ---- calling a callback --------------------------------------------- */
 
-void vnet_loop_defer_flush(vnet_dev *d)
+int vnet_loop_fail(lua_State *L, loop *lp, int h)
 {
-    if (!dispatching) {
-        vnet_gro_flush(d);
-        return;
+    if (lp->errh != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->errh);
+        lua_insert(L, -2);
+        if (lua_pcall(L, 1, 0, h) == LUA_OK)
+            return 1;
     }
-    if (d->dirty)
-        return;
-    if (ndeferred == MAXDEFER) {
-        vnet_gro_flush(d);
-        return;
-    }
-    d->dirty = 1;
-    deferred[ndeferred++] = d;
+    vnet_loop_set_error(L, lp); /* run() returns it */
+    return -1;
 }
 
-void vnet_loop_forget(vnet_dev *d)
+/* Push the error of a dead thread with co's traceback (vnet_msghandler's
+ * format: the message, then "stack traceback:"). */
+static void thread_error(lua_State *L, lua_State *co)
 {
-    for (int i = 0; i < ndeferred; i++) {
-        if (deferred[i] == d) {
-            deferred[i] = deferred[--ndeferred];
-            break;
-        }
+    const char *msg = lua_tostring(co, -1);
+    if (msg == NULL) {
+        if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
+            msg = lua_tostring(co, -1);
+        else
+            msg = lua_pushfstring(co, "(error object is a %s value)",
+                                  luaL_typename(co, -1));
     }
-    d->dirty = 0;
+    luaL_traceback(L, co, msg, 0);
 }
 
-static void flush_deferred(void)
+/* Handlers run in one reused thread, resumed rather than pcalled, so a
+ * handler may yield (wait for a packet, sleep): no allocation unless one
+ * does, when the thread becomes a task and a new one takes its place. */
+int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
 {
-    while (ndeferred > 0) {
-        vnet_dev *d = deferred[--ndeferred];
-        d->dirty = 0;
-        vnet_gro_flush(d);
+    if (lp->co == NULL) {
+        lp->co = lua_newthread(L);
+        lp->coref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    lua_State *co = lp->co;
+    lua_xmove(L, co, nargs + 1);
+    int nres, st = lua_resume(co, L, nargs, &nres);
+    if (st == LUA_OK) {
+        lua_settop(co, 0);
+        return 0;
+    }
+    int ref = lp->coref;    /* a task now, or dead: no longer the handler thread */
+    lp->co = NULL;
+    lp->coref = LUA_NOREF;
+    if (st == LUA_YIELD && lp->adopt != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->adopt);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        lua_xmove(co, L, nres);
+        if (lua_pcall(L, nres + 1, 0, h) == LUA_OK)
+            return 0;
+    } else {
+        if (st == LUA_YIELD)
+            lua_pushliteral(co, "attempt to yield from a loop callback "
+                            "without vnet.loop loaded");
+        thread_error(L, co);
+        /* A dead thread keeps its to-be-closed variables pending until it
+         * is closed: close them now, as a pcall'd handler's would be when
+         * its error unwinds (the traceback above was taken first). */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        lua_closethread(co, L);
+#else
+        lua_resetthread(co);
+#endif
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+    return vnet_loop_fail(L, lp, h);
 }
 
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
@@ -292,14 +322,13 @@ static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
     int n = epoll_wait(lp->epfd, evs, MAXEV, ms);
     if (n < 0)
         return -1;
-    dispatching = 1;
+    vnet_dev_round(L, 1);
     for (int i = 0; i < n && !lp->stop; i++) {
         if (evs[i].data.ptr == &FD_MARK)
             *marked = 1;
         dispatch(L, lp, &evs[i], h);
     }
-    dispatching = 0;
-    flush_deferred();
+    vnet_dev_round(L, 0);
     return n;
 }
 
@@ -513,7 +542,7 @@ static int loop_gc(lua_State *L)
     return 0;
 }
 
-int luaopen_vnet_loop_core(lua_State *L)
+void vnet_loop_open(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"run", l_run}, {"stop", l_stop}, {"on_error", l_on_error},
@@ -536,15 +565,12 @@ int luaopen_vnet_loop_core(lua_State *L)
         lua_setmetatable(L, -2);
         lp->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (lp->epfd < 0)
-            return luaL_error(L, "vnet.loop: epoll_create1: %s",
-                              strerror(errno));
+            luaL_error(L, "vnet.loop: epoll_create1: %s",
+                       strerror(errno));
         lua_rawsetp(L, LUA_REGISTRYINDEX, &LOOP_KEY);
         lua_newtable(L);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
-    vnet_watcher_register(L);
-    vnet_task_register(L);
-    return 1;
 }

@@ -63,8 +63,10 @@ void vnet_loop_push_watcher(lua_State *L, watcher *w);
 /* Pop the error message on top: run() returns it, the loop stops. */
 void vnet_loop_set_error(lua_State *L, loop *lp);
 
-/* watcher.c: "INT", "TERM", ... for a signal number ("?" if unknown) */
-const char *vnet_signame(int signo);
+
+/* loop.c: make this state's loop (once) and push the table of run, stop,
+ * on_error, ... (the start of vnet.loop.core). */
+void vnet_loop_open(lua_State *L);
 
 /* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
  * also sets field watcher_methods), tasks and inspection (task.c). */

@@ -1,13 +1,9 @@
 /*
- * task.c - the parts of vnet.loop.core that tasks and inspection use:
- * how the loop calls a callback (resumed in a reused thread, so that it may
- * yield), the hook through which a yielding one becomes a task
- * (lua/vnet/loop.lua schedules tasks), per-device counters, and the
- * packet ring.
- *
- * The ring (dev:keep(n)) holds copies of the last n packets a device read,
- * each cut at snaplen bytes: one allocation when it is switched on, a
- * memcpy per packet while it is, nothing while it is off.
+ * task.c - the parts of vnet.loop.core that tasks and inspection use: the
+ * hook through which a yielding callback becomes a task (lua/vnet/loop.lua
+ * schedules tasks), per-device counters, and the packet ring's methods
+ * (ring.c holds the ring). How the loop calls a callback, in a reused
+ * thread so that it may yield, is loop.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,108 +12,6 @@
 #include <time.h>
 
 #include "io/loop.h"
-
-struct vnet_ring {
-    size_t n, snap;      /* slots, bytes kept of each packet */
-    size_t next, count;  /* slot written next, slots filled */
-    size_t *len;         /* original length of each packet */
-    double *when;        /* its arrival, on the monotonic clock */
-    unsigned char *buf;  /* n * snap bytes */
-};
-
-void vnet_ring_put(struct vnet_ring *r, const unsigned char *b, size_t n)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    size_t i = r->next;
-    memcpy(r->buf + i * r->snap, b, n < r->snap ? n : r->snap);
-    r->len[i] = n;
-    r->when[i] = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    r->next = (i + 1) % r->n;
-    if (r->count < r->n)
-        r->count++;
-}
-
-void vnet_ring_free(struct vnet_ring *r)
-{
-    if (r == NULL)
-        return;
-    free(r->len);
-    free(r->when);
-    free(r->buf);
-    free(r);
-}
-
-int vnet_loop_fail(lua_State *L, loop *lp, int h)
-{
-    if (lp->errh != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->errh);
-        lua_insert(L, -2);
-        if (lua_pcall(L, 1, 0, h) == LUA_OK)
-            return 1;
-    }
-    vnet_loop_set_error(L, lp); /* run() returns it */
-    return -1;
-}
-
-/* Push the error of a dead thread with co's traceback (vnet_msghandler's
- * format: the message, then "stack traceback:"). */
-static void thread_error(lua_State *L, lua_State *co)
-{
-    const char *msg = lua_tostring(co, -1);
-    if (msg == NULL) {
-        if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-            msg = lua_tostring(co, -1);
-        else
-            msg = lua_pushfstring(co, "(error object is a %s value)",
-                                  luaL_typename(co, -1));
-    }
-    luaL_traceback(L, co, msg, 0);
-}
-
-/* Handlers run in one reused thread, resumed rather than pcalled, so a
- * handler may yield (wait for a packet, sleep): no allocation unless one
- * does, when the thread becomes a task and a new one takes its place. */
-int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
-{
-    if (lp->co == NULL) {
-        lp->co = lua_newthread(L);
-        lp->coref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    lua_State *co = lp->co;
-    lua_xmove(L, co, nargs + 1);
-    int nres, st = lua_resume(co, L, nargs, &nres);
-    if (st == LUA_OK) {
-        lua_settop(co, 0);
-        return 0;
-    }
-    int ref = lp->coref;    /* a task now, or dead: no longer the handler thread */
-    lp->co = NULL;
-    lp->coref = LUA_NOREF;
-    if (st == LUA_YIELD && lp->adopt != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->adopt);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-        lua_xmove(co, L, nres);
-        if (lua_pcall(L, nres + 1, 0, h) == LUA_OK)
-            return 0;
-    } else {
-        if (st == LUA_YIELD)
-            lua_pushliteral(co, "attempt to yield from a loop callback "
-                            "without vnet.loop loaded");
-        thread_error(L, co);
-        /* A dead thread keeps its to-be-closed variables pending until it
-         * is closed: close them now, as a pcall'd handler's would be when
-         * its error unwinds (the traceback above was taken first). */
-#if LUA_VERSION_RELEASE_NUM >= 50406
-        lua_closethread(co, L);
-#else
-        lua_resetthread(co);
-#endif
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    }
-    return vnet_loop_fail(L, lp, h);
-}
 
 /* keep(dev, n [, snaplen]) -> true | nil, msg, errno: keep copies of the
  * last n packets read (n = 0: stop keeping; what was kept is dropped). */

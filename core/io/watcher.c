@@ -123,20 +123,6 @@ static int timer(lua_State *L, int repeat)
 static int l_after(lua_State *L) { return timer(L, 0); }
 static int l_every(lua_State *L) { return timer(L, 1); }
 
-static const struct { const char *name; int signo; } signames[] = {
-    {"INT", SIGINT}, {"TERM", SIGTERM}, {"HUP", SIGHUP}, {"QUIT", SIGQUIT},
-    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CHLD", SIGCHLD},
-    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH},
-    {NULL, 0}
-};
-
-const char *vnet_signame(int signo)
-{
-    for (int i = 0; signames[i].name; i++)
-        if (signames[i].signo == signo) return signames[i].name;
-    return "?";
-}
-
 static int checksig(lua_State *L, int idx)
 {
     if (lua_isinteger(L, idx)) {
@@ -148,9 +134,9 @@ static int checksig(lua_State *L, int idx)
     const char *s = luaL_checkstring(L, idx);
     if (strncmp(s, "SIG", 3) == 0)
         s += 3;
-    for (int i = 0; signames[i].name; i++)
-        if (strcmp(signames[i].name, s) == 0)
-            return signames[i].signo;
+    int signo = vnet_signo(s);
+    if (signo > 0)
+        return signo;
     return luaL_argerror(L, idx, lua_pushfstring(L, "unknown signal '%s'",
                                                  lua_tostring(L, idx)));
 }

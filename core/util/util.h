@@ -81,6 +81,13 @@ int vnet_fd_nonblock(int fd);
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
                    const luaL_Reg *methods, lua_CFunction index_fn);
 
+/* ---- signal names (signame.c) --------------------------------------- */
+
+/* "INT", "TERM", ... for a signal number ("?" if unknown), and back (0 if
+ * unknown; no "SIG" prefix either way). */
+const char *vnet_signame(int signo);
+int vnet_signo(const char *name);
+
 /* ---- address text (addrtext.c) -------------------------------------- */
 
 /* buf needs 46 bytes (INET6_ADDRSTRLEN); returns length. */

@@ -1,5 +1,7 @@
 /*
- * gro.c - the offload write path of a packet device: segments a Lua
+ * devwrite.c - the write path of a packet device: one write of
+ * [pi][virtio_net_hdr][bytes], and for an offload device in segments
+ * mode, segments a Lua
  * callback writes to an offload device in "segments" mode are coalesced
  * here into one superpacket (GRO on write) before the write, so the
  * kernel gets one write instead of 44; a superpacket goes out with its
@@ -9,6 +11,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
 
 #include "io/io.h"
 
@@ -23,6 +31,131 @@
 
 
 #define GRO_MAX 65535 /* bytes from the IP header on: IPv4 total length */
+
+/* ---- one write ---------------------------------------------------------- */
+
+/* The protocol for a packet-information header when the packet has none:
+ * guessed from the IP version nibble on a TUN, left 0 on a TAP. */
+static uint16_t guess_proto(const vnet_dev *d, const unsigned char *b,
+                            size_t n)
+{
+    if (d->kind != VNET_DEV_TUN || n == 0)
+        return 0;
+    switch (b[0] >> 4) {
+    case 4: return 0x0800;
+    case 6: return 0x86dd;
+    default: return 0;
+    }
+}
+
+long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
+                     size_t n, int pi_flags, int pi_proto)
+{
+    struct tun_pi pi;
+    vnet_wire_vhdr w = {0, 0, 0, 0, 0, 0};
+    struct iovec iov[3];
+    int k = 0;
+    size_t pre = 0;
+    if (d->pi) {
+        pi.flags = (uint16_t)(pi_flags >= 0 ? pi_flags : 0);
+        pi.proto = htons(pi_proto >= 0 ? (uint16_t)pi_proto
+                                       : guess_proto(d, b, n));
+        iov[k++] = (struct iovec){&pi, sizeof pi};
+        pre += sizeof pi;
+    }
+    if (d->vnet_hdr) {
+        if (vh) {
+            w.flags = vh->flags;
+            w.gso_type = vh->gso_type;
+            w.hdr_len = vh->hdr_len;
+            w.gso_size = vh->gso_size;
+            w.csum_start = vh->csum_start;
+            w.csum_offset = vh->csum_offset;
+        }
+        iov[k++] = (struct iovec){&w, sizeof w};
+        pre += sizeof w;
+    }
+    iov[k++] = (struct iovec){(void *)b, n};
+    ssize_t r = k == 1 ? write(d->fd, b, n) : writev(d->fd, iov, k);
+    if (r < 0)
+        return -errno;
+    d->tx_packets++;
+    d->tx_bytes += n;
+    if (d->capture)
+        d->capture(d->capture_ctx, b, n, 1, NULL);
+    return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
+}
+
+/* ---- deferred flushes, per Lua state ------------------------------------ */
+
+/* Devices whose write coalescer holds data, flushed when the loop's
+ * dispatch round ends: one wake-up's segments leave as few superpackets
+ * as they can. One list per Lua state (a userdata in its registry), as
+ * the loop that flushes it is. */
+#define MAXDEFER 64
+typedef struct deferq {
+    vnet_dev *dev[MAXDEFER];
+    int n;
+    int dispatching; /* a dispatch round is on: flush at its end */
+} deferq;
+
+static const char DEFERQ_KEY = 'q';
+
+static deferq *getq(lua_State *L, int make)
+{
+    deferq *q = NULL;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DEFERQ_KEY) == LUA_TUSERDATA)
+        q = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (q == NULL && make) {
+        q = lua_newuserdatauv(L, sizeof *q, 0);
+        memset(q, 0, sizeof *q);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &DEFERQ_KEY);
+    }
+    return q;
+}
+
+void vnet_dev_defer_flush(lua_State *L, vnet_dev *d)
+{
+    deferq *q = getq(L, 0);
+    if (q == NULL || !q->dispatching) {
+        vnet_gro_flush(d);
+        return;
+    }
+    if (d->dirty)
+        return;
+    if (q->n == MAXDEFER) {
+        vnet_gro_flush(d);
+        return;
+    }
+    d->dirty = 1;
+    q->dev[q->n++] = d;
+}
+
+void vnet_dev_forget(lua_State *L, vnet_dev *d)
+{
+    deferq *q = getq(L, 0);
+    for (int i = 0; q && i < q->n; i++) {
+        if (q->dev[i] == d) {
+            q->dev[i] = q->dev[--q->n];
+            break;
+        }
+    }
+    d->dirty = 0;
+}
+
+void vnet_dev_round(lua_State *L, int begin)
+{
+    deferq *q = getq(L, 1);
+    q->dispatching = begin;
+    if (begin)
+        return;
+    while (q->n > 0) {
+        vnet_dev *d = q->dev[--q->n];
+        d->dirty = 0;
+        vnet_gro_flush(d);
+    }
+}
 
 /* ---- GRO on write ------------------------------------------------------ */
 
