@@ -43,7 +43,7 @@ local function sq(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local units, order = {}, {}
 for l in pairs(BELOW) do
   local names = {}
-  for _, p in ipairs(lines("ls " .. sq(coredir .. "/" .. l) .. " 2>/dev/null")) do
+  for _, p in ipairs(lines("ls " .. sq(coredir .. "/" .. l) .. " 2>/dev/null || true")) do
     local n = p:match("^(.+)%.c$")
     if n then names[#names + 1] = n end
   end
