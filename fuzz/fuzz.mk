@@ -62,7 +62,7 @@ fuzz-run: $(FUZZ_DIR)/fuzz_proto
 	@mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
 	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus fuzz/corpus
+	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus fuzz/corpus fuzz/regress
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=20
@@ -101,7 +101,7 @@ $(FUZZ_DIR)/cov/fuzz_proto: fuzz/fuzz_proto.c $(FUZZ_SRC)
 fuzz-coverage: $(FUZZ_DIR)/cov/fuzz_proto
 	@mkdir -p $(FUZZ_DIR)/corpus
 	LLVM_PROFILE_FILE=$(FUZZ_DIR)/cov/fuzz.profraw $< -runs=0 \
-	  $(FUZZ_DIR)/corpus fuzz/corpus >/dev/null 2>&1
+	  $(FUZZ_DIR)/corpus fuzz/corpus fuzz/regress >/dev/null 2>&1
 	llvm-profdata merge -o $(FUZZ_DIR)/cov/fuzz.profdata $(FUZZ_DIR)/cov/fuzz.profraw
 	llvm-cov report $< -instr-profile=$(FUZZ_DIR)/cov/fuzz.profdata \
 	  $(filter core/packet/%,$(FUZZ_SRC))
