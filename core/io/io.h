@@ -13,7 +13,6 @@
 /* ---- packet devices (dev.c) ------------------------------------------ */
 
 #define VNET_DEV_T "vnet.dev"
-#define VNET_DEV_CAPTURE 1 /* vnet_dev has the capture hook */
 
 struct vnet_vhdr;
 struct vnet_gro;

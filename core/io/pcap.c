@@ -422,7 +422,6 @@ static int r_tostring(lua_State *L)
 
 static const char CAPS_KEY = 'c'; /* registry: weak-keyed dev -> writer */
 
-#ifdef VNET_DEV_CAPTURE
 static void capture_hook(void *ctx, const unsigned char *b, size_t n,
                          int out, const struct timespec *when)
 {
@@ -437,13 +436,11 @@ static void capture_hook(void *ctx, const unsigned char *b, size_t n,
         clock_gettime(CLOCK_REALTIME, &ts);
     w->err = put_record(w, b, n, ts.tv_sec, ts.tv_nsec);
 }
-#endif
 
 /* core.capture(dev, writer | nil): record every packet dev reads or
  * writes into writer (whose link type follows the device), or stop. */
 static int l_capture(lua_State *L)
 {
-#ifdef VNET_DEV_CAPTURE
     vnet_dev *d = vnet_dev_check(L, 1);
     writer *w = lua_isnoneornil(L, 2) ? NULL : checkwriter(L, 2);
     if (w && w->linktype < 0) {
@@ -461,10 +458,6 @@ static int l_capture(lua_State *L)
     lua_rawset(L, -3);
     lua_pushboolean(L, 1);
     return 1;
-#else
-    return luaL_error(L, "dev:capture: this build's core/dev.c has no "
-                      "capture hook");
-#endif
 }
 
 /* core.capturing(dev) -> the writer dev records into, or nil */
@@ -519,12 +512,6 @@ int luaopen_vnet_pcap_core(lua_State *L)
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
-#ifdef VNET_DEV_CAPTURE
-    lua_pushboolean(L, 1);
-#else
-    lua_pushboolean(L, 0);
-#endif
-    lua_setfield(L, -2, "has_capture_hook");
     lua_pushinteger(L, LT_ETHERNET);
     lua_setfield(L, -2, "ETHERNET");
     lua_pushinteger(L, LT_RAW);

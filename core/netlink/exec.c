@@ -132,7 +132,7 @@ int vnet_netns_exec_start(lua_State *L)
     int fd, r = start(L, &pid, &fd, &obj);
     if (r)
         return r;
-    vnet_fd_nonblock(fd);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* the task polls it */
     lua_pushinteger(L, pid);
     lua_pushinteger(L, fd);
     return 2;

@@ -104,14 +104,6 @@ void *vnet_checkudata(lua_State *L, int idx, const char *tname,
     return p ? p : luaL_checkudata(L, idx, tname);
 }
 
-int vnet_fd_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    return 0;
-}
-
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
                    const luaL_Reg *methods, lua_CFunction index_fn)
 {

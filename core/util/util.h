@@ -70,9 +70,6 @@ void *vnet_testudata(lua_State *L, int idx, const char *tname,
 void *vnet_checkudata(lua_State *L, int idx, const char *tname,
                       const void **mt);
 
-/* Set or clear O_NONBLOCK/FD_CLOEXEC; returns 0 or -errno. */
-int vnet_fd_nonblock(int fd);
-
 /* Create metatable `tname` with the metamethods `meta` and a method table
  * built from `methods`, kept as metatable.methods so the Lua layer can add
  * methods. __index is the method table, or index_fn with the method table

@@ -55,7 +55,7 @@ local core = require "vnet.pcap.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 
-local M = { has_capture_hook = core.has_capture_hook }
+local M = {}
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
