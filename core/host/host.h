@@ -24,6 +24,12 @@ extern const char *vnet_progname;
  * the ending signals held off */
 void vnet_end_session(lua_State *L);
 
+/* history.c: the REPL's history file: open (and load) it, save a chunk
+ * as typed (also to readline's list), trim and close it. */
+void vnet_history_open(void);
+void vnet_history_save(const char *entry);
+void vnet_history_close(void);
+
 /* The interactive loop: returns at end of input. */
 void vnet_repl(lua_State *L);
 

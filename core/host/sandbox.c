@@ -92,7 +92,9 @@ static int lo_up(void)
  * out: what a user gets where the node is 0666. It ends when the sandboxed
  * process closes its end of the socket, or dies. */
 
-static int sandbox_fd = -1; /* the sandboxed process's end of the socket */
+/* the sandboxed process's end of the socket (process-wide: the sandbox is
+ * the process's, made once before any Lua state runs a script) */
+static int sandbox_fd = -1;
 
 /* Send an int, and an fd with it when fd >= 0. */
 static int send_fd(int sock, int value, int fd)

@@ -324,7 +324,9 @@ int vnet_gro_flush(vnet_dev *d)
  * writes (no vnet_hdr, or the probe at open found the kernel refuses
  * them): vnet runs one Lua state per thread, and the split is finished
  * before it returns. */
-static unsigned char split_buf[65536 + 256];
+/* Scratch for one split write, reused: per thread (calls on one thread
+ * never overlap, and a 64 KiB buffer per device would sit idle). */
+static _Thread_local unsigned char split_buf[65536 + 256];
 
 long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
                         const vnet_vhdr *vh)

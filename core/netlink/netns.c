@@ -32,7 +32,8 @@
 #define SELF "/proc/thread-self/ns/net"
 
 /* What this process did to /run/netns, so deleting its last namespace can
- * undo it and leave the machine as it found it. */
+ * undo it and leave the machine as it found it (process-wide: the mount and
+ * the directory are the machine's, undone once, at exit at the latest). */
 static int made_dir, made_mount;
 
 /* An fd still open on a deleted namespace keeps the directory busy; the

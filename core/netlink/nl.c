@@ -35,10 +35,18 @@
 #define SOL_NETLINK 270
 #endif
 
-static struct nl_sock *sock;
-static dev_t sock_dev;
-static ino_t sock_ino;
-static int inject_intr; /* test hook: pretend the next N dumps were interrupted */
+/* The socket of the namespace (sock_dev, sock_ino) the thread was in at
+ * its last request. Per thread, not per Lua state: a socket speaks for the
+ * namespace it was opened in, and the namespace belongs to the thread
+ * (nsid.c); every request is synchronous (sent, then read up to its ack),
+ * so the Lua states on one thread can share it, and no Lua-visible state
+ * lives in it. */
+static _Thread_local struct nl_sock *sock;
+static _Thread_local dev_t sock_dev;
+static _Thread_local ino_t sock_ino;
+/* test hook: pretend the next N dumps were interrupted (process-wide: a
+ * knob the specs turn, nothing a script keeps) */
+static int inject_intr;
 
 struct nl_sock *vnet_nl_sock(int *err)
 {

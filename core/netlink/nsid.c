@@ -16,9 +16,9 @@
  * (netns.c, sandbox.c) marks the cache stale first (moved()), so a
  * netlink request need not pay a procfs lookup to learn which namespace it
  * is in. Code outside vnet that moves the thread must call
- * vnet_netns_moved() too. Process-wide, not per Lua state: the namespace belongs to the thread,
- * and every Lua state on the thread is in the same one. */
-static struct {
+ * vnet_netns_moved() too. Per thread, not per Lua state: the namespace belongs to the thread, and
+ * every Lua state on the thread is in the same one. */
+static _Thread_local struct {
     int valid;
     dev_t dev;
     ino_t ino;
