@@ -99,9 +99,12 @@ void vnet_loop_set_error(lua_State *L, loop *lp)
 }
 
 /* A new watcher on the stack, active in epoll; fn at index fnidx, target
- * (kept alive) at tidx or 0. Raises on failure after cleaning up. */
-watcher *vnet_w_start(lua_State *L, int kind, int fd, int owned,
-                       uint32_t events, int fnidx, int tidx)
+ * (kept alive) at tidx or 0. On failure, after cleaning up: raises for
+ * misuse (the fd has a watcher, is a regular file, is no fd), or pushes
+ * nil, "op fd N: reason", errno for a system failure (out of memory, the
+ * epoll watch limit) and returns NULL. */
+watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
+                      int owned, uint32_t events, int fnidx, int tidx)
 {
     loop *lp = vnet_loop_get(L);
     luaL_checktype(L, fnidx, LUA_TFUNCTION);
@@ -122,12 +125,20 @@ watcher *vnet_w_start(lua_State *L, int kind, int fd, int owned,
         int e = errno;
         if (owned) close(fd);
         w->fd = -1;
-        return luaL_error(L, "loop: cannot watch fd %d: %s%s", fd,
-                          strerror(e),
-                          e == EEXIST ? " (it already has a watcher)" :
-                          e == EPERM ? " (regular files are always ready; "
-                                       "epoll refuses them)" : ""),
-               NULL;
+        if (e == EEXIST || e == EPERM || e == EBADF)
+            return luaL_error(L, "loop: cannot watch fd %d: %s%s", fd,
+                              strerror(e),
+                              e == EEXIST ? " (it already has a watcher)" :
+                              e == EPERM ? " (regular files are always ready; "
+                                           "epoll refuses them)" : ""),
+                   NULL;
+        lua_pop(L, 1);
+        char obj[32];
+        snprintf(obj, sizeof obj, "fd %d", fd);
+        vnet_pusherr(L, op, obj, e, e == ENOSPC
+                     ? "the epoll watch limit, fs.epoll.max_user_watches"
+                     : NULL);
+        return NULL;
     }
     w->active = 1;
     lp->nactive++;

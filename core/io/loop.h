@@ -53,9 +53,10 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h);
 int vnet_loop_fail(lua_State *L, loop *lp, int h);
 
 /* loop.c: a new watcher on the stack, active in epoll, with fn at fnidx
- * and its target (kept alive) at tidx or 0; raises on failure. */
-watcher *vnet_w_start(lua_State *L, int kind, int fd, int owned,
-                      uint32_t events, int fnidx, int tidx);
+ * and its target (kept alive) at tidx or 0. Misuse raises; a system
+ * failure pushes nil, msg, errno (naming op) and returns NULL. */
+watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
+                      int owned, uint32_t events, int fnidx, int tidx);
 /* Take w out of epoll and the anchor table (safe twice). */
 void vnet_w_deactivate(lua_State *L, watcher *w);
 /* Push the active watcher w, or nil. */

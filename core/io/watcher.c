@@ -45,7 +45,9 @@ static void unwatch_dev(lua_State *L, void *wp)
 static int l_on_fd(lua_State *L, int kind)
 {
     int fd = vnet_tofd(L, 1);
-    vnet_w_start(L, kind, fd, 0, kind == W_READ ? EPOLLIN : EPOLLOUT, 2, 1);
+    if (!vnet_w_start(L, kind == W_READ ? "loop.on_readable" : "loop.on_writable",
+                      kind, fd, 0, kind == W_READ ? EPOLLIN : EPOLLOUT, 2, 1))
+        return 3;
     return 1;
 }
 
@@ -80,7 +82,10 @@ static int on_packet(lua_State *L, int waiter)
         w_swap(L, lua_gettop(L), w, 2);
         return 1;
     }
-    w = vnet_w_start(L, W_PACKET, d->fd, 0, EPOLLIN, 2, 1);
+    w = vnet_w_start(L, waiter ? "loop.wait_packet" : "loop.on_packet",
+                     W_PACKET, d->fd, 0, EPOLLIN, 2, 1);
+    if (w == NULL)
+        return 3;
     w->dev = d;
     w->waiter = waiter;
     d->watch = w;
@@ -107,14 +112,17 @@ static int timer(lua_State *L, int repeat)
     luaL_argcheck(L, s >= 0 && s < 1e9 && !isnan(s), 1,
                   "seconds must be >= 0");
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    const char *op = repeat ? "loop.every" : "loop.after";
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0)
-        return luaL_error(L, "loop: timerfd_create: %s", strerror(errno));
+        return vnet_pusherr(L, op, "(timerfd)", errno, NULL);
     struct itimerspec its = {.it_value = to_ts(s)};
     if (repeat)
         its.it_interval = to_ts(s);
     timerfd_settime(fd, 0, &its, NULL);
-    watcher *w = vnet_w_start(L, W_TIMER, fd, 1, EPOLLIN, 2, 0);
+    watcher *w = vnet_w_start(L, op, W_TIMER, fd, 1, EPOLLIN, 2, 0);
+    if (w == NULL)
+        return 3;
     w->after = s;
     w->every = repeat ? s : 0;
     return 1;
@@ -155,10 +163,16 @@ static int l_on_signal(lua_State *L)
         int e = errno;
         if (lp->sigcount[signo] == 0)
             sigprocmask(SIG_UNBLOCK, &set, NULL);
-        return luaL_error(L, "loop.on_signal: signalfd: %s", strerror(e));
+        return vnet_pusherr(L, "loop.on_signal", vnet_signame(signo), e, NULL);
+    }
+    watcher *w = vnet_w_start(L, "loop.on_signal", W_SIGNAL, fd, 1, EPOLLIN,
+                              2, 0);
+    if (w == NULL) {
+        if (lp->sigcount[signo] == 0)
+            sigprocmask(SIG_UNBLOCK, &set, NULL);
+        return 3;
     }
     lp->sigcount[signo]++;
-    watcher *w = vnet_w_start(L, W_SIGNAL, fd, 1, EPOLLIN, 2, 0);
     w->signo = signo;
     return 1;
 }
