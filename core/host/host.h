@@ -1,6 +1,7 @@
 /*
- * host.h - what the vnet host binary's files share (main.c, repl.c,
- * preload.c); not part of the module library.
+ * host.h - what the vnet host binary's files share (main.c, docall.c,
+ * repl.c, history.c, sandbox.c, preload.c); not part of the module
+ * library. The top layer: it may use every layer below.
  */
 #ifndef VNET_HOST_H
 #define VNET_HOST_H

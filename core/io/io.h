@@ -52,7 +52,7 @@ typedef struct vnet_dev {
     uint64_t rx_bytes, tx_bytes;
     /* the loop's on_packet dispatch: calls, errors, time (ns) */
     uint64_t handler_calls, handler_errors, handler_ns;
-    struct vnet_ring *ring; /* copies of the last packets read (task.c) */
+    struct vnet_ring *ring; /* copies of the last packets read (ring.c) */
     /* a device that is not a TUN/TAP fd (psock.c: a packet socket with a
      * receive ring) brings its own receive, close and fields */
     long (*recv)(struct vnet_dev *d);     /* instead of read(2) */

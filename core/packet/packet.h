@@ -51,7 +51,7 @@ void vnet_set_link(lua_State *L, int idx, int link);
 /* VNET_LINK_RAW or VNET_LINK_ETH for a packet whose link type nobody set. */
 int vnet_guess_link(const unsigned char *b, size_t len);
 
-/* ---- offload arithmetic (gso.c) ------------------------------------------------ */
+/* ---- offload arithmetic (gso.c) ---------------------------------- */
 
 #define VNET_NEEDS_CSUM 1          /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
 #define VNET_GSO_TCPV4 1
@@ -109,7 +109,7 @@ int vnet_gso_count(const vnet_packet *sp);
  * packet starts with an Ethernet header. */
 void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out);
 /* The VLAN tag types (802.1Q 0x8100, 802.1ad 0x88a8, QinQ 0x9100): one
- * list, in core/parse.c, for the parser, the builder and gso.c. */
+ * list, in parse.c, for the parser, the builder, gso.c and io/devwrite.c. */
 #define VNET_NVLAN_TPIDS 3
 extern const unsigned vnet_vlan_tpids[VNET_NVLAN_TPIDS];
 int vnet_is_vlan_tpid(unsigned type);

@@ -1,8 +1,9 @@
 /*
- * proto.h - what the protocol files share (parse.c, csum.c, proto.c,
- * field.c, describe.c, pcap.c): where the headers of a packet are, header
- * views, the Internet checksum, and address text. Private to those files;
- * vnet.h has the public core API.
+ * proto.h - what the packet layer's protocol files share (parse.c,
+ * cache.c, csum.c, rewrite.c, proto.c, field.c, describe.c; and the
+ * fuzzer): where the headers of a packet are, header views, the Internet
+ * checksum. The layer's own header; packet/packet.h has what the layers
+ * above use.
  */
 #ifndef VNET_PROTO_H
 #define VNET_PROTO_H
