@@ -23,21 +23,27 @@ build = {
     -- one library; its luaopen_vnet_<module>_core openers are found by
     -- Lua's all-in-one loader for require "vnet.tun.core" and the others
     vnet = {
+      -- every .c of the library layers (core/util, packet, io, netlink;
+      -- spec/layers_spec.lua checks the list against the folders)
       sources = {
-        "core/util.c", "core/packet.c", "core/dev.c", "core/tun.c",
-        "core/loop.c", "core/nl.c", "core/link.c", "core/netns.c",
-        "core/nla.c", "core/addr.c", "core/route.c", "core/neigh.c",
-        "core/watch.c", "core/macvtap.c", "core/exec.c",
-        "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
-        "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
-        "core/watcher.c", "core/tc.c", "core/ping.c", "core/inaddr.c",
-        "core/session.c", "core/psock.c", "core/bpf.c", "core/pcapfile.c",
-        "core/pcapng.c",
+        "core/util/addrtext.c", "core/util/signame.c", "core/util/util.c",
+        "core/packet/cache.c", "core/packet/csum.c", "core/packet/describe.c",
+        "core/packet/field.c", "core/packet/gso.c", "core/packet/packet.c",
+        "core/packet/parse.c", "core/packet/proto.c", "core/packet/rewrite.c",
+        "core/io/bpf.c", "core/io/dev.c", "core/io/devwrite.c",
+        "core/io/loop.c", "core/io/loopmod.c", "core/io/macvtap.c",
+        "core/io/pcap.c", "core/io/pcapfile.c", "core/io/pcapng.c",
+        "core/io/ping.c", "core/io/psock.c", "core/io/ring.c",
+        "core/io/task.c", "core/io/tun.c", "core/io/watcher.c",
+        "core/netlink/addr.c", "core/netlink/exec.c", "core/netlink/inaddr.c",
+        "core/netlink/link.c", "core/netlink/neigh.c", "core/netlink/netns.c",
+        "core/netlink/nl.c", "core/netlink/nla.c", "core/netlink/nsid.c",
+        "core/netlink/route.c", "core/netlink/session.c", "core/netlink/tc.c",
+        "core/netlink/watch.c",
       },
-      incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
+      incdirs = { "$(LIBNL_INCDIR)/libnl3", "core" },
       libdirs = { "$(LIBNL_LIBDIR)" },
       libraries = { "nl-route-3", "nl-3", "pcap", "m" },
-      defines = { "_GNU_SOURCE" },
     },
     ["vnet.init"] = "lua/vnet/init.lua",
     ["vnet._opts"] = "lua/vnet/_opts.lua",

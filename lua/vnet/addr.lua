@@ -41,7 +41,7 @@ local function link() return require "vnet.link" end
 
 -- The IPv4 broadcast of cidr ("+" in iproute2): the prefix's last address.
 local function plus_broadcast(op, name, cidr)
-  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/inaddr.c)
+  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/netlink/inaddr.c)
   if fam ~= "inet" or not len then
     raise(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
       "prefix length (got '%s')", op, name, cidr))

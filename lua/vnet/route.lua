@@ -42,7 +42,7 @@ local spec = {
 local function link() return require "vnet.link" end
 
 local function family_of(op, name, key, text)
-  local fam, _, plen = nl.cidr(text) -- the one address syntax (core/inaddr.c)
+  local fam, _, plen = nl.cidr(text) -- the one address syntax (core/netlink/inaddr.c)
   if plen and key ~= "dst" then fam = nil end
   if not fam then
     raise(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
