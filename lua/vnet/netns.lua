@@ -126,7 +126,7 @@ end
 
 --- netns.list() -> { name, ... }: the named namespaces (`ip netns list`)
 function M.list()
-  return core.names(RUN)
+  return require("vnet.show").mark("vnet.netns.list", core.names(RUN)) -- one name a line
 end
 
 --- ns:run(fn, ...) -> what fn returns; raises what fn raises
