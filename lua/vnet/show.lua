@@ -185,7 +185,7 @@ local function route_ip(r)
   local j = setmetatable({ dst = r.dst == "default" and "default" or host_prefix(r.dst, r.family),
     gateway = r.via, dev = r.dev, prefsrc = r.src, flags = array {} }, ROUTE)
   if r.type ~= "unicast" then j.type = r.type end
-  if r.table ~= 254 then j.table = ({ [255] = "local", [253] = "default" })[r.table] or r.table end
+  if r.table ~= 254 then j.table = ({ [255] = "local", [253] = "default" })[r.table] or tostring(r.table) end
   if r.protocol ~= "boot" and r.protocol ~= "unspec" then j.protocol = r.protocol end
   if r.scope ~= "global" then j.scope = r.scope end
   if r.metric and r.metric ~= 0 then j.metric = r.metric end
