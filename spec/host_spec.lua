@@ -41,7 +41,7 @@ describe("the vnet host", function()
   it("lists options and the public modules in --help (issue 16)", function()
     local out, rc = H.sh(V .. " --help")
     assert.are.equal(0, rc)
-    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-v ", "CAP_NET_ADMIN" } do
+    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-j ", "%-v ", "CAP_NET_ADMIN" } do
       assert.matches(want, out)
     end
     -- exactly vnet and the modules the vnet table holds, in order

@@ -183,7 +183,7 @@ end
 
 local function route_ip(r)
   local j = setmetatable({ dst = r.dst == "default" and "default" or host_prefix(r.dst, r.family),
-    gateway = r.via, dev = r.dev, prefsrc = r.src, flags = array {} }, ROUTE)
+    gateway = r.via, dev = r.dev, prefsrc = r.src }, ROUTE) -- (no flags: not read yet)
   if r.type ~= "unicast" then j.type = r.type end
   if r.table ~= 254 then j.table = ({ [255] = "local", [253] = "default" })[r.table] or tostring(r.table) end
   if r.protocol ~= "boot" and r.protocol ~= "unspec" then j.protocol = r.protocol end
