@@ -12,10 +12,11 @@
 --                     line (trailing blanks ignored). `...` inside a line
 --                     stands for any text (an ifindex, a MAC, a time); a
 --                     line that is only `...` stands for any number of lines.
---   <!-- doc: needs kind dummy -->   (or `needs qdisc netem`) on the line
---                     before a ```lua block: the block is reported skipped,
---                     with the reason, on a kernel without that link kind
---                     or qdisc (as the kind and tc specs are).
+--   <!-- doc: needs kind dummy -->   (or `needs qdisc netem`, `needs module
+--                     luv`) on the line before a ```lua block: the block is
+--                     reported skipped, with the reason, on a kernel without
+--                     that link kind or qdisc (as the kind and tc specs are),
+--                     or where that Lua module is not installed.
 --
 -- Shell blocks (```sh and unlabelled ones) are not run: they install, need
 -- a terminal, or run scripts other specs run already (examples_spec,
@@ -117,6 +118,44 @@ local function run(b)
   return out, code
 end
 
+-- Can this vnet load module m (a block that needs luv or cqueues)?
+local function has_module(m)
+  local _, code = H.sh(string.format("%s -e 'require(\"%s\")' >/dev/null 2>&1", vnet_bin, m))
+  return code == 0
+end
+
+--- Check one block (a ```lua one inside a fresh namespace): nil when it is
+-- right, else the failure (naming file:line), or nil, why it was skipped.
+function D.check(b)
+  local where = b.file .. ":" .. b.line
+  local fn, err = load(b.code, "=" .. where)
+  if not fn then
+    return string.format("%s: the %s does not parse: %s", where,
+      b.info == "lua" and "block" or "fragment", tostring(err))
+  end
+  if b.info ~= "lua" then return nil end
+  if b.needs_what == "kind" and not H.kernel_has(b.needs) then
+    return nil, where .. " needs link kind '" .. b.needs .. "': this kernel has none"
+  elseif b.needs_what == "qdisc" and not has_qdisc(b.needs) then
+    return nil, where .. " needs the '" .. b.needs .. "' qdisc: this kernel has none (sch_" ..
+      b.needs .. ")"
+  elseif b.needs_what == "module" and not has_module(b.needs) then
+    return nil, where .. " needs the Lua module '" .. b.needs .. "', not installed here"
+  end
+  local out, code = run(b)
+  if code ~= 0 then
+    return string.format("%s: the block ended with status %s:\n%s", where, tostring(code), out)
+  end
+  if b.output then
+    local got = trimmed_lines(out)
+    local want = trimmed_lines(table.concat(b.output, "\n"))
+    if not D.matches(want, got) then
+      return string.format("%s: the block printed\n%s\nbut the text after it shows\n%s", where,
+        table.concat(got, "\n"), table.concat(want, "\n"))
+    end
+  end
+end
+
 describe("the docs' code blocks", function()
   H.keeps_host_state(setup, teardown)
 
@@ -130,36 +169,37 @@ describe("the docs' code blocks", function()
     assert.is_true(n > 40, "only " .. n .. " blocks found")
   end)
 
+  it("name a broken block by file:line, and what it printed or raised", H.sandboxed(function()
+    local md = os.tmpname() .. ".md"
+    local f = assert(io.open(md, "w"))
+    f:write("# t\n\n```lua\nprint(1)\nerror('boom')\n```\n\n```lua\nprint(2)\n```\n\n",
+      "```text\n3\n```\n\n```lua fragment\nx = = 1\n```\n")
+    f:close()
+    local bs = D.blocks(md)
+    os.remove(md)
+    assert.are.equal(4, #bs)
+    local err = D.check(bs[1])
+    assert.matches(md:gsub("%p", "%%%0") .. ":3: the block ended with status 1:\n1\n.-boom", err)
+    err = D.check(bs[2])
+    assert.matches(":8: the block printed\n2\nbut the text after it shows\n3$", err)
+    assert.matches(":16: the fragment does not parse: .*:16:1: unexpected symbol near '='", D.check(bs[4]))
+  end))
+
   for _, file in ipairs(sources()) do
     for _, b in ipairs(D.blocks(file)) do
       local where = b.file .. ":" .. b.line
       local info = b.info
       if info == "lua fragment" then
         it(where .. " (a fragment) parses", function()
-          local fn, err = load(b.code, "=" .. where)
-          assert(fn, where .. ": the fragment does not parse: " .. tostring(err))
+          local err = D.check(b)
+          assert(err == nil, err)
         end)
       elseif info == "lua" then
         it(where .. " runs as written" .. (b.output and " and prints what the text shows" or ""),
           H.sandboxed(function()
-            if b.needs_what == "kind" and not H.kernel_has(b.needs) then
-              H.skip(where .. " needs link kind '" .. b.needs .. "': this kernel has none")
-            elseif b.needs_what == "qdisc" and not has_qdisc(b.needs) then
-              H.skip(where .. " needs the '" .. b.needs .. "' qdisc: this kernel has none (sch_" ..
-                b.needs .. ")")
-            end
-            local fn, err = load(b.code, "=" .. where)
-            assert(fn, where .. ": the block does not parse: " .. tostring(err))
-            local out, code = run(b)
-            assert(code == 0, string.format("%s: the block ended with status %s:\n%s",
-              where, tostring(code), out))
-            if b.output then
-              local got = trimmed_lines(out)
-              local want = trimmed_lines(table.concat(b.output, "\n"))
-              assert(D.matches(want, got), string.format(
-                "%s: the block printed\n%s\nbut the text after it shows\n%s", where,
-                table.concat(got, "\n"), table.concat(want, "\n")))
-            end
+            local err, skip = D.check(b)
+            if skip then H.skip(skip) end
+            assert(err == nil, err)
           end))
       elseif info:match("^lua") then
         it(where .. " has a known label", function()

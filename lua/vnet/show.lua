@@ -19,8 +19,10 @@ local M = {}
 local lcore = require "vnet.link.core"
 local nscore = require "vnet.netns.core"
 
+local J = require "vnet._json"
+
 --- show.null: encodes as JSON null (as `ip -j` shows a set flag: "router": null)
-M.null = setmetatable({}, { __name = "vnet.show.null", __tostring = function() return "null" end })
+M.null = J.null
 
 -- The namespace (inode) a list was read in: its names are looked up there only.
 local where = setmetatable({}, { __mode = "k" })
@@ -32,13 +34,8 @@ end
 
 -- ---- JSON -------------------------------------------------------------------
 
--- An `ip -j` object: its keys in the order iproute2 prints them (others
--- follow, sorted).
-local function shape(keys)
-  local rank = {}
-  for i, k in ipairs(keys) do rank[k] = i end
-  return { __name = "vnet.show.object", rank = rank }
-end
+-- `ip -j` objects: their keys in the order iproute2 prints them
+local shape = J.object
 local LINK = shape { "ifindex", "link", "link_index", "link_netnsid", "ifname", "flags", "mtu",
   "master", "operstate", "txqlen", "link_type", "address", "broadcast", "promiscuity",
   "min_mtu", "max_mtu", "linkinfo", "num_tx_queues", "num_rx_queues", "addr_info" }
@@ -48,72 +45,10 @@ local ADDR = shape { "family", "local", "address", "prefixlen", "broadcast", "sc
 local ROUTE = shape { "type", "dst", "gateway", "dev", "table", "protocol", "scope", "prefsrc",
   "metric", "flags" }
 local NEIGH = shape { "dst", "dev", "lladdr", "router", "proxy", "state" }
-local function key_sorter(v)
-  local mt = getmetatable(v)
-  local rank = type(mt) == "table" and rawget(mt, "__name") == "vnet.show.object" and mt.rank or {}
-  return function(a, b)
-    local x, y = rank[a] or math.huge, rank[b] or math.huge
-    if x ~= y then return x < y end
-    return a < b
-  end
-end
 local kind, ip -- below
 
-local function encode(v, out, seen)
-  local t = type(v)
-  if v == nil or v == M.null then
-    out[#out + 1] = "null"
-  elseif t == "boolean" then
-    out[#out + 1] = tostring(v)
-  elseif t == "number" then
-    out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null"
-      or math.type(v) == "integer" and tostring(v) or string.format("%.17g", v)
-  elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\\127-\255]', function(c)
-      local names = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t" }
-      return names[c] or (c:byte() < 128 and string.format("\\u%04x", c:byte()) or c)
-    end) .. '"'
-  elseif t == "table" and kind(v) then
-    encode(ip[kind(v)](v), out, seen)
-  elseif t == "table" then
-    if seen[v] then error("vnet.json: a table that contains itself", 0) end
-    seen[v] = true
-    local packed = getmetatable(v) == M.array and math.type(rawget(v, "n")) == "integer"
-    local n = packed and v.n or #v
-    local keys = {}
-    for k in pairs(v) do
-      if not (math.type(k) == "integer" and k >= 1 and k <= n) and not (packed and k == "n") then
-        if type(k) == "string" and k:sub(1, 1) ~= "_" then keys[#keys + 1] = k
-        elseif type(k) ~= "string" then keys[#keys + 1] = tostring(k) end
-      end
-    end
-    if #keys == 0 and (n > 0 or getmetatable(v) == M.array) then
-      out[#out + 1] = "["
-      for i = 1, n do
-        if i > 1 then out[#out + 1] = "," end
-        encode(v[i], out, seen)
-      end
-      out[#out + 1] = "]"
-    else
-      table.sort(keys, key_sorter(v))
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        encode(k, out, seen)
-        out[#out + 1] = ":"
-        local val = v[k]
-        if val == nil then val = v[tonumber(k)] end
-        encode(val, out, seen)
-      end
-      out[#out + 1] = "}"
-    end
-    seen[v] = nil
-  else
-    out[#out + 1] = '"' .. tostring(v):gsub('[%c"\\]', "") .. '"'
-  end
-end
 --- show.array: a metatable that makes an empty table encode as [] (not {})
-M.array = { __name = "vnet.show.array" }
+M.array = J.array
 local function array(t) return setmetatable(t, M.array) end
 
 -- ---- ip -j shapes -----------------------------------------------------------
@@ -274,9 +209,7 @@ end
 
 --- show.json(x) -> JSON text; vnet objects and lists in `ip -j` shape
 function M.json(x)
-  local out = {}
-  encode(M.ip(x), out, {})
-  return table.concat(out)
+  return J.encode(x, function(v) local k = kind(v); return k and ip[k](v) end)
 end
 
 -- ---- text -------------------------------------------------------------------
