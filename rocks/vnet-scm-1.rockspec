@@ -59,6 +59,8 @@ build = {
     ["vnet.tap"] = "lua/vnet/tap.lua",
     ["vnet.tun"] = "lua/vnet/tun.lua",
     ["vnet.session"] = "lua/vnet/session.lua",
+    ["vnet.show"] = "lua/vnet/show.lua",
+    ["vnet._json"] = "lua/vnet/_json.lua",
     ["vnet._journal"] = "lua/vnet/_journal.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",

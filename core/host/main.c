@@ -24,7 +24,7 @@
 
 /* The options collectargs knows, for the closest-match suggestion. */
 static const char *const known_options[] = {
-    "-e", "-i", "-l", "-v", "-E", "-W", "-h", "--help", "--netns",
+    "-e", "-i", "-j", "-l", "-v", "-E", "-W", "-h", "--help", "--netns",
     "--sandbox", "--topo", "--keep", "--", "-", NULL
 };
 
@@ -132,8 +132,10 @@ static void print_usage(lua_State *L)
         "usage: %s [options] [script [args]]\n"
         "Runs Lua scripts that build and drive Linux virtual network devices.\n"
         "Available options are:\n"
-        "  -e stat   execute string 'stat'\n"
+        "  -e stat   execute string 'stat'; print what it returns (links,\n"
+        "            addresses, routes, neighbours as ip -br does)\n"
         "  -i        enter interactive mode after executing 'script'\n"
+        "  -j        print what -e and the script return as JSON (as ip -j)\n"
         "  -l mod    require library 'mod' into global 'mod'\n"
         "  -l g=mod  require library 'mod' into global 'g'\n"
         "  -v        show version information\n"
@@ -223,6 +225,39 @@ static int dostring(lua_State *L, const char *s, const char *name)
     return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
 }
 
+static int json_opt; /* -j */
+
+/* Print the values above `base` (what a chunk returned), as text or, with
+ * -j, JSON: vnet.show._print says how (ip -br / ip -j shapes). */
+static int print_results(lua_State *L, int base)
+{
+    int n = lua_gettop(L) - base;
+    if (n == 0) return LUA_OK;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "vnet.show");
+    int status = vnet_docall(L, 1, 1);
+    if (status == LUA_OK) {
+        lua_getfield(L, -1, "_print");
+        lua_remove(L, -2);
+        lua_insert(L, base + 1);
+        lua_pushboolean(L, json_opt);
+        lua_insert(L, base + 2);
+        status = vnet_docall(L, n + 1, 0);
+    }
+    lua_settop(L, base);
+    return report(L, status);
+}
+
+/* -e stat: run it and print what it returns */
+static int doexpr(lua_State *L, const char *s)
+{
+    int base = lua_gettop(L);
+    int status = luaL_loadbuffer(L, s, strlen(s), "=(command line)");
+    if (status == LUA_OK) status = vnet_docall(L, 0, LUA_MULTRET);
+    if (status != LUA_OK) return report(L, status);
+    return print_results(L, base);
+}
+
 static int dolibrary(lua_State *L, char *globname)
 {
     char *modname = strchr(globname, '=');
@@ -266,7 +301,7 @@ static const char *script_name(char **argv)
  * it before it drops the caller's rights), or 0 to load it now. */
 static int handle_script(lua_State *L, char **argv, int chunk)
 {
-    int status = LUA_OK;
+    int status = LUA_OK, base = lua_gettop(L);
     if (chunk)
         lua_pushvalue(L, chunk);
     else
@@ -275,6 +310,8 @@ static int handle_script(lua_State *L, char **argv, int chunk)
         int n = pushargs(L);
         status = vnet_docall(L, n, LUA_MULTRET);
     }
+    if (status == LUA_OK && json_opt) /* -j: what the script returns */
+        return print_results(L, base);
     return report(L, status);
 }
 
@@ -342,6 +379,10 @@ static int collectargs(char **argv, int *first)
         case 'W':
             if (argv[i][2] != '\0') return has_error;
             break;
+        case 'j':
+            if (argv[i][2] != '\0') return has_error;
+            json_opt = 1;
+            break;
         case 'h':
             if (argv[i][2] != '\0') return has_error;
             args |= has_h;
@@ -385,8 +426,7 @@ static int runargs(lua_State *L, char **argv, int n)
         case 'l': {
             char *extra = argv[i] + 2;
             if (*extra == '\0') extra = argv[++i];
-            int status = option == 'e' ? dostring(L, extra, "=(command line)")
-                                       : dolibrary(L, extra);
+            int status = option == 'e' ? doexpr(L, extra) : dolibrary(L, extra);
             if (status != LUA_OK) return 0;
             break;
         }

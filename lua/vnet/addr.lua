@@ -111,10 +111,13 @@ function M._list(op, l, o)
     end
     local all, err
     all, err, eno = core.list(idx, o.family, op, name)
-    if not all or not o.scope then return all, err, eno end
-    local out = {}
-    for _, a in ipairs(all) do if a.scope == o.scope then out[#out + 1] = a end end
-    return out
+    if not all then return all, err, eno end
+    local out = all
+    if o.scope then
+      out = {}
+      for _, a in ipairs(all) do if a.scope == o.scope then out[#out + 1] = a end end
+    end
+    return require("vnet.show").mark("vnet.addr.list", out, "vnet.addr") -- as `ip -br addr`
   end
   if L.is(l) then return L._within(l, op, body) end
   return body()

@@ -17,6 +17,8 @@ vnet.modules = {
   "tc", "topo",
   -- what a session owns, and undoes when it ends
   "session",
+  -- text and JSON (`ip -br`, `ip -j`) of links, addresses, routes...
+  "show",
 }
 for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)
@@ -24,4 +26,7 @@ end
 --- vnet.errno: errno names -> numbers (vnet.errno.EEXIST == 17), for
 -- comparing the third result of a failure: `if eno == vnet.errno.EEXIST`.
 vnet.errno = require("vnet.nl.core").errno
+--- vnet.json(x) -> JSON text: links, addresses, routes, neighbours and
+-- namespace lists shaped as `ip -j` prints them (vnet.show.json).
+vnet.json = vnet.show.json
 return vnet
