@@ -24,12 +24,17 @@ $(CONFIG): tools/config.sh tools/deps.sh Makefile
 	@sh tools/config.sh $@ VNET="$(PKGS)" LUA=lua5.4
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter \
-           $(VNET_CFLAGS)
+CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
+           $(CORE_INC) $(VNET_CFLAGS)
 LDLIBS  := $(VNET_LIBS) -lm
 
-LIB_SRC  := $(filter-out core/main.c core/preload.c core/repl.c,$(wildcard core/*.c))
-HOST_SRC := core/main.c core/preload.c core/repl.c
+# core/ by layer (docs/design.md): util, packet, io, netlink make the
+# module library; host adds the binary's own files.
+CORE_LAYERS := util packet io netlink
+CORE_INC := -iquote core
+CORE_HDR := $(wildcard core/*/*.h)
+LIB_SRC  := $(foreach l,$(CORE_LAYERS),$(wildcard core/$(l)/*.c))
+HOST_SRC := $(wildcard core/host/*.c)
 LUA_SRC  := $(wildcard lua/vnet/*.lua)
 # the API's annotation files (LuaLS ---@meta): help() and docs/api.md read them
 META_SRC := $(wildcard lua/meta/vnet/*.lua)
@@ -42,7 +47,8 @@ all: $(BUILD)/vnet $(BUILD)/lib/vnet.so
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/obj/%.o: core/%.c $(wildcard core/*.h) $(CONFIG) | $(BUILD)/obj
+$(BUILD)/obj/%.o: core/%.c $(CORE_HDR) $(CONFIG) | $(BUILD)/obj
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/embed.c: tools/embed.lua $(LUA_SRC) $(META_SRC) | $(BUILD)/obj

@@ -10,7 +10,7 @@ set -e
 BUILD_PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev
             libnl-route-3-dev libreadline-dev libpcap0.8-dev"
 TEST_PKGS="lua-busted lua-dkjson luarocks iproute2 iputils-ping tcpdump tshark
-           tmux util-linux procps netcat-openbsd iperf3"
+           tmux util-linux procps netcat-openbsd iperf3 lua-luv lua-cqueues"
 case ${1:-} in
   --build) shift; PKGS="$BUILD_PKGS $*" ;;
   --only)  shift; PKGS="$*" ;;

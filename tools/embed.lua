@@ -1,5 +1,5 @@
 -- embed.lua: write a C file holding the Lua modules given on the command
--- line, for core/preload.c.  lua5.4 tools/embed.lua out.c lua/vnet/*.lua
+-- line, for core/host/preload.c.  lua5.4 tools/embed.lua out.c lua/vnet/*.lua
 -- An annotation file (lua/meta/vnet/tun.lua) becomes module meta.vnet.tun
 -- whose chunk returns the file's text: vnet._api reads it for help().
 local out = assert(io.open(arg[1], "w"))

@@ -1,6 +1,6 @@
 --- vnet._journal: the journal of vnet.session (see there): its entries,
 -- the hooks the modules call where they make or change something, the
--- guardian's records (core/session.c) and the undoing of entries.
+-- guardian's records (core/netlink/session.c) and the undoing of entries.
 -- Entries: {id, kind, type, name, what, undo, nsino, path | nsw, key,
 -- parent, told, grouped, mate}; links and kept are keyed "nsino:ifindex".
 local core = require "vnet.session.core"
@@ -177,7 +177,7 @@ function M.forget(l, ino)
   end
 end
 
--- The guardian's record of an address or a restore (see core/session.c),
+-- The guardian's record of an address or a restore (see core/netlink/session.c),
 -- or nil when it cannot undo that one.
 local function record(e, ifindex, guard)
   local where = e.nsino == homeino and "-" or e.path

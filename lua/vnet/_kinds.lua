@@ -4,7 +4,7 @@
 -- which options it takes, which IFLA_INFO_DATA attribute each one becomes,
 -- and how the value is written. From that one description come the option
 -- check of `create` (unknown keys rejected, naming the key), the attributes
--- core/link.c writes with nla_put, which options `:set{}` may change, and
+-- core/netlink/link.c writes with nla_put, which options `:set{}` may change, and
 -- the decoding of what the kernel reports back (`l.mode`, `l.id`, ...).
 -- Adding a kind is one file calling `define`, or one row in `rows` below.
 --

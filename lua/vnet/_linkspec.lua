@@ -1,6 +1,6 @@
 --- vnet._linkspec: what link.create, link.set and every kind's create share:
 -- the generic options (name, mtu, address, txqueuelen, up, link, master,
--- netns, numtxqueues, numrxqueues) turned into the spec core/link.c sends,
+-- netns, numtxqueues, numrxqueues) turned into the spec core/netlink/link.c sends,
 -- their ranges, and the body of create. Misuse raises at the user's line.
 local core = require "vnet.link.core"
 local nl = require "vnet.nl.core"

@@ -1,4 +1,4 @@
---- vnet._repl: the Lua half of the interactive vnet (core/repl.c holds the
+--- vnet._repl: the Lua half of the interactive vnet (core/host/repl.c holds the
 -- readline glue). Two pure functions, testable on their own:
 --
 --    local repl = require "vnet._repl"

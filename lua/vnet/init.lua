@@ -17,6 +17,8 @@ vnet.modules = {
   "tc", "topo",
   -- what a session owns, and undoes when it ends
   "session",
+  -- text and JSON (`ip -br`, `ip -j`) of links, addresses, routes...
+  "show",
 }
 for _, name in ipairs(vnet.modules) do
   vnet[name] = require("vnet." .. name)
@@ -24,6 +26,9 @@ end
 --- vnet.errno: errno names -> numbers (vnet.errno.EEXIST == 17), for
 -- comparing the third result of a failure: `if eno == vnet.errno.EEXIST`.
 vnet.errno = require("vnet.nl.core").errno
+--- vnet.json(x) -> JSON text: links, addresses, routes, neighbours and
+-- namespace lists shaped as `ip -j` prints them (vnet.show.json).
+vnet.json = vnet.show.json
 --- vnet.help([x]): the API reference of x (a function, object, module or a
 -- name like "vnet.tun.open"), from lua/meta/vnet/ (the REPL's global help).
 function vnet.help(...) return require("vnet._help").help(...) end

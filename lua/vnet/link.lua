@@ -46,10 +46,8 @@ Link.__index = function(l, k)
   if info then return info[k] end
 end
 
-Link.__tostring = function(l)
-  return string.format("vnet.link: %s (%s, ifindex %d)", l.name,
-    rawget(l, "kind") or l.link_type or "?", l.ifindex)
-end
+-- one `ip -br link` line: name@parent, operstate, MAC, <flags> (vnet.show)
+Link.__tostring = function(l) return require("vnet.show").link_text(l) end
 
 Link.__eq = function(a, b)
   return a.ifindex == b.ifindex and rawget(a, "_nsino") == rawget(b, "_nsino")
@@ -161,7 +159,7 @@ function M.list()
   local out = {}
   for i, t in ipairs(ts) do out[i] = wrap(t, ns, ino) end
   table.sort(out, function(a, b) return a.ifindex < b.ifindex end)
-  return out
+  return require("vnet.show").mark("vnet.link.list", out) -- prints as `ip -br link`
 end
 
 -- the generic options of create and set, and create's body (vnet._linkspec)

@@ -85,7 +85,7 @@ function M.list(l, o)
       n.dev = lc.name(n.dev) or n.dev
       if o.all or n.state[1] ~= "NOARP" then out[#out + 1] = n end
     end
-    return out
+    return require("vnet.show").mark("vnet.neigh.list", out, "vnet.neigh") -- as `ip neigh`
   end
   if L.is(l) then return L._within(l, "neigh.list", body) end
   return body()

@@ -61,6 +61,7 @@
 ---@field tc vnet.tc
 ---@field topo vnet.topo
 ---@field session vnet.session
+---@field show vnet.show
 local vnet = {}
 
 ---The version of vnet, "0.1.0".
@@ -81,6 +82,17 @@ vnet.modules = nil
 ---```
 ---@type table<string, integer>
 vnet.errno = nil
+
+---JSON text of x: links, addresses, routes, neighbours and namespace lists
+---shaped as `ip -j` prints them (the same function as vnet.show.json).
+---
+---Example:
+---```lua
+---print(vnet.json(assert(vnet.link.get("lo"))))
+---```
+---@param x any
+---@return string json
+function vnet.json(x) end
 
 ---Print the API reference of x: a function (`help(vnet.tun.open)`), an
 ---object (its class and methods), a module, or a name ("vnet.tun.open",

@@ -159,6 +159,62 @@ function loop.watchers() end
 ---@return integer count
 function loop.active() end
 
+---Drive the loop from another event loop (luv, cqueues): wait up to
+---timeout seconds (default 0: not at all) for what is ready, and run it.
+---n events handled and the watchers still active, plus "stopped" when a
+---callback called loop.stop(); a callback's error as `nil, message`. Raises
+---inside run(), a callback or a task, or at the REPL (docs/event-loops.md).
+---
+---Example:
+---```lua
+---vnet.loop.after(0.05, function() print("fired") end)
+---while vnet.loop.active() > 0 do vnet.loop.step(vnet.loop.timeout()) end
+---```
+---@param timeout? number seconds
+---@return integer? n
+---@return integer|string active
+---@return string? stopped
+function loop.step(timeout) end
+
+---Seconds until the next timer fires (0 when one is due), or nil when no
+---timer runs: how long another event loop may sleep before step().
+---
+---Example:
+---```lua
+---local t = vnet.loop.after(2, function() end)
+---print(vnet.loop.timeout()); t:stop()
+---```
+---@return number? seconds
+function loop.timeout() end
+
+---The loop's epoll fd, for another event loop: readable when step() has
+---something to run (timers included).
+---
+---Example:
+---```lua
+---print(vnet.loop.fileno())
+---```
+---@return integer fd
+function loop.fileno() end
+
+---The same fd as fileno: cqueues' polling protocol (cqueues.poll(vnet.loop)).
+---
+---Example:
+---```lua
+---print(vnet.loop.pollfd() == vnet.loop.fileno())   --> true
+---```
+---@return integer fd
+function loop.pollfd() end
+
+---"r": what to poll the fd for, in cqueues' polling protocol.
+---
+---Example:
+---```lua
+---print(vnet.loop.events())   --> r
+---```
+---@return string events
+function loop.events() end
+
 ---Run fn(...) as a task from the next turn of the loop: code that reads
 ---like a script and waits (sleep, wait_packet, ns:exec...) without
 ---blocking the loop. Its error is reported like a callback's.

@@ -35,10 +35,6 @@ local pcap = {}
 ---@return integer? errno
 function pcap.open(path, mode, opts) end
 
----True when this libpcap has the capture hook vnet uses.
----@type boolean
-pcap.has_capture_hook = nil
-
 ---A pcap or pcapng writer: fields count, linktype, nanosecond, snaplen,
 ---closed. Buffered: close or flush it before reading the file.
 ---@class vnet.PcapWriter

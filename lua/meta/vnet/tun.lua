@@ -116,6 +116,33 @@ function Device:write(pkt) end
 ---@return integer fd
 function Device:fileno() end
 
+---The same fd as fileno, for cqueues' polling protocol (`cqueues.poll(dev)`).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(dev:pollfd() == dev:fileno())   --> true
+---```
+---@return integer fd
+function Device:pollfd() end
+
+---"r": what to poll the fd for (cqueues' polling protocol).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(dev:events())   --> r
+---```
+---@return string events
+function Device:events() end
+
+---nil: a device has no timeout of its own (cqueues' polling protocol).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); print(dev:timeout())   --> nil
+---```
+---@return nil
+function Device:timeout() end
+
 ---Close the device (safe twice); it is removed unless persistent. Also
 ---what `<close>` and garbage collection do.
 ---

@@ -64,4 +64,32 @@ function Watch:stop() end
 ---@return integer fd
 function Watch:fileno() end
 
+---The event socket's fd, for cqueues' polling protocol. The events still
+---come through vnet.loop.
+---
+---Example:
+---```lua
+---local w = assert(vnet.watch.links(function() end)); print(w:pollfd() == w:fileno()); w:stop()
+---```
+---@return integer fd
+function Watch:pollfd() end
+
+---"r" (cqueues' polling protocol).
+---
+---Example:
+---```lua
+---local w = assert(vnet.watch.links(function() end)); print(w:events()); w:stop()
+---```
+---@return string events
+function Watch:events() end
+
+---nil: no timeout of its own (cqueues' polling protocol).
+---
+---Example:
+---```lua
+---local w = assert(vnet.watch.links(function() end)); print(w:timeout()); w:stop()
+---```
+---@return nil
+function Watch:timeout() end
+
 return watch
