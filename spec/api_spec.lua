@@ -234,13 +234,27 @@ end)
 -- an example that fails for it is reported, not passed.
 local LACKS = { "this kernel has no '", "Specified qdisc kind is unknown", "modprobe " }
 
+-- What an example says it prints: `print(...) --> a  b` (whitespace is any
+-- whitespace, `...` any text), as patterns for a line of its output.
+local function claims(code)
+  local t = {}
+  for line in code:gmatch("[^\n]+") do
+    local c = line:find("print", 1, true) and line:match("%-%->%s*(.-)%s*$")
+    if c then
+      local p = c:gsub("%s+", "\1"):gsub("%.%.%.", "\2"):gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")
+      t[#t + 1] = { c, "^" .. p:gsub("\1", "%%s+"):gsub("\2", ".-") .. "$" }
+    end
+  end
+  return t
+end
+
 describe("the examples", function()
   local lacking, ran = {}, 0
 
   -- Each hand-written example that is not marked `lua fragment` runs as a
   -- script of its own (a session: what it makes is undone when it ends), in
   -- the test's namespace and a fresh working directory for its files.
-  it("run as written, each in a fresh namespace (those this kernel can run)", H.sandboxed(function()
+  it("run as written, each in a fresh namespace, and print what they say (`--> ...`)", H.sandboxed(function()
     local dir = H.sh("mktemp -d"):gsub("\n$", "")
     local bad = {}
     for _, e in ipairs(api.list) do
@@ -256,7 +270,17 @@ describe("the examples", function()
         for _, why in ipairs(LACKS) do lacks = lacks or (rc ~= 0 and out:find(why, 1, true)) end
         if lacks then lacking[#lacking + 1] = e.name
         elseif rc ~= 0 then bad[#bad + 1] = e.name .. " (" .. e.file .. "):\n    " .. out:gsub("\n", "\n    ")
-        else ran = ran + 1 end
+        else
+          ran = ran + 1
+          for _, c in ipairs(claims(e.example)) do
+            local seen = false
+            for l in out:gmatch("[^\n]+") do seen = seen or l:match(c[2]) ~= nil end
+            if not seen then
+              bad[#bad + 1] = string.format("%s (%s): prints no line '%s':\n    %s", e.name, e.file, c[1],
+                out:gsub("\n", "\n    "))
+            end
+          end
+        end
       end
     end
     H.sh("rm -rf " .. dir)

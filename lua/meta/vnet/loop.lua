@@ -303,7 +303,7 @@ function loop.wait_packet(dev, timeout) end
 ---
 ---Example:
 ---```lua
----print(vnet.loop.in_task())   --> false at the top level
+---print(vnet.loop.in_task())   --> false
 ---```
 ---@return boolean
 function loop.in_task() end

@@ -162,11 +162,12 @@ function Packet:resize(n) end
 ---@return string
 function Packet:sub(i, j) end
 
----The bytes in hex.
+---A hex dump: the offset, 16 bytes in hex, then the printable characters,
+---a line per 16 bytes.
 ---
 ---Example:
 ---```lua
----print(vnet.packet.new("\1\2"):hex())   --> 0102
+---print(vnet.packet.new("\1\2"):hex())   --> 0000  01 02 ...
 ---```
 ---@return string
 function Packet:hex() end
@@ -302,16 +303,17 @@ function Packet:udp(l3off) end
 function Packet:tcp(l3off) end
 
 ---Where the IP header is: "eth" (an Ethernet frame) or "raw" (IP first),
----guessed from the bytes unless set; with an argument, set it ("auto":
----guess again) and return p.
+---and whether that was guessed from the bytes (no type set). With an
+---argument, set it ("auto": guess again) and return p.
 ---
 ---Example:
 ---```lua
 ---local p = vnet.packet.build{ ipv4 = { src = "10.0.0.1", dst = "10.0.0.2" } }
----print(p:linktype())   --> raw
+---print(p:linktype())   --> raw  false
 ---```
----@param set? "eth"|"raw"|"auto"
----@return string|vnet.Packet
+---@param set? "eth"|"raw"|"ethernet"|"auto"
+---@return string|vnet.Packet linktype
+---@return boolean? guessed
 function Packet:linktype(set) end
 
 ---Recompute the IPv4 header checksum and the TCP/UDP/ICMP ones.

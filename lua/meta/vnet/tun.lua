@@ -34,7 +34,7 @@ local tun = {}
 ---Example:
 ---```lua
 ---local dev <close> = assert(vnet.tun.open{ name = "tun%d" })
----print(dev.name, dev.ifindex, dev.kind)   --> tun0  7  tun
+---print(dev.name, dev.ifindex, dev.kind)   --> tun0  ...  tun
 ---```
 ---@param opts? vnet.tun.Options|string options, or just the name
 ---@return vnet.Device? dev
