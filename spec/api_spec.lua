@@ -308,6 +308,11 @@ describe("help", function()
     assert.are.equal(text, help.text("tun.open"))
   end)
 
+  it("answers for a module's table field by its value", function()
+    assert.matches("^vnet%.errno: table<string, integer>\n\n  errno names", help.text(vnet.errno))
+    assert.are.equal(help.text("vnet.errno"), help.text(vnet.errno))
+  end)
+
   it("finds a method by its function value and by name", function()
     local text = help.text(vnet.link.methods.set)
     assert.matches("^vnet%.Link:set%(opts%) %-> ok | nil, err, errno\n", text)

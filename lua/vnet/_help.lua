@@ -77,14 +77,14 @@ function M.live_method_tables()
 end
 
 local byvalue
-local function entry_of_value(v)
+local function entry_of_value(v, again)
   if not byvalue then
     byvalue = {}
     local api = M.api()
     for _, e in ipairs(api.list) do
-      if e.kind == "function" or e.kind == "module" then
+      if e.kind == "function" or e.kind == "module" or (e.kind == "field" and api.index[e.owner].kind == "module") then
         local x = M.value(e.name)
-        if x ~= nil and byvalue[x] == nil and type(x) ~= "string" then byvalue[x] = e end
+        if (type(x) == "function" or type(x) == "table") and byvalue[x] == nil then byvalue[x] = e end
       end
     end
     -- the REPL's global help is vnet.help
@@ -100,6 +100,8 @@ local function entry_of_value(v)
   end
   local e = byvalue[v]
   if e then return e end
+  -- a function of a class first met since the map was made (a pcapng writer's)
+  if type(v) == "function" and not again then byvalue = nil; return entry_of_value(v, true) end
   if type(v) == "table" or type(v) == "userdata" then
     local t = M.methods_of(v)
     local c = t and M.class_of(t)
