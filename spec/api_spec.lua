@@ -12,11 +12,8 @@ local help = require "vnet._help"
 local META = "lua/meta/vnet/"
 
 local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  local f <close> = io.open(path, "rb")
+  return f and f:read("a")
 end
 
 -- the source as it is on disk (the host embeds a copy at build time)
@@ -40,15 +37,10 @@ local function live_classes()
   local ns <close> = assert(vnet.netns.create())
   t["vnet.Namespace"] = help.methods_of(ns)
   t["vnet.Packet"] = help.methods_of(vnet.packet.new(1))
-  local w = vnet.loop.after(10, function() end)
-  t["vnet.Watcher"] = help.methods_of(w)
-  w:stop()
-  local task = vnet.loop.spawn(function() end)
-  t["vnet.Task"] = help.methods_of(task)
-  task:cancel()
+  local w, task = vnet.loop.after(10, function() end), vnet.loop.spawn(function() end)
   local watch = assert(vnet.watch.links(function() end))
-  t["vnet.Watch"] = help.methods_of(watch)
-  watch:stop()
+  t["vnet.Watcher"], t["vnet.Task"], t["vnet.Watch"] = help.methods_of(w), help.methods_of(task), help.methods_of(watch)
+  w:stop(); task:cancel(); watch:stop()
   local path = os.tmpname()
   for _, suffix in ipairs { "", ".pcapng" } do
     local wr = assert(vnet.pcap.open(path .. suffix, "w", { linktype = "raw" }))
