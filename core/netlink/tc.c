@@ -31,6 +31,7 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/cls/u32.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
@@ -182,6 +183,8 @@ static int t_qdisc(lua_State *L)
             else if (strcmp(kind, "tbf") == 0) r = fill_tbf(L, q);
             else if (strcmp(kind, "htb") == 0)
                 rtnl_htb_set_defcls(q, (uint32_t)get(L, 3, "default", 0));
+            else if (strcmp(kind, "pfifo") == 0 || strcmp(kind, "bfifo") == 0)
+                r = rtnl_qdisc_fifo_set_limit(q, (int)get(L, 3, "limit", 0)) < 0 ? -EINVAL : 0;
         }
         if (r == 0) {
             int flags = cmd == 0 ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE | NLM_F_REPLACE;
@@ -369,6 +372,9 @@ static void push_qdisc(lua_State *L, struct nlmsghdr *h)
         if (peak > 0) setint(L, "peakrate", peak);
     } else if (strcmp(kind, "htb") == 0) {
         setint(L, "default", rtnl_htb_get_defcls(q));
+    } else if (strcmp(kind, "pfifo") == 0 || strcmp(kind, "bfifo") == 0) {
+        int limit = rtnl_qdisc_fifo_get_limit(q);
+        if (limit >= 0) setint(L, "limit", limit);
     }
     nl_object_put(o);
 }

@@ -91,12 +91,15 @@ function tc.tbf(dev, opts) end
 ---@return integer? errno
 function tc.htb(dev, opts) end
 
----Any qdisc kind (replacing): kind, parent, handle and the kind's options.
+---A qdisc of a kind vnet describes (netem, tbf, htb, pfifo, bfifo),
+---replacing: kind, parent, handle and the kind's options. pfifo and bfifo
+---need their limit (packets, bytes); any other kind raises.
 ---
 ---Example:
 ---```lua
 ---local a = assert(vnet.veth.create("qd0", "qd1"))
 ---assert(vnet.tc.qdisc(a, { kind = "tbf", rate = "1mbit", burst = "32kb", latency = 50 }))
+---assert(vnet.tc.qdisc(a, { kind = "pfifo", limit = 100 }))
 ---```
 ---@param dev string|integer|table
 ---@param opts table
