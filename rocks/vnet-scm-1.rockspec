@@ -25,7 +25,7 @@ build = {
     vnet = {
       sources = {
         "core/util.c", "core/packet.c", "core/dev.c", "core/tun.c",
-        "core/loop.c", "core/nl.c", "core/link.c", "core/netns.c",
+        "core/loop.c", "core/nl.c", "core/link.c", "core/brvlan.c", "core/netns.c",
         "core/nla.c", "core/addr.c", "core/route.c", "core/neigh.c",
         "core/watch.c", "core/macvtap.c", "core/exec.c",
         "core/parse.c", "core/csum.c", "core/proto.c", "core/field.c",
