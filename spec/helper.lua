@@ -133,6 +133,61 @@ function H.need_kind(kind)
   end
 end
 
+local brvlan
+--- Inside a test: make it pending when the kernel's bridge cannot filter
+-- VLANs (CONFIG_BRIDGE_VLAN_FILTERING; Debian's kernel, in the qemu lane, can).
+function H.need_bridge_vlans()
+  if brvlan == nil then
+    local core = require "vnet.link.core"
+    local ok, _, eno = core.create({ name = "vnetprobe0", kind = "bridge", data = { { 7, "u8", 1 } } }, "probe", "bridge")
+    if ok then core.delete(assert(core.index("vnetprobe0")), "probe", "bridge") end
+    brvlan = ok or eno ~= vnet.errno.EOPNOTSUPP
+  end
+  if not brvlan then H.skip("this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)") end
+end
+
+--- `bridge -j vlan show` (iproute2), run in ns (or here): { [port] = { [vid] = "P U" flags } }
+function H.bridge_vlans(ns)
+  local out = ns and ns:run(H.sh, "bridge -j vlan show") or H.sh("bridge -j vlan show")
+  local t = {}
+  for _, p in ipairs(json.decode(out) or {}) do
+    local v = {}
+    for _, x in ipairs(p.vlans or {}) do
+      local f = {}
+      for _, flag in ipairs(x.flags or {}) do f[#f + 1] = flag == "PVID" and "P" or flag == "Egress Untagged" and "U" or flag end
+      for vid = x.vlan, x.vlanEnd or x.vlan do v[vid] = table.concat(f, " ") end
+    end
+    t[p.ifname] = v
+  end
+  return t
+end
+
+--- The named namespaces (`ip netns list`) made since this helper was
+-- loaded, sorted: those the machine had before are not the specs' doing.
+local netns_before
+local function netns_all()
+  local t = {}
+  for name in H.sh("ip netns list"):gmatch("(%S+)[^\n]*\n?") do t[#t + 1] = name end
+  return t
+end
+function H.netns_names()
+  local names = {}
+  for _, name in ipairs(netns_all()) do
+    if not netns_before[name] then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+netns_before = {}
+for _, name in ipairs(netns_all()) do netns_before[name] = true end
+
+--- `ip -j -d link` inside the named namespace nsname: { [name] = link }
+function H.iplinks(nsname)
+  local t = {}
+  for _, l in ipairs(json.decode((H.sh("ip -n " .. nsname .. " -j -d link show"))) or {}) do t[l.ifname] = l end
+  return t
+end
+
 --- Inside a sandboxed test: end it as pending, with the reason (and the
 -- spec line that asked, which busted would otherwise take from where the
 -- namespace code passed the pending on).
