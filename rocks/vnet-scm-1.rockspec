@@ -70,6 +70,7 @@ build = {
     ["vnet._toposhow"] = "lua/vnet/_toposhow.lua",
     ["vnet._topoping"] = "lua/vnet/_topoping.lua",
     ["vnet._topoexec"] = "lua/vnet/_topoexec.lua",
+    ["vnet._topovlan"] = "lua/vnet/_topovlan.lua",
     ["vnet.veth"] = "lua/vnet/veth.lua",
     ["vnet.macvlan"] = "lua/vnet/macvlan.lua",
     ["vnet.macvtap"] = "lua/vnet/macvtap.lua",
