@@ -129,17 +129,23 @@ local function change(op, idx, name, self, cmd, list, before)
     return nil, err, eno
   end
   local session = require "vnet.session"
+  local function own(vid, old) -- undo: old back as it was, or vid gone
+    local back = old and { { vid = old.vid, pvid = old.pvid, untagged = old.untagged } }
+    session.own("vlan", name .. " vid " .. vid, idx,
+      back and string.format("bridge.vlan_add %s vid %d%s%s", name, old.vid, old.pvid and " pvid" or "",
+        old.untagged and " untagged" or "") or string.format("bridge.vlan_del %s vid %d", name, vid),
+      function()
+        if back then return core.vlan_change(idx, "add", back, self, "session.undo", name) end
+        return core.vlan_change(idx, "del", { { vid = vid } }, self, "session.undo", name)
+      end)
+  end
   for _, v in ipairs(list) do
     local old = before[v.vid]
     if cmd == "del" or not old or old.pvid ~= v.pvid or old.untagged ~= v.untagged then
-      local back = old and { { vid = old.vid, pvid = old.pvid, untagged = old.untagged } }
-      session.own("vlan", name .. " vid " .. v.vid, idx,
-        back and string.format("bridge.vlan_add %s vid %d%s%s", name, old.vid, old.pvid and " pvid" or "",
-          old.untagged and " untagged" or "") or string.format("bridge.vlan_del %s vid %d", name, v.vid),
-        function()
-          if back then return core.vlan_change(idx, "add", back, self, "session.undo", name) end
-          return core.vlan_change(idx, "del", { { vid = v.vid } }, self, "session.undo", name)
-        end)
+      if cmd == "add" and v.pvid then -- the port's pvid moves: undone after v, it comes back
+        for vid, o in pairs(before) do if o.pvid and vid ~= v.vid then own(vid, o) end end
+      end
+      own(v.vid, old)
     end
   end
   return true
