@@ -57,6 +57,9 @@ build = {
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
     ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",
+    ["vnet._linkobj"] = "lua/vnet/_linkobj.lua",
+    ["vnet._linkset"] = "lua/vnet/_linkset.lua",
+    ["vnet._linkns"] = "lua/vnet/_linkns.lua",
     ["vnet.addr"] = "lua/vnet/addr.lua",
     ["vnet.route"] = "lua/vnet/route.lua",
     ["vnet.neigh"] = "lua/vnet/neigh.lua",
