@@ -272,7 +272,9 @@ function methods.ports(br)
   end)
 end
 
-local K = kinds.define {
+--- bridge.create{name =, stp =, vlan_filtering =, ports = {...}, ...}
+-- -> link | nil, msg, errno
+return kinds.define {
   lane = { modules = { "bridge" }, probe = "type bridge" },
   kind = "bridge",
   options = {
@@ -302,9 +304,5 @@ local K = kinds.define {
     end
     return true
   end,
+  module = M, -- port, port_options, the VLAN functions
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
---- bridge.create{name =, stp =, vlan_filtering =, ports = {...}, ...}
--- -> link | nil, msg, errno
-return M
