@@ -141,8 +141,12 @@ function M.execute(D, changes, nss)
       if not ok and eno == ENODEV then ok = true end -- a veth whose peer went first
     elseif kind == "+link" then
       ok, err, eno = make_link(D, nss, c)
-    elseif kind == "~link" then
-      ok, err, eno = ns:run(link.set, c.name, c.set)
+    elseif kind == "~link" then -- through the object: a bridge's vlan_filtering is its kind's option
+      ok, err, eno = ns:run(function()
+        local l, e, n = link.get(c.name)
+        if not l then return nil, e, n end
+        return l:set(c.set)
+      end)
     elseif kind == "~vlan" then -- the port's VLANs, exactly
       ok, err, eno = ns:run(require("vnet.bridge").set_vlans, c.name, c.to)
     elseif c.what == "addr" then
