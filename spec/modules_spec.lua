@@ -2,7 +2,8 @@
 -- the files in lua/vnet/, the rockspec and what the kernel lane loads must
 -- agree, and every link kind says what its kernel needs (`lane`). Adding a
 -- kind is one file plus its name in vnet.modules; this spec fails when the
--- rockspec or the list was forgotten.
+-- rockspec, the list, the docs' lists or a spec for it was forgotten, or
+-- the file does not end in the one constructor (`return kinds.define{...}`).
 local H = require "spec.helper"
 
 local function files()
@@ -63,5 +64,29 @@ describe("the module list", function()
     for _, k in ipairs { "veth", "8021q", "ip6_gre", "hsr", "vcan", "vxcan", "macsec", "netdevsim" } do
       assert.matches("%f[%w_]" .. k .. "%f[^%w_]", out)
     end
+  end)
+
+  it("has every kind file end in the one constructor, named in the docs and exercised by a spec", function()
+    local specs = H.sh("cat spec/*_spec.lua")
+    local readme = assert(io.open("README.md")):read("a"):match("\nKinds: (.-)\n\n")
+    local links = assert(io.open("docs/links.md")):read("a")
+    assert.is_string(readme, "README.md has no 'Kinds: ...' paragraph")
+    local n = 0
+    for _, name in ipairs(vnet.modules) do
+      local m = vnet[name]
+      if type(m) == "table" and m.descriptor then
+        n = n + 1
+        local src = assert(io.open("lua/vnet/" .. name .. ".lua")):read("a")
+        local last = src:match(".*\nreturn ([^\n]*)") or ""
+        assert.is_truthy(last:find("^kinds%.define") or last:find('^require%("vnet%._kinds"%)%.define') or
+          last:find('^require%("vnet%._hardware"%)%.define'),
+          "lua/vnet/" .. name .. ".lua ends in 'return " .. last .. "', not in kinds.define{...}")
+        assert.is_truthy(readme:find("`" .. name .. "`", 1, true), "README.md's 'Kinds:' does not name " .. name)
+        assert.is_truthy(links:find("`vnet." .. name .. "`", 1, true), "docs/links.md's table has no `vnet." .. name .. "`")
+        assert.is_truthy(specs:find('kind = "' .. name .. '"', 1, true) or specs:find("vnet." .. name .. ".", 1, true) or
+          specs:find('"' .. name .. '"', 1, true) or specs:find("\n%s*" .. name .. " = "), "no spec makes a " .. name)
+      end
+    end
+    assert.is_true(n >= 33, "only " .. n .. " kinds")
   end)
 end)

@@ -6,23 +6,7 @@ local json = require "dkjson"
 local sandboxed = H.sandboxed
 local tc, veth, netns = vnet.tc, vnet.veth, vnet.netns
 
-local function tcj(args)
-  local out, code = H.sh("tc -j " .. args)
-  assert(code == 0, out)
-  return json.decode(out)
-end
-
--- end the test as pending when this kernel lacks the qdisc kind
-local has = {}
-local function need_qdisc(kind)
-  if has[kind] == nil then
-    local a = assert(veth.create("probe0", "probe1"))
-    local out, code = H.sh("tc qdisc add dev probe0 root " .. kind)
-    has[kind] = code == 0 or not out:find("unknown", 1, true)
-    a:delete()
-  end
-  if not has[kind] then H.skip("this kernel has no '" .. kind .. "' qdisc (sch_" .. kind .. ")") end
-end
+local tcj, need_qdisc = H.tcj, H.need_qdisc
 
 local function root_of(dev)
   for _, q in ipairs(tcj("qdisc show dev " .. dev)) do if q.root then return q end end

@@ -67,7 +67,8 @@ end
 local function doc_above(src, key, tbl)
   local ls = lines_of(src)
   local pats = { "^%s*function%s+" .. tbl .. "%." .. key .. "%f[^%w_]",
-    "^%s*" .. tbl .. "%." .. key .. "%s*=", "^%s*" .. key .. "%s*=", "^%s*M%.[%w_, M.]*%f[%w_]" .. key .. "%f[^%w_][^=]*=" }
+    "^%s*" .. tbl .. "%." .. key .. "%s*=", "^%s*" .. key .. "%s*=", "^%s*local%s+" .. key .. "%s*=",
+    "^%s*local%s+function%s+" .. key .. "%f[^%w_]", "^%s*M%.[%w_, M.]*%f[%w_]" .. key .. "%f[^%w_][^=]*=" }
   for i, l in ipairs(ls) do
     for _, p in ipairs(pats) do
       if l:match(p) then

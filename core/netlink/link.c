@@ -456,5 +456,6 @@ int luaopen_vnet_link_core(lua_State *L)
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);
+    vnet_brvlan_funcs(L); /* the VLANs of bridge ports */
     return 1;
 }

@@ -102,6 +102,9 @@ void vnet_addr_push(lua_State *L, struct nlmsghdr *h);
 void vnet_route_push(lua_State *L, struct nlmsghdr *h);
 void vnet_neigh_push(lua_State *L, struct nlmsghdr *h);
 
+/* brvlan.c: vlan_change and vlan_list into the table on top (link.core). */
+void vnet_brvlan_funcs(lua_State *L);
+
 /* ---- the address syntax (inaddr.c) ------------------------------- */
 
 /* The one address syntax (inaddr.c): "a.b.c.d" or an IPv6 address, with

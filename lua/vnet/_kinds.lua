@@ -36,7 +36,12 @@
 -- and lane = {modules = {...}, probe = "ip link add arguments"}: the
 -- kernel modules the kind needs and how the full-kernel lane proves the
 -- kernel can make one (tools/kinds.lua reads them; hardware = "..." for
--- kinds that need hardware vnet cannot make).
+-- kinds that need hardware vnet cannot make). So that every kind file
+-- ends in `return kinds.define{...}`: module = the table to return (what
+-- the kind offers besides kind, descriptor and create: its mode table,
+-- functions others build on), and create_with(M, op) -> the module's
+-- create when it is not link.create's (a pair's returns both ends; the
+-- one-link create stays as M._create).
 local nl = require "vnet.nl.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
@@ -195,10 +200,18 @@ function K.define(d)
   assert(type(d.kind) == "string", "kind description without a kind")
   d.options = d.options or {}
   registry[d.kind] = d
-  local M = { kind = d.kind, descriptor = d }
+  local M = d.module or {}
+  d.module = nil
+  assert(M.kind == nil and M.descriptor == nil and M.create == nil, "kind module already has kind, descriptor or create")
+  M.kind, M.descriptor = d.kind, d
   --- create{name = ..., kind options...} -> link | nil, msg, errno
-  function M.create(o)
+  local function create(o)
     return require("vnet.link")._create(d.kind .. ".create", d, o)
+  end
+  if d.create_with then
+    M._create, M.create = create, d.create_with(M, d.kind .. ".create")
+  else
+    M.create = create
   end
   return M
 end

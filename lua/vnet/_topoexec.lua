@@ -21,6 +21,7 @@ function M.probe(D)
     for _, ifn in ipairs(D.nodes[nn].iforder) do
       local I = D.nodes[nn].ifaces[ifn]
       want("link:" .. I.kind, I.create.remote and (I.at:gsub("%.[ab]$", "") .. ".kind") or I.at)
+      if I.vlan_filtering then want("brvlan:", I.at .. ".vlan_filtering") end
       if I.tc then want("qdisc:" .. I.tc.kind, I.at .. ".tc." .. I.tc.kind) end
     end
   end
@@ -34,7 +35,13 @@ function M.probe(D)
       for _, key in ipairs(todo) do
         local what, kind = key:match("^(%a+):(.*)$")
         local ok, err, eno
-        if what == "link" then
+        if what == "brvlan" then
+          ok, err, eno = core.create({ name = "vnetprobe2", kind = "bridge",
+            data = { { 7, "u8", 1 } } }, "probe", "bridge") -- IFLA_BR_VLAN_FILTERING
+          if ok then core.delete(assert(core.index("vnetprobe2")), "probe", "bridge") end
+          ok = ok or eno ~= 95
+          err = ok or { "this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)", eno }
+        elseif what == "link" then
           ok, err, eno = core.create({ name = "vnetprobe2", kind = kind }, "probe", kind)
           if ok then core.delete(assert(core.index("vnetprobe2")), "probe", kind) end
           ok = ok or not (eno == 95 and err:find("Unknown device type", 1, true))
@@ -61,8 +68,8 @@ end
 -- ---- making the changes ----------------------------------------------------
 
 local PHASE = { ["-node"] = 1, ["+node"] = 2, ["~sysctl"] = 3, ["-link"] = 4, ["+link"] = 5,
-  ["~link"] = 6, ["-addr"] = 7, ["+addr"] = 8, ["-route"] = 9, ["+route"] = 10, ["~route"] = 10,
-  ["-tc"] = 11, ["+tc"] = 11, ["~tc"] = 11, ["-redirect"] = 12, ["+redirect"] = 12 }
+  ["~link"] = 6, ["~vlan"] = 7, ["-addr"] = 8, ["+addr"] = 9, ["-route"] = 10, ["+route"] = 11, ["~route"] = 11,
+  ["-tc"] = 12, ["+tc"] = 12, ["~tc"] = 12, ["-redirect"] = 13, ["+redirect"] = 13 }
 local LINK_ORDER = { bridge = 0, veth = 1, vxlan = 1, geneve = 1, gre = 1, gretap = 1, ifb = 1 }
 
 local function sorted(changes)
@@ -134,8 +141,14 @@ function M.execute(D, changes, nss)
       if not ok and eno == ENODEV then ok = true end -- a veth whose peer went first
     elseif kind == "+link" then
       ok, err, eno = make_link(D, nss, c)
-    elseif kind == "~link" then
-      ok, err, eno = ns:run(link.set, c.name, c.set)
+    elseif kind == "~link" then -- through the object: a bridge's vlan_filtering is its kind's option
+      ok, err, eno = ns:run(function()
+        local l, e, n = link.get(c.name)
+        if not l then return nil, e, n end
+        return l:set(c.set)
+      end)
+    elseif kind == "~vlan" then -- the port's VLANs, exactly
+      ok, err, eno = ns:run(require("vnet.bridge").set_vlans, c.name, c.to)
     elseif c.what == "addr" then
       ok, err, eno = ns:run(require("vnet.addr")[c.op == "+" and "add" or "del"], c.name, c.to)
     elseif c.what == "route" then

@@ -126,9 +126,7 @@ end
 --- The GRE_KEY flag (0x2000) of IFLA_GRE_IFLAGS / OFLAGS.
 M.KEY = GRE_KEY
 
-local K = kinds.define { kind = "gre", options = M.options, finish = M.finish,
-  lane = { modules = { "ip_gre" }, probe = "type gre local 10.99.0.1 remote 10.99.0.2" } }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
 --- gre.create{name =, local =, remote =, ttl =, key =, ...} -> link | nil, msg, errno
-return M
+return kinds.define { kind = "gre", options = M.options, finish = M.finish,
+  lane = { modules = { "ip_gre" }, probe = "type gre local 10.99.0.1 remote 10.99.0.2" },
+  module = M }

@@ -85,15 +85,13 @@ function M.finish(ctx, o, items)
   end
 end
 
-local K = kinds.define {
+--- macvlan.create{name =, link =, mode =, address =, source_addresses =, ...}
+-- -> link | nil, msg, errno
+return kinds.define {
   lane = { modules = { "macvlan" }, probe = "link kp-parent0 type macvlan mode bridge" },
   kind = "macvlan", parent = "required", options = M.options,
   check = M.check, finish = M.finish, hints = M.hints,
   decode_extra = function(info) info.source_addresses = info.source_addresses or
     (info.mode == "source" and {} or nil) end,
+  module = M, -- what others build on (modes, options, ...)
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
---- macvlan.create{name =, link =, mode =, address =, source_addresses =, ...}
--- -> link | nil, msg, errno
-return M

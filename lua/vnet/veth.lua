@@ -22,20 +22,14 @@ local pair = require "vnet._pair"
 
 local VETH_INFO_PEER = 1
 
-local M = kinds.define {
+--- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
+-- -> a, b (both ends as link objects) | nil, msg, errno
+return kinds.define {
   kind = "veth",
   options = pair.options(),
   check = pair.check,
   finish = pair.finish(VETH_INFO_PEER),
   after = pair.after,
+  create_with = pair.create,
   lane = { modules = { "veth" }, probe = "type veth peer name kp-veth1" },
 }
-
-local create = M.create
-
---- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
--- -> a, b (both ends as link objects) | nil, msg, errno
-M.create = pair.create(M, "veth.create")
-M._create = create
-
-return M

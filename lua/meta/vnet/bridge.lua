@@ -20,6 +20,17 @@
 ---root_block, fast_leave, learning, flood, proxy_arp, mcast_flood,
 ---bcast_flood, neigh_suppress, isolated.
 ---
+---Port VLANs (what `bridge vlan add/del/show` does; they filter once the
+---bridge has vlan_filtering = true). On a port, or on the bridge itself
+---(its own interface's VLANs, the kernel's "self"):
+---   assert(vnet.bridge.vlan_add("veth0", { vid = 10, pvid = true, untagged = true }))
+---   assert(vnet.bridge.vlan_del("veth0", 1))
+---   for _, v in ipairs(assert(vnet.bridge.vlans("veth0"))) do print(v.vid, v.pvid, v.untagged) end
+---   assert(vnet.bridge.set_vlans("veth2", { { vid = 10 }, { vid = 20, pvid = true } }))
+---pvid: untagged frames arriving on the port go to this VLAN (one per
+---port); untagged: frames of this VLAN leave the port without a tag.
+---What these add or change is undone when the session ends.
+---
 ---Example:
 ---```lua
 ---local br = assert(vnet.bridge.create{ name = "br0", up = true,
@@ -81,6 +92,23 @@ function bridge.port(l, o) end
 ---The options of a bridge port (bridge.port, br:add_port; l.port.x).
 ---@type table
 bridge.port_options = nil
+
+---bridge.set_vlans(l, { {vid =, pvid =, untagged =}, ... }) -> changed | nil, msg, errno
+---Make l's VLANs exactly these: adds what is missing or differs, deletes
+---the others (the default VLAN 1 too, unless listed). changed: how many
+---VLANs were added, changed or deleted (0: it was so already).
+function bridge.set_vlans(l, list) end
+
+---bridge.vlan_add(l, {vid =, pvid =, untagged =}) -> true | nil, msg, errno
+---Make l (a port, or the bridge itself) a member of VLAN vid (1..4094);
+---pvid: untagged frames in go to vid; untagged: vid's frames leave untagged.
+function bridge.vlan_add(l, v) end
+
+---bridge.vlan_del(l, vid) -> true | nil, msg, errno
+function bridge.vlan_del(l, vid) end
+
+---bridge.vlans(l) -> { {vid =, pvid =, untagged =}, ... } (by vid) | nil, msg, errno
+function bridge.vlans(l) end
 
 ---A bridge link object: a vnet.Link with these methods too.
 ---@class vnet.bridge.Link: vnet.Link

@@ -46,11 +46,13 @@ local netkit = {}
 ---local a, b = assert(vnet.netkit.create("nk0", "nk1", { peer_netns = ns,
 ---                                       mode = "l2", policy = "forward" }))
 ---```
----@param opts vnet.netkit.Options
----@return vnet.Link? link
----@return string? err
+---@param name string|vnet.netkit.Options one end's name, or every option
+---@param peer? string the other end's name
+---@param opts? vnet.netkit.Options
+---@return vnet.Link? a
+---@return vnet.Link|string b
 ---@return integer? errno
-function netkit.create(opts) end
+function netkit.create(name, peer, opts) end
 
 ---The kind's name, "netkit".
 ---@type string

@@ -34,8 +34,8 @@ local veth = {}
 ---@field peer_netns? string|integer|userdata
 ---@field peer_up? boolean
 
----veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
-----> a, b (both ends as link objects) | nil, msg, errno
+---Create a veth link (link.create with kind = "veth");
+---read back, the options are fields of the link object.
 ---
 ---Example:
 ---```lua

@@ -31,11 +31,13 @@ local vxcan = {}
 ---```lua
 ---local a, b = assert(vnet.vxcan.create("vxcan0", "vxcan1", { peer_netns = ns }))
 ---```
----@param opts vnet.vxcan.Options
----@return vnet.Link? link
----@return string? err
+---@param name string|vnet.vxcan.Options one end's name, or every option
+---@param peer? string the other end's name
+---@param opts? vnet.vxcan.Options
+---@return vnet.Link? a
+---@return vnet.Link|string b
 ---@return integer? errno
-function vxcan.create(opts) end
+function vxcan.create(name, peer, opts) end
 
 ---The kind's name, "vxcan".
 ---@type string
