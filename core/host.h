@@ -18,4 +18,7 @@ int vnet_docall(lua_State *L, int narg, int nres);
 /* The interactive loop: returns at end of input. */
 void vnet_repl(lua_State *L);
 
+/* End the session (undo what it made), then die of sig: 128 + sig. */
+void vnet_end_by_signal(lua_State *L, int sig);
+
 #endif

@@ -280,6 +280,10 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
         vnet_loop_call(L, lp, 1, h);
         break;
     }
+    if (vnet_loop_interrupted) { /* Ctrl-C broke it: it would loop again */
+        vnet_loop_interrupted = 0;
+        vnet_w_deactivate(L, w);
+    }
     lua_settop(L, widx - 1);
 }
 

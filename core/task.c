@@ -75,6 +75,35 @@ static void thread_error(lua_State *L, lua_State *co)
     luaL_traceback(L, co, msg, 0);
 }
 
+/* The thread a callback runs in right now (NULL between callbacks), and
+ * whether Ctrl-C broke it: process-wide, as a signal is (read by the
+ * REPL's SIGINT handler, vnet_loop_interrupt). */
+static lua_State *volatile running;
+volatile int vnet_loop_interrupted;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (vnet_session_held) /* something made, not yet journaled: wait */
+        return;
+    lua_sethook(L, NULL, 0, 0);
+    vnet_loop_interrupted = 1;
+    luaL_error(L, "interrupted by Ctrl-C: the handler is dropped "
+               "(set it again to restart it)");
+}
+
+/* From a signal handler: break the callback running now, as lua.c's
+ * laction does (lua_sethook is safe there). 1 if one was running. */
+int vnet_loop_interrupt(void)
+{
+    lua_State *co = running;
+    if (co == NULL)
+        return 0;
+    lua_sethook(co, interrupt_hook,
+                LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    return 1;
+}
+
 /* Handlers run in one reused thread, resumed rather than pcalled, so a
  * handler may yield (wait for a packet, sleep): no allocation unless one
  * does, when the thread becomes a task and a new one takes its place. */
@@ -86,7 +115,11 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
     }
     lua_State *co = lp->co;
     lua_xmove(L, co, nargs + 1);
+    lua_State *outer = running;
+    running = co;
     int nres, st = lua_resume(co, L, nargs, &nres);
+    running = outer;
+    lua_sethook(co, NULL, 0, 0); /* a Ctrl-C that came as it returned */
     if (st == LUA_OK) {
         lua_settop(co, 0);
         return 0;
