@@ -54,6 +54,8 @@ build = {
     ["vnet.tun"] = "lua/vnet/tun.lua",
     ["vnet.session"] = "lua/vnet/session.lua",
     ["vnet._journal"] = "lua/vnet/_journal.lua",
+    ["vnet._undo"] = "lua/vnet/_undo.lua",
+    ["vnet._restore"] = "lua/vnet/_restore.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
     ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",
