@@ -249,6 +249,8 @@ function M.own_netns(ns, o, ...)
   return ns
 end
 
+local giveback = { move = true, restore = true, port = true } -- on links it did not make
+
 --- session.forget_inside(ino): an anonymous namespace the session made
 -- is closing; links it moved in go back first, what it made there goes
 -- with it
@@ -256,7 +258,7 @@ function M.forget_inside(ino)
   for i = #journal, 1, -1 do
     local e = journal[i]
     if e and e.nsino == ino and not e.path then
-      if e.kind == "move" then M._undo_one(e) else drop(e) end
+      if giveback[e.kind] then M._undo_one(e) else drop(e) end
     end
   end
   if heldns[ino] then heldns[ino] = nil; tell("X " .. ino) end
