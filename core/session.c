@@ -256,6 +256,10 @@ static int apply(const entry *e, int tofd)
     case 'R':
         start(&m, RTM_NEWLINK, sizeof m.u.i);
         m.u.i.ifi_index = e->ifindex;
+        if (e->up == 0 && (e->name[0] || e->maclen > 0)) {
+            m.u.i.ifi_change = IFF_UP; /* down first: the kernel renames */
+            nl_do(&m.h);               /* before it applies the flags */
+        }
         if (e->up >= 0) {
             m.u.i.ifi_change = IFF_UP;
             m.u.i.ifi_flags = e->up ? IFF_UP : 0;
