@@ -29,6 +29,21 @@ return function(M, I)
     return M.own("neigh", dst, idx, "neigh.del " .. name .. " " .. dst, t, body)
   end
 
+  -- A change refused (no CAP_NET_ADMIN, a bad value) changed nothing: the
+  -- record of e is applied only when a field of back differs now.
+  local function only_if_changed(e, idx, back, field)
+    if not e then return end
+    local apply = e.undo
+    e.undo = function()
+      local now = lcore.get(idx, "session.undo", e.name)
+      if not now then return true end
+      for f, v in pairs(back) do
+        if field(now, f) ~= v then return apply() end
+      end
+      return true
+    end
+  end
+
   local restorable = { "mtu", "up", "name", "address", "txqueuelen", "master" }
 
   local function shown(t, back)
@@ -69,8 +84,12 @@ return function(M, I)
     end
     if next(back) == nil then return end
     local rt, body = U.restore(back)
-    M.own("restore", t.name, idx, "link.set " .. t.name .. " " .. shown(t, back), rt, body, nil,
-      obj and rawget(obj, "netns"))
+    only_if_changed(M.own("restore", t.name, idx, "link.set " .. t.name .. " " .. shown(t, back),
+      rt, body, nil, obj and rawget(obj, "netns")), idx, back, function(now, f)
+      local cur = now[f]
+      if f == "master" then return cur or 0 elseif f == "address" then return cur and nl.mac(cur) end
+      return cur
+    end)
   end
 
   --- session.changed(obj, target, newname): after link.set (obj read
@@ -114,8 +133,10 @@ return function(M, I)
     local items = next(back) and kinds.encode({ op = "session", name = name }, desc, back, true)
     local rt, body = U.port(items or {})
     if rt then
-      M.own("port", t.name, idx, "bridge.port " .. t.name .. " " .. shown(t, back), rt, body, nil,
-        obj and rawget(obj, "netns"))
+      only_if_changed(M.own("port", t.name, idx, "bridge.port " .. t.name .. " " .. shown(t, back),
+        rt, body, nil, obj and rawget(obj, "netns")), idx, back, function(now, f)
+        return kinds.decode(desc.options, now.slave_data)[f]
+      end)
     end
   end
 
