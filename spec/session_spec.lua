@@ -329,10 +329,12 @@ describe("vnet.session", function()
         io.stdout:flush()
         if way == "error" then error("boom") end
         local pid = io.open("/proc/self/stat"):read("n")
-        if way == "KILL" then os.execute("kill -KILL " .. pid) end
-        if way == "TERM" then os.execute("kill -TERM " .. pid); while true do end end
+        if way ~= "exit" then -- (os.execute's system() would hold SIGINT off)
+          os.execute("(sleep 0.1; kill -" .. way .. " " .. pid .. ") &")
+          while true do end
+        end
       ]])
-      for _, way in ipairs { "exit", "error", "TERM", "KILL" } do
+      for _, way in ipairs { "exit", "error", "INT", "TERM", "HUP", "KILL" } do
         H.sh(setup)
         local before, before_pre = state(), state(pre)
         local out = H.sh(H.vnet .. " " .. script .. " " .. pre .. " " .. way)
