@@ -339,7 +339,7 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         lua_pop(L, 1);
         if (after_turn)
             after_turn();
-        if (marked || n < 0) {
+        if (marked || n < 0 || vnet_loop_unused_sigint) {
             r = marked;
             break;
         }

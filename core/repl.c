@@ -183,6 +183,10 @@ static char *loop_readline(lua_State *L, const char *prompt)
         }
         if (got_ending)
             break;
+        if (vnet_loop_unused_sigint) { /* a handler ran, and returned */
+            vnet_loop_unused_sigint = 0;
+            got_sigint = 1;
+        }
         if (got_sigint)
             prompt_sigint();
         else if (r > 0)

@@ -76,31 +76,47 @@ static void thread_error(lua_State *L, lua_State *co)
 }
 
 /* The thread a callback runs in right now (NULL between callbacks), and
- * whether Ctrl-C broke it: process-wide, as a signal is (read by the
- * REPL's SIGINT handler, vnet_loop_interrupt). */
+ * the state of a Ctrl-C aimed at it: process-wide, as a signal is (set by
+ * the REPL's SIGINT handler through vnet_loop_interrupt). */
 static lua_State *volatile running;
+static volatile int armed;        /* a Ctrl-C came while it ran */
+static volatile double armed_at;  /* when */
 volatile int vnet_loop_interrupted;
+volatile int vnet_loop_unused_sigint;
+
+#define STUCK 0.25 /* s: a callback still running this long after Ctrl-C is stuck */
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    if (vnet_session_held) /* something made, not yet journaled: wait */
-        return;
+    if (vnet_session_held || mono() - armed_at < STUCK)
+        return; /* something made, not yet journaled; or it may yet return */
     lua_sethook(L, NULL, 0, 0);
+    armed = 0;
     vnet_loop_interrupted = 1;
     luaL_error(L, "interrupted by Ctrl-C: the handler is dropped "
                "(set it again to restart it)");
 }
 
-/* From a signal handler: break the callback running now, as lua.c's
- * laction does (lua_sethook is safe there). 1 if one was running. */
+/* From a signal handler (clock_gettime and lua_sethook are safe there):
+ * break the callback running now if it is still running STUCK seconds
+ * later; one that returns before leaves the Ctrl-C to the prompt
+ * (vnet_loop_unused_sigint). 1 if a callback was running. */
 int vnet_loop_interrupt(void)
 {
     lua_State *co = running;
     if (co == NULL)
         return 0;
-    lua_sethook(co, interrupt_hook,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    armed_at = mono();
+    armed = 1;
+    lua_sethook(co, interrupt_hook, LUA_MASKCOUNT, 1000);
     return 1;
 }
 
@@ -119,7 +135,11 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
     running = co;
     int nres, st = lua_resume(co, L, nargs, &nres);
     running = outer;
-    lua_sethook(co, NULL, 0, 0); /* a Ctrl-C that came as it returned */
+    if (armed) { /* it returned by itself: the Ctrl-C was for the prompt */
+        armed = 0;
+        lua_sethook(co, NULL, 0, 0);
+        vnet_loop_unused_sigint = 1;
+    }
     if (st == LUA_OK) {
         lua_settop(co, 0);
         return 0;

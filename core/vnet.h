@@ -269,10 +269,14 @@ void vnet_loop_forget(vnet_dev *d);
  * interrupted the wait (0), or a callback's error is left on the stack
  * (-1); after_turn (or NULL) runs after every round of events. */
 int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
-/* Break the callback running now with an error (Ctrl-C at the REPL:
- * async-signal-safe); 1 if one was running. vnet_loop_interrupted is set
- * when the error is raised; the dispatcher then drops that watcher. */
+/* Break the callback running now with an error if it is still running a
+ * moment later (Ctrl-C at the REPL: async-signal-safe); 1 if one was
+ * running. vnet_loop_interrupted is set when the error is raised; the
+ * dispatcher then drops that watcher. vnet_loop_unused_sigint: set when
+ * the callback returned by itself, so the Ctrl-C is the prompt's (the wait
+ * returns; the REPL clears it). */
 int vnet_loop_interrupt(void);
+extern volatile int vnet_loop_unused_sigint;
 extern volatile int vnet_loop_interrupted;
 
 /* The packet ring (dev:keep): a copy of every packet read; freed by close. */

@@ -192,6 +192,21 @@ return "loaded"
     assert.matches("2 received", (ping("-c 2 -i 0.2 -W 1")))
   end))
 
+  it("leaves a busy handler that returns by itself alone on Ctrl-C: the line is cleared",
+    live(function(term)
+    handler(term, "dev:on_packet(function(p, d) local t = vnet.loop.now() + 0.1; "
+      .. "while vnet.loop.now() < t do end; if p:echo_reply() then d:write(p) end end)")
+    run("(ip netns exec " .. NAME .. " ping -n -c 15 -i 0.1 -W 1 10.9.7.2 >/dev/null 2>&1 &)")
+    T.sleep(0.5) -- the handler runs nearly all the time now
+    term:type("this goes")
+    term:wait("vnet> this goes$")
+    term:key("C-c")
+    term:wait("vnet> this goes%^C\nvnet>%s*$")
+    T.sleep(1.5)
+    term:line("#vnet.loop.watchers(), dev:counters().handler_errors")
+    term:wait("\n1%s+0\nvnet>%s*$")
+  end))
+
   for _, sig in ipairs { { "TERM", 15 }, { "HUP", 1 } } do
     it("ends the session on SIG" .. sig[1] .. " at the idle prompt: undone, exit " .. 128 + sig[2],
       H.sandboxed(function()
