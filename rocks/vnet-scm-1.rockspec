@@ -30,7 +30,7 @@ build = {
         "core/packet/cache.c", "core/packet/csum.c", "core/packet/describe.c",
         "core/packet/field.c", "core/packet/gso.c", "core/packet/packet.c",
         "core/packet/parse.c", "core/packet/proto.c", "core/packet/rewrite.c",
-        "core/io/bpf.c", "core/io/dev.c", "core/io/devwrite.c",
+        "core/io/bpf.c", "core/io/dev.c", "core/io/devwrite.c", "core/io/interrupt.c",
         "core/io/loop.c", "core/io/loopmod.c", "core/io/macvtap.c",
         "core/io/pcap.c", "core/io/pcapfile.c", "core/io/pcapng.c",
         "core/io/ping.c", "core/io/psock.c", "core/io/ring.c",
@@ -64,6 +64,8 @@ build = {
     ["vnet.show"] = "lua/vnet/show.lua",
     ["vnet._json"] = "lua/vnet/_json.lua",
     ["vnet._journal"] = "lua/vnet/_journal.lua",
+    ["vnet._undo"] = "lua/vnet/_undo.lua",
+    ["vnet._restore"] = "lua/vnet/_restore.lua",
     -- links, addresses, routes, neighbours, events and the link kinds
     ["vnet._kinds"] = "lua/vnet/_kinds.lua",
     ["vnet._linkspec"] = "lua/vnet/_linkspec.lua",

@@ -71,9 +71,8 @@ void vnet_end_session(lua_State *L)
 }
 
 /* After a SIGTERM/SIGHUP: undo, then die of that signal. */
-static void end_by_signal(lua_State *L)
+void vnet_end_by_signal(lua_State *L, int sig)
 {
-    int sig = ending_signal;
     vnet_end_session(L);
     fflush(NULL);
     signal(sig, SIG_DFL);
@@ -98,7 +97,7 @@ int vnet_docall(lua_State *L, int narg, int nres)
     sigaction(SIGTERM, &oterm, NULL);
     sigaction(SIGHUP, &ohup, NULL);
     if (ending_signal)
-        end_by_signal(L);
+        vnet_end_by_signal(L, ending_signal);
     lua_remove(L, base);
     return status;
 }

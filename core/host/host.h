@@ -24,6 +24,9 @@ extern const char *vnet_progname;
 /* docall.c: undo the session (vnet.session.finish, if it was loaded), with
  * the ending signals held off */
 void vnet_end_session(lua_State *L);
+/* End the session (undo what it made), then die of sig: 128 + sig (the
+ * REPL calls it for a SIGTERM/SIGHUP that came while its prompt waited). */
+void vnet_end_by_signal(lua_State *L, int sig);
 
 /* history.c: the REPL's history file: open (and load) it, save a chunk
  * as typed (also to readline's list), trim and close it. */

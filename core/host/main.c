@@ -554,6 +554,8 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     lua_gc(L, LUA_GCSTOP);
+    /* Ctrl-C breaks a stuck handler only when nothing is half-journaled */
+    vnet_loop_hold = &vnet_session_held;
     lua_pushcfunction(L, pmain);
     lua_pushinteger(L, argc);
     lua_pushlightuserdata(L, argv);

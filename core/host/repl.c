@@ -58,10 +58,20 @@ static const char *prompt1;   /* primary prompt, during a read */
 static volatile sig_atomic_t got_sigint;
 static int cancelled;         /* Ctrl-C dropped the pending input */
 
+static volatile sig_atomic_t got_ending; /* SIGTERM or SIGHUP at the prompt */
+
+/* Ctrl-C while the prompt waits: a handler stuck in a loop is broken (and
+ * dropped, vnet_loop_interrupt) and the line stays; else the line goes. */
 static void on_sigint(int sig)
 {
     (void)sig;
-    got_sigint = 1;
+    if (!vnet_loop_interrupt())
+        got_sigint = 1;
+}
+
+static void on_ending(int sig)
+{
+    got_ending = sig;
 }
 
 /* on_sigint from each read to the next vnet_docall, which sets its own
@@ -73,6 +83,10 @@ static void set_sigint(void (*handler)(int))
     sa.sa_handler = handler;        /* no SA_RESTART: reads get EINTR */
     if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
         perror("vnet: SIGINT");
+    /* SIGTERM, SIGHUP at the prompt: the REPL ends the session itself */
+    sa.sa_handler = handler == SIG_DFL ? SIG_DFL : on_ending;
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGHUP, &sa, NULL) != 0)
+        perror("vnet: SIGTERM");
 }
 
 /* readline calls this after a signal interrupted its read. */
@@ -168,6 +182,12 @@ static char *loop_readline(lua_State *L, const char *prompt)
             lua_pop(L, 1);
             show_prompt();
         }
+        if (got_ending)
+            break;
+        if (vnet_loop_unused_sigint) { /* a handler ran, and returned */
+            vnet_loop_unused_sigint = 0;
+            got_sigint = 1;
+        }
         if (got_sigint)
             prompt_sigint();
         else if (r > 0)
@@ -175,6 +195,23 @@ static char *loop_readline(lua_State *L, const char *prompt)
     }
     rl_waiting = 0;
     return rl_got;
+}
+
+
+/* SIGTERM or SIGHUP came while the prompt waited: the terminal as it was,
+ * the history saved, the session undone; then die of that signal. */
+static void end_by_signal(lua_State *L, char *line)
+{
+    int sig = got_ending;
+    free(line);
+    if (use_rl) {
+        if (!line_done)
+            rl_callback_handler_remove();
+        vnet_history_close();
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    vnet_end_by_signal(L, sig);
 }
 
 /* ---- Tab completion ------------------------------------------------ */
@@ -321,6 +358,8 @@ static int pushline(lua_State *L, int firstline)
     }
     lua_pop(L, 2);
     prompt1 = NULL;
+    if (got_ending)
+        end_by_signal(L, line);
     if (len < 0) {
         if (!use_rl && ferror(stdin))
             fprintf(stderr, "vnet: stdin: %s\n", strerror(errno));

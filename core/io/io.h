@@ -125,6 +125,18 @@ long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
  * interrupted the wait (0), or a callback's error is left on the stack
  * (-1); after_turn (or NULL) runs after every round of events. */
 int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
+
+/* interrupt.c: break the callback running now with an error if it is still
+ * running a moment later (Ctrl-C at the REPL; async-signal-safe); 1 if one
+ * was running. vnet_loop_interrupted is set when the error is raised (the
+ * dispatcher then drops that watcher); vnet_loop_unused_sigint when the
+ * callback returned by itself, so the Ctrl-C is the prompt's.
+ * vnet_loop_hold: while *vnet_loop_hold is nonzero the break waits (the
+ * host points it at the session's "made, not yet journaled" count). */
+int vnet_loop_interrupt(void);
+extern volatile int vnet_loop_unused_sigint;
+extern volatile int vnet_loop_interrupted;
+extern volatile int *volatile vnet_loop_hold;
 /* The packet ring (dev:keep, ring.c): a copy of every packet read; freed
  * by close. */
 struct vnet_ring {

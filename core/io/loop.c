@@ -239,7 +239,11 @@ int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
     }
     lua_State *co = lp->co;
     lua_xmove(L, co, nargs + 1);
+    lua_State *outer = vnet_loop_running;
+    vnet_loop_running = co;
     int nres, st = lua_resume(co, L, nargs, &nres);
+    vnet_loop_running = outer;
+    vnet_loop_returned(co);
     if (st == LUA_OK) {
         lua_settop(co, 0);
         return 0;
@@ -321,6 +325,10 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
         vnet_loop_call(L, lp, 1, h);
         break;
     }
+    if (vnet_loop_interrupted) { /* Ctrl-C broke it: it would loop again */
+        vnet_loop_interrupted = 0;
+        vnet_w_deactivate(L, w);
+    }
     lua_settop(L, widx - 1);
 }
 
@@ -375,7 +383,7 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         lua_pop(L, 1);
         if (after_turn)
             after_turn();
-        if (marked || n < 0) {
+        if (marked || n < 0 || vnet_loop_unused_sigint) {
             r = marked;
             break;
         }

@@ -75,6 +75,11 @@ void vnet_loop_push_anchors(lua_State *L);
  * on_error, ... (the start of vnet.loop.core). */
 void vnet_loop_open(lua_State *L);
 
+/* interrupt.c, for vnet_loop_call: the thread a callback runs in now (NULL
+ * between callbacks), and the call to make when it returned. */
+extern lua_State *volatile vnet_loop_running;
+void vnet_loop_returned(lua_State *co);
+
 /* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
  * also sets field watcher_methods), tasks, inspection and the face to
  * other event loops (task.c). */

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,9 +33,14 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void child(int nsfd, char **argv, int out, int report)
+static void child(int nsfd, char **argv, int out, int report, pid_t parent)
 {
     int e;
+    /* dies with the session: a command left running would hold the
+     * namespace (and what is in it) after a SIGKILL (issue 11) */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL); /* the loop blocks some */
@@ -90,9 +96,10 @@ static int start(lua_State *L, pid_t *pid, int *outfd, const char **objp)
         close(out[1]);
         return vnet_pusherr(L, "netns.exec", obj, e, NULL);
     }
+    pid_t parent = getpid();
     *pid = fork();
     if (*pid == 0)
-        child(nsfd, argv, out[1], rep[1]);
+        child(nsfd, argv, out[1], rep[1], parent);
     int e = errno;
     close(out[1]);
     close(rep[1]);

@@ -74,8 +74,8 @@ local function set(op, l, o)
       t = within(obj, op, core.get, obj.ifindex, op, newname)
       if t then fill(obj, t, rawget(obj, "netns"), rawget(obj, "_nsino")) end
     end
-    session().changed(obj)
   end
+  session().changed(obj, target, newname)
   return true
 end
 

@@ -82,7 +82,7 @@ function M._send(op, cmd, l, cidr, o)
     end
     if bits ~= 0 then s.flags = bits end
     local ok, err, eno2 = core[cmd](idx, s, op, name)
-    if ok and cmd == "add" then require("vnet.session").own("addr", cidr, idx, "addr.del " .. name .. " " .. cidr, function() return core.del(idx, { ["local"] = cidr, peer = o.peer }, "session.undo", name) end) end
+    if ok and cmd == "add" then require("vnet.session").own_addr(cidr, idx, name) end
     return ok, err, eno2
   end
   if L.is(l) then return L._within(l, op, body) end

@@ -71,6 +71,7 @@ local function port_set(op, l, o)
     if not idx then return nil, name, eno end
     local items = kinds.encode({ op = op, name = name }, port_desc, o, true)
     if not items then return true end
+    require("vnet.session").changing_port(L.is(l) and l or nil, idx, name, o, port_desc)
     return require("vnet.link.core").set(idx, { slave_kind = "bridge", slave_data = items }, op, name)
   end
   local ok, err, eno

@@ -96,7 +96,7 @@ local function send(cmd, o)
     s.dev = idx
   end
   local ok, err, eno = core.send(cmd, s, op, name)
-  if ok and cmd == "add" then require("vnet.session").own("route", name, s.dev, "route.del " .. name, function() return core.send("del", s, "session.undo", name) end) end
+  if ok and cmd == "add" then require("vnet.session").own_route(s, name) end
   if not ok and eno == E.ESRCH and not err:find("%)$") then
     err = err .. " (no route matches)" -- ESRCH, the kernel's word for it
   end
