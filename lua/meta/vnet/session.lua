@@ -162,19 +162,73 @@ function session.own_link(l, persist, mate) end
 function session.forget(l, ino) end
 
 ---Hook: record a change made in the current namespace (an address, a
----route...) and its undo.
+---route...) and the record that undoes it (lua/vnet/_undo.lua writes it;
+---the host applies it in-process and, after a SIGKILL, the guardian does).
+---rtype may be a function instead: an undo only this process can do.
 ---
 ---Example:
 ---```lua fragment
----session.own("addr", "veth0", 7, "10.0.0.1/24", undo_fn)
+---session.own("addr", "10.0.0.1/24", 7, "addr.del veth0 10.0.0.1/24", rtype, body)
 ---```
 ---@param kind string
 ---@param name string
 ---@param ifindex integer
 ---@param what string
----@param undo function
----@param guard? table the guardian's record
-function session.own(kind, name, ifindex, what, undo, guard) end
+---@param rtype string|function the undo record's type, or an undo function
+---@param body? string the undo record's body
+---@param to? vnet.Namespace an M record's namespace object
+---@param ns? vnet.Namespace the current namespace's object, if it has one
+function session.own(kind, name, ifindex, what, rtype, body, to, ns) end
+
+---Hook: an address was added (cidr on link idx, named name): journal its
+---removal.
+---
+---Example:
+---```lua fragment
+---session.own_addr("10.0.0.1/24", l.ifindex, l.name)
+---```
+---@param cidr string
+---@param idx integer
+---@param name string
+function session.own_addr(cidr, idx, name) end
+
+---Hook: a route was added (s: the route as route.add sent it, name: how
+---errors name it): journal its removal.
+---
+---Example:
+---```lua fragment
+---session.own_route(spec, "10.1.0.0/16")
+---```
+---@param s table
+---@param name string
+function session.own_route(s, name) end
+
+---Hook: a neighbour (or proxy entry) was added: journal its removal.
+---
+---Example:
+---```lua fragment
+---session.own_neigh("10.0.0.2", l.ifindex, l.name, false)
+---```
+---@param dst string
+---@param idx integer
+---@param name string
+---@param proxy? boolean
+function session.own_neigh(dst, idx, name, proxy) end
+
+---Hook: before bridge port options change on a port the session did not
+---make: journal the options as they are now (desc: the kind's port
+---options), to set them back.
+---
+---Example:
+---```lua fragment
+---session.changing_port(l, l.ifindex, l.name, { learning = false }, desc)
+---```
+---@param obj table
+---@param idx integer
+---@param name string
+---@param o table
+---@param desc table
+function session.changing_port(obj, idx, name, o, desc) end
 
 ---Hook: before link.set changes a link; one the session did not make gets
 ---an entry that sets it back.
@@ -194,10 +248,12 @@ function session.changing(obj, ifindex, name, opts) end
 ---
 ---Example:
 ---```lua fragment
----session.changed(l)
+---session.changed(l, target, newname)
 ---```
 ---@param obj table
-function session.changed(obj) end
+---@param target? vnet.Namespace the namespace it moved into
+---@param newname? string its name there
+function session.changed(obj, target, newname) end
 
 ---Hook: journal a named namespace made now.
 ---
