@@ -12,6 +12,8 @@ local M = {}
 local journal = {}      -- entries, oldest first
 local links = {}        -- "nsino:ifindex" -> the entry of a link we made
 local kept = {}         -- "nsino:ifindex" of links made to persist or let go
+local keyed = {}        -- every key an entry has had as key or parent (so that
+                        -- supersede skips the walk for a key never seen)
 -- keeping: undo nothing; finished: the session ended; gfd, gpid: the
 -- guardian's socket and pid, once started; nextid: the last entry's id
 local S = { nextid = 0, keeping = false, finished = false }
@@ -67,6 +69,8 @@ local function add(e)
   e.id = S.nextid
   journal[#journal + 1] = e
   if e.key and e.kind == "link" then links[e.key] = e end
+  if e.key then keyed[e.key] = true end
+  if e.parent then keyed[e.parent] = true end
   return e
 end
 
@@ -83,11 +87,12 @@ end
 -- k is gone: a namespace ended and its inode number came back. Drop those
 -- records and what hung on them, so that they are not taken for the new one.
 local function supersede(k)
+  kept[k] = nil
+  if not keyed[k] then return end -- nothing was ever recorded under k
   for i = #journal, 1, -1 do
     local x = journal[i]
     if x and (x.key == k or x.parent == k) then drop(x) end
   end
-  kept[k] = nil
 end
 
 -- Where a namespace object (or the current one) is, for an entry.

@@ -200,6 +200,11 @@ function K.define(d)
   function M.create(o)
     return require("vnet.link")._create(d.kind .. ".create", d, o)
   end
+  --- create_many{ {name = ..., ...}, ... } -> { link, ... } | nil, msg,
+  -- errno, k: many in one batch, all or none (vnet._batch)
+  function M.create_many(list)
+    return require("vnet._batch").create_many(d.kind .. ".create_many", d, list)
+  end
   return M
 end
 

@@ -34,4 +34,7 @@ local M = require("vnet._kinds").define {
   lane = { modules = {}, probe = "type netkit" },
 }
 M.create = pair.create(M, "netkit.create")
+--- netkit.create_many{ {name =, peer =, ...}, ... } -> { a, ... }, { b, ... }
+-- | nil, msg, errno, k: many pairs in one batch, all or none (vnet._batch)
+M.create_many = require("vnet._batch").pair_create_many(M, "netkit.create_many")
 return M

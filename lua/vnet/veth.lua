@@ -16,6 +16,9 @@
 --    peer_netns    create the other end straight in this namespace (ns
 --                  object, name or pid)
 --    peer_address, peer_mtu, peer_up   the other end's MAC, MTU, state
+-- numtxqueues and numrxqueues apply to both ends and default to 1 (the
+-- kernel's default is one per CPU with one in use; trimming the rest
+-- costs an RCU grace period per end, a third of a create's time).
 -- create returns both ends: a, b | nil, msg, errno.
 local kinds = require "vnet._kinds"
 local pair = require "vnet._pair"
@@ -26,7 +29,7 @@ local M = kinds.define {
   kind = "veth",
   options = pair.options(),
   check = pair.check,
-  finish = pair.finish(VETH_INFO_PEER),
+  finish = pair.finish(VETH_INFO_PEER, nil, true),
   after = pair.after,
   lane = { modules = { "veth" }, probe = "type veth peer name kp-veth1" },
 }
@@ -36,6 +39,9 @@ local create = M.create
 --- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
 -- -> a, b (both ends as link objects) | nil, msg, errno
 M.create = pair.create(M, "veth.create")
+--- veth.create_many{ {name =, peer =, ...}, ... } -> { a, ... }, { b, ... }
+-- | nil, msg, errno, k: many pairs in one batch, all or none (vnet._batch)
+M.create_many = require("vnet._batch").pair_create_many(M, "veth.create_many")
 M._create = create
 
 return M

@@ -17,4 +17,7 @@ local M = require("vnet._kinds").define {
   lane = { modules = { "vxcan" }, probe = "type vxcan peer name kp-vxcan1" },
 }
 M.create = pair.create(M, "vxcan.create")
+--- vxcan.create_many{ {name =, peer =, ...}, ... } -> { a, ... }, { b, ... }
+-- | nil, msg, errno, k: many pairs in one batch, all or none (vnet._batch)
+M.create_many = require("vnet._batch").pair_create_many(M, "vxcan.create_many")
 return M
