@@ -13,7 +13,7 @@
  *       told, newest first, and exit.
  *   send(fd, record) -> true | nil, msg, errno
  *
- * Records (text, one per message):
+ * Records (text, one or more per message, one per line):
  *   L id group nsino ifindex name nsref   a link the session made
  *   N id nsino path                       a named namespace it made
  *   R id nsino ifindex nsref mtu up master  set back a link it did not
@@ -47,6 +47,9 @@
 #include <lauxlib.h>
 
 #include "vnet.h"
+
+/* the largest message to the guardian: records joined by newlines */
+#define VNET_SESSION_MSG 4096
 
 volatile int vnet_session_held;
 
@@ -271,6 +274,53 @@ static int addr_record(entry *e, const char *s)
     return 1;
 }
 
+
+/* One record into es (see the top of this file). -1: "E", the session
+ * ended; *cap = -1 when memory ran out. */
+static int take(entry **es, int *n, int *cap, const char *buf)
+{
+    if (buf[0] == 'E') return -1;
+    if (buf[0] == 'D') {
+        long id = strtol(buf + 1, NULL, 10);
+        for (int i = *n - 1; i >= 0; i--)
+            if ((*es)[i].id == id) {
+                memmove(&(*es)[i], &(*es)[i + 1],
+                        (size_t)(*n - i - 1) * sizeof **es);
+                (*n)--;
+                break;
+            }
+        return 0;
+    }
+    if (*cap < 0) return 0;
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        entry *ne = realloc(*es, (size_t)nc * sizeof **es);
+        if (ne == NULL) { *cap = -1; return 0; }
+        *es = ne;
+        *cap = nc;
+    }
+    entry *e = &(*es)[*n];
+    memset(e, 0, sizeof *e);
+    e->type = buf[0];
+    if (buf[1] != ' ') return 0;
+    if (e->type == 'L' &&
+        sscanf(buf + 2, "%ld %lu %lu %d %15s %255s", &e->id, &e->group,
+               &e->nsino, &e->ifindex, e->name, e->path) == 6)
+        (*n)++;
+    else if (e->type == 'R' &&
+             sscanf(buf + 2, "%ld %lu %d %255s %ld %ld %ld", &e->id,
+                    &e->nsino, &e->ifindex, e->path, &e->mtu, &e->up,
+                    &e->master) == 7)
+        (*n)++;
+    else if (e->type == 'A' && addr_record(e, buf + 2))
+        (*n)++;
+    else if (e->type == 'N' &&
+             sscanf(buf + 2, "%ld %lu %255s", &e->id, &e->nsino,
+                    e->path) == 3)
+        (*n)++;
+    return 0;
+}
+
 static void guardian(int sock, int homefd)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
@@ -285,47 +335,18 @@ static void guardian(int sock, int homefd)
         if (fd != sock && fd != homefd) close(fd);
     entry *es = NULL;
     int n = 0, cap = 0;
-    char buf[512];
+    static char buf[VNET_SESSION_MSG + 1];
     for (;;) {
         ssize_t r = recv(sock, buf, sizeof buf - 1, 0);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break; /* EOF: the session died without undoing */
         buf[r] = '\0';
-        if (buf[0] == 'E') _exit(0);
-        if (buf[0] == 'D') {
-            long id = strtol(buf + 2, NULL, 10);
-            for (int i = n - 1; i >= 0; i--)
-                if (es[i].id == id) {
-                    memmove(&es[i], &es[i + 1], (size_t)(n - i - 1) * sizeof *es);
-                    n--;
-                    break;
-                }
-            continue;
+        for (char *line = buf, *nl; line && *line; line = nl) {
+            nl = strchr(line, '\n');
+            if (nl) *nl++ = '\0';
+            if (take(&es, &n, &cap, line) < 0) _exit(0);
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            entry *ne = realloc(es, (size_t)cap * sizeof *es);
-            if (ne == NULL) break;
-            es = ne;
-        }
-        entry *e = &es[n];
-        memset(e, 0, sizeof *e);
-        e->type = buf[0];
-        if (e->type == 'L' &&
-            sscanf(buf + 2, "%ld %lu %lu %d %15s %255s", &e->id, &e->group,
-                   &e->nsino, &e->ifindex, e->name, e->path) == 6)
-            n++;
-        else if (e->type == 'R' &&
-                 sscanf(buf + 2, "%ld %lu %d %255s %ld %ld %ld", &e->id,
-                        &e->nsino, &e->ifindex, e->path, &e->mtu, &e->up,
-                        &e->master) == 7)
-            n++;
-        else if (e->type == 'A' && addr_record(e, buf + 2))
-            n++;
-        else if (e->type == 'N' &&
-                 sscanf(buf + 2, "%ld %lu %255s", &e->id, &e->nsino,
-                        e->path) == 3)
-            n++;
+        if (cap < 0) break; /* out of memory: undo what it holds */
     }
     undo(es, n, homefd);
     _exit(0);
@@ -362,7 +383,7 @@ static int s_send(lua_State *L)
     int fd = (int)luaL_checkinteger(L, 1);
     size_t len;
     const char *rec = luaL_checklstring(L, 2, &len);
-    luaL_argcheck(L, len < 512, 2, "record too long");
+    luaL_argcheck(L, len <= VNET_SESSION_MSG, 2, "record too long");
     while (send(fd, rec, len, MSG_NOSIGNAL) < 0) {
         if (errno != EINTR)
             return vnet_pusherr(L, "session.guardian", "send", errno, NULL);

@@ -15,13 +15,14 @@ local B = {}
 local function link() return require "vnet.link" end
 local function session() return require "vnet.session" end
 
--- "op name: reason" -> "op name (request i of n): reason"
+-- "op name: reason" -> "op name (request i of n): reason"; another
+-- message (netns.open's...) goes after "op name (request i of n): "
 local function label(err, p, i, n)
   if err:find("(request ", 1, true) then return err end
   local head = p.op .. " " .. p.name
   local tag = string.format(" (request %d of %d)", i, n)
   if err:sub(1, #head + 1) == head .. ":" then return head .. tag .. err:sub(#head + 1) end
-  return err .. tag
+  return head .. tag .. ": " .. err
 end
 
 -- Delete what requests made: made[i] is a link table, true (made in
@@ -53,7 +54,8 @@ local function send(op, preps)
   if not made then
     rollback(preps, partial or {}, op)
     if k and k > 0 then
-      err, eno = S.refused(preps[k], err, eno)
+      local _
+      _, err, eno = S.refused(preps[k], err, eno)
       return nil, label(err, preps[k], k, n), eno, k
     end
     return nil, err, eno, k
@@ -101,11 +103,16 @@ local function finish(preps, links, op, more)
       return nil, label(err, p, i, #preps), eno, i
     end
   end
-  local own = session().own_link
-  for i, p in ipairs(preps) do
-    own(links[i], p.o.persist)
-    if more then more(i, p) end
-  end
+  local own, J = session().own_link, require "vnet._journal"
+  J._defer() -- the guardian's records: a few messages, not one per link
+  local ok, err = pcall(function()
+    for i, p in ipairs(preps) do
+      own(links[i], p.o.persist)
+      if more then more(i, p) end
+    end
+  end)
+  J._flush()
+  if not ok then error(err, 0) end
   return links
 end
 

@@ -142,7 +142,7 @@ local K = kinds.define {
     return true
   end,
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 
 --- bridge.create{name =, stp =, vlan_filtering =, ports = {...}, ...}
 -- -> link | nil, msg, errno

@@ -121,7 +121,7 @@ M.KEY = GRE_KEY
 
 local K = kinds.define { kind = "gre", options = M.options, finish = M.finish,
   lane = { modules = { "ip_gre" }, probe = "type gre local 10.99.0.1 remote 10.99.0.2" } }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 
 --- gre.create{name =, local =, remote =, ttl =, key =, ...} -> link | nil, msg, errno
 return M

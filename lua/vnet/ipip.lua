@@ -17,6 +17,6 @@ M.options = {
 }
 local K = kinds.define { kind = "ipip", options = M.options,
   lane = { modules = { "ipip" }, probe = "type ipip local 10.99.0.1 remote 10.99.0.2" } }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 --- ipip.create{name =, local =, remote =, ...} -> link | nil, msg, errno
 return M

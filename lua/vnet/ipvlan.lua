@@ -34,7 +34,7 @@ local K = kinds.define {
   lane = { modules = { "ipvlan" }, probe = "link kp-parent1 type ipvlan mode l2" },
   kind = "ipvlan", parent = "required", options = M.options, hints = M.hints,
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 
 --- ipvlan.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
 return M

@@ -15,5 +15,5 @@ local K = kinds.define {
 }
 
 --- ipvtap.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create,
+return { kind = K.kind, descriptor = K.descriptor, create = K.create, create_many = K.create_many,
   modes = ipvlan.modes, flags = ipvlan.flags }

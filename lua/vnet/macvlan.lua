@@ -87,7 +87,7 @@ local K = kinds.define {
   decode_extra = function(info) info.source_addresses = info.source_addresses or
     (info.mode == "source" and {} or nil) end,
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 
 --- macvlan.create{name =, link =, mode =, address =, source_addresses =, ...}
 -- -> link | nil, msg, errno

@@ -41,7 +41,7 @@ local K = kinds.define {
   check = macvlan.check, finish = macvlan.finish, hints = macvlan.hints,
   methods = { open = M.open },
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
+M.kind, M.descriptor, M.create, M.create_many = K.kind, K.descriptor, K.create, K.create_many
 M.modes = macvlan.modes
 
 --- macvtap.create{name =, link =, mode =, ...} -> link | nil, msg, errno
