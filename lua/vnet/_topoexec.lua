@@ -78,6 +78,27 @@ end
 
 local ENODEV, ESRCH, ENOENT, EINVAL = 19, 3, 2, 22
 
+-- The veths of one node, made in one batch (veth.create_many), then their
+-- peers set up; returns the change that failed with the error, or nil.
+local function make_veths(D, nss, batch)
+  local ns = nss[batch[1].node]
+  local list = {}
+  for i, c in ipairs(batch) do
+    local I = c.iface
+    local P = D.nodes[I.peer.node].ifaces[I.peer.name]
+    list[i] = { name = I.name, peer = P.name, peer_netns = nss[I.peer.node], mtu = I.mtu,
+      address = I.mac, peer_mtu = P.mtu, peer_address = P.mac, up = true, master = I.master }
+  end
+  local ok, err, eno, k = ns:run(require("vnet.veth").create_many, list)
+  if not ok then return batch[k or 1], err, eno end
+  for _, c in ipairs(batch) do
+    local I = c.iface
+    local P = D.nodes[I.peer.node].ifaces[I.peer.name]
+    ok, err, eno = nss[I.peer.node]:run(link.set, P.name, { up = true, master = P.master })
+    if not ok then return c, err, eno end
+  end
+end
+
 local function make_link(D, nss, c)
   local I = c.iface
   local ns = nss[c.node]
@@ -115,12 +136,26 @@ local function redirect(ifn, to)
   return tc.redirect(ifn, to)
 end
 
+local function is_veth(c) return c and c.op == "+" and c.what == "link" and c.iface.kind == "veth" end
+
 function M.execute(D, changes, nss)
-  for _, c in ipairs(sorted(changes)) do
+  local list, i = sorted(changes), 1
+  while list[i] do
+    local c = list[i]
     local ns = nss[c.node]
     local ok, err, eno
     local kind = c.op .. c.what
-    if kind == "-node" then
+    if is_veth(c) then -- this node's run of new veths: one batch
+      local batch = { c }
+      while is_veth(list[i + 1]) and list[i + 1].node == c.node do
+        i = i + 1
+        batch[#batch + 1] = list[i]
+      end
+      local bad
+      bad, err, eno = make_veths(D, nss, batch)
+      ok = not bad
+      c = bad or c
+    elseif kind == "-node" then
       ok, err, eno = ns:delete()
       nss[c.node] = nil
     elseif kind == "+node" then
@@ -155,6 +190,7 @@ function M.execute(D, changes, nss)
     if not ok then
       return nil, string.format("topo.apply %s: %s: %s", D.name, c.text:sub(3), err or "failed"), eno
     end
+    i = i + 1
   end
   return true
 end
