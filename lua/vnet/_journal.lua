@@ -347,7 +347,16 @@ end
 -- Undo the entries from index `from` on (all: 1), newest first. whole =
 -- true at the end of the session: links go in one group delete per
 -- namespace first. What is on a link being deleted goes with it.
+local undo_range
 local function undo_from(from, whole)
+  M._defer() -- the guardian hears of what is undone in a few messages
+  local r = table.pack(pcall(undo_range, from, whole))
+  M._flush()
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
+function undo_range(from, whole)
   local first_err
   local function note(ok, err, eno) if not ok and not first_err then first_err = { err, eno } end end
   local dying = {}
