@@ -11,6 +11,7 @@
 --   * 200 namespaces, each joined by a veth to one bridge, then torn down;
 -- pyroute2 is Debian's python3-pyroute2 (sh tools/deps.sh --bench); its
 -- rows say so when it is missing. Wall-clock seconds, medians of REPS rounds.
+-- Part of `make bench` (bench.lua); alone: see the end of this file.
 local U = require "bench.util"
 local now = vnet.loop.now
 local M = {}
@@ -262,6 +263,12 @@ function M.run(opt)
   end
   res.markdown = table.concat(L, "\n")
   return res
+end
+
+-- alone (the control rows only): unshare --mount sh -c 'mount -t tmpfs x
+-- /run && mkdir /run/netns && build/vnet bench/control.lua [rounds]'
+if ... ~= "bench.control" then
+  print(M.run { reps = tonumber((...)) or 3 }.markdown)
 end
 
 return M

@@ -426,16 +426,23 @@ int vnet_nl_batch(struct nl_msg **msgs, int n, vnet_nl_batch_each each,
         r = -err;
     if (batch_seq == 0)
         batch_seq = 0x40000000u; /* apart from libnl's own sequence */
+    int per = 1; /* requests to a send */
     if (s) {
         /* the replies of a whole chunk (echoes of several KiB of skb each)
          * queue before the first is read: make room (FORCE needs
-         * CAP_NET_ADMIN, as the requests do; else rmem_max caps it) */
-        int want = VNET_NL_BATCH * 32768, fd = nl_socket_get_fd(s);
+         * CAP_NET_ADMIN in the machine's namespace; else rmem_max caps
+         * it, as in a user namespace) and send no more to a chunk than
+         * the room takes at 16 KiB a reply, so that none is dropped */
+        int want = VNET_NL_BATCH * 32768, fd = nl_socket_get_fd(s), got = 0;
+        socklen_t len = sizeof got;
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0)
+            per = got / 16384;
+        per = per < 1 ? 1 : per > VNET_NL_BATCH ? VNET_NL_BATCH : per;
     }
-    for (; r == 0 && k < n && first < 0; k += VNET_NL_BATCH) {
-        int to = k + VNET_NL_BATCH < n ? k + VNET_NL_BATCH : n;
+    for (; r == 0 && k < n && first < 0; k += per) {
+        int to = k + per < n ? k + per : n;
         r = batch_chunk(s, msgs, k, to, each, arg, errs, ext, extn, &first,
                         &buf, &cap);
         *seen = to;

@@ -344,7 +344,8 @@ void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len);
  * the kernel's extended-ack text, if any, is copied into ext (size n). */
 int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n);
 
-/* A batch of n requests (consumed): sent VNET_NL_BATCH at a time in one
+/* A batch of n requests (consumed): sent up to VNET_NL_BATCH at a time (as
+ * many as the socket's receive buffer has room to answer) in one
  * send each, their replies read together. each(k, h, arg) sees every data
  * reply of request k (an NLM_F_ECHO answer); errs[k] gets 0 or -errno from
  * its ack. Sending stops after the chunk in which a request failed (the
