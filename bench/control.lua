@@ -218,6 +218,8 @@ function M.run(opt)
           local s = samples[t.key][who]
           if ok and a then
             s.c[#s.c + 1], s.d[#s.d + 1] = a, b
+            s.round = s.round or {}
+            s.round[rep] = a
             io.stderr:write(string.format("create %.3f s, delete %s\n", a,
               b and string.format("%.3f s", b) or "-"))
           else
@@ -237,7 +239,7 @@ function M.run(opt)
         res[t.key][who] = res[fn][who]
       elseif fn then
         res[t.key][who] = { create = U.median(s.c), delete = U.median(s.d), spread = U.spread(s.c),
-          why = skip[who] or failed[t.key .. who] }
+          why = skip[who] or failed[t.key .. who], round = s.round or {} }
       end
     end
   end
@@ -245,19 +247,28 @@ function M.run(opt)
     "Wall-clock seconds, medians of " .. opt.reps .. " rounds that interleave the tools, " ..
     "each run in a fresh namespace. vnet creates with `veth.create_many` (one batch) and " ..
     "tears down with `session.undo()` (one group delete).",
-    "Speed columns: the tool's time over vnet's; above 1x means vnet is faster.", "",
-    "| task | tool | create s | delete s | vnet create speed vs this | vnet delete speed vs this | noise |",
-    "|---|---|---|---|---|---|---|" }
+    "Speed columns: the tool's time over vnet's; above 1x means vnet is faster. " ..
+    "The last but one column divides within each round (both measured a few seconds apart, " ..
+    "under the same load) and takes the median of those ratios.", "",
+    "| task | tool | create s | delete s | vnet create speed vs this | vnet delete speed vs this | " ..
+    "create speed, median of per-round ratios | noise |",
+    "|---|---|---|---|---|---|---|---|" }
   for _, t in ipairs(tasks) do
     local v = res[t.key].vnet
     for _, who in ipairs(order) do
       local r = res[t.key][who]
       if r and r.create then
-        L[#L + 1] = string.format("| %s | %s | %.3f | %s | %s | %s | %.0f%% |", t.name, who_label[who],
+        local per = {}
+        for rep, c in pairs(r.round) do
+          if v.round[rep] then per[#per + 1] = c / v.round[rep] end
+        end
+        local pr = U.median(per)
+        L[#L + 1] = string.format("| %s | %s | %.3f | %s | %s | %s | %s | %.0f%% |", t.name, who_label[who],
           r.create, r.delete and string.format("%.3f", r.delete) or "(not measured)",
-          ratio(r.create, v.create), ratio(r.delete, v.delete), r.spread)
+          ratio(r.create, v.create), ratio(r.delete, v.delete),
+          pr and string.format("%.2fx", pr) or "", r.spread)
       elseif r then
-        L[#L + 1] = string.format("| %s | %s | %s | | | | |", t.name, who_label[who], r.why or "failed")
+        L[#L + 1] = string.format("| %s | %s | %s | | | | | |", t.name, who_label[who], r.why or "failed")
       end
     end
   end

@@ -117,6 +117,7 @@ local function supersede(k)
     local x = journal[i]
     if x and (x.key == k or x.parent == k) then drop(x) end
   end
+  keyed[k] = nil -- nothing is left under k
 end
 
 -- Where a namespace object (or the current one) is, for an entry.

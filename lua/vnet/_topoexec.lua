@@ -78,24 +78,43 @@ end
 
 local ENODEV, ESRCH, ENOENT, EINVAL = 19, 3, 2, 22
 
--- The veths of one node, made in one batch (veth.create_many), then their
--- peers set up; returns the change that failed with the error, or nil.
-local function make_veths(D, nss, batch)
-  local ns = nss[batch[1].node]
-  local list = {}
-  for i, c in ipairs(batch) do
+-- A run of new veths, made in as few batches (veth.create_many) as the
+-- nodes allow: each pair is made from the namespace of whichever of its two
+-- nodes more pairs of the run share (a star's switch: one batch for all),
+-- the other end straight in its node, up (and in its bridge) after.
+-- Returns the change that failed with the error, or nil.
+local function make_veths(D, nss, run)
+  local uses, ends = {}, {}
+  for i, c in ipairs(run) do
     local I = c.iface
-    local P = D.nodes[I.peer.node].ifaces[I.peer.name]
-    list[i] = { name = I.name, peer = P.name, peer_netns = nss[I.peer.node], mtu = I.mtu,
-      address = I.mac, peer_mtu = P.mtu, peer_address = P.mac, up = true, master = I.master }
+    local A = { node = c.node, iface = I }
+    local B = { node = I.peer.node, iface = D.nodes[I.peer.node].ifaces[I.peer.name] }
+    ends[i] = { A, B }
+    uses[A.node] = (uses[A.node] or 0) + 1
+    uses[B.node] = (uses[B.node] or 0) + 1
   end
-  local ok, err, eno, k = ns:run(require("vnet.veth").create_many, list)
-  if not ok then return batch[k or 1], err, eno end
-  for _, c in ipairs(batch) do
-    local I = c.iface
-    local P = D.nodes[I.peer.node].ifaces[I.peer.name]
-    ok, err, eno = nss[I.peer.node]:run(link.set, P.name, { up = true, master = P.master })
-    if not ok then return c, err, eno end
+  local groups, order = {}, {}
+  for i, e in ipairs(ends) do
+    if uses[e[2].node] > uses[e[1].node] then e[1], e[2] = e[2], e[1] end
+    local g = groups[e[1].node]
+    if not g then g = {}; groups[e[1].node] = g; order[#order + 1] = e[1].node end
+    g[#g + 1] = i
+  end
+  for _, node in ipairs(order) do
+    local list = {}
+    for j, i in ipairs(groups[node]) do
+      local X, Y = ends[i][1], ends[i][2]
+      list[j] = { name = X.iface.name, peer = Y.iface.name, peer_netns = nss[Y.node],
+        mtu = X.iface.mtu, address = X.iface.mac, peer_mtu = Y.iface.mtu,
+        peer_address = Y.iface.mac, up = true, master = X.iface.master }
+    end
+    local ok, err, eno, k = nss[node]:run(require("vnet.veth").create_many, list)
+    if not ok then return run[groups[node][k or 1]], err, eno end
+    for _, i in ipairs(groups[node]) do
+      local Y = ends[i][2]
+      ok, err, eno = nss[Y.node]:run(link.set, Y.iface.name, { up = true, master = Y.iface.master })
+      if not ok then return run[i], err, eno end
+    end
   end
 end
 
@@ -145,9 +164,9 @@ function M.execute(D, changes, nss)
     local ns = nss[c.node]
     local ok, err, eno
     local kind = c.op .. c.what
-    if is_veth(c) then -- this node's run of new veths: one batch
+    if is_veth(c) then -- a run of new veths: in batches
       local batch = { c }
-      while is_veth(list[i + 1]) and list[i + 1].node == c.node do
+      while is_veth(list[i + 1]) do
         i = i + 1
         batch[#batch + 1] = list[i]
       end
