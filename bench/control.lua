@@ -272,6 +272,40 @@ function M.run(opt)
       end
     end
   end
+  -- issue 15's targets and issue 11's teardown, from the figures above
+  local function per_round(key, who)
+    local r, v, per = res[key][who], res[key].vnet, {}
+    if not (r and r.round and v.round) then return nil end
+    for rep, c in pairs(r.round) do
+      if v.round[rep] then per[#per + 1] = c / v.round[rep] end
+    end
+    return U.median(per)
+  end
+  local function target(what, key, who, want)
+    local r, v = res[key][who], res[key].vnet
+    if not (r and r.create and v.create) then
+      return string.format("| %s | not measured | %s |", what, r and r.why or "vnet failed")
+    end
+    local x, pr = r.create / v.create, per_round(key, who)
+    return string.format("| %s | %s | %.2fx (median of per-round ratios %s) |", what,
+      x >= want and "met" or "**missed**", x, pr and string.format("%.2fx", pr) or "n/a")
+  end
+  L[#L + 1] = ""
+  L[#L + 1] = "Targets (issue 15 and issue 11 item 4), from the table above:"
+  L[#L + 1] = ""
+  L[#L + 1] = "| target | result | measured |"
+  L[#L + 1] = "|---|---|---|"
+  L[#L + 1] = target(PAIRS .. " veth pairs >= 1.0x `ip -batch`", "veth", "ip", 1.0)
+  L[#L + 1] = target(PAIRS .. " veth pairs >= 2x pyroute2", "veth", "py", 2.0)
+  L[#L + 1] = target(NSES .. " namespaces into a bridge >= 1.0x `ip -batch`", "bridge", "ip", 1.0)
+  L[#L + 1] = target(NSES .. " namespaces into a bridge >= 2x pyroute2", "bridge", "py", 2.0)
+  local se, ipd, pyd = res.session.vnet, res.veth.ip, res.veth.py
+  if se and se.delete then
+    L[#L + 1] = string.format("| a session that made %d veth pairs ends in well under 2 s | %s | " ..
+      "%.2f s (`ip -batch` deletes: %s, pyroute2: %s) |", PAIRS, se.delete < 1 and "met" or "**missed**",
+      se.delete, ipd and ipd.delete and string.format("%.1f s", ipd.delete) or "n/a",
+      pyd and pyd.delete and string.format("%.1f s", pyd.delete) or "n/a")
+  end
   res.markdown = table.concat(L, "\n")
   return res
 end
