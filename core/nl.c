@@ -335,6 +335,7 @@ void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len)
 
 /* ---- batches: many requests in one send, their acks read together ---- */
 
+/* process-wide, as the cached socket whose batches it numbers is */
 static unsigned batch_seq;
 
 /* Send msgs[from..to) in one sendmsg, then read until each has its ack. */
