@@ -78,6 +78,10 @@ describe("batched creation (issue 15)", function()
     assert.are.same({ 1300, "02:00:00:00:00:0b", true }, { o1.mtu, o1.address, H.has_flag(o1, "UP") })
     assert.are.same({ 3, 2, 3, 2 }, { q0.num_tx_queues, q0.num_rx_queues, q1.num_tx_queues, q1.num_rx_queues })
     assert.are.same({ 1400, 1300 }, { as[1].mtu, bs[1].mtu })
+    -- veth.create asks for one queue per end too
+    assert(veth.create("s0", "s1"))
+    local s0, s1 = H.iplink("s0"), H.iplink("s1")
+    assert.are.same({ 1, 1, 1, 1 }, { s0.num_tx_queues, s0.num_rx_queues, s1.num_tx_queues, s1.num_rx_queues })
   end))
 
   it("makes each peer straight in its own namespace, in a bridge and up", sandboxed(function()
