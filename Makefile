@@ -103,7 +103,7 @@ test-fresh:
 	bash tools/fresh-root.sh
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
-BENCH_PKGS := iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils
+# (its Debian packages: BENCH_PKGS in tools/deps.sh)
 build/bench/cfwd: bench/cfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
@@ -113,7 +113,7 @@ build/bench/udpflood: bench/udpflood.c | build/obj
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 bench: deps all build/bench/cfwd build/bench/udpflood
-	@sh tools/deps.sh $(BENCH_PKGS)
+	@sh tools/deps.sh --bench
 	sh bench/run.sh $(BENCH_ARGS)
 
 include fuzz/fuzz.mk

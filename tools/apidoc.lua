@@ -174,6 +174,21 @@ local function kind_meta(name, m)
     out[#out + 1] = "---@return integer? errno"
     out[#out + 1] = "function " .. v .. ".create(opts) end"
   end
+  if m.create_many then out[#out + 1] = ""
+  out[#out + 1] = "---Create many " .. name .. (pair and " pairs" or " links") .. " in one batch (a few sends, the"
+  out[#out + 1] = "---kernel's echo instead of a read-back each), all or none: when request k"
+  out[#out + 1] = "---fails, what the batch made is deleted, and the fourth result is k."
+  out[#out + 1] = "---@param list vnet." .. name .. ".Options[]"
+  if pair then
+    out[#out + 1] = "---@return vnet.Link[]? as the first ends"
+    out[#out + 1] = "---@return vnet.Link[]|string bs the other ends, or the error"
+  else
+    out[#out + 1] = "---@return vnet.Link[]? links"
+    out[#out + 1] = "---@return string? err"
+  end
+  out[#out + 1] = "---@return integer? errno"
+  out[#out + 1] = "---@return integer? k the request that failed"
+  out[#out + 1] = "function " .. v .. ".create_many(list) end" end
   out[#out + 1] = ""
   out[#out + 1] = "---The kind's name, \"" .. d.kind .. "\"."
   out[#out + 1] = "---@type string"
@@ -185,7 +200,7 @@ local function kind_meta(name, m)
 
   local missing = {}
   for _, k in ipairs(sorted_keys(m)) do
-    if k ~= "create" and k ~= "kind" and k ~= "descriptor" and k:sub(1, 1) ~= "_" then
+    if k ~= "create" and k ~= "create_many" and k ~= "kind" and k ~= "descriptor" and k:sub(1, 1) ~= "_" then
       local doc = doc_above(src, k, "M")
       if not doc then missing[#missing + 1] = "vnet." .. name .. "." .. k end
       out[#out + 1] = ""

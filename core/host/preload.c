@@ -23,6 +23,7 @@ static const luaL_Reg cmods[] = {
     {"vnet.tun.core", luaopen_vnet_tun_core},
     {"vnet.loop.core", luaopen_vnet_loop_core},
     {"vnet.link.core", luaopen_vnet_link_core},
+    {"vnet.batch.core", luaopen_vnet_batch_core},
     {"vnet.netns.core", luaopen_vnet_netns_core},
     {"vnet.nl.core", luaopen_vnet_nl_core},
     {"vnet.addr.core", luaopen_vnet_addr_core},

@@ -372,22 +372,20 @@ static int linkinfo(lua_State *L, int idx, struct nl_msg *msg, char *err,
     return r;
 }
 
-/* Build (create or change), send, push the result. */
-static int send_link(lua_State *L, int create)
+/* Build the RTM_NEWLINK for spec (at sp): a create when ifindex is 0, else
+ * a change of ifindex. Call vnet_link_check first (it raises on a bad
+ * field); this does not raise. 0 and *out, or -1 with the reason in err
+ * (empty: out of memory). */
+int vnet_link_build(lua_State *L, int sp, int ifindex, const char *op,
+                    const char *obj, struct nl_msg **out, char *err, size_t n)
 {
-    int sp = create ? 1 : 2;
-    luaL_checktype(L, sp, LUA_TTABLE);
-    const char *op = luaL_checkstring(L, sp + 1);
-    const char *obj = luaL_checkstring(L, sp + 2);
-    int ifindex = create ? 0 : vnet_checkifindex(L, 1, op);
-    fill(L, sp, NULL, op, obj); /* raises on a bad field, nothing held */
-    char ext[256] = "", err[128] = "";
     struct rtnl_link *l = rtnl_link_alloc(), *orig = NULL;
     struct nl_msg *msg = NULL;
     int r = l ? 0 : -ENOMEM;
+    err[0] = '\0';
     if (r == 0) {
         fill(L, sp, l, op, obj);
-        if (create) {
+        if (ifindex == 0) {
             r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
         } else if ((orig = rtnl_link_alloc()) == NULL) {
             r = -ENOMEM;
@@ -396,20 +394,43 @@ static int send_link(lua_State *L, int create)
             r = rtnl_link_build_change_request(orig, l, 0, &msg);
         }
         if (r < 0)
-            snprintf(err, sizeof err, "cannot build the request: %s",
-                     nl_geterror(r));
+            snprintf(err, n, "cannot build the request: %s", nl_geterror(r));
     }
     rtnl_link_put(l);
     rtnl_link_put(orig);
-    if (r == 0 && linkinfo(L, sp, msg, err, sizeof err) < 0)
+    if (r == 0 && linkinfo(L, sp, msg, err, n) < 0)
         r = -1;
     if (r < 0) {
         nlmsg_free(msg);
+        return -1;
+    }
+    *out = msg;
+    return 0;
+}
+
+void vnet_link_check(lua_State *L, int sp, const char *op, const char *obj)
+{
+    luaL_checktype(L, sp, LUA_TTABLE);
+    fill(L, sp, NULL, op, obj); /* raises on a bad field, nothing held */
+}
+
+/* Build (create or change), send, push the result. */
+static int send_link(lua_State *L, int create)
+{
+    int sp = create ? 1 : 2;
+    luaL_checktype(L, sp, LUA_TTABLE);
+    const char *op = luaL_checkstring(L, sp + 1);
+    const char *obj = luaL_checkstring(L, sp + 2);
+    int ifindex = create ? 0 : vnet_checkifindex(L, 1, op);
+    vnet_link_check(L, sp, op, obj);
+    char ext[256] = "", err[128] = "";
+    struct nl_msg *msg = NULL;
+    if (vnet_link_build(L, sp, ifindex, op, obj, &msg, err, sizeof err) < 0) {
         if (err[0])
             return vnet_error(L, "%s %s: %s", op, obj, err);
         return vnet_pusherr(L, op, obj, ENOMEM, NULL);
     }
-    r = vnet_nl_request(msg, ext, sizeof ext);
+    int r = vnet_nl_request(msg, ext, sizeof ext);
     return result(L, r, op, obj, ext);
 }
 

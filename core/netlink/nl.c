@@ -340,3 +340,129 @@ void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len)
     }
     luaL_pushresult(&b);
 }
+
+/* ---- batches: many requests in one send, their acks read together ---- */
+
+/* process-wide, as the cached socket whose batches it numbers is */
+static unsigned batch_seq;
+
+/* Send msgs[from..to) in one sendmsg, then read until each has its ack. */
+static int batch_chunk(struct nl_sock *s, struct nl_msg **msgs, int from,
+                       int to, vnet_nl_batch_each each, void *arg, int *errs,
+                       char *ext, size_t extn, int *first, char **buf,
+                       size_t *cap)
+{
+    struct iovec iov[VNET_NL_BATCH];
+    unsigned base = batch_seq;
+    for (int k = from; k < to; k++) {
+        struct nlmsghdr *h = nlmsg_hdr(msgs[k]);
+        h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+        h->nlmsg_seq = base + (unsigned)(k - from);
+        h->nlmsg_pid = 0;
+        iov[k - from].iov_base = h;
+        iov[k - from].iov_len = NLMSG_ALIGN(h->nlmsg_len);
+        errs[k] = 1; /* no ack yet */
+    }
+    batch_seq += (unsigned)(to - from);
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    struct msghdr mh = {.msg_name = &kernel, .msg_namelen = sizeof kernel,
+                        .msg_iov = iov, .msg_iovlen = (size_t)(to - from)};
+    int fd = nl_socket_get_fd(s);
+    while (sendmsg(fd, &mh, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    int left = to - from, next = from; /* next: the oldest request unacked */
+    while (left > 0) {
+        ssize_t len = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+        if (len < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if ((size_t)len > *cap) {
+            char *nb = realloc(*buf, (size_t)len);
+            if (nb == NULL) return -ENOMEM;
+            *buf = nb;
+            *cap = (size_t)len;
+        }
+        len = recv(fd, *buf, *cap, 0);
+        if (len < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        int rem = (int)len;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)*buf; NLMSG_OK(h, rem);
+             h = NLMSG_NEXT(h, rem)) {
+            unsigned off = h->nlmsg_seq - base;
+            int k = off < (unsigned)(to - from) ? from + (int)off : -1;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                if (k < 0 || errs[k] != 1)
+                    continue; /* left over from an earlier exchange */
+                struct nlmsgerr *e = NLMSG_DATA(h);
+                errs[k] = e->error < 0 ? e->error : 0;
+                if (errs[k] < 0 && (*first < 0 || k < *first)) {
+                    *first = k;
+                    if (ext && extn) ext[0] = '\0';
+                    extack_err(h, ext, extn);
+                }
+                left--;
+                while (next < to && errs[next] != 1)
+                    next++;
+            } else if (h->nlmsg_type >= NLMSG_MIN_TYPE && each) {
+                /* an echo carries its request's seq; one without (an
+                 * older kernel's) belongs to the oldest request unacked */
+                if (k < 0 && h->nlmsg_seq == 0 && next < to)
+                    k = next;
+                if (k >= 0 && errs[k] == 1) {
+                    int r = each(k, h, arg);
+                    if (r < 0) return r;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int vnet_nl_batch(struct nl_msg **msgs, int n, vnet_nl_batch_each each,
+                  void *arg, int *errs, char *ext, size_t extn, int *seen)
+{
+    int err = 0, first = -1, r = 0, k = 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    if (ext && extn) ext[0] = '\0';
+    *seen = 0;
+    struct nl_sock *s = vnet_nl_sock(&err);
+    if (s == NULL)
+        r = -err;
+    if (batch_seq == 0)
+        batch_seq = 0x40000000u; /* apart from libnl's own sequence */
+    int per = 1; /* requests to a send */
+    if (s) {
+        /* the replies of a whole chunk (echoes of several KiB of skb each)
+         * queue before the first is read: make room (FORCE needs
+         * CAP_NET_ADMIN in the machine's namespace; else rmem_max caps
+         * it, as in a user namespace) and send no more to a chunk than
+         * the room takes at 16 KiB a reply, so that none is dropped */
+        int want = VNET_NL_BATCH * 32768, fd = nl_socket_get_fd(s), got = 0;
+        socklen_t len = sizeof got;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0)
+            per = got / 16384;
+        per = per < 1 ? 1 : per > VNET_NL_BATCH ? VNET_NL_BATCH : per;
+    }
+    for (; r == 0 && k < n && first < 0; k += per) {
+        int to = k + per < n ? k + per : n;
+        r = batch_chunk(s, msgs, k, to, each, arg, errs, ext, extn, &first,
+                        &buf, &cap);
+        *seen = to;
+    }
+    free(buf);
+    for (int i = 0; i < n; i++) {
+        if (i >= *seen) errs[i] = 1;
+        nlmsg_free(msgs[i]);
+        msgs[i] = NULL;
+    }
+    if (r < 0)
+        return r;
+    return first >= 0 ? first : n;
+}

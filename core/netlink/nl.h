@@ -78,6 +78,20 @@ void vnet_nl_pushmac(lua_State *L, const unsigned char *p, int len);
  * the kernel's extended-ack text, if any, is copied into ext (size n). */
 int vnet_nl_request(struct nl_msg *msg, char *ext, size_t n);
 
+/* A batch of n requests (consumed): sent up to VNET_NL_BATCH at a time (as
+ * many as the socket's receive buffer has room to answer) in one
+ * send each, their replies read together. each(k, h, arg) sees every data
+ * reply of request k (an NLM_F_ECHO answer); errs[k] gets 0 or -errno from
+ * its ack. Sending stops after the chunk in which a request failed (the
+ * kernel has run the rest of that chunk). Returns the index of the first
+ * failed request with its extended-ack text in ext, n when all succeeded,
+ * or -errno when the exchange itself failed; *seen: how many requests the
+ * kernel ran (the others were freed unsent, errs[k] = 1). */
+#define VNET_NL_BATCH 64
+typedef int (*vnet_nl_batch_each)(int k, struct nlmsghdr *h, void *arg);
+int vnet_nl_batch(struct nl_msg **msgs, int n, vnet_nl_batch_each each,
+                  void *arg, int *errs, char *ext, size_t extn, int *seen);
+
 /* What to do about a netlink errno (EPERM: CAP_NET_ADMIN), or NULL. */
 const char *vnet_nl_hint(int err);
 
@@ -98,6 +112,15 @@ int vnet_nla_put_items(lua_State *L, int idx, struct nl_msg *msg, char *err,
 /* Push the Lua table for an RTM_NEWLINK (link.c), RTM_NEWADDR (addr.c),
  * RTM_NEWROUTE (route.c) or RTM_NEWNEIGH (neigh.c) message. */
 void vnet_link_push(lua_State *L, struct nlmsghdr *h);
+
+/* link.c: a link spec table (at sp) -> RTM_NEWLINK. vnet_link_check raises
+ * on a bad field; vnet_link_build then does not raise: 0 and *out (a
+ * create when ifindex is 0, else a change), or -1 with the reason in err
+ * (empty: out of memory). */
+void vnet_link_check(lua_State *L, int sp, const char *op, const char *obj);
+int vnet_link_build(lua_State *L, int sp, int ifindex, const char *op,
+                    const char *obj, struct nl_msg **out, char *err, size_t n);
+
 void vnet_addr_push(lua_State *L, struct nlmsghdr *h);
 void vnet_route_push(lua_State *L, struct nlmsghdr *h);
 void vnet_neigh_push(lua_State *L, struct nlmsghdr *h);
@@ -157,6 +180,7 @@ extern volatile int vnet_session_held;
 /* ---- module openers ---------------------------------------------- */
 
 int luaopen_vnet_link_core(lua_State *L);
+int luaopen_vnet_batch_core(lua_State *L);  /* linkbatch.c */
 int luaopen_vnet_netns_core(lua_State *L);
 int luaopen_vnet_nl_core(lua_State *L);
 int luaopen_vnet_addr_core(lua_State *L);

@@ -58,7 +58,8 @@ static int put_ifinfo(lua_State *L, int idx, struct nl_msg *msg, char *err,
     lua_pop(L, 1);
     static const struct { const char *key; int type; } u32s[] = {
         {"mtu", IFLA_MTU}, {"txqueuelen", IFLA_TXQLEN},
-        {"netns_fd", IFLA_NET_NS_FD}, {NULL, 0}
+        {"netns_fd", IFLA_NET_NS_FD}, {"numtxqueues", IFLA_NUM_TX_QUEUES},
+        {"numrxqueues", IFLA_NUM_RX_QUEUES}, {NULL, 0}
     };
     for (int i = 0; u32s[i].key; i++) {
         if (lua_getfield(L, idx, u32s[i].key) == LUA_TNUMBER &&

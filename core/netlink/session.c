@@ -12,12 +12,12 @@
  *       without "E" (the session was killed) makes it undo what it was
  *       told, newest first, and exit.
  *   send(fd, record [, nsfd]) -> true | nil, msg, errno
- *   apply(record [, tofd [, what]]) -> true | nil, msg, errno
+ *   vnet_undo_apply(record [, tofd [, what]]) -> true | nil, msg, errno
  *       undo one record in the current namespace, as the guardian does
  *
- * Records (text, one per message): the journal entry's description of
- * its undo, read by both sides: apply() below undoes one in the guardian
- * after a SIGKILL, and session.apply(rec) in-process (lua/vnet/_journal.lua).
+ * Records (text, one or more per message, one per line): the journal entry's description of
+ * its undo, read by both sides: vnet_undo_apply() below undoes one in the guardian
+ * after a SIGKILL, and session.vnet_undo_apply(rec) in-process (lua/vnet/_journal.lua).
  *   L id group nsino ifindex name nsref   a link the session made
  *   N id nsino path                       a named namespace it made
  *   R id nsino ifindex nsref mtu up master txqlen name mac
@@ -52,6 +52,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,10 @@
 #include <lauxlib.h>
 
 #include "netlink/nl.h"
+#include "netlink/undo.h"
+
+/* the largest message to the guardian: records joined by newlines */
+#define VNET_SESSION_MSG 4096
 
 volatile int vnet_session_held;
 
@@ -91,246 +96,6 @@ static int s_delete_group(lua_State *L)
         return vnet_nl_pusherr(L, op, obj, r, ext);
     lua_pushboolean(L, 1);
     return 1;
-}
-
-/* ---- undoing one record (the guardian, and session.apply) ------------- */
-
-typedef struct entry {
-    char type;
-    long id;
-    unsigned long group, nsino, toino;
-    int ifindex;
-    char name[IFNAMSIZ];      /* L: its name; R, M: the name back ("": none) */
-    char path[256], toref[256];
-    long mtu, up, master, txqlen, table, metric;
-    int family, prefixlen, flags, maclen, hasdst, hasvia;
-    unsigned char addr[16], via[16], mac[32];
-    char items[256];          /* P */
-} entry;
-
-/* hex ("-": none) into out: its length, or -1 */
-static int unhex(const char *h, unsigned char *out, int max)
-{
-    if (strcmp(h, "-") == 0)
-        return 0;
-    int n = (int)strlen(h);
-    if (n % 2 || n / 2 > max)
-        return -1;
-    for (int i = 0; i < n / 2; i++) {
-        unsigned b;
-        if (sscanf(h + 2 * i, "%2x", &b) != 1) return -1;
-        out[i] = (unsigned char)b;
-    }
-    return n / 2;
-}
-
-/* A record (see the top of this file) into e: 1 when it is well formed. */
-static int parse(entry *e, const char *buf)
-{
-    char h1[80], h2[80];
-    memset(e, 0, sizeof *e);
-    e->type = buf[0];
-    const char *s = buf[0] ? buf + 1 : buf;
-    int alen, a, v;
-    switch (e->type) {
-    case 'L':
-        return sscanf(s, "%ld %lu %lu %d %15s %255s", &e->id, &e->group,
-                      &e->nsino, &e->ifindex, e->name, e->path) == 6;
-    case 'N':
-        return sscanf(s, "%ld %lu %255s", &e->id, &e->nsino, e->path) == 3;
-    case 'R':
-        if (sscanf(s, "%ld %lu %d %255s %ld %ld %ld %ld %15s %79s", &e->id,
-                   &e->nsino, &e->ifindex, e->path, &e->mtu, &e->up,
-                   &e->master, &e->txqlen, e->name, h1) != 10)
-            return 0;
-        if (strcmp(e->name, "-") == 0) e->name[0] = '\0';
-        return (e->maclen = unhex(h1, e->mac, sizeof e->mac)) >= 0;
-    case 'A':
-    case 'H':
-        if (sscanf(s, "%ld %lu %d %255s %d %d %79s", &e->id, &e->nsino,
-                   &e->ifindex, e->path, &e->family,
-                   e->type == 'A' ? &e->prefixlen : &e->flags, h1) != 7)
-            return 0;
-        alen = e->family == AF_INET6 ? 16 : 4;
-        return unhex(h1, e->addr, 16) == alen;
-    case 'T':
-        if (sscanf(s, "%ld %lu %d %255s %d %d %ld %ld %79s %79s", &e->id,
-                   &e->nsino, &e->ifindex, e->path, &e->family, &e->prefixlen,
-                   &e->table, &e->metric, h1, h2) != 10)
-            return 0;
-        alen = e->family == AF_INET6 ? 16 : 4;
-        a = unhex(h1, e->addr, 16);
-        v = unhex(h2, e->via, 16);
-        e->hasdst = a > 0;
-        e->hasvia = v > 0;
-        return (e->family == AF_INET || e->family == AF_INET6) &&
-               (a == 0 || a == alen) && (v == 0 || v == alen);
-    case 'P':
-        return sscanf(s, "%ld %lu %d %255s %255s", &e->id, &e->nsino,
-                      &e->ifindex, e->path, e->items) == 5;
-    case 'M':
-        return sscanf(s, "%ld %lu %d %255s %lu %255s %15s", &e->id, &e->nsino,
-                      &e->ifindex, e->path, &e->toino, e->toref, e->name) == 7;
-    }
-    return 0;
-}
-
-/* One request, one ack, on a fresh socket of the current namespace. */
-static int nl_do(struct nlmsghdr *h)
-{
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) return -errno;
-    struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-    int r = -EIO;
-    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    if (sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa) >= 0) {
-        char buf[4096];
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        struct nlmsghdr *a = (struct nlmsghdr *)buf;
-        if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
-            a->nlmsg_type == NLMSG_ERROR)
-            r = ((struct nlmsgerr *)NLMSG_DATA(a))->error;
-    }
-    close(fd);
-    return r;
-}
-
-struct req {
-    struct nlmsghdr h;
-    union {
-        struct ifinfomsg i;
-        struct ifaddrmsg a;
-        struct rtmsg r;
-        struct ndmsg n;
-    } u;
-    char attrs[512];
-};
-
-static struct rtattr *put(struct req *m, int type, const void *data, size_t len)
-{
-    struct rtattr *a = (struct rtattr *)((char *)m + NLMSG_ALIGN(m->h.nlmsg_len));
-    if (NLMSG_ALIGN(m->h.nlmsg_len) + RTA_SPACE(len) > sizeof *m)
-        return a; /* cannot be: records are bounded */
-    a->rta_type = (unsigned short)type;
-    a->rta_len = (unsigned short)RTA_LENGTH(len);
-    if (len) memcpy(RTA_DATA(a), data, len);
-    m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-    return a;
-}
-
-static void nest_end(struct req *m, struct rtattr *a)
-{
-    a->rta_len = (unsigned short)((char *)m + m->h.nlmsg_len - (char *)a);
-}
-
-static void start(struct req *m, int type, size_t hdr)
-{
-    memset(m, 0, sizeof *m);
-    m->h.nlmsg_len = (unsigned)NLMSG_LENGTH(hdr);
-    m->h.nlmsg_type = (unsigned short)type;
-}
-
-static void put32(struct req *m, int type, long v)
-{
-    uint32_t u = (uint32_t)v;
-    put(m, type, &u, 4);
-}
-
-static int dellink(int ifindex, unsigned long group)
-{
-    struct req m;
-    start(&m, RTM_DELLINK, sizeof m.u.i);
-    m.u.i.ifi_index = ifindex;
-    if (group) put32(&m, IFLA_GROUP, (long)group);
-    return nl_do(&m.h);
-}
-
-/* Undo e in the current namespace (M: tofd is where the link goes back):
- * 0, or -errno. */
-static int apply(const entry *e, int tofd)
-{
-    struct req m;
-    int r;
-    size_t alen = e->family == AF_INET6 ? 16 : 4;
-    switch (e->type) {
-    case 'R':
-        start(&m, RTM_NEWLINK, sizeof m.u.i);
-        m.u.i.ifi_index = e->ifindex;
-        if (e->up == 0 && (e->name[0] || e->maclen > 0)) {
-            m.u.i.ifi_change = IFF_UP; /* down first: the kernel renames */
-            nl_do(&m.h);               /* before it applies the flags */
-        }
-        if (e->up >= 0) {
-            m.u.i.ifi_change = IFF_UP;
-            m.u.i.ifi_flags = e->up ? IFF_UP : 0;
-        }
-        if (e->mtu >= 0) put32(&m, IFLA_MTU, e->mtu);
-        if (e->master >= 0) put32(&m, IFLA_MASTER, e->master);
-        if (e->txqlen >= 0) put32(&m, IFLA_TXQLEN, e->txqlen);
-        if (e->name[0]) put(&m, IFLA_IFNAME, e->name, strlen(e->name) + 1);
-        if (e->maclen > 0) put(&m, IFLA_ADDRESS, e->mac, (size_t)e->maclen);
-        return nl_do(&m.h);
-    case 'A': /* IFA_LOCAL alone matches a peer address too */
-        start(&m, RTM_DELADDR, sizeof m.u.a);
-        m.u.a.ifa_family = (unsigned char)e->family;
-        m.u.a.ifa_prefixlen = (unsigned char)e->prefixlen;
-        m.u.a.ifa_index = (unsigned)e->ifindex;
-        put(&m, IFA_LOCAL, e->addr, alen);
-        return nl_do(&m.h);
-    case 'T':
-        start(&m, RTM_DELROUTE, sizeof m.u.r);
-        m.u.r.rtm_family = (unsigned char)e->family;
-        m.u.r.rtm_dst_len = (unsigned char)e->prefixlen;
-        m.u.r.rtm_scope = RT_SCOPE_NOWHERE; /* any */
-        long table = e->table >= 0 ? e->table : RT_TABLE_MAIN;
-        m.u.r.rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
-        put32(&m, RTA_TABLE, table);
-        if (e->hasdst) put(&m, RTA_DST, e->addr, alen);
-        if (e->hasvia) put(&m, RTA_GATEWAY, e->via, alen);
-        if (e->ifindex > 0) put32(&m, RTA_OIF, e->ifindex);
-        if (e->metric >= 0) put32(&m, RTA_PRIORITY, e->metric);
-        return nl_do(&m.h);
-    case 'H':
-        start(&m, RTM_DELNEIGH, sizeof m.u.n);
-        m.u.n.ndm_family = (unsigned char)e->family;
-        m.u.n.ndm_ifindex = e->ifindex;
-        m.u.n.ndm_flags = (unsigned char)e->flags;
-        put(&m, NDA_DST, e->addr, alen);
-        return nl_do(&m.h);
-    case 'P': {
-        start(&m, RTM_NEWLINK, sizeof m.u.i);
-        m.u.i.ifi_index = e->ifindex;
-        struct rtattr *li = put(&m, IFLA_LINKINFO, NULL, 0);
-        put(&m, IFLA_INFO_SLAVE_KIND, "bridge", 7);
-        struct rtattr *sd = put(&m, IFLA_INFO_SLAVE_DATA, NULL, 0);
-        const char *p = e->items;
-        unsigned attr, size;
-        unsigned long v;
-        int n;
-        while (sscanf(p, "%u:%u:%lu%n", &attr, &size, &v, &n) == 3) {
-            uint8_t u8 = (uint8_t)v;
-            uint16_t u16 = (uint16_t)v;
-            if (size == 1) put(&m, (int)attr, &u8, 1);
-            else if (size == 2) put(&m, (int)attr, &u16, 2);
-            else put32(&m, (int)attr, (long)v);
-            p += n;
-            if (*p == ',') p++;
-        }
-        nest_end(&m, sd);
-        nest_end(&m, li);
-        return nl_do(&m.h);
-    }
-    case 'M': /* its name taken there now: it keeps the one it has */
-        for (int named = 1; named >= 0; named--) {
-            start(&m, RTM_NEWLINK, sizeof m.u.i);
-            m.u.i.ifi_index = e->ifindex;
-            put32(&m, IFLA_NET_NS_FD, tofd);
-            if (named) put(&m, IFLA_IFNAME, e->name, strlen(e->name) + 1);
-            if ((r = nl_do(&m.h)) != -EEXIST) break;
-        }
-        return r;
-    }
-    return -EINVAL;
 }
 
 /* ---- the guardian (the child) ----------------------------------------- */
@@ -383,7 +148,7 @@ static void undo(entry *es, int n, int homefd)
         int opened = 0, to = -1;
         if (e->type == 'M' && (to = ns_fd(e->toref, e->toino, homefd, &opened)) < 0)
             continue;
-        apply(e, to);
+        vnet_undo_apply(e, to);
         if (opened) close(to);
     }
     /* links: first one group delete per namespace, then one by one (the
@@ -393,7 +158,7 @@ static void undo(entry *es, int n, int homefd)
         entry *e = &es[i];
         if (e->type != 'L' || !e->group || enter(e, homefd) < 0)
             continue;
-        dellink(0, e->group);
+        vnet_undo_dellink(0, e->group);
     }
     for (int i = n - 1; i >= 0; i--) {
         entry *e = &es[i];
@@ -408,7 +173,7 @@ static void undo(entry *es, int n, int homefd)
         memcpy(name, ifr.ifr_name, IFNAMSIZ);
         name[IFNAMSIZ - 1] = '\0';
         if (strcmp(name, e->name) == 0)
-            dellink(e->ifindex, 0);
+            vnet_undo_dellink(e->ifindex, 0);
     }
     setns(homefd, CLONE_NEWNET);
     for (int i = n - 1; i >= 0; i--) {
@@ -435,6 +200,64 @@ static ssize_t recv_rec(int sock, char *buf, size_t size, int *fd)
     return r;
 }
 
+/* One record (a line of a message; fd: the namespace an F record carries,
+ * or -1) into es. -1: "E", the session ended; 0 otherwise. */
+static int take(entry **es, int *n, int *cap, char *buf, int fd)
+{
+    if (buf[0] == 'E') return -1;
+    if (buf[0] == 'F' || buf[0] == 'X') {
+        unsigned long ino = strtoul(buf + 2, NULL, 10);
+        for (int i = 0; i < nheld; i++)
+            if (held[i].ino == ino) {
+                close(held[i].fd);
+                held[i] = held[--nheld];
+                break;
+            }
+        if (buf[0] == 'F' && fd >= 0 && nheld < (int)(sizeof held / sizeof *held)) {
+            held[nheld].ino = ino;
+            held[nheld++].fd = fd;
+            fd = -1;
+        }
+    }
+    if (fd >= 0) close(fd);
+    if (buf[0] == 'D') {
+        long id = strtol(buf + 2, NULL, 10);
+        for (int i = *n - 1; i >= 0; i--)
+            if ((*es)[i].id == id) {
+                memmove(&(*es)[i], &(*es)[i + 1], (size_t)(*n - i - 1) * sizeof **es);
+                (*n)--;
+                break;
+            }
+        return 0;
+    }
+    if (*n == *cap) {
+        entry *ne = realloc(*es, (size_t)(*cap ? *cap * 2 : 64) * sizeof **es);
+        if (ne == NULL) return 0; /* out of memory: undo what it has */
+        *es = ne;
+        *cap = *cap ? *cap * 2 : 64;
+    }
+    if (strchr("LNRATHPM", buf[0]) && vnet_undo_parse(&(*es)[*n], buf))
+        (*n)++;
+    return 0;
+}
+
+/* Close every fd from 3 up but keep1 and keep2: close_range(2) in three
+ * calls (one instead of 20,000 close()s), a loop on kernels before 5.9. */
+static void close_all_but(int keep1, int keep2)
+{
+    unsigned lo = (unsigned)(keep1 < keep2 ? keep1 : keep2);
+    unsigned hi = (unsigned)(keep1 < keep2 ? keep2 : keep1);
+#ifdef SYS_close_range
+    if ((3 > lo - 1 || syscall(SYS_close_range, 3u, lo - 1, 0) == 0) &&
+        (lo + 1 > hi - 1 || syscall(SYS_close_range, lo + 1, hi - 1, 0) == 0) &&
+        syscall(SYS_close_range, hi + 1, ~0u, 0) == 0)
+        return;
+#endif
+    int maxfd = (int)sysconf(_SC_OPEN_MAX);
+    for (int fd = 3; fd < maxfd && fd < 65536; fd++)
+        if (fd != keep1 && fd != keep2) close(fd);
+}
+
 static void guardian(int sock, int homefd)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
@@ -444,58 +267,27 @@ static void guardian(int sock, int homefd)
     int devnull = open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
     /* hold nothing else of the parent's: its TUN fds, sockets, pipes */
-    int maxfd = (int)sysconf(_SC_OPEN_MAX);
-    for (int fd = 3; fd < maxfd && fd < 65536; fd++)
-        if (fd != sock && fd != homefd) close(fd);
+    close_all_but(sock, homefd);
     entry *es = NULL;
     int n = 0, cap = 0;
-    char buf[512];
+    static char buf[VNET_SESSION_MSG + 1]; /* records, one per line */
     for (;;) {
         int fd;
         ssize_t r = recv_rec(sock, buf, sizeof buf - 1, &fd);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break; /* EOF: the session died without undoing */
         buf[r] = '\0';
-        if (buf[0] == 'E') _exit(0);
-        if (buf[0] == 'F' || buf[0] == 'X') {
-            unsigned long ino = strtoul(buf + 2, NULL, 10);
-            for (int i = 0; i < nheld; i++)
-                if (held[i].ino == ino) {
-                    close(held[i].fd);
-                    held[i] = held[--nheld];
-                    break;
-                }
-            if (buf[0] == 'F' && fd >= 0 && nheld < (int)(sizeof held / sizeof *held)) {
-                held[nheld].ino = ino;
-                held[nheld++].fd = fd;
-                fd = -1;
-            }
+        for (char *line = buf, *next; line && *line; line = next, fd = -1) {
+            next = strchr(line, '\n');
+            if (next) *next++ = '\0';
+            if (take(&es, &n, &cap, line, fd) < 0) _exit(0);
         }
-        if (fd >= 0) close(fd);
-        if (buf[0] == 'D') {
-            long id = strtol(buf + 2, NULL, 10);
-            for (int i = n - 1; i >= 0; i--)
-                if (es[i].id == id) {
-                    memmove(&es[i], &es[i + 1], (size_t)(n - i - 1) * sizeof *es);
-                    n--;
-                    break;
-                }
-            continue;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            entry *ne = realloc(es, (size_t)cap * sizeof *es);
-            if (ne == NULL) break;
-            es = ne;
-        }
-        if (strchr("LNRATHPM", buf[0]) && parse(&es[n], buf))
-            n++;
     }
     undo(es, n, homefd);
     _exit(0);
 }
 
-/* apply(record [, tofd [, what]]) -> true | nil, msg, errno: undo one
+/* vnet_undo_apply(record [, tofd [, what]]) -> true | nil, msg, errno: undo one
  * journal record in the current namespace, as the guardian would (tofd:
  * the namespace an M record's link goes back to). */
 static int s_apply(lua_State *L)
@@ -504,9 +296,9 @@ static int s_apply(lua_State *L)
     int tofd = (int)luaL_optinteger(L, 2, -1);
     const char *what = luaL_optstring(L, 3, rec);
     entry e;
-    luaL_argcheck(L, strchr("RATHPM", rec[0]) && parse(&e, rec), 1,
+    luaL_argcheck(L, strchr("RATHPM", rec[0]) && vnet_undo_parse(&e, rec), 1,
                   "not an undo record");
-    int r = apply(&e, tofd);
+    int r = vnet_undo_apply(&e, tofd);
     if (r < 0)
         return vnet_nl_pusherr(L, "session.undo", what, r, NULL);
     lua_pushboolean(L, 1);
@@ -544,7 +336,7 @@ static int s_send(lua_State *L)
     int fd = (int)luaL_checkinteger(L, 1);
     size_t len;
     const char *rec = luaL_checklstring(L, 2, &len);
-    luaL_argcheck(L, len < 512, 2, "record too long");
+    luaL_argcheck(L, len <= VNET_SESSION_MSG, 2, "record too long");
     int nsfd = (int)luaL_optinteger(L, 3, -1);
     union { char b[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } c;
     struct iovec iov = {(void *)rec, len};

@@ -29,14 +29,41 @@ end
 
 -- Tell the guardian (started on first need); failures are not fatal: the
 -- in-process undo still runs on every ending but SIGKILL.
-local function tell(rec, nsfd)
-  if S.keeping or S.finished or not home then return end
+local pending -- records held for one send (M._defer), or nil
+local function send(msg, nsfd)
   if not S.gfd then
     local fd, pid = core.guardian(home:fileno())
     if not fd then return end
     S.gfd, S.gpid = fd, pid
   end
-  return core.send(S.gfd, rec, nsfd)
+  return core.send(S.gfd, msg, nsfd)
+end
+
+-- A record that carries a namespace's fd goes at once (its result says
+-- whether the guardian holds it); the others may wait for _flush.
+local function tell(rec, nsfd)
+  if S.keeping or S.finished or not home then return end
+  if pending and not nsfd then pending[#pending + 1] = rec; return true end
+  return send(rec, nsfd)
+end
+
+--- _defer(): hold the guardian's records until _flush() sends them,
+-- several to a message (a batch of links: one send, not one per link)
+function M._defer() pending = pending or {} end
+
+function M._flush()
+  local p = pending
+  pending = nil
+  if not p or #p == 0 or S.keeping or S.finished or not home then return end
+  local chunk, len = {}, 0
+  for _, rec in ipairs(p) do
+    if len + #rec + 1 > 4096 and #chunk > 0 then -- core/netlink/session.c's VNET_SESSION_MSG
+      send(table.concat(chunk, "\n"))
+      chunk, len = {}, 0
+    end
+    chunk[#chunk + 1], len = rec, len + #rec + 1
+  end
+  send(table.concat(chunk, "\n"))
 end
 
 -- The namespace of e, for undo: where it lives now, or nil when it is gone

@@ -213,6 +213,16 @@ function K.define(d)
   else
     M.create = create
   end
+  --- create_many{ {name = ..., ...}, ... } -> { link, ... } | nil, msg,
+  -- errno, k: many in one batch, all or none (vnet._batch; pairs:
+  -- create_many_with, which returns both ends' lists)
+  if d.create_many_with then
+    M.create_many = d.create_many_with(M, d.kind .. ".create_many")
+  elseif not d.create_with then -- (a create of its own, netdevsim's: none)
+    function M.create_many(list)
+      return require("vnet._batch").create_many(d.kind .. ".create_many", d, list)
+    end
+  end
   return M
 end
 

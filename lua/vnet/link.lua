@@ -92,6 +92,14 @@ function M.create(o)
   return l, err, eno
 end
 
+--- link.create_many{ {kind =, name =, ...}, ... } -> { link, ... } | nil,
+-- msg, errno, k: many links in one batch (a few sends, the kernel's echo
+-- instead of a read-back each), all or none: when request k fails, what
+-- the batch made is deleted and msg names k (docs/links.md, vnet._batch).
+function M.create_many(list)
+  return require("vnet._batch").create_many("link.create_many", nil, list)
+end
+
 --- link.set(l, {up =, mtu =, address =, name =, master =, nomaster =,
 -- txqueuelen =, netns =}) -> true | nil, msg, errno
 -- netns moves the link: an ns object, a named namespace or a pid.

@@ -32,5 +32,6 @@ return require("vnet._kinds").define {
   finish = pair.finish(NETKIT_PEER_INFO),
   after = pair.after,
   create_with = pair.create,
+  create_many_with = require("vnet._batch").pair_create_many,
   lane = { modules = {}, probe = "type netkit" },
 }

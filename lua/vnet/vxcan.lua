@@ -15,5 +15,6 @@ return require("vnet._kinds").define {
   finish = pair.finish(VXCAN_INFO_PEER),
   after = pair.after,
   create_with = pair.create,
+  create_many_with = require("vnet._batch").pair_create_many,
   lane = { modules = { "vxcan" }, probe = "type vxcan peer name kp-vxcan1" },
 }

@@ -52,6 +52,16 @@ local bond = {}
 ---@return integer? errno
 function bond.create(opts) end
 
+---Create many bond links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.bond.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function bond.create_many(list) end
+
 ---The kind's name, "bond".
 ---@type string
 bond.kind = nil

@@ -77,6 +77,16 @@ local bridge = {}
 ---@return integer? errno
 function bridge.create(opts) end
 
+---Create many bridge links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.bridge.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function bridge.create_many(list) end
+
 ---The kind's name, "bridge".
 ---@type string
 bridge.kind = nil

@@ -29,6 +29,16 @@ local dummy = {}
 ---@return integer? errno
 function dummy.create(opts) end
 
+---Create many dummy links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.dummy.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function dummy.create_many(list) end
+
 ---The kind's name, "dummy".
 ---@type string
 dummy.kind = nil

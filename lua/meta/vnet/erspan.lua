@@ -52,6 +52,16 @@ local erspan = {}
 ---@return integer? errno
 function erspan.create(opts) end
 
+---Create many erspan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.erspan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function erspan.create_many(list) end
+
 ---The kind's name, "erspan".
 ---@type string
 erspan.kind = nil

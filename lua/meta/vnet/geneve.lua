@@ -39,6 +39,16 @@ local geneve = {}
 ---@return integer? errno
 function geneve.create(opts) end
 
+---Create many geneve links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.geneve.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function geneve.create_many(list) end
+
 ---The kind's name, "geneve".
 ---@type string
 geneve.kind = nil

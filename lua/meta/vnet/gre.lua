@@ -46,6 +46,16 @@ local gre = {}
 ---@return integer? errno
 function gre.create(opts) end
 
+---Create many gre links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.gre.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function gre.create_many(list) end
+
 ---The kind's name, "gre".
 ---@type string
 gre.kind = nil

@@ -28,6 +28,16 @@ local gretap = {}
 ---@return integer? errno
 function gretap.create(opts) end
 
+---Create many gretap links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.gretap.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function gretap.create_many(list) end
+
 ---The kind's name, "gretap".
 ---@type string
 gretap.kind = nil

@@ -43,6 +43,16 @@ local hsr = {}
 ---@return integer? errno
 function hsr.create(opts) end
 
+---Create many hsr links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.hsr.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function hsr.create_many(list) end
+
 ---The kind's name, "hsr".
 ---@type string
 hsr.kind = nil

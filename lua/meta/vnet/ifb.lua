@@ -30,6 +30,16 @@ local ifb = {}
 ---@return integer? errno
 function ifb.create(opts) end
 
+---Create many ifb links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ifb.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ifb.create_many(list) end
+
 ---The kind's name, "ifb".
 ---@type string
 ifb.kind = nil

@@ -35,6 +35,16 @@ local ip6erspan = {}
 ---@return integer? errno
 function ip6erspan.create(opts) end
 
+---Create many ip6erspan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ip6erspan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ip6erspan.create_many(list) end
+
 ---The kind's name, "ip6erspan".
 ---@type string
 ip6erspan.kind = nil

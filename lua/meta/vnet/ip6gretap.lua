@@ -30,6 +30,16 @@ local ip6gretap = {}
 ---@return integer? errno
 function ip6gretap.create(opts) end
 
+---Create many ip6gretap links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ip6gretap.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ip6gretap.create_many(list) end
+
 ---The kind's name, "ip6gretap".
 ---@type string
 ip6gretap.kind = nil

@@ -42,6 +42,16 @@ local ip6tnl = {}
 ---@return integer? errno
 function ip6tnl.create(opts) end
 
+---Create many ip6tnl links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ip6tnl.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ip6tnl.create_many(list) end
+
 ---The kind's name, "ip6tnl".
 ---@type string
 ip6tnl.kind = nil

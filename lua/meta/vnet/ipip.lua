@@ -38,6 +38,16 @@ local ipip = {}
 ---@return integer? errno
 function ipip.create(opts) end
 
+---Create many ipip links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ipip.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ipip.create_many(list) end
+
 ---The kind's name, "ipip".
 ---@type string
 ipip.kind = nil

@@ -36,6 +36,16 @@ local ipoib = {}
 ---@return integer? errno
 function ipoib.create(opts) end
 
+---Create many ipoib links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ipoib.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ipoib.create_many(list) end
+
 ---The kind's name, "ipoib".
 ---@type string
 ipoib.kind = nil

@@ -44,6 +44,16 @@ local ipvlan = {}
 ---@return integer? errno
 function ipvlan.create(opts) end
 
+---Create many ipvlan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ipvlan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ipvlan.create_many(list) end
+
 ---The kind's name, "ipvlan".
 ---@type string
 ipvlan.kind = nil

@@ -32,6 +32,16 @@ local ipvtap = {}
 ---@return integer? errno
 function ipvtap.create(opts) end
 
+---Create many ipvtap links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.ipvtap.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function ipvtap.create_many(list) end
+
 ---The kind's name, "ipvtap".
 ---@type string
 ipvtap.kind = nil

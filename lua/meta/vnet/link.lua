@@ -88,6 +88,26 @@ function link.list() end
 ---@return integer? errno
 function link.create(opts) end
 
+---Create many links, of any kinds, in one batch: a few sends, the
+---kernel's echo instead of a read-back each, a veth's peer made straight
+---in its namespace. All or none: when request k fails, what the batch made
+---is deleted and the error names k (`"link.create_many b (request 2 of
+---2): File exists"`, 17, 2). Every kind module has its own create_many
+---(veth.create_many returns both ends' lists).
+---
+---Example:
+---```lua
+---local ls = assert(vnet.link.create_many{
+---  { kind = "bridge", name = "br0" }, { kind = "veth", name = "v0", peer = "v1" } })
+---print(#ls, ls[1].name, ls[2].name)   --> 2  br0  v0
+---```
+---@param list vnet.link.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function link.create_many(list) end
+
 ---Change a link: up, mtu, address, name, master, nomaster, txqueuelen,
 ---netns (moves it: an ns object, a named namespace or a pid).
 ---

@@ -31,6 +31,16 @@ local lowpan = {}
 ---@return integer? errno
 function lowpan.create(opts) end
 
+---Create many lowpan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.lowpan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function lowpan.create_many(list) end
+
 ---The kind's name, "lowpan".
 ---@type string
 lowpan.kind = nil

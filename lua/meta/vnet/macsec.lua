@@ -55,6 +55,16 @@ local macsec = {}
 ---@return integer? errno
 function macsec.create(opts) end
 
+---Create many macsec links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.macsec.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function macsec.create_many(list) end
+
 ---The kind's name, "macsec".
 ---@type string
 macsec.kind = nil

@@ -54,6 +54,16 @@ local macvlan = {}
 ---@return integer? errno
 function macvlan.create(opts) end
 
+---Create many macvlan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.macvlan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function macvlan.create_many(list) end
+
 ---The kind's name, "macvlan".
 ---@type string
 macvlan.kind = nil

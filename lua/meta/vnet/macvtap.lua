@@ -47,6 +47,16 @@ local macvtap = {}
 ---@return integer? errno
 function macvtap.create(opts) end
 
+---Create many macvtap links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.macvtap.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function macvtap.create_many(list) end
+
 ---The kind's name, "macvtap".
 ---@type string
 macvtap.kind = nil

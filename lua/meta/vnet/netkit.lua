@@ -54,6 +54,16 @@ local netkit = {}
 ---@return integer? errno
 function netkit.create(name, peer, opts) end
 
+---Create many netkit pairs in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.netkit.Options[]
+---@return vnet.Link[]? as the first ends
+---@return vnet.Link[]|string bs the other ends, or the error
+---@return integer? errno
+---@return integer? k the request that failed
+function netkit.create_many(list) end
+
 ---The kind's name, "netkit".
 ---@type string
 netkit.kind = nil

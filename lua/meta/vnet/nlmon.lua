@@ -30,6 +30,16 @@ local nlmon = {}
 ---@return integer? errno
 function nlmon.create(opts) end
 
+---Create many nlmon links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.nlmon.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function nlmon.create_many(list) end
+
 ---The kind's name, "nlmon".
 ---@type string
 nlmon.kind = nil

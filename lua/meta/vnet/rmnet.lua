@@ -33,6 +33,16 @@ local rmnet = {}
 ---@return integer? errno
 function rmnet.create(opts) end
 
+---Create many rmnet links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.rmnet.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function rmnet.create_many(list) end
+
 ---The kind's name, "rmnet".
 ---@type string
 rmnet.kind = nil

@@ -36,6 +36,16 @@ local sit = {}
 ---@return integer? errno
 function sit.create(opts) end
 
+---Create many sit links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.sit.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function sit.create_many(list) end
+
 ---The kind's name, "sit".
 ---@type string
 sit.kind = nil

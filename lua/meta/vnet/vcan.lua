@@ -30,6 +30,16 @@ local vcan = {}
 ---@return integer? errno
 function vcan.create(opts) end
 
+---Create many vcan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vcan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function vcan.create_many(list) end
+
 ---The kind's name, "vcan".
 ---@type string
 vcan.kind = nil

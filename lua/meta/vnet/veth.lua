@@ -13,6 +13,9 @@
 ---   peer_netns    create the other end straight in this namespace (ns
 ---                 object, name or pid)
 ---   peer_address, peer_mtu, peer_up   the other end's MAC, MTU, state
+---numtxqueues and numrxqueues apply to both ends and default to 1 (the
+---kernel's default is one per CPU with one in use; trimming the rest
+---costs an RCU grace period per end, a third of a create's time).
 ---create returns both ends: a, b | nil, msg, errno.
 ---
 ---Example:
@@ -52,6 +55,16 @@ local veth = {}
 ---@return vnet.Link|string b
 ---@return integer? errno
 function veth.create(name, peer, opts) end
+
+---Create many veth pairs in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.veth.Options[]
+---@return vnet.Link[]? as the first ends
+---@return vnet.Link[]|string bs the other ends, or the error
+---@return integer? errno
+---@return integer? k the request that failed
+function veth.create_many(list) end
 
 ---The kind's name, "veth".
 ---@type string

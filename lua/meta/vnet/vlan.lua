@@ -40,6 +40,16 @@ local vlan = {}
 ---@return integer? errno
 function vlan.create(opts) end
 
+---Create many vlan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vlan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function vlan.create_many(list) end
+
 ---The kind's name, "vlan".
 ---@type string
 vlan.kind = nil

@@ -32,6 +32,16 @@ local vrf = {}
 ---@return integer? errno
 function vrf.create(opts) end
 
+---Create many vrf links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vrf.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function vrf.create_many(list) end
+
 ---The kind's name, "vrf".
 ---@type string
 vrf.kind = nil

@@ -38,6 +38,16 @@ local vti = {}
 ---@return integer? errno
 function vti.create(opts) end
 
+---Create many vti links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vti.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function vti.create_many(list) end
+
 ---The kind's name, "vti".
 ---@type string
 vti.kind = nil

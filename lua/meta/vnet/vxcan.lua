@@ -39,6 +39,16 @@ local vxcan = {}
 ---@return integer? errno
 function vxcan.create(name, peer, opts) end
 
+---Create many vxcan pairs in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vxcan.Options[]
+---@return vnet.Link[]? as the first ends
+---@return vnet.Link[]|string bs the other ends, or the error
+---@return integer? errno
+---@return integer? k the request that failed
+function vxcan.create_many(list) end
+
 ---The kind's name, "vxcan".
 ---@type string
 vxcan.kind = nil

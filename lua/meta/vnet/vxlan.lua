@@ -60,6 +60,16 @@ local vxlan = {}
 ---@return integer? errno
 function vxlan.create(opts) end
 
+---Create many vxlan links in one batch (a few sends, the
+---kernel's echo instead of a read-back each), all or none: when request k
+---fails, what the batch made is deleted, and the fourth result is k.
+---@param list vnet.vxlan.Options[]
+---@return vnet.Link[]? links
+---@return string? err
+---@return integer? errno
+---@return integer? k the request that failed
+function vxlan.create_many(list) end
+
 ---The kind's name, "vxlan".
 ---@type string
 vxlan.kind = nil
