@@ -349,15 +349,18 @@ for _, name in ipairs(kinds) do
   end
 end
 
+-- the kind list, the rockspec's rows, README's "Kinds:", docs/links.md's
+-- table and vnet's ---@field lines (lua/meta/vnet/init.lua)
+local derived = KF.outputs(vnet.modules, kinds, descr, generated)
+
 local api = A.api(function(name)
   if generated[name] then return generated[name], META .. name .. ".lua" end
+  if derived[META .. name .. ".lua"] then return derived[META .. name .. ".lua"], META .. name .. ".lua" end
   return read(META .. name .. ".lua"), META .. name .. ".lua"
 end)
 for _, n in ipairs(api.missing) do missing_all[#missing_all + 1] = "no annotation file " .. META .. n .. ".lua" end
 api_index = api.index
 put(DOC, markdown(api) .. "\n")
--- the kind list, the rockspec's rows, README's "Kinds:" and docs/links.md's table
-local derived = KF.outputs(kinds, descr, generated)
 local paths = {}
 for path in pairs(derived) do paths[#paths + 1] = path end
 table.sort(paths)
