@@ -68,6 +68,7 @@ build = {
     ["vnet._toposhow"] = "lua/vnet/_toposhow.lua",
     ["vnet._topovlan"] = "lua/vnet/_topovlan.lua",
     ["vnet.addr"] = "lua/vnet/addr.lua",
+    ["vnet.bareudp"] = "lua/vnet/bareudp.lua",
     ["vnet.bond"] = "lua/vnet/bond.lua",
     ["vnet.bridge"] = "lua/vnet/bridge.lua",
     ["vnet.build"] = "lua/vnet/build.lua",
@@ -122,6 +123,7 @@ build = {
     ["vnet.watch"] = "lua/vnet/watch.lua",
     -- the API's annotation files (help() reads them from vnet/meta/)
     ["vnet.meta.addr"] = "lua/meta/vnet/addr.lua",
+    ["vnet.meta.bareudp"] = "lua/meta/vnet/bareudp.lua",
     ["vnet.meta.bond"] = "lua/meta/vnet/bond.lua",
     ["vnet.meta.bridge"] = "lua/meta/vnet/bridge.lua",
     ["vnet.meta.dummy"] = "lua/meta/vnet/dummy.lua",

@@ -2,6 +2,7 @@
 -- lua/vnet/ that end in kinds.define{...}: add a kind file, then `make docs`.
 -- lua/vnet/init.lua puts these in vnet.modules.
 return {
+  "bareudp",
   "bond",
   "bridge",
   "dummy",

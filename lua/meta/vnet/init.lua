@@ -25,6 +25,7 @@
 ---@field route vnet.route
 ---@field neigh vnet.neigh
 ---@field watch vnet.watch
+---@field bareudp vnet.bareudp
 ---@field bond vnet.bond
 ---@field bridge vnet.bridge
 ---@field dummy vnet.dummy
