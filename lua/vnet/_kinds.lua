@@ -41,7 +41,12 @@
 -- the kind offers besides kind, descriptor and create: its mode table,
 -- functions others build on), and create_with(M, op) -> the module's
 -- create when it is not link.create's (a pair's returns both ends; the
--- one-link create stays as M._create).
+-- one-link create stays as M._create). example = {option = value, ...}:
+-- a minimal create (without name) that spec/kinds_spec.lua makes, checks
+-- with `ip -d -j link` and reads back option by option when the spec has
+-- no case of its own for the kind; there the veth ends p0 and p1 exist,
+-- for `link = "p0"` and other link options. Each option it gives must
+-- read back as given (as the decoder reads it: an ifindex for a link).
 local nl = require "vnet.nl.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
@@ -200,6 +205,9 @@ function K.define(d)
   assert(type(d.kind) == "string", "kind description without a kind")
   d.options = d.options or {}
   registry[d.kind] = d
+  for k in pairs(d.example or {}) do
+    assert(d.options[k] or k == "link", "kind " .. d.kind .. ": example has '" .. tostring(k) .. "', not an option")
+  end
   local M = d.module or {}
   d.module = nil
   assert(M.kind == nil and M.descriptor == nil and M.create == nil, "kind module already has kind, descriptor or create")

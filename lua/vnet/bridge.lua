@@ -279,6 +279,7 @@ end
 return kinds.define {
   lane = { modules = { "bridge" }, probe = "type bridge" },
   kind = "bridge",
+  example = { priority = 7, ageing_time = 60000, mcast_snooping = false },
   options = {
     forward_delay = { attr = 1, fmt = "u32", change = true },
     hello_time = { attr = 2, fmt = "u32", change = true },

@@ -90,6 +90,7 @@ end
 return kinds.define {
   lane = { modules = { "macvlan" }, probe = "link kp-parent0 type macvlan mode bridge" },
   kind = "macvlan", parent = "required", options = M.options,
+  example = { link = "p0", mode = "private", nopromisc = true, bc_queue_len = 500 },
   check = M.check, finish = M.finish, hints = M.hints,
   decode_extra = function(info) info.source_addresses = info.source_addresses or
     (info.mode == "source" and {} or nil) end,

@@ -37,6 +37,7 @@ end
 return kinds.define {
   lane = { modules = { "macvtap" }, probe = "link kp-parent0 type macvtap mode bridge" },
   kind = "macvtap", parent = "required", options = macvlan.options,
+  example = { link = "p0", mode = "vepa" },
   check = macvlan.check, finish = macvlan.finish, hints = macvlan.hints,
   methods = { open = open },
   module = {
