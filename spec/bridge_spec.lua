@@ -119,6 +119,31 @@ describe("vnet.bridge", function()
     assert.are.same({ [1] = "P U" }, H.bridge_vlans().pa0)
   end))
 
+  it("has the guardian put its VLAN changes back after a SIGKILL, from the same records", sandboxed(function()
+    H.need_bridge_vlans()
+    assert(veth.create("pa0", "pa1", { persist = true }))
+    assert(bridge.create { name = "br0", vlan_filtering = true, ports = { "pa0" }, persist = true })
+    local script = H.tmpscript([[
+      assert(vnet.bridge.vlan_add("pa0", { vid = 10, pvid = true }))
+      assert(vnet.bridge.vlan_del("pa0", 1))
+      assert(vnet.bridge.vlan_add("br0", { vid = 30 }))
+      print(#vnet.session.list())
+      io.stdout:flush()
+      os.execute("kill -KILL " .. io.open("/proc/self/stat"):read("n"))
+    ]])
+    local out = H.sh(H.vnet .. " " .. script)
+    os.remove(script)
+    assert.matches("^4\n", out)
+    local v
+    for _ = 1, 100 do -- the guardian's work
+      v = H.bridge_vlans()
+      if v.pa0 and v.pa0[1] == "P U" and not v.pa0[10] and not (v.br0 or {})[30] then break end
+      H.sh("sleep 0.05")
+    end
+    assert.are.same({ [1] = "P U" }, v.pa0)
+    assert.is_nil((v.br0 or {})[30])
+  end))
+
   describe("bad input", function()
     it("deletes the bridge again when a port cannot be added", sandboxed(function()
       assert(veth.create("pa0", "pa1"))

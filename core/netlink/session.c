@@ -12,12 +12,13 @@
  *       without "E" (the session was killed) makes it undo what it was
  *       told, newest first, and exit.
  *   send(fd, record [, nsfd]) -> true | nil, msg, errno
- *   vnet_undo_apply(record [, tofd [, what]]) -> true | nil, msg, errno
+ *   apply(record [, tofd [, what]]) -> true | nil, msg, errno
  *       undo one record in the current namespace, as the guardian does
  *
- * Records (text, one or more per message, one per line): the journal entry's description of
- * its undo, read by both sides: vnet_undo_apply() below undoes one in the guardian
- * after a SIGKILL, and session.vnet_undo_apply(rec) in-process (lua/vnet/_journal.lua).
+ * Records (text, one or more per message, one per line): the journal
+ * entry's description of its undo, read by both sides: vnet_undo_apply()
+ * (undo.c) undoes one in the guardian after a SIGKILL, and
+ * session.core.apply(rec) in-process (lua/vnet/_journal.lua).
  *   L id group nsino ifindex name nsref   a link the session made
  *   N id nsino path                       a named namespace it made
  *   R id nsino ifindex nsref mtu up master txqlen name mac
@@ -29,6 +30,9 @@
  *                                         "-": none; -1: unset)
  *   H id nsino ifindex nsref family flags hexdst  a neighbour
  *   P id nsino ifindex nsref attr:size:value,...  bridge-port options back
+ *   V id nsino ifindex nsref a|d vid flags self  a port VLAN back (a: add
+ *                                         with BRIDGE_VLAN_INFO_* flags) or
+ *                                         gone (d); self: on the bridge
  *   M id nsino ifindex nsref toino toref name  a link it moved: back to
  *                                         namespace toino, named name
  *   F nsino   (with the namespace's fd, SCM_RIGHTS) hold it: nsref "@"
@@ -236,7 +240,7 @@ static int take(entry **es, int *n, int *cap, char *buf, int fd)
         *es = ne;
         *cap = *cap ? *cap * 2 : 64;
     }
-    if (strchr("LNRATHPM", buf[0]) && vnet_undo_parse(&(*es)[*n], buf))
+    if (strchr("LNRATHPVM", buf[0]) && vnet_undo_parse(&(*es)[*n], buf))
         (*n)++;
     return 0;
 }
@@ -287,7 +291,7 @@ static void guardian(int sock, int homefd)
     _exit(0);
 }
 
-/* vnet_undo_apply(record [, tofd [, what]]) -> true | nil, msg, errno: undo one
+/* apply(record [, tofd [, what]]) -> true | nil, msg, errno: undo one
  * journal record in the current namespace, as the guardian would (tofd:
  * the namespace an M record's link goes back to). */
 static int s_apply(lua_State *L)
@@ -296,7 +300,7 @@ static int s_apply(lua_State *L)
     int tofd = (int)luaL_optinteger(L, 2, -1);
     const char *what = luaL_optstring(L, 3, rec);
     entry e;
-    luaL_argcheck(L, strchr("RATHPM", rec[0]) && vnet_undo_parse(&e, rec), 1,
+    luaL_argcheck(L, strchr("RATHPVM", rec[0]) && vnet_undo_parse(&e, rec), 1,
                   "not an undo record");
     int r = vnet_undo_apply(&e, tofd);
     if (r < 0)

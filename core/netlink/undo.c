@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/if_bridge.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
@@ -93,6 +94,11 @@ int vnet_undo_parse(entry *e, const char *buf)
     case 'P':
         return sscanf(s, "%ld %lu %d %255s %255s", &e->id, &e->nsino,
                       &e->ifindex, e->path, e->items) == 5;
+    case 'V':
+        return sscanf(s, "%ld %lu %d %255s %c %d %d %d", &e->id, &e->nsino,
+                      &e->ifindex, e->path, &e->vcmd, &e->vid, &e->vflags,
+                      &e->vself) == 8 && (e->vcmd == 'a' || e->vcmd == 'd') &&
+               e->vid >= 1 && e->vid <= 4094;
     case 'M':
         return sscanf(s, "%ld %lu %d %255s %lu %255s %15s", &e->id, &e->nsino,
                       &e->ifindex, e->path, &e->toino, e->toref, e->name) == 7;
@@ -243,6 +249,21 @@ int vnet_undo_apply(const entry *e, int tofd)
         }
         nest_end(&m, sd);
         nest_end(&m, li);
+        return nl_do(&m.h);
+    }
+    case 'V': { /* as `bridge vlan add|del dev ... vid ... [self]` */
+        start(&m, e->vcmd == 'a' ? RTM_SETLINK : RTM_DELLINK, sizeof m.u.i);
+        m.u.i.ifi_family = AF_BRIDGE;
+        m.u.i.ifi_index = e->ifindex;
+        struct rtattr *spec = put(&m, IFLA_AF_SPEC, NULL, 0);
+        if (e->vself) {
+            uint16_t self = BRIDGE_FLAGS_SELF;
+            put(&m, IFLA_BRIDGE_FLAGS, &self, sizeof self);
+        }
+        struct bridge_vlan_info vi = {.flags = (uint16_t)e->vflags,
+                                      .vid = (uint16_t)e->vid};
+        put(&m, IFLA_BRIDGE_VLAN_INFO, &vi, sizeof vi);
+        nest_end(&m, spec);
         return nl_do(&m.h);
     }
     case 'M': /* its name taken there now: it keeps the one it has */

@@ -17,6 +17,8 @@ typedef struct entry {
     int family, prefixlen, flags, maclen, hasdst, hasvia;
     unsigned char addr[16], via[16], mac[32];
     char items[256];          /* P */
+    int vid, vflags, vself;   /* V: the VLAN, BRIDGE_VLAN_INFO_*, on the bridge itself */
+    char vcmd;                /* V: 'a' add it back, 'd' delete it */
 } entry;
 
 /* Parse one record (a line) into e: 1, or 0 when it is not one. */

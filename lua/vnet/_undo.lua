@@ -51,6 +51,14 @@ function M.neigh(dst, proxy)
   return "H", string.format("%d %d %s", f == "inet6" and 10 or 2, proxy and 8 or 0, hex(b))
 end
 
+--- vlan(vid, back, self) -> "V" and the body that puts a port VLAN back
+-- (back: {pvid =, untagged =}, as it was) or deletes it (back nil); self:
+-- the VLAN is the bridge's own
+function M.vlan(vid, back, self)
+  local flags = back and ((back.pvid and 2 or 0) + (back.untagged and 4 or 0)) or 0 -- BRIDGE_VLAN_INFO_*
+  return "V", string.format("%s %d %d %d", back and "a" or "d", vid, flags, self and 1 or 0)
+end
+
 --- restore(back) -> "R" and the body that sets a link's fields back
 -- (back: mtu, up, master, txqueuelen, name, address (bytes); absent:
 -- unchanged)

@@ -36,5 +36,7 @@ return require("vnet._kinds").define {
     end
   end,
   example = { dstport = 6635, ethertype = "mpls_uc", srcport_min = 49153, multiproto = true },
-  lane = { modules = { "bareudp" }, probe = "type bareudp dstport 6635 ethertype mpls_uc" },
+  lane = { modules = { "bareudp" }, probe = "type bareudp dstport 6635 ethertype mpls_uc",
+    -- Debian's kernels do not build it: the full-kernel lane does, alone
+    build = { dir = "drivers/net", config = "CONFIG_BAREUDP", file = "bareudp" } },
 }

@@ -133,13 +133,12 @@ local function change(op, idx, name, self, cmd, list, before)
   local session = require "vnet.session"
   local function own(vid, old) -- undo: old back as it was, or vid gone
     local back = old and { { vid = old.vid, pvid = old.pvid, untagged = old.untagged } }
+    -- one undo record (vnet._undo): the host applies it, or the guardian after a SIGKILL
+    local rtype, body = require("vnet._undo").vlan(vid, back and back[1], self)
     session.own("vlan", name .. " vid " .. vid, idx,
       back and string.format("bridge.vlan_add %s vid %d%s%s", name, old.vid, old.pvid and " pvid" or "",
         old.untagged and " untagged" or "") or string.format("bridge.vlan_del %s vid %d", name, vid),
-      function()
-        if back then return core.vlan_change(idx, "add", back, self, "session.undo", name) end
-        return core.vlan_change(idx, "del", { { vid = vid } }, self, "session.undo", name)
-      end)
+      rtype, body)
   end
   for _, v in ipairs(list) do
     local old = before[v.vid]
