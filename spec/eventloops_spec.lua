@@ -92,11 +92,14 @@ describe("vnet.loop driven from another loop", function()
     end)
     assert.are.equal(0, loop.timeout()) -- its first turn is due
     local steps = 0
+    local seen = {}
     while t.status ~= "done" and steps < 50 do
-      assert(loop.step(loop.timeout() or 1))
+      local to = loop.timeout()
+      local n, active, how = assert(loop.step(to or 1))
+      seen[#seen + 1] = string.format("%s:%s,%s,%s,%s", tostring(to), tostring(n), tostring(active), tostring(how), t.status)
       steps = steps + 1
     end
-    assert.are.same({ "started", "yielded", "slept" }, trail)
+    assert.are.same({ "started", "yielded", "slept" }, trail, table.concat(seen, " "))
     assert.are.equal("done", t.status)
     assert.is_true(steps <= 5, "steps: " .. steps)
     assert.are.same({ 0, 0 }, { loop.step() })

@@ -182,7 +182,12 @@ describe("vnet.session", function()
       assert(l:set { netns = ns })
       assert(l:set { name = "acin", mtu = 1280 })
       assert.is_nil(H.iplink("ac0"))
-      assert.are.equal(before + 2, #S.list())
+      local function shown()
+        local t = {}
+        for _, e in ipairs(S.list()) do t[#t + 1] = e.kind .. " " .. tostring(e.name) .. ": " .. tostring(e.undo) end
+        return table.concat(t, "\n")
+      end
+      assert.are.equal(before + 2, #S.list(), shown())
       ns:close() -- a veth would go with the namespace: it comes back first
       assert.are.equal(1500, H.iplink("ac0").mtu)
       assert.is_truthy(H.iplink("ac1"))

@@ -147,7 +147,7 @@ static void undo(entry *es, int n, int homefd)
     /* changes to what it did not make, newest first */
     for (int i = n - 1; i >= 0; i--) {
         entry *e = &es[i];
-        if (strchr("RATHPM", e->type) == NULL || enter(e, homefd) < 0)
+        if (strchr("RATHPVM", e->type) == NULL || enter(e, homefd) < 0)
             continue;
         int opened = 0, to = -1;
         if (e->type == 'M' && (to = ns_fd(e->toref, e->toino, homefd, &opened)) < 0)

@@ -182,6 +182,12 @@ function M.vlan_del(l, vid)
   local op = "bridge.vlan_del"
   vid_check(op, vid, "vid")
   return at_port(op, l, function(idx, name, self, before)
+    -- newer kernels ack the delete of a VLAN the port does not have: say
+    -- so the same way on every kernel
+    if not before[vid] then
+      return nil, string.format("%s %s: No such file or directory (vid %d is not one of its VLANs)",
+        op, name, vid), 2
+    end
     return change(op, idx, name, self, "del", { { vid = vid } }, before)
   end)
 end
