@@ -1,7 +1,7 @@
 # vnet: make builds build/vnet (the host) and build/lib/vnet.so (the modules
 # for stock lua5.4); `make demo` and `make test` install what they need.
 CC      ?= cc
-PKGS    := lua5.4 libnl-3.0 libnl-route-3.0 libpcap
+PKGS    := lua5.4 libnl-3.0 libnl-route-3.0 libpcap liburing
 LUA     ?= lua5.4
 # BUILD: where objects and binaries go (make BUILD=build/asan CFLAGS=... for
 # a sanitizer build beside the normal one; see fuzz/fuzz.mk)
@@ -88,7 +88,9 @@ test-fresh:
 	bash tools/fresh-root.sh
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
-BENCH_PKGS := iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils
+# linux-perf and valgrind: the profiles of bench/RESULTS.md (perf, callgrind)
+BENCH_PKGS := iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils \
+              linux-perf valgrind
 build/bench/cfwd: bench/cfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<

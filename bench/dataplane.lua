@@ -39,8 +39,10 @@ local function start(c)
     must("ip -n vbA link add fa type veth peer name fb netns vbB")
   else
     local f = assert(io.popen(c.cmd .. " 2>&1 & echo $!"))
-    local pid = f:read("l")
-    local ready = f:read("l")
+    -- the shell's echo of the pid and the forwarder's "ready" race: take
+    -- them in whichever order they come
+    local pid, ready = f:read("l"), f:read("l")
+    if pid and not pid:match("^%d+$") then pid, ready = ready, pid end
     if not (ready and ready:match("^ready")) then
       error(c.name .. " did not start: " .. tostring(ready) .. (f:read("a") or ""))
     end

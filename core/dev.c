@@ -62,6 +62,47 @@ struct wire_vhdr {
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
 };
 
+/* n bytes of packet arrived in rx's data, with the headers pi and vh (as
+ * the device has them): fill the fields and counters. */
+static long got(vnet_dev *d, const struct tun_pi *pi,
+                const struct wire_vhdr *vh, size_t n)
+{
+    vnet_packet *p = d->rx;
+    if (d->pi) {
+        p->pi_flags = pi->flags;
+        p->pi_proto = ntohs(pi->proto);
+    }
+    if (d->vnet_hdr) {
+        p->vh_flags = vh->flags;
+        p->gso_type = vh->gso_type;
+        p->hdr_len = vh->hdr_len;
+        p->gso_size = vh->gso_size;
+        p->csum_start = vh->csum_start;
+        p->csum_offset = vh->csum_offset;
+    }
+    p->len = n;
+    d->rx_packets++;
+    d->rx_bytes += (uint64_t)n;
+    if (d->ring)
+        vnet_ring_put(d->ring, p->data, n);
+    if (d->capture && n > 0)
+        d->capture(d->capture_ctx, p->data, n, 0, NULL);
+    return n > 0 ? (long)n : 0;
+}
+
+long vnet_dev_took(vnet_dev *d, const unsigned char *hdr, size_t n)
+{
+    struct tun_pi pi;
+    struct wire_vhdr vh;
+    if (d->pi) {
+        memcpy(&pi, hdr, sizeof pi);
+        hdr += sizeof pi;
+    }
+    if (d->vnet_hdr)
+        memcpy(&vh, hdr, sizeof vh);
+    return got(d, &pi, &vh, n);
+}
+
 long vnet_dev_recv(vnet_dev *d)
 {
     vnet_packet *p = d->rx;
@@ -72,6 +113,11 @@ long vnet_dev_recv(vnet_dev *d)
     size_t pre = 0;
     if (d->recv)
         return d->recv(d);
+    if (d->iob || d->batch > 1) { /* read ahead in the loop's drain */
+        long r = vnet_iob_recv(d);
+        if (r != VNET_IOB_PASS)
+            return r;
+    }
     if (d->pi) {
         iov[k++] = (struct iovec){&pi, sizeof pi};
         pre += sizeof pi;
@@ -86,27 +132,7 @@ long vnet_dev_recv(vnet_dev *d)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
     if ((size_t)n < pre)
         return 0; /* a short read of the headers: nothing usable */
-    n -= (ssize_t)pre;
-    if (d->pi) {
-        p->pi_flags = pi.flags;
-        p->pi_proto = ntohs(pi.proto);
-    }
-    if (d->vnet_hdr) {
-        p->vh_flags = vh.flags;
-        p->gso_type = vh.gso_type;
-        p->hdr_len = vh.hdr_len;
-        p->gso_size = vh.gso_size;
-        p->csum_start = vh.csum_start;
-        p->csum_offset = vh.csum_offset;
-    }
-    p->len = (size_t)n;
-    d->rx_packets++;
-    d->rx_bytes += (uint64_t)n;
-    if (d->ring)
-        vnet_ring_put(d->ring, p->data, (size_t)n);
-    if (d->capture && n > 0)
-        d->capture(d->capture_ctx, p->data, (size_t)n, 0, NULL);
-    return n > 0 ? n : 0;
+    return got(d, &pi, &vh, (size_t)n - pre);
 }
 
 int vnet_dev_next(vnet_dev *d)
@@ -191,6 +217,19 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
         iov[k++] = (struct iovec){&w, sizeof w};
         pre += sizeof w;
     }
+    if (!vh || !vh->gso_type) { /* in a dispatch round: leaves batched */
+        unsigned char hdr[sizeof pi + sizeof w];
+        if (d->pi)
+            memcpy(hdr, &pi, sizeof pi);
+        if (d->vnet_hdr)
+            memcpy(hdr + (d->pi ? sizeof pi : 0), &w, sizeof w);
+        if (vnet_iob_write(d, hdr, pre, b, n)) {
+            if (d->capture)
+                d->capture(d->capture_ctx, b, n, 1, NULL);
+            return (long)n;
+        }
+    }
+    vnet_iob_flush(); /* what was queued before goes first */
     iov[k++] = (struct iovec){(void *)b, n};
     ssize_t r = k == 1 ? write(d->fd, b, n) : writev(d->fd, iov, k);
     if (r < 0)
@@ -280,6 +319,7 @@ static int d_close(lua_State *L)
         vnet_gro_free(d->gro);
         d->gro = NULL;
     }
+    vnet_iob_release(d);          /* its queued writes leave first */
     if (d->release)
         d->release(d);            /* safe to call twice */
     if (d->fd >= 0) {

@@ -153,7 +153,9 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
     lua_getiuservalue(L, -2, 3);   /* its reused segment (offload) or nil */
     int base = lua_gettop(L);      /* fn base-3, dev base-2, rx base-1, seg base */
     for (int i = 0; i < BUDGET && w->active && d->fd >= 0 && !lp->stop; i++) {
+        d->batch = BUDGET - i; /* what the read may take ahead (iobatch.c) */
         int uv = vnet_dev_next(d);
+        d->batch = 0;
         if (uv == 0)
             break;
         if (uv < 0) {
@@ -184,6 +186,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
                  !lp->stop && (uv = vnet_dev_next(d)) > 0);
     }
 out:
+    vnet_iob_done(d);
     d->handler_ns += now_ns() - t0;
     lua_settop(L, base - 4);
 }
@@ -293,6 +296,7 @@ static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
     if (n < 0)
         return -1;
     dispatching = 1;
+    vnet_iob_hold(1); /* writes queue up and leave together (iobatch.c) */
     for (int i = 0; i < n && !lp->stop; i++) {
         if (evs[i].data.ptr == &FD_MARK)
             *marked = 1;
@@ -300,6 +304,7 @@ static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
     }
     dispatching = 0;
     flush_deferred();
+    vnet_iob_hold(0);
     return n;
 }
 

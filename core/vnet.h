@@ -176,6 +176,10 @@ typedef struct vnet_dev {
     void (*release)(struct vnet_dev *d);  /* at close, before the fd goes */
     int (*index)(lua_State *L, struct vnet_dev *d, const char *k); /* 1: pushed */
     void *priv;
+    /* batched reads (iobatch.c): what the loop's drain may read ahead in
+     * one call (0 outside a drain), and the packets read ahead */
+    int batch;
+    struct vnet_iob *iob;
 } vnet_dev;
 
 /* Push a new closed device (fd -1) with its receive packet; the caller
@@ -194,6 +198,35 @@ int vnet_dev_next(vnet_dev *d);
 long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
                      const unsigned char *b, size_t n, int pi_flags,
                      int pi_proto);
+
+/* For iobatch.c: n bytes of packet are in dev->rx's data, their headers
+ * ([pi][virtio_net_hdr], as the device has them) at hdr; fill the fields
+ * and counters as a read does. Returns n. */
+long vnet_dev_took(vnet_dev *d, const unsigned char *hdr, size_t n);
+
+/* ---- batched device I/O through io_uring (iobatch.c) ----------------- */
+
+#define VNET_IOB_PASS (-0x7fffffffL - 1) /* not batched: read(2) it */
+/* "io_uring", or "read/write" with *err the errno that refused the ring
+ * (0: turned off). Makes the ring on first use. */
+const char *vnet_iob_mode(int *err);
+/* Turn batching off (0) or try it again (1); returns whether it is on. */
+int vnet_iob_enable(int on);
+/* vnet_dev_recv's batch: a packet read ahead, or up to dev->batch read in
+ * one call. As vnet_dev_recv, or VNET_IOB_PASS. */
+long vnet_iob_recv(vnet_dev *d);
+/* The drain of d ended: the next one reads afresh. */
+void vnet_iob_done(vnet_dev *d);
+/* Queue a write of [hdr pre bytes][b n bytes] while the loop dispatches:
+ * 1 queued (it leaves by the end of the round), 0 write it yourself. */
+int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
+                   const unsigned char *b, size_t n);
+/* Submit the queued writes and reap them (before any direct write). */
+void vnet_iob_flush(void);
+/* The loop's dispatch round begins (1) or ends (0, which flushes). */
+void vnet_iob_hold(int on);
+/* At a device's close: its queued writes leave, its read batch goes. */
+void vnet_iob_release(vnet_dev *d);
 
 /* ---- kernel filters (bpf.c) ------------------------------------------ */
 

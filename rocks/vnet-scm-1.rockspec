@@ -16,6 +16,7 @@ external_dependencies = {
   LIBNL = { header = "libnl3/netlink/netlink.h", library = "nl-3" },
   LIBNL_ROUTE = { library = "nl-route-3" },
   LIBPCAP = { header = "pcap/pcap.h", library = "pcap" },
+  LIBURING = { header = "liburing.h", library = "uring" },
 }
 build = {
   type = "builtin",
@@ -32,11 +33,11 @@ build = {
         "core/describe.c", "core/pcap.c", "core/gso.c", "core/task.c",
         "core/watcher.c", "core/tc.c", "core/ping.c", "core/inaddr.c",
         "core/session.c", "core/psock.c", "core/bpf.c", "core/pcapfile.c",
-        "core/pcapng.c",
+        "core/pcapng.c", "core/iobatch.c",
       },
       incdirs = { "core", "$(LIBNL_INCDIR)/libnl3" },
       libdirs = { "$(LIBNL_LIBDIR)" },
-      libraries = { "nl-route-3", "nl-3", "pcap", "m" },
+      libraries = { "nl-route-3", "nl-3", "pcap", "uring", "m" },
       defines = { "_GNU_SOURCE" },
     },
     ["vnet.init"] = "lua/vnet/init.lua",

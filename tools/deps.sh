@@ -8,7 +8,8 @@
 #   sh tools/deps.sh --only P...  only the packages P (a lane's own host tools)
 set -e
 BUILD_PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev
-            libnl-route-3-dev libreadline-dev libpcap0.8-dev"
+            libnl-route-3-dev libreadline-dev libpcap0.8-dev liburing-dev
+            liburing2"
 TEST_PKGS="lua-busted lua-dkjson luarocks iproute2 iputils-ping tcpdump tshark
            tmux util-linux procps netcat-openbsd iperf3"
 case ${1:-} in
