@@ -23,6 +23,8 @@ local contestants = {
   { name = "kernel veth", key = "kernel" },
   { name = "C read/write loop", key = "cloop", cmd = "build/bench/cfwd vbA vbB" },
   { name = "vnet Lua, plain", key = "plain", cmd = "build/vnet bench/fwd.lua plain vbA vbB" },
+  { name = "vnet Lua, plain, read/write (no io_uring)", key = "plainrw",
+    cmd = "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB" },
   { name = "vnet Lua, plain, REPL idle at its prompt", key = "replidle",
     cmd = "sh bench/replfwd.sh plain vbA vbB" },
   { name = "vnet Lua, offload, per segment", key = "seg", cmd = "build/vnet bench/fwd.lua seg vbA vbB" },

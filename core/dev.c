@@ -360,7 +360,7 @@ static void offload_string(lua_State *L, unsigned f)
 }
 
 /* Fields: name, ifindex, kind, closed, pi, vnet_hdr, multi_queue, persist,
- * rx_packets, tx_packets, tx_dropped, offload, segments, gso_writes,
+ * rx_packets, tx_packets, tx_dropped, offload, segments, io, gso_writes,
  * gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
@@ -391,6 +391,7 @@ static int d_index(lua_State *L)
         else lua_pushboolean(L, 0);
     }
     else if (strcmp(k, "segments") == 0) lua_pushboolean(L, d->segments);
+    else if (strcmp(k, "io") == 0) lua_pushstring(L, vnet_iob_dev_mode(d));
     else if (strcmp(k, "gso_writes") == 0)
         lua_pushboolean(L, d->vnet_hdr && d->gso_write);
     else if (strcmp(k, "gso_write_error") == 0) {

@@ -46,6 +46,7 @@ struct vnet_iob {              /* a device's read batch */
     int count, next;           /* slots the last refill filled; next out */
     int short_read;            /* the last refill came back short */
     int off;                   /* the kernel refused batched reads here */
+    int want;                  /* reads to ask for: what came last time */
     size_t room;               /* bytes of each slot (the rx capacity) */
     unsigned char *buf;        /* slots 1..SLOTS-1; slot 0 is rx's data */
     struct {
@@ -94,6 +95,13 @@ const char *vnet_iob_mode(int *err)
     int ok = ready();
     *err = R.err;
     return ok ? "io_uring" : "read/write";
+}
+
+const char *vnet_iob_dev_mode(const vnet_dev *d)
+{
+    if (d->recv || (d->iob && d->iob->off) || R.state < 0)
+        return "read/write";
+    return R.state > 0 ? "io_uring" : "read/write (until the loop drains)";
 }
 
 int vnet_iob_enable(int on)
@@ -244,7 +252,12 @@ long vnet_iob_recv(vnet_dev *d)
     }
     if (b->off)
         return VNET_IOB_PASS;
-    int k = d->batch < SLOTS ? d->batch : SLOTS;
+    /* Ask for what came last time and one more (a read that finds nothing
+     * costs the kernel as much as one that finds a packet), doubling while
+     * every read finds one. */
+    int k = b->want < 2 ? 2 : b->want;
+    if (k > d->batch)
+        k = d->batch;
     if (io_uring_sq_space_left(&R.ring) < (unsigned)k)
         reap();
     size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
@@ -276,6 +289,7 @@ long vnet_iob_recv(vnet_dev *d)
     for (int i = 0; i < k; i++)
         got += b->slot[i].res >= 0;
     b->short_read = got < k;
+    b->want = got < k ? got + 1 : (2 * k < SLOTS ? 2 * k : SLOTS);
     return take(d, b);
 }
 

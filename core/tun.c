@@ -292,12 +292,31 @@ static int t_features(lua_State *L)
     return 1;
 }
 
+/* io_batching([on]) -> mode, reason: turn the loop's batched reads and
+ * writes (iobatch.c) off (false) or on again (true), and say which is in
+ * use: "io_uring", or "read/write" with why (nil when turned off). */
+static int t_io_batching(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+        vnet_iob_enable(lua_toboolean(L, 1));
+    }
+    int err;
+    lua_pushstring(L, vnet_iob_mode(&err));
+    if (err)
+        lua_pushfstring(L, "io_uring: %s", strerror(err));
+    else
+        lua_pushnil(L);
+    return 2;
+}
+
 int luaopen_vnet_tun_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"open", t_open},
         {"delete", t_delete},
         {"features", t_features},
+        {"io_batching", t_io_batching},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);

@@ -210,6 +210,8 @@ long vnet_dev_took(vnet_dev *d, const unsigned char *hdr, size_t n);
 /* "io_uring", or "read/write" with *err the errno that refused the ring
  * (0: turned off). Makes the ring on first use. */
 const char *vnet_iob_mode(int *err);
+/* What a device's loop reads and writes go through. */
+const char *vnet_iob_dev_mode(const vnet_dev *d);
 /* Turn batching off (0) or try it again (1); returns whether it is on. */
 int vnet_iob_enable(int on);
 /* vnet_dev_recv's batch: a packet read ahead, or up to dev->batch read in
