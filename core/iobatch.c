@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <liburing.h>
 #include <linux/fs.h>
@@ -45,7 +46,6 @@
 struct vnet_iob {              /* a device's read batch */
     int count, next;           /* slots the last refill filled; next out */
     int short_read;            /* the last refill came back short */
-    int off;                   /* the kernel refused batched reads here */
     int want;                  /* reads to ask for: what came last time */
     size_t room;               /* bytes of each slot (the rx capacity) */
     unsigned char *buf;        /* slots 1..SLOTS-1; slot 0 is rx's data */
@@ -64,6 +64,11 @@ static struct {
     struct io_uring ring;
     unsigned char *arena;
     size_t used;
+    struct {                   /* the queued writes, by user_data >> 1 */
+        vnet_dev *dev;
+        const unsigned char *buf;
+        unsigned len;
+    } w[SQ_DEPTH];
 } R;
 
 static int ready(void)
@@ -99,7 +104,7 @@ const char *vnet_iob_mode(int *err)
 
 const char *vnet_iob_dev_mode(const vnet_dev *d)
 {
-    if (d->recv || (d->iob && d->iob->off) || R.state < 0)
+    if (d->recv || d->iob_off || R.state < 0)
         return "read/write";
     return R.state > 0 ? "io_uring" : "read/write (until the loop drains)";
 }
@@ -144,12 +149,18 @@ static void reap(void)
             if (u & READ_TAG) {
                 *(long *)(u & ~(uintptr_t)READ_TAG) = cqe->res;
             } else {
-                vnet_dev *d = (vnet_dev *)u;
+                vnet_dev *d = R.w[u >> 1].dev;
                 size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
-                if (cqe->res >= 0) {
+                long res = cqe->res;
+                if (res == -EOPNOTSUPP) { /* no RWF_NOWAIT on this fd */
+                    d->iob_off = 1;
+                    res = write(d->fd, R.w[u >> 1].buf, R.w[u >> 1].len);
+                    if (res < 0)
+                        res = -errno;
+                }
+                if (res >= 0) {
                     d->tx_packets++;
-                    d->tx_bytes += (size_t)cqe->res > pre
-                                 ? (size_t)cqe->res - pre : 0;
+                    d->tx_bytes += (size_t)res > pre ? (size_t)res - pre : 0;
                 } else {
                     d->tx_dropped++;
                 }
@@ -180,10 +191,11 @@ void vnet_iob_hold(int on)
 int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
                    const unsigned char *b, size_t n)
 {
-    if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK ||
+    if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
         pre + n > ARENA / 4)
         return 0;
-    if (R.used + pre + n > ARENA || io_uring_sq_space_left(&R.ring) < 1)
+    if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH ||
+        io_uring_sq_space_left(&R.ring) < 1)
         reap();
     struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring);
     if (sqe == NULL)
@@ -194,7 +206,10 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
     R.used += (pre + n + 15) & ~(size_t)15;
     io_uring_prep_write(sqe, d->fd, at, (unsigned)(pre + n), 0);
     sqe->rw_flags = RWF_NOWAIT;
-    io_uring_sqe_set_data(sqe, d);
+    R.w[R.queued].dev = d;
+    R.w[R.queued].buf = at;
+    R.w[R.queued].len = (unsigned)(pre + n);
+    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
     R.queued++;
     return 1;
 }
@@ -250,7 +265,7 @@ long vnet_iob_recv(vnet_dev *d)
         }
         d->iob = b;
     }
-    if (b->off)
+    if (d->iob_off)
         return VNET_IOB_PASS;
     /* Ask for what came last time and one more (a read that finds nothing
      * costs the kernel as much as one that finds a packet), doubling while
@@ -270,7 +285,11 @@ long vnet_iob_recv(vnet_dev *d)
             i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * b->room,
             i == 0 ? d->rx->cap : b->room};
         b->slot[i].res = -EAGAIN;
-        io_uring_prep_readv(sqe, d->fd, b->slot[i].iov, (unsigned)v, 0);
+        if (v == 1) /* no headers: a plain read, no iovec to import */
+            io_uring_prep_read(sqe, d->fd, b->slot[i].iov[0].iov_base,
+                               (unsigned)b->slot[i].iov[0].iov_len, 0);
+        else
+            io_uring_prep_readv(sqe, d->fd, b->slot[i].iov, (unsigned)v, 0);
         sqe->rw_flags = RWF_NOWAIT;
         io_uring_sqe_set_data(sqe, (void *)((uintptr_t)&b->slot[i].res |
                                             READ_TAG));
@@ -281,7 +300,7 @@ long vnet_iob_recv(vnet_dev *d)
     b->next = 0;
     long first = b->slot[0].res;
     if (first == -EOPNOTSUPP || first == -EINVAL) { /* no RWF_NOWAIT here */
-        b->off = 1;
+        d->iob_off = 1;
         b->count = 0;
         return VNET_IOB_PASS;
     }

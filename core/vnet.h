@@ -179,6 +179,7 @@ typedef struct vnet_dev {
     /* batched reads (iobatch.c): what the loop's drain may read ahead in
      * one call (0 outside a drain), and the packets read ahead */
     int batch;
+    int iob_off;         /* the kernel refused RWF_NOWAIT on this fd */
     struct vnet_iob *iob;
 } vnet_dev;
 
