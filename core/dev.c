@@ -255,9 +255,11 @@ static int d_write(lua_State *L)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
     size_t n;
-    const unsigned char *b = vnet_checkbytes(L, 2, &n);
-    vnet_packet *p = vnet_packet_test(L, 2);
+    vnet_packet *p = vnet_packet_test(L, 2); /* one type test per write */
+    const unsigned char *b = p ? p->data : vnet_checkbytes(L, 2, &n);
     long w;
+    if (p)
+        n = p->len;
     if (p && (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM))) {
         vnet_vhdr vh = {p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
                         p->csum_start, p->csum_offset};
