@@ -61,6 +61,7 @@ static struct {
     int err;                   /* why unavailable (errno), 0 if disabled */
     int hold;                  /* queue writes (the loop is dispatching) */
     unsigned queued;           /* SQEs prepared and not yet submitted */
+    uint64_t calls, ops;       /* io_uring_enter calls, operations they took */
     struct io_uring ring;
     unsigned char *arena;
     size_t used;
@@ -93,6 +94,12 @@ static int ready(void)
     }
     R.state = 1;
     return 1;
+}
+
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops)
+{
+    *calls = R.calls;
+    *ops = R.ops;
 }
 
 const char *vnet_iob_mode(int *err)
@@ -140,6 +147,8 @@ static void reap(void)
         while (r == -EINTR);
         inflight = r > 0 ? (unsigned)r : 0;
         R.queued = 0;
+        R.calls++;
+        R.ops += inflight;
     }
     while (inflight) {
         struct io_uring_cqe *cqe;

@@ -292,9 +292,11 @@ static int t_features(lua_State *L)
     return 1;
 }
 
-/* io_batching([on]) -> mode, reason: turn the loop's batched reads and
- * writes (iobatch.c) off (false) or on again (true), and say which is in
- * use: "io_uring", or "read/write" with why (nil when turned off). */
+/* io_batching([on]) -> mode, reason, calls, ops: turn the loop's batched
+ * reads and writes (iobatch.c) off (false) or on again (true), and say
+ * which is in use: "io_uring", or "read/write" with why (nil when turned
+ * off); then the io_uring calls made so far and the reads and writes they
+ * carried. */
 static int t_io_batching(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
@@ -307,7 +309,11 @@ static int t_io_batching(lua_State *L)
         lua_pushfstring(L, "io_uring: %s", strerror(err));
     else
         lua_pushnil(L);
-    return 2;
+    uint64_t calls, ops;
+    vnet_iob_counts(&calls, &ops);
+    lua_pushinteger(L, (lua_Integer)calls);
+    lua_pushinteger(L, (lua_Integer)ops);
+    return 4;
 }
 
 int luaopen_vnet_tun_core(lua_State *L)

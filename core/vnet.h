@@ -211,6 +211,8 @@ long vnet_dev_took(vnet_dev *d, const unsigned char *hdr, size_t n);
 /* "io_uring", or "read/write" with *err the errno that refused the ring
  * (0: turned off). Makes the ring on first use. */
 const char *vnet_iob_mode(int *err);
+/* io_uring_enter calls made so far, and the reads and writes they took. */
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops);
 /* What a device's loop reads and writes go through. */
 const char *vnet_iob_dev_mode(const vnet_dev *d);
 /* Turn batching off (0) or try it again (1); returns whether it is on. */
