@@ -85,7 +85,10 @@ static int ready(void)
         R.err = ENOMEM;
         return 0;
     }
-    int r = io_uring_queue_init(SQ_DEPTH, &R.ring, 0);
+    /* SUBMIT_ALL (5.18): one refused operation does not hold back the rest */
+    int r = io_uring_queue_init(SQ_DEPTH, &R.ring, IORING_SETUP_SUBMIT_ALL);
+    if (r == -EINVAL)
+        r = io_uring_queue_init(SQ_DEPTH, &R.ring, 0);
     if (r < 0) {
         R.err = -r;
         free(R.arena);
@@ -139,17 +142,21 @@ int vnet_iob_enable(int on)
  * flight. */
 static void reap(void)
 {
-    unsigned inflight = 0;
-    if (R.queued) {
-        int r;
-        do
-            r = io_uring_submit(&R.ring);
-        while (r == -EINTR);
-        inflight = r > 0 ? (unsigned)r : 0;
-        R.queued = 0;
+    unsigned inflight = 0, want = R.queued;
+    int broken = 0;
+    while (inflight < want) { /* the kernel may take them in parts */
+        int r = io_uring_submit(&R.ring);
+        if (r == -EINTR)
+            continue;
+        if (r <= 0) { /* should not happen: give the ring up after this */
+            broken = r < 0 ? -r : EIO;
+            break;
+        }
+        inflight += (unsigned)r;
         R.calls++;
-        R.ops += inflight;
     }
+    R.ops += inflight;
+    R.queued = 0;
     while (inflight) {
         struct io_uring_cqe *cqe;
         unsigned head, n = 0;
@@ -182,6 +189,13 @@ static void reap(void)
             io_uring_wait_cqe_nr(&R.ring, &cqe, 1);
     }
     R.used = 0;
+    if (broken) { /* what it did not take is dropped; read(2)/write(2) now */
+        io_uring_queue_exit(&R.ring);
+        free(R.arena);
+        R.arena = NULL;
+        R.state = -1;
+        R.err = broken;
+    }
 }
 
 void vnet_iob_flush(void)
@@ -206,7 +220,7 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
     if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH ||
         io_uring_sq_space_left(&R.ring) < 1)
         reap();
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring);
+    struct io_uring_sqe *sqe = R.state > 0 ? io_uring_get_sqe(&R.ring) : NULL;
     if (sqe == NULL)
         return 0;
     unsigned char *at = R.arena + R.used;
@@ -284,9 +298,11 @@ long vnet_iob_recv(vnet_dev *d)
         k = d->batch;
     if (io_uring_sq_space_left(&R.ring) < (unsigned)k)
         reap();
+    if (R.state <= 0)
+        return VNET_IOB_PASS;
     size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
     for (int i = 0; i < k; i++) {
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring);
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
         int v = 0;
         if (pre)
             b->slot[i].iov[v++] = (struct iovec){b->slot[i].hdr, pre};
