@@ -89,6 +89,12 @@ describe("batched packet I/O (issue 15)", function()
     assert.are.equal("io_uring", vnet.tap.io_batching())
   end))
 
+  it("stays off in a process started with VNET_NO_URING=1", function()
+    local out = H.sh("VNET_NO_URING=1 " .. H.vnet ..
+      " -e 'local m, why, calls = require(\"vnet\").tun.io_batching(true); print(m, why, calls)'")
+    assert.are.equal("read/write\tnil\t0\n", out)
+  end)
+
   it("refuses a mode that is not a boolean, at the caller's line", function()
     local line = debug.getinfo(1, "l").currentline + 2
     local ok, err = pcall(function()
