@@ -24,27 +24,35 @@ $(CONFIG): tools/config.sh tools/deps.sh Makefile
 	@sh tools/config.sh $@ VNET="$(PKGS)" LUA=lua5.4
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wno-unused-parameter \
-           $(VNET_CFLAGS)
+CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
+           $(CORE_INC) $(VNET_CFLAGS)
 LDLIBS  := $(VNET_LIBS) -lm
 
-LIB_SRC  := $(filter-out core/main.c core/preload.c core/repl.c,$(wildcard core/*.c))
-HOST_SRC := core/main.c core/preload.c core/repl.c
+# core/ by layer (docs/design.md): util, packet, io, netlink make the
+# module library; host adds the binary's own files.
+CORE_LAYERS := util packet io netlink
+CORE_INC := -iquote core
+CORE_HDR := $(wildcard core/*/*.h)
+LIB_SRC  := $(foreach l,$(CORE_LAYERS),$(wildcard core/$(l)/*.c))
+HOST_SRC := $(wildcard core/host/*.c)
 LUA_SRC  := $(wildcard lua/vnet/*.lua)
+# the API's annotation files (LuaLS ---@meta): help() and docs/api.md read them
+META_SRC := $(wildcard lua/meta/vnet/*.lua)
 LIB_OBJ  := $(LIB_SRC:core/%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:core/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embed.o
 
-.PHONY: all deps demo test test-local check clean bench
+.PHONY: all deps demo test test-local check clean bench docs
 all: $(BUILD)/vnet $(BUILD)/lib/vnet.so
 
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/obj/%.o: core/%.c $(wildcard core/*.h) $(CONFIG) | $(BUILD)/obj
+$(BUILD)/obj/%.o: core/%.c $(CORE_HDR) $(CONFIG) | $(BUILD)/obj
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/embed.c: tools/embed.lua $(LUA_SRC) | $(BUILD)/obj
-	$(LUA) tools/embed.lua $@ $(sort $(LUA_SRC))
+$(BUILD)/embed.c: tools/embed.lua $(LUA_SRC) $(META_SRC) | $(BUILD)/obj
+	$(LUA) tools/embed.lua $@ $(sort $(LUA_SRC)) $(sort $(META_SRC))
 
 $(BUILD)/obj/embed.o: $(BUILD)/embed.c
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -57,6 +65,15 @@ $(BUILD)/lib/vnet.so: $(LIB_OBJ) | $(BUILD)/lib
 
 $(BUILD)/obj $(BUILD)/lib:
 	mkdir -p $@
+
+# docs/api.md and the kinds' annotation files, generated from lua/meta/vnet/
+# and the kind files (spec/api_spec.lua fails when they are not current);
+# then the host again, which embeds the annotation files for help()
+docs: $(BUILD)/vnet
+	$(BUILD)/vnet tools/apidoc.lua
+	@$(MAKE) --no-print-directory all
+	@# a new kind joins vnet.modules once the host embeds lua/vnet/_kindlist.lua
+	$(BUILD)/vnet tools/apidoc.lua
 
 demo: deps all
 	sh scripts/demo.sh
@@ -88,9 +105,7 @@ test-fresh:
 	bash tools/fresh-root.sh
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
-# linux-perf and valgrind: the profiles of bench/RESULTS.md (perf, callgrind)
-BENCH_PKGS := iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils \
-              linux-perf valgrind
+# (its Debian packages: BENCH_PKGS in tools/deps.sh)
 build/bench/cfwd: bench/cfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
@@ -100,7 +115,7 @@ build/bench/udpflood: bench/udpflood.c | build/obj
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 bench: deps all build/bench/cfwd build/bench/udpflood
-	@sh tools/deps.sh $(BENCH_PKGS)
+	@sh tools/deps.sh --bench
 	sh bench/run.sh $(BENCH_ARGS)
 
 include fuzz/fuzz.mk
@@ -130,19 +145,22 @@ INST_DOCS    := README.md LICENSE $(wildcard docs/*.md)
 # every file install puts, under $(DESTDIR): uninstall removes this list
 INST_FILES := $(BINDIR)/vnet $(LUA_CMOD)/vnet.so $(MANDIR)/man1/vnet.1 \
     $(LUA_SRC:lua/vnet/%=$(LUA_LMOD)/vnet/%) \
+    $(META_SRC:lua/meta/vnet/%=$(LUA_LMOD)/vnet/meta/%) \
     $(INST_DOCS:%=$(DOCDIR)/%) \
     $(INST_SCRIPTS:%=$(DATADIR)/%) $(DATADIR)/scripts/_lib.lua
 # directories that hold only vnet's files, deepest first
-INST_DIRS := $(LUA_LMOD)/vnet $(DOCDIR)/docs $(DOCDIR) $(DATADIR)/scripts $(DATADIR)
+INST_DIRS := $(LUA_LMOD)/vnet/meta $(LUA_LMOD)/vnet $(DOCDIR)/docs $(DOCDIR) $(DATADIR)/scripts $(DATADIR)
 
 .PHONY: install uninstall
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMOD) \
-	    $(DESTDIR)$(LUA_LMOD)/vnet $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(LUA_LMOD)/vnet $(DESTDIR)$(LUA_LMOD)/vnet/meta \
+	    $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DATADIR)/scripts
 	$(INSTALL) -m 755 $(BUILD)/vnet $(DESTDIR)$(BINDIR)/vnet
 	$(INSTALL) -m 755 $(BUILD)/lib/vnet.so $(DESTDIR)$(LUA_CMOD)/vnet.so
 	$(INSTALL) -m 644 $(LUA_SRC) $(DESTDIR)$(LUA_LMOD)/vnet/
+	$(INSTALL) -m 644 $(META_SRC) $(DESTDIR)$(LUA_LMOD)/vnet/meta/
 	$(INSTALL) -m 644 docs/vnet.1 $(DESTDIR)$(MANDIR)/man1/vnet.1
 	$(INSTALL) -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/

@@ -1,11 +1,17 @@
---- control.lua: control-plane timings. In a fresh namespace each time:
---   * create then delete 1000 veth pairs;
---   * a vnet session that made 1000 veth pairs ends (vnet.session undoes
---     them: one group delete), against `ip -batch` deletes and pyroute2
---     deleting the same 1000 pairs one by one (the first task's figures);
+--- control.lua: control-plane timings, in rounds that interleave the
+-- tools (round 1: vnet, ip, pyroute2 on every task; round 2: again...), so
+-- that load from elsewhere on the machine falls on all of them alike.
+-- In a fresh namespace each time:
+--   * create then delete 1000 veth pairs: vnet (veth.create_many, one
+--     batch; deleted by session.undo: one group delete), `ip -batch` (link
+--     add / link del lines), `ip -batch` told to give each end one queue as
+--     vnet does (create only: its delete is ip's), pyroute2 (one by one);
+--   * a vnet process that made 1000 pairs ends (its session undoes them),
+--     against the ip -batch and pyroute2 deletes of the first task;
 --   * 200 namespaces, each joined by a veth to one bridge, then torn down;
--- with vnet (in this process), `ip -batch`, and pyroute2 (Debian's
--- python3-pyroute2). Wall-clock seconds, medians of REPS runs.
+-- pyroute2 is Debian's python3-pyroute2 (sh tools/deps.sh --bench); its
+-- rows say so when it is missing. Wall-clock seconds, medians of REPS rounds.
+-- Part of `make bench` (bench.lua); alone: see the end of this file.
 local U = require "bench.util"
 local now = vnet.loop.now
 local M = {}
@@ -16,13 +22,13 @@ local PAIRS, NSES = 1000, 200
 local function vnet_veths()
   local ns <close> = assert(vnet.netns.create())
   return ns:run(function()
+    local list = {}
+    for i = 1, PAIRS do list[i] = { name = "va" .. i, peer = "vb" .. i } end
     local t0 = now()
-    local ends = {}
-    for i = 1, PAIRS do
-      ends[i] = assert(vnet.veth.create("va" .. i, "vb" .. i))
-    end
+    local as = assert(vnet.veth.create_many(list))
     local t1 = now()
-    for i = 1, PAIRS do assert(ends[i]:delete()) end
+    assert(#as == PAIRS)
+    assert(vnet.session.undo())
     return t1 - t0, now() - t1
   end)
 end
@@ -30,8 +36,10 @@ end
 -- A vnet process makes 1000 pairs in a named namespace and ends: its
 -- session deletes them. End = from the last create to the process's exit.
 local SESSION = [[
+local list = {}
+for i = 1, %d do list[i] = { name = "va" .. i, peer = "vb" .. i } end
 local t0 = vnet.loop.now()
-for i = 1, %d do assert(vnet.veth.create("va" .. i, "vb" .. i)) end
+assert(vnet.veth.create_many(list))
 local t1 = vnet.loop.now()
 print(string.format("%%.6f %%.6f", t1 - t0, t1))
 ]]
@@ -57,20 +65,17 @@ local function vnet_bridge()
   local ns <close> = assert(vnet.netns.create())
   return ns:run(function()
     local t0 = now()
-    local br = assert(vnet.bridge.create { name = "br0" })
-    local spaces, hosts = {}, {}
+    assert(vnet.bridge.create { name = "br0" })
+    local spaces, list = {}, {}
     for i = 1, NSES do
       spaces[i] = assert(vnet.netns.create())
-      local h = assert(vnet.veth.create("h" .. i, "c" .. i, { peer_netns = spaces[i] }))
-      assert(h:set { master = "br0", up = true })
-      hosts[i] = h
+      list[i] = { name = "h" .. i, peer = "c" .. i, peer_netns = spaces[i], master = "br0", up = true }
     end
+    local hosts = assert(vnet.veth.create_many(list))
     local t1 = now()
-    for i = 1, NSES do
-      assert(hosts[i]:delete())
-      spaces[i]:close()
-    end
-    assert(br:delete())
+    assert(#hosts == NSES)
+    assert(vnet.session.undo())
+    for i = 1, NSES do spaces[i]:close() end
     return t1 - t0, now() - t1
   end)
 end
@@ -88,35 +93,39 @@ local function ipbatch(lines, where)
   return dt
 end
 
-local function ip_veths()
+local function ip_veths(oneq)
   U.must("ip netns add vbC")
+  local q = oneq and " numtxqueues 1 numrxqueues 1" or ""
   local add, del = {}, {}
   for i = 1, PAIRS do
-    add[i] = "link add va" .. i .. " type veth peer name vb" .. i
+    add[i] = "link add va" .. i .. q .. " type veth peer name vb" .. i .. q
     del[i] = "link del va" .. i
   end
-  local a, d = ipbatch(add), ipbatch(del)
+  local a = ipbatch(add)
+  local d = not oneq and ipbatch(del) or nil
   U.must("ip netns del vbC")
   return a, d
 end
 
 -- `netns add` moves the ip process itself into the new namespace, so the
--- namespaces are made by a batch of their own, outside vbC
-local function ip_bridge()
+-- namespaces are made by a batch of their own, outside vbC. Each veth is
+-- made in the bridge and up in its one line, as vnet makes it in one request.
+local function ip_bridge(oneq)
   U.must("ip netns add vbC")
+  local q = oneq and " numtxqueues 1 numrxqueues 1" or ""
   local ns_add, ns_del, add, del = {}, {}, { "link add br0 type bridge" }, {}
   for i = 1, NSES do
     ns_add[i] = "netns add vbn" .. i
     ns_del[i] = "netns del vbn" .. i
-    add[#add + 1] = "link add h" .. i .. " type veth peer name c" .. i .. " netns vbn" .. i
-    add[#add + 1] = "link set h" .. i .. " master br0 up"
+    add[#add + 1] = "link add h" .. i .. " master br0 up" .. q .. " type veth peer name c" .. i ..
+      " netns vbn" .. i .. q
     del[#del + 1] = "link del h" .. i
   end
   del[#del + 1] = "link del br0"
   local a = ipbatch(ns_add, "") + ipbatch(add)
   local d = ipbatch(del) + ipbatch(ns_del, "")
   U.must("ip netns del vbC")
-  return a, d
+  return a, not oneq and d or nil
 end
 
 local PYROUTE = [[
@@ -164,63 +173,147 @@ local function pyroute(what, n)
   return tonumber(a), tonumber(d)
 end
 
+-- why the pyroute2 rows are empty, or nil when it can run
+local function pyroute_missing()
+  local _, code = U.sh("/usr/bin/python3 -c 'import pyroute2'")
+  if code ~= 0 then
+    return "skipped: python3-pyroute2 is not installed (sh tools/deps.sh --bench)"
+  end
+end
+
+local who_label = { vnet = "vnet", ip = "ip -batch", ip1q = "ip -batch, 1 queue per end",
+  py = "pyroute2" }
+local order = { "vnet", "ip", "ip1q", "py" }
+
 local tasks = {
   { key = "veth", name = PAIRS .. " veth pairs", vnet = vnet_veths, ip = ip_veths,
+    ip1q = function() return ip_veths(true) end,
     py = function() return pyroute("veth", PAIRS) end },
   { key = "session", name = PAIRS .. " veth pairs, made then left at the session's end",
     vnet = vnet_session_end, ip = "veth", py = "veth" },
   { key = "bridge", name = NSES .. " namespaces, each with a veth into a bridge", vnet = vnet_bridge,
-    ip = ip_bridge, py = function() return pyroute("bridge", NSES) end },
+    ip = ip_bridge, ip1q = function() return ip_bridge(true) end,
+    py = function() return pyroute("bridge", NSES) end },
 }
 
+local function ratio(t, v)
+  if not t or not v or v <= 0 then return "" end
+  return string.format("%.2fx", t / v)
+end
+
 function M.run(opt)
-  local res = {}
+  local res, samples, failed = {}, {}, {}
+  local skip = { py = pyroute_missing() }
   for _, t in ipairs(tasks) do
-    res[t.key] = {}
-    for _, who in ipairs { "vnet", "ip", "py" } do
-      local c, d = {}, {}
-      if type(t[who]) == "string" then -- the same work as that task's: its figures
-        res[t.key][who] = res[t[who]][who]
-        goto next
-      end
-      for rep = 1, opt.reps do
-        io.stderr:write(string.format("control %d/%d: %s, %s ... ", rep, opt.reps, t.name, who))
-        local ok, a, b = pcall(t[who])
-        if ok and a then
-          c[#c + 1], d[#d + 1] = a, b
-          io.stderr:write(string.format("create %.3f s, delete %.3f s\n", a, b))
-        else
-          io.stderr:write("failed: ", tostring(a), "\n")
-          U.sh("ip netns del vbC")
-          break
+    samples[t.key] = {}
+    for _, who in ipairs(order) do samples[t.key][who] = { c = {}, d = {} } end
+  end
+  for rep = 1, opt.reps do -- rounds: every tool once per round
+    for _, t in ipairs(tasks) do
+      for _, who in ipairs(order) do
+        local fn = t[who]
+        if type(fn) == "function" and not skip[who] and not failed[t.key .. who] then
+          io.stderr:write(string.format("control %d/%d: %s, %s ... ", rep, opt.reps, t.name, who))
+          local ok, a, b = pcall(fn)
+          local s = samples[t.key][who]
+          if ok and a then
+            s.c[#s.c + 1], s.d[#s.d + 1] = a, b
+            s.round = s.round or {}
+            s.round[rep] = a
+            io.stderr:write(string.format("create %.3f s, delete %s\n", a,
+              b and string.format("%.3f s", b) or "-"))
+          else
+            io.stderr:write("failed: ", tostring(a), "\n")
+            failed[t.key .. who] = tostring(a)
+            U.sh("ip netns del vbC")
+          end
         end
       end
-      res[t.key][who] = { create = U.median(c), delete = U.median(d), spread = U.spread(c) }
-      ::next::
+    end
+  end
+  for _, t in ipairs(tasks) do
+    res[t.key] = {}
+    for _, who in ipairs(order) do
+      local fn, s = t[who], samples[t.key][who]
+      if type(fn) == "string" then -- the same work as that task's: its figures
+        res[t.key][who] = res[fn][who]
+      elseif fn then
+        res[t.key][who] = { create = U.median(s.c), delete = U.median(s.d), spread = U.spread(s.c),
+          why = skip[who] or failed[t.key .. who], round = s.round or {} }
+      end
     end
   end
   local L = { "## Control plane", "",
-    "Wall-clock seconds (median of " .. opt.reps .. " runs), each run in a fresh namespace.",
-    "Ratios are speed relative to vnet: above 1x means vnet is faster.", "",
-    "| task | tool | create s | delete s | total s | vnet speed vs this | noise |",
-    "|---|---|---|---|---|---|---|" }
+    "Wall-clock seconds, medians of " .. opt.reps .. " rounds that interleave the tools, " ..
+    "each run in a fresh namespace. vnet creates with `veth.create_many` (one batch) and " ..
+    "tears down with `session.undo()` (one group delete).",
+    "Speed columns: the tool's time over vnet's; above 1x means vnet is faster. " ..
+    "The last but one column divides within each round (both measured a few seconds apart, " ..
+    "under the same load) and takes the median of those ratios.", "",
+    "| task | tool | create s | delete s | vnet create speed vs this | vnet delete speed vs this | " ..
+    "create speed, median of per-round ratios | noise |",
+    "|---|---|---|---|---|---|---|---|" }
   for _, t in ipairs(tasks) do
     local v = res[t.key].vnet
-    local vt = v.create and v.create + v.delete
-    for _, who in ipairs { "vnet", "ip", "py" } do
+    for _, who in ipairs(order) do
       local r = res[t.key][who]
-      local label = ({ vnet = "vnet", ip = "ip -batch", py = "pyroute2" })[who]
-      if r.create then
-        local tot = r.create + r.delete
-        L[#L + 1] = string.format("| %s | %s | %.3f | %.3f | %.3f | %s | %.0f%% |", t.name, label, r.create,
-          r.delete, tot, vt and string.format("%.2fx", tot / vt) or "n/a", r.spread)
-      else
-        L[#L + 1] = string.format("| %s | %s | failed | | | | |", t.name, label)
+      if r and r.create then
+        local per = {}
+        for rep, c in pairs(r.round) do
+          if v.round[rep] then per[#per + 1] = c / v.round[rep] end
+        end
+        local pr = U.median(per)
+        L[#L + 1] = string.format("| %s | %s | %.3f | %s | %s | %s | %s | %.0f%% |", t.name, who_label[who],
+          r.create, r.delete and string.format("%.3f", r.delete) or "(not measured)",
+          ratio(r.create, v.create), ratio(r.delete, v.delete),
+          pr and string.format("%.2fx", pr) or "", r.spread)
+      elseif r then
+        L[#L + 1] = string.format("| %s | %s | %s | | | | | |", t.name, who_label[who], r.why or "failed")
       end
     end
   end
+  -- issue 15's targets and issue 11's teardown, from the figures above
+  local function per_round(key, who)
+    local r, v, per = res[key][who], res[key].vnet, {}
+    if not (r and r.round and v.round) then return nil end
+    for rep, c in pairs(r.round) do
+      if v.round[rep] then per[#per + 1] = c / v.round[rep] end
+    end
+    return U.median(per)
+  end
+  local function target(what, key, who, want)
+    local r, v = res[key][who], res[key].vnet
+    if not (r and r.create and v.create) then
+      return string.format("| %s | not measured | %s |", what, r and r.why or "vnet failed")
+    end
+    local x, pr = r.create / v.create, per_round(key, who)
+    return string.format("| %s | %s | %.2fx (median of per-round ratios %s) |", what,
+      x >= want and "met" or "**missed**", x, pr and string.format("%.2fx", pr) or "n/a")
+  end
+  L[#L + 1] = ""
+  L[#L + 1] = "Targets (issue 15 and issue 11 item 4), from the table above:"
+  L[#L + 1] = ""
+  L[#L + 1] = "| target | result | measured |"
+  L[#L + 1] = "|---|---|---|"
+  L[#L + 1] = target(PAIRS .. " veth pairs >= 1.0x `ip -batch`", "veth", "ip", 1.0)
+  L[#L + 1] = target(PAIRS .. " veth pairs >= 2x pyroute2", "veth", "py", 2.0)
+  L[#L + 1] = target(NSES .. " namespaces into a bridge >= 1.0x `ip -batch`", "bridge", "ip", 1.0)
+  L[#L + 1] = target(NSES .. " namespaces into a bridge >= 2x pyroute2", "bridge", "py", 2.0)
+  local se, ipd, pyd = res.session.vnet, res.veth.ip, res.veth.py
+  if se and se.delete then
+    L[#L + 1] = string.format("| a session that made %d veth pairs ends in well under 2 s | %s | " ..
+      "%.2f s (`ip -batch` deletes: %s, pyroute2: %s) |", PAIRS, se.delete < 1 and "met" or "**missed**",
+      se.delete, ipd and ipd.delete and string.format("%.1f s", ipd.delete) or "n/a",
+      pyd and pyd.delete and string.format("%.1f s", pyd.delete) or "n/a")
+  end
   res.markdown = table.concat(L, "\n")
   return res
+end
+
+-- alone (the control rows only): unshare --mount sh -c 'mount -t tmpfs x
+-- /run && mkdir /run/netns && build/vnet bench/control.lua [rounds]'
+if ... ~= "bench.control" then
+  print(M.run { reps = tonumber((...)) or 3 }.markdown)
 end
 
 return M

@@ -1,7 +1,7 @@
 --- fuzz/driver.lua: what the libFuzzer target (fuzz/fuzz_proto.c) does with
 -- one input, written in Lua so that it goes through the same methods a
 -- script calls: p:ipv4(), ip.src = ..., p:fix_checksums() and the rest,
--- all of them C (core/parse.c, field.c, csum.c, proto.c, describe.c).
+-- all of them C (core/packet/parse.c, field.c, csum.c, proto.c, describe.c).
 --
 -- Input layout (fuzz/make-corpus.lua writes seeds in it):
 --   byte 0   bits 0-1 link type: 0 guessed, 1 "raw", 2 "eth", 3 guessed
@@ -37,7 +37,7 @@ local FIELDS = require("vnet.proto.core").fields
 
 -- Fields whose setting keeps every checksum right and changes no header
 -- position or length (docs/packets.md, "Checksums"): the `keep` mark of
--- the views' own field table (core/field.c, proto.core.layout).
+-- the views' own field table (core/packet/field.c, proto.core.layout).
 local SAFE = {}
 for kind, layout in pairs(require("vnet.proto.core").layout) do
   SAFE[kind] = {}

@@ -22,16 +22,13 @@ FUZZ_LONG_SECONDS ?= 300
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -std=c11 \
-                -Wall -Wextra -Wno-unused-parameter -Icore \
+                -Wall -Wextra -Wno-unused-parameter $(CORE_INC) \
                 $(LUA_CFLAGS)
 # LUA_CFLAGS, LUA_LIBS: from $(CONFIG), the Makefile's generated pkg-config answers
 FUZZ_LIBS    := $(LUA_LIBS) -lm
-# the protocol code and what it stands on (the packet, and where packets
-# carry offload fields, gso.c with the device and loop code it calls);
-# nothing of netlink
-FUZZ_SRC     := core/packet.c core/proto.c core/parse.c core/field.c \
-                core/csum.c core/describe.c core/util.c core/dev.c core/loop.c \
-                core/watcher.c core/task.c $(wildcard core/gso.c)
+# the packet layer and util, nothing else: neither the loop nor devices
+# nor netlink (tools/layers.lua keeps the packet layer from using them)
+FUZZ_SRC     := $(wildcard core/packet/*.c core/util/*.c)
 FUZZ_OBJ     := $(FUZZ_SRC:core/%.c=$(FUZZ_DIR)/obj/%.o)
 
 .PHONY: fuzz fuzz-ci fuzz-long fuzz-build fuzz-corpus fuzz-coverage fuzz-deps test-asan asan
@@ -42,7 +39,8 @@ fuzz-deps:
 $(FUZZ_DIR)/obj:
 	mkdir -p $@ $(FUZZ_DIR)/corpus
 
-$(FUZZ_DIR)/obj/%.o: core/%.c $(wildcard core/*.h) | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/obj/%.o: core/%.c $(CORE_HDR) | $(FUZZ_DIR)/obj
+	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_proto: fuzz/fuzz_proto.c $(FUZZ_OBJ)
@@ -64,7 +62,7 @@ fuzz-run: $(FUZZ_DIR)/fuzz_proto
 	@mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
 	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus fuzz/corpus
+	  -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus fuzz/corpus fuzz/regress
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=20
@@ -93,7 +91,7 @@ test-asan: deps fuzz-deps
 # Line and branch coverage of the protocol files by the corpus (seeds and
 # what fuzzing found), from a separate instrumented build: llvm-cov report.
 FUZZ_COV_FLAGS := -O0 -g -fprofile-instr-generate -fcoverage-mapping -std=c11 \
-                  -Icore $(LUA_CFLAGS)
+                  $(CORE_INC) $(LUA_CFLAGS)
 
 $(FUZZ_DIR)/cov/fuzz_proto: fuzz/fuzz_proto.c $(FUZZ_SRC)
 	@mkdir -p $(FUZZ_DIR)/cov
@@ -103,7 +101,7 @@ $(FUZZ_DIR)/cov/fuzz_proto: fuzz/fuzz_proto.c $(FUZZ_SRC)
 fuzz-coverage: $(FUZZ_DIR)/cov/fuzz_proto
 	@mkdir -p $(FUZZ_DIR)/corpus
 	LLVM_PROFILE_FILE=$(FUZZ_DIR)/cov/fuzz.profraw $< -runs=0 \
-	  $(FUZZ_DIR)/corpus fuzz/corpus >/dev/null 2>&1
+	  $(FUZZ_DIR)/corpus fuzz/corpus fuzz/regress >/dev/null 2>&1
 	llvm-profdata merge -o $(FUZZ_DIR)/cov/fuzz.profdata $(FUZZ_DIR)/cov/fuzz.profraw
 	llvm-cov report $< -instr-profile=$(FUZZ_DIR)/cov/fuzz.profdata \
-	  core/parse.c core/field.c core/csum.c core/proto.c core/describe.c core/packet.c
+	  $(filter core/packet/%,$(FUZZ_SRC))

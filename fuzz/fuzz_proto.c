@@ -1,6 +1,6 @@
 /*
  * fuzz_proto.c - libFuzzer target over the header parsers and setters:
- * core/parse.c, field.c, csum.c, proto.c and describe.c.
+ * core/packet/parse.c, field.c, csum.c, proto.c and describe.c.
  *
  * Each input goes two ways:
  *   - straight into the C parser, vnet_parse(), for every link type, every
@@ -27,7 +27,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "proto.h"
+#include "packet/proto.h"
 
 #ifndef VNET_SRC
 #define VNET_SRC "."

@@ -17,7 +17,7 @@
 -- (the kernel says "Device or resource busy"): watch it with
 -- scripts/capture.lua NAME (a packet socket) instead.
 -- (The library's dev:capture(path) records in C at the device's read and
--- write when core/dev.c has the capture hook; this script writes the file
+-- write when core/io/dev.c has the capture hook; this script writes the file
 -- itself from its callback, so it works either way.)
 --
 -- With --demo the script makes a scratch namespace itself, with the TUN in

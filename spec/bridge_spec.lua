@@ -79,6 +79,71 @@ describe("vnet.bridge", function()
     assert.matches(h2.address, fdb, 1, true)
   end))
 
+  it("gives a port VLANs, reads them back, sets them exactly and deletes them", sandboxed(function()
+    H.need_bridge_vlans()
+    assert(veth.create("pa0", "pa1"))
+    local br = assert(bridge.create { name = "br0", vlan_filtering = true, ports = { "pa0" } })
+    assert.are.same({ { vid = 1, pvid = true, untagged = true } }, assert(bridge.vlans("pa0")))
+    assert.is_true(bridge.vlan_add("pa0", { vid = 10, pvid = true, untagged = true }))
+    assert.is_true(bridge.vlan_add("pa0", { vid = 20 }))
+    assert.are.same({ [1] = "U", [10] = "P U", [20] = "" }, H.bridge_vlans().pa0)
+    assert.are.same({ { vid = 1, pvid = false, untagged = true }, { vid = 10, pvid = true, untagged = true },
+      { vid = 20, pvid = false, untagged = false } }, assert(bridge.vlans("pa0")))
+    assert.is_true(bridge.vlan_del("pa0", 1))
+    assert.are.same({ [10] = "P U", [20] = "" }, H.bridge_vlans().pa0)
+    -- exactly these: 10 loses its flags, 30 comes as the pvid, 20 goes
+    assert.are.equal(3, assert(bridge.set_vlans("pa0", { { vid = 10 }, { vid = 30, pvid = true } })))
+    assert.are.same({ [10] = "", [30] = "P" }, H.bridge_vlans().pa0)
+    assert.are.equal(0, assert(bridge.set_vlans("pa0", { { vid = 10 }, { vid = 30, pvid = true } })))
+    -- the bridge's own VLANs ("self"), and a link object
+    assert.is_true(bridge.vlan_add(br, { vid = 30 }))
+    assert.are.equal("", H.bridge_vlans().br0[30])
+    local ok, err, eno = bridge.vlan_del("pa0", 99)
+    assert.is_nil(ok)
+    assert.are.equal(2, eno)
+    assert.matches("^bridge.vlan_del pa0: No such file or directory", err)
+  end))
+
+  it("undoes its VLAN changes when the session ends", sandboxed(function()
+    H.need_bridge_vlans()
+    assert(veth.create("pa0", "pa1", { persist = true }))
+    assert(bridge.create { name = "br0", vlan_filtering = true, ports = { "pa0" }, persist = true })
+    local script = H.tmpscript([[
+      assert(vnet.bridge.vlan_add("pa0", { vid = 10, pvid = true }))
+      assert(vnet.bridge.vlan_del("pa0", 1))
+      print(#vnet.session.list())
+    ]])
+    local out = H.sh(H.vnet .. " " .. script)
+    os.remove(script)
+    assert.matches("^3\n", out) -- vid 10 made; vid 1 back as the pvid; vid 1 back at all
+    assert.are.same({ [1] = "P U" }, H.bridge_vlans().pa0)
+  end))
+
+  it("has the guardian put its VLAN changes back after a SIGKILL, from the same records", sandboxed(function()
+    H.need_bridge_vlans()
+    assert(veth.create("pa0", "pa1", { persist = true }))
+    assert(bridge.create { name = "br0", vlan_filtering = true, ports = { "pa0" }, persist = true })
+    local script = H.tmpscript([[
+      assert(vnet.bridge.vlan_add("pa0", { vid = 10, pvid = true }))
+      assert(vnet.bridge.vlan_del("pa0", 1))
+      assert(vnet.bridge.vlan_add("br0", { vid = 30 }))
+      print(#vnet.session.list())
+      io.stdout:flush()
+      os.execute("kill -KILL " .. io.open("/proc/self/stat"):read("n"))
+    ]])
+    local out = H.sh(H.vnet .. " " .. script)
+    os.remove(script)
+    assert.matches("^4\n", out)
+    local v
+    for _ = 1, 100 do -- the guardian's work
+      v = H.bridge_vlans()
+      if v.pa0 and v.pa0[1] == "P U" and not v.pa0[10] and not (v.br0 or {})[30] then break end
+      H.sh("sleep 0.05")
+    end
+    assert.are.same({ [1] = "P U" }, v.pa0)
+    assert.is_nil((v.br0 or {})[30])
+  end))
+
   describe("bad input", function()
     it("deletes the bridge again when a port cannot be added", sandboxed(function()
       assert(veth.create("pa0", "pa1"))
@@ -100,6 +165,32 @@ describe("vnet.bridge", function()
       assert.are.equal(95, eno)
       assert.matches("^bridge.port pa0: Operation not supported", err)
       assert.is_nil(H.iplink("br0"))
+    end))
+
+    it("refuses a VLAN out of 1..4094 or malformed, at the caller's line", sandboxed(function()
+      local line = debug.getinfo(1, "l").currentline
+      local cases = {
+        { function() bridge.vlan_add("pa0", { vid = 5000 }) end, "bridge.vlan_add: vid 5000 is out of range 1..4094" },
+        { function() bridge.vlan_add("pa0", { vid = 0 }) end, "bridge.vlan_add: vid 0 is out of range 1..4094" },
+        { function() bridge.vlan_add("pa0", { vid = 1.5 }) end, "bridge.vlan_add: option 'vid' must be integer (got 1.5)" },
+        { function() bridge.vlan_add("pa0", { pvid = true }) end, "bridge.vlan_add: the VLAN needs a vid (1..4094)" },
+        { function() bridge.vlan_add("pa0", { vid = 3, tagged = true }) end, "bridge.vlan_add: unknown option 'tagged' (known: pvid, untagged, vid)" },
+        { function() bridge.vlan_add("pa0", 10) end, "bridge.vlan_add: the VLAN must be a table like { vid = 10 } (got number)" },
+        { function() bridge.vlan_del("pa0", 4095) end, "bridge.vlan_del: vid 4095 is out of range 1..4094" },
+        { function() bridge.vlan_del("pa0") end, "bridge.vlan_del: vid must be an integer (got nil)" },
+        { function() bridge.set_vlans("pa0", { { vid = 2, pvid = true }, { vid = 3, pvid = true } }) end, "bridge.set_vlans: a port has one pvid (2 listed)" },
+        { function() bridge.set_vlans("pa0", { { vid = 2 }, { vid = 2 } }) end, "bridge.set_vlans: VLAN 2 is listed twice" },
+        { function() bridge.set_vlans("pa0", { { vid = 2 }, { vid = -2 } }) end, "bridge.set_vlans: vid -2 is out of range 1..4094" },
+        { function() bridge.set_vlans("pa0", 10) end, "bridge.set_vlans: expected a list of VLANs (got number)" },
+      }
+      for i, c in ipairs(cases) do
+        local ok, err = pcall(c[1])
+        assert.is_false(ok)
+        assert.are.equal("spec/bridge_spec.lua:" .. (line + 1 + i) .. ": " .. c[2], err)
+      end
+      assert(veth.create("pa0", "pa1"))
+      assert.are.same({ nil, "bridge.vlans pa0: not a bridge or a bridge port", 22 }, { bridge.vlans("pa0") })
+      assert.are.same({ nil, "bridge.vlans nosuch0: No such device", 19 }, { bridge.vlans("nosuch0") })
     end))
   end)
 end)

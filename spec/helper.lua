@@ -133,6 +133,137 @@ function H.need_kind(kind)
   end
 end
 
+local brvlan
+--- Inside a test: make it pending when the kernel's bridge cannot filter
+-- VLANs (CONFIG_BRIDGE_VLAN_FILTERING; Debian's kernel, in the qemu lane, can).
+function H.need_bridge_vlans()
+  if brvlan == nil then
+    local core = require "vnet.link.core"
+    local ok, _, eno = core.create({ name = "vnetprobe0", kind = "bridge", data = { { 7, "u8", 1 } } }, "probe", "bridge")
+    if ok then core.delete(assert(core.index("vnetprobe0")), "probe", "bridge") end
+    brvlan = ok or eno ~= vnet.errno.EOPNOTSUPP
+  end
+  if not brvlan then H.skip("this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)") end
+end
+
+--- `bridge -j vlan show` (iproute2), run in ns (or here): { [port] = { [vid] = "P U" flags } }
+function H.bridge_vlans(ns)
+  local out = ns and ns:run(H.sh, "bridge -j vlan show") or H.sh("bridge -j vlan show")
+  local t = {}
+  for _, p in ipairs(json.decode(out) or {}) do
+    local v = {}
+    for _, x in ipairs(p.vlans or {}) do
+      local f = {}
+      for _, flag in ipairs(x.flags or {}) do f[#f + 1] = flag == "PVID" and "P" or flag == "Egress Untagged" and "U" or flag end
+      for vid = x.vlan, x.vlanEnd or x.vlan do v[vid] = table.concat(f, " ") end
+    end
+    t[p.ifname] = v
+  end
+  return t
+end
+
+--- The named namespaces (`ip netns list`) made since this helper was
+-- loaded, sorted: those the machine had before are not the specs' doing.
+local netns_before
+local function netns_all()
+  local t = {}
+  for name in H.sh("ip netns list"):gmatch("(%S+)[^\n]*\n?") do t[#t + 1] = name end
+  return t
+end
+function H.netns_names()
+  local names = {}
+  for _, name in ipairs(netns_all()) do
+    if not netns_before[name] then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+netns_before = {}
+for _, name in ipairs(netns_all()) do netns_before[name] = true end
+
+--- `ip -j -d link` inside the named namespace nsname: { [name] = link }
+function H.iplinks(nsname)
+  local t = {}
+  for _, l in ipairs(json.decode((H.sh("ip -n " .. nsname .. " -j -d link show"))) or {}) do t[l.ifname] = l end
+  return t
+end
+
+local qdiscs = {}
+--- Inside a sandboxed test: make it pending when the kernel lacks the qdisc
+-- kind (asked once, with `tc qdisc add` on a scratch veth).
+function H.need_qdisc(kind)
+  if qdiscs[kind] == nil then
+    local a = assert(vnet.veth.create("probe0", "probe1"))
+    local out, code = H.sh("tc qdisc add dev probe0 root " .. kind)
+    qdiscs[kind] = code == 0 or not out:find("unknown", 1, true)
+    a:delete()
+  end
+  if not qdiscs[kind] then H.skip("this kernel has no '" .. kind .. "' qdisc (sch_" .. kind .. ")") end
+end
+
+--- `tc -j <args>` (iproute2) decoded; raises when tc fails.
+function H.tcj(args)
+  local out, code = H.sh("tc -j " .. args)
+  assert(code == 0, out)
+  return json.decode(out)
+end
+
+--- A second namespace joined to this one by a veth: `here` (default "va")
+-- stays, `there` ("vb") goes to the new namespace, both up, with the
+-- addresses given (addr_here may be false: none). Returns the namespace.
+function H.veth_netns(o)
+  o = o or {}
+  local here, there = o.here or "va", o.there or "vb"
+  local peer = assert(vnet.netns.create())
+  assert(vnet.veth.create { name = here, peer = there })
+  assert(vnet.link.set(there, { netns = peer }))
+  assert(vnet.link.set(here, { up = true }))
+  if o.addr_here then assert(vnet.addr.add(here, o.addr_here)) end
+  peer:run(function()
+    assert(vnet.link.set("lo", { up = true }))
+    assert(vnet.link.set(there, { up = true }))
+    if o.addr_there then assert(vnet.addr.add(there, o.addr_there)) end
+  end)
+  return peer
+end
+
+--- tcpdump on iface (here, or in the named namespace nsname), ready when
+-- it says it is listening; h.frames() stops it and returns what it
+-- captured (as strings, read back with vnet.pcap), h.text() the same as
+-- tcpdump's own lines (-e: with the link-layer header).
+function H.tcpdump(iface, filter, nsname)
+  local path = os.tmpname()
+  local h = H.spawn(string.format("%stimeout 20 tcpdump -i %s -nn -U --immediate-mode -w %s '%s' 2>%s.err & " ..
+    "echo $! >%s.pid; wait", nsname and ("ip netns exec " .. nsname .. " ") or "", iface, path, filter, path, path))
+  for _ = 1, 200 do
+    local f = io.open(path .. ".err")
+    local s = f and f:read("a") or ""
+    if f then f:close() end
+    if s:find("listening on", 1, true) then break end
+    os.execute("sleep 0.05")
+  end
+  local function stop()
+    os.execute("sleep 0.2; kill -INT $(cat " .. path .. ".pid) 2>/dev/null")
+    h.wait()
+  end
+  local function done() for _, x in ipairs { "", ".err", ".pid" } do os.remove(path .. x) end end
+  function h.frames()
+    stop()
+    local r <close> = assert(vnet.pcap.open(path))
+    local out = {}
+    for p in r:packets() do out[#out + 1] = p:sub() end
+    done()
+    return out
+  end
+  function h.text()
+    stop()
+    local out = H.sh("tcpdump -nn -e -r " .. path .. " 2>/dev/null")
+    done()
+    return out
+  end
+  return h
+end
+
 --- Inside a sandboxed test: end it as pending, with the reason (and the
 -- spec line that asked, which busted would otherwise take from where the
 -- namespace code passed the pending on).

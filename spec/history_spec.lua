@@ -1,4 +1,4 @@
--- history_spec.lua: the REPL's history file (core/repl.c), in a terminal
+-- history_spec.lua: the REPL's history file (core/host/repl.c), in a terminal
 -- (spec/support/term.lua). Issue 9: a root REPL appended every typed line
 -- to whatever the history path pointed to. Issue 16: a chunk typed over
 -- several lines is one history entry.

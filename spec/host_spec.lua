@@ -27,6 +27,17 @@ describe("the vnet host", function()
     os.remove(s)
   end)
 
+  it("prints what -e returns, as JSON with -j (issue 16)", function()
+    assert.are.same({ "3\tx\n", 0 }, { H.sh(V .. " -e 'return 1+2, \"x\"'") })
+    assert.are.same({ '[3,"x",{"a":true}]\n', 0 }, { H.sh(V .. " -j -e 'return 1+2, \"x\", {a = true}'") })
+    assert.are.same({ '{"b":[1,2]}\n', 0 }, { H.sh(V .. " -e 'x = 1' -j -e 'return {b = {1, 2}}'") })
+    local s = tmpscript("return ...")
+    assert.are.same({ '["a","b"]\n', 0 }, { H.sh(V .. " -j " .. s .. " a b") })
+    assert.are.same({ "", 0 }, { H.sh(V .. " " .. s .. " a b") }) -- a script prints nothing unasked
+    os.remove(s)
+    assert.are.same({ V .. ": unknown option '-jx'; did you mean '-j'? (" .. V .. " --help)\n", 1 }, { H.sh(V .. " -jx") })
+  end)
+
   it("preloads every module and sets the vnet global", function()
     local out, rc = H.sh(V .. [[ -e 'for _, m in ipairs{"tun","tap","loop","packet","link","netns"} do
       io.write(m, "=", tostring(vnet[m] == require("vnet." .. m)), " ") end'
@@ -41,7 +52,7 @@ describe("the vnet host", function()
   it("lists options and the public modules in --help (issue 16)", function()
     local out, rc = H.sh(V .. " --help")
     assert.are.equal(0, rc)
-    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-v ", "CAP_NET_ADMIN" } do
+    for _, want in ipairs { "%-e stat", "%-l mod", "%-i ", "%-j ", "%-v ", "CAP_NET_ADMIN" } do
       assert.matches(want, out)
     end
     -- exactly vnet and the modules the vnet table holds, in order
@@ -157,7 +168,7 @@ describe("the rockspec", function()
     local tree = os.tmpname()
     os.remove(tree)
     local out, rc = H.sh("luarocks --lua-version 5.4 make --tree " .. tree ..
-      " rocks/vnet-scm-1.rockspec && rm -f core/*.o vnet.so")
+      " rocks/vnet-scm-1.rockspec && rm -f core/*/*.o vnet.so")
     assert.are.equal(0, rc, out)
     out, rc = H.sh('eval "$(luarocks --lua-version 5.4 path --tree ' .. tree .. ')" && ' ..
       [[lua5.4 -e 'local vnet = require "vnet"; print(vnet.version, #vnet.packet.new(3),

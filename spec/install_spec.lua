@@ -57,6 +57,9 @@ describe("make install", function()
     for _, f in ipairs(ls("lua/vnet/*.lua")) do
       want[#want + 1] = "usr/local/share/lua/5.4/vnet/" .. f:match("[^/]+$") .. " 644"
     end
+    for _, f in ipairs(ls("lua/meta/vnet/*.lua")) do
+      want[#want + 1] = "usr/local/share/lua/5.4/vnet/meta/" .. f:match("[^/]+$") .. " 644"
+    end
     for _, f in ipairs(ls("docs/*.md")) do want[#want + 1] = "usr/local/share/doc/vnet/" .. f .. " 644" end
     for _, f in ipairs(ls("scripts/*.lua")) do
       want[#want + 1] = "usr/local/share/vnet/" .. f .. (f:find("/_") and " 644" or " 755")
@@ -97,6 +100,17 @@ describe("make install", function()
     assert.are.equal(0, rc, out)
     assert.are.equal("0.1.0\t3\tfunction\tfunction\n" .. dest .. "/usr/local/lib/lua/5.4/vnet.so\t" ..
       dest .. "/usr/local/share/lua/5.4/vnet/tun.lua\n", out)
+    -- help() reads the installed annotation files (share/lua/5.4/vnet/meta/)
+    out, rc = H.sh("cd / && LUA_PATH=" .. q(path) .. " LUA_CPATH=" .. q(cpath) ..
+      [[ lua5.4 -e 'require("vnet").help(require("vnet").tun.open)']])
+    assert.are.equal(0, rc, out)
+    assert.matches("^vnet%.tun%.open%(opts%?%) %-> dev | nil, err, errno\n", out)
+  end)
+
+  it("gives a host whose help() works from any directory", function()
+    local out, rc = H.sh("cd / && " .. dest .. prefix .. "/bin/vnet -e 'vnet.help(\"vnet.Link:set\")'")
+    assert.are.equal(0, rc, out)
+    assert.matches("^vnet%.Link:set%(opts%) %-> ok | nil, err, errno\n", out)
   end)
 
   it("installs a man page that renders, naming every option of --help", function()

@@ -141,6 +141,45 @@ describe("batched packet I/O (issue 15)", function()
           fa:close(); fb:close(); A:close(); B:close()
         end))
 
+      it("keeps the reason of a write the kernel refuses in a handler (dev:last_error)",
+        sandboxed(function()
+          choose()
+          local A = assert(vnet.netns.create())
+          local fa = A:run(function()
+            local d = assert(vnet.tun.open { name = "fa" })
+            assert(d:addr_add("10.200.0.1", { peer = "10.200.0.2" }))
+            assert(d:up())
+            return d
+          end)
+          assert.are.equal(mode, fa.io)
+          local bad = string.rep("\0", 28) -- IP version 0: the tun driver refuses it
+          local results = {}
+          fa:on_packet(function(_, dev) results[#results + 1] = table.pack(dev:write(bad)) end)
+          local function dropped() -- the kernel's own count, for the witness
+            return A:run(function() return H.ip("-s link show dev fa")[1].stats64.rx.dropped end)
+          end
+          local before = dropped()
+          run_while_forwarding(A, "ping -c 3 -i 0.2 -W 1 10.200.0.2 >/dev/null 2>&1; echo done")
+          assert.is_true(#results >= 3, #results .. " packets seen")
+          if mode == "io_uring" then
+            -- queued: the write said its bytes, the refusal came at the round's end
+            for _, r in ipairs(results) do assert.are.same({ 28, n = 1 }, r) end
+            assert.are.equal(#results, fa.tx_dropped)
+          else
+            for _, r in ipairs(results) do
+              assert.are.same({ nil, "write fa: Invalid argument", 22, n = 3 }, r)
+            end
+            assert.are.equal(0, fa.tx_dropped)
+          end
+          assert.are.equal(#results, dropped() - before)
+          local msg, errno = fa:last_error()
+          assert.are.equal("write fa: Invalid argument", msg)
+          assert.are.equal(22, errno)
+          assert.is_nil(fa:last_error()) -- read once: cleared
+          fa:close(); A:close()
+          assert.is_nil(fa:last_error()) -- and readable on a closed device
+        end))
+
       it("carries a TCP transfer intact, plain and with offloads", sandboxed(function()
         choose()
         for _, opts in ipairs { {}, { offload = true }, { offload = true, segments = false } } do

@@ -224,3 +224,81 @@ describe("vnet.loop timeouts (issue 9)", function()
       "loop.run: option 'timeout' must be 0 or more seconds (got nan)")
   end)
 end)
+
+-- issue 10: a watcher the system cannot make is a system failure, returned
+-- as nil, msg, errno like the rest of vnet; misuse still raises. The fds
+-- run out in a child host (ulimit -n 64), never in the spec's own process.
+describe("vnet.loop system failures (issue 10)", function()
+  local function run(code)
+    local path = H.tmpscript([[
+      local loop = vnet.loop
+      local keep = {}
+      local function exhaust()
+        while true do
+          local f = io.open("/dev/null")
+          if not f then return end
+          keep[#keep + 1] = f
+        end
+      end
+      local function show(...) print(select("#", ...), ...) end
+    ]] .. code)
+    local out, rc = H.sh("ulimit -n 64; " .. H.vnet .. " " .. path)
+    os.remove(path)
+    return out, rc
+  end
+
+  it("after, every and on_signal return nil, msg, errno when no fd is left", function()
+    local out, rc = run([[
+      exhaust()
+      show(loop.after(1, print))
+      show(loop.every(1, print))
+      show(loop.on_signal("USR1", print))
+      show(loop.spawn(print))
+      keep[#keep]:close()
+      keep[#keep] = nil
+      local t = loop.after(0, print) -- the freed fd works again
+      print(t and t.kind, #loop.watchers())
+    ]])
+    assert.are.equal(0, rc, out)
+    assert.are.equal(
+      "3\tnil\tloop.after (timerfd): Too many open files\t24\n" ..
+      "3\tnil\tloop.every (timerfd): Too many open files\t24\n" ..
+      "3\tnil\tloop.on_signal USR1: Too many open files\t24\n" ..
+      "3\tnil\tloop.after (timerfd): Too many open files\t24\n" ..
+      "timer\t1\n", out)
+  end)
+
+  it("a task's sleep and waits return them too, and the task goes on", function()
+    local out, rc = run([[
+      local pipe = io.popen("sleep 1")
+      loop.spawn(function()
+        exhaust()
+        show(loop.sleep(0.01))
+        show(loop.wait_signal("USR2"))
+        show(loop.wait_readable(pipe, 1)) -- its timeout needs a timer
+        for _, f in ipairs(keep) do f:close() end
+        pipe:close()
+        show(loop.sleep(0.01))
+        print(#loop.watchers())
+      end)
+      print(loop.run())
+    ]])
+    assert.are.equal(0, rc, out)
+    assert.are.equal(
+      "3\tnil\tloop.after (timerfd): Too many open files\t24\n" ..
+      "3\tnil\tloop.on_signal USR2: Too many open files\t24\n" ..
+      "3\tnil\tloop.after (timerfd): Too many open files\t24\n" ..
+      "0\n0\ntrue\tempty\n", out)
+  end)
+
+  it("misuse still raises: a regular file cannot be watched", function()
+    local out, rc = run([[
+      local f = assert(io.open("/etc/hostname"))
+      local ok, err = pcall(loop.on_readable, f, print)
+      print(ok, err)
+    ]])
+    assert.are.equal(0, rc, out)
+    assert.matches("^false\t.-loop: cannot watch fd %d+: Operation not permitted %(regular files are " ..
+      "always ready; epoll refuses them%)\n$", out)
+  end)
+end)

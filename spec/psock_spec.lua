@@ -6,45 +6,11 @@ local psock, link, loop = vnet.psock, vnet.link, vnet.loop
 local HERE = "spec/psock_spec.lua"
 
 -- Two namespaces joined by a veth: va (10.1.0.1) here, vb (10.1.0.2) in
--- the returned peer namespace. opts.bare: va gets no address.
+-- the returned peer namespace. bare: va gets no address.
 local function pair(bare)
-  local peer = assert(vnet.netns.create())
-  assert(vnet.veth.create { name = "va", peer = "vb" })
-  assert(link.set("vb", { netns = peer }))
-  assert(link.set("va", { up = true }))
-  if not bare then assert(vnet.addr.add("va", "10.1.0.1/24")) end
-  peer:run(function()
-    assert(link.set("lo", { up = true }))
-    assert(link.set("vb", { up = true }))
-    assert(vnet.addr.add("vb", "10.1.0.2/24"))
-  end)
-  return peer
+  return H.veth_netns { addr_here = not bare and "10.1.0.1/24", addr_there = "10.1.0.2/24" }
 end
-
--- tcpdump on iface (here), ready when it says it is listening; frames()
--- stops it and returns what it captured.
-local function tcpdump(iface, filter)
-  local path = os.tmpname()
-  local h = H.spawn(string.format("timeout 20 tcpdump -i %s -nn -U --immediate-mode -w %s '%s' 2>%s.err & " ..
-    "echo $! >%s.pid; wait", iface, path, filter, path, path))
-  for _ = 1, 100 do
-    local f = io.open(path .. ".err")
-    local s = f and f:read("a") or ""
-    if f then f:close() end
-    if s:find("listening on", 1, true) then break end
-    os.execute("sleep 0.05")
-  end
-  function h.frames()
-    os.execute("sleep 0.2; kill -INT $(cat " .. path .. ".pid)")
-    h.wait()
-    local r <close> = assert(vnet.pcap.open(path))
-    local out = {}
-    for p in r:packets() do out[#out + 1] = p:sub() end
-    for _, x in ipairs { "", ".err", ".pid" } do os.remove(path .. x) end
-    return out
-  end
-  return h
-end
+local tcpdump = H.tcpdump
 
 -- Up to n packets from s within t seconds, as strings.
 local function drain(s, n, t)

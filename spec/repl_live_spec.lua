@@ -170,6 +170,73 @@ return "loaded"
     term:wait("\n2\nvnet>%s*$")
   end))
 
+  it("breaks a handler stuck in a loop on Ctrl-C, drops it, the half line intact (issue 12)",
+    live(function(term)
+    handler(term, "dev:on_packet(function() while true do end end)")
+    term:type("x = 4")
+    term:wait("vnet> x = 4$")
+    ping("-c 1 -W 1") -- the handler gets it, and loops
+    T.sleep(0.2)
+    term:key("C-c")
+    term:wait("\ninterrupted by Ctrl%-C: the handler is dropped %(set it again to restart it%)\n"
+      .. "stack traceback:\n.-\nvnet> x = 4$")
+    term:type("2")
+    term:key("Enter")
+    term:line("x, #vnet.loop.watchers()")
+    term:wait("\n42%s+0\nvnet>%s*$") -- the line ran; the handler is gone
+    term:type("this goes") -- a second Ctrl-C, at the idle prompt: clears the line
+    term:wait("vnet> this goes$")
+    term:key("C-c")
+    term:wait("vnet> this goes%^C\nvnet>%s*$")
+    handler(term, RESPOND) -- set again, it answers
+    assert.matches("2 received", (ping("-c 2 -i 0.2 -W 1")))
+  end))
+
+  it("leaves a busy handler that returns by itself alone on Ctrl-C: the line is cleared",
+    live(function(term)
+    handler(term, "dev:on_packet(function(p, d) local t = vnet.loop.now() + 0.1; "
+      .. "while vnet.loop.now() < t do end; if p:echo_reply() then d:write(p) end end)")
+    run("(ip netns exec " .. NAME .. " ping -n -c 15 -i 0.1 -W 1 10.9.7.2 >/dev/null 2>&1 &)")
+    T.sleep(0.5) -- the handler runs nearly all the time now
+    term:type("this goes")
+    term:wait("vnet> this goes$")
+    term:key("C-c")
+    term:wait("vnet> this goes%^C\nvnet>%s*$")
+    T.sleep(1.5)
+    term:line("#vnet.loop.watchers(), dev:counters().handler_errors")
+    term:wait("\n1%s+0\nvnet>%s*$")
+  end))
+
+  for _, sig in ipairs { { "TERM", 15 }, { "HUP", 1 } } do
+    it("ends the session on SIG" .. sig[1] .. " at the idle prompt: undone, exit " .. 128 + sig[2],
+      H.sandboxed(function()
+      local term = Term.start({ VNET_HISTORY = "" })
+      local ok, err = pcall(function()
+        term:line('a = assert(vnet.veth.create("vnsigA", "vnsigB")); '
+          .. 'n = assert(vnet.netns.create("vnsig' .. H.mypid() .. '")); print("made")')
+        term:wait("\nmade\nvnet>%s*$")
+        term:line("vnet.session.guardian() ~= nil")
+        term:wait("\ntrue\nvnet>%s*$")
+        term:type("half typed")
+        term:wait("vnet> half typed$")
+        local shell = term:tmux("display -p -t vnet '#{pane_pid}'"):match("%d+")
+        local pid = assert(run("pgrep -P " .. shell .. " -x vnet"):match("%d+"), "no vnet process")
+        run("kill -" .. sig[1] .. " " .. pid)
+        term:wait("\n%[exit=" .. 128 + sig[2] .. "%]")
+        assert.not_matches("stack traceback", term:screen())
+        assert.matches("does not exist", (run("ip link show vnsigA")))
+        assert.not_matches("vnsig" .. H.mypid(), (run("ip netns list")))
+        assert.equal("", (run("pgrep -x vnet-guardian -P " .. pid)))
+        -- the terminal is as it was: the shell echoes what is typed
+        term:type("echo back")
+        term:wait("echo back$")
+      end)
+      term:close()
+      run("ip link del vnsigA 2>/dev/null; ip netns del vnsig" .. H.mypid() .. " 2>/dev/null")
+      assert(ok, err)
+    end))
+  end
+
   it("still runs vnet.loop.run() typed at the prompt, until Ctrl-C", live(function(term)
     handler(term, RESPOND)
     term:line("vnet.loop.run()")

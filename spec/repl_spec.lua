@@ -1,4 +1,4 @@
--- repl_spec.lua: the interactive vnet (core/repl.c + vnet._repl).
+-- repl_spec.lua: the interactive vnet (core/host/repl.c + vnet._repl).
 --   busted --lua=build/vnet spec/repl_spec.lua
 -- The unit tests call vnet._repl directly; the terminal tests drive
 -- build/vnet in a real pseudo-terminal through a private tmux server (its

@@ -174,6 +174,22 @@ describe("vnet.session", function()
       assert.are.equal(before, #S.list())
     end))
 
+    it("brings a link it did not make back from an anonymous namespace being closed", H.sandboxed(function()
+      H.sh("ip link add ac0 type veth peer name ac1")
+      local before = #S.list()
+      local ns = assert(vnet.netns.create())
+      local l = assert(vnet.link.get("ac0"))
+      assert(l:set { netns = ns })
+      assert(l:set { name = "acin", mtu = 1280 })
+      assert.is_nil(H.iplink("ac0"))
+      assert.are.equal(before + 2, #S.list())
+      ns:close() -- a veth would go with the namespace: it comes back first
+      assert.are.equal(1500, H.iplink("ac0").mtu)
+      assert.is_truthy(H.iplink("ac1"))
+      assert.are.equal(before, #S.list())
+      H.sh("ip link del ac0")
+    end))
+
     it("lists what it owns, undoes part of it, and lets go on request", H.sandboxed(function()
       local before = #S.list()
       local a = assert(vnet.veth.create("la", "lb"))
@@ -250,6 +266,114 @@ describe("vnet.session", function()
       end
       os.remove(script)
       assert(vnet.link.delete("pre0"))
+    end))
+
+    -- What the session must give back, in the namespace ns (nil: this one):
+    -- each link's name, MAC, MTU, txqueuelen, up, master, group and port
+    -- options (ifindexes may change), addresses, routes and neighbours.
+    local function state(ns)
+      local n = ns and ("-n " .. ns .. " ") or ""
+      local out = {}
+      for _, l in ipairs(H.ip(n .. "link show") or {}) do
+        local sd = l.linkinfo and l.linkinfo.info_slave_data or {}
+        local master = l.master
+        out[#out + 1] = table.concat({ l.ifname, tostring(l.address), l.mtu, tostring(l.txqlen),
+          tostring(H.has_flag(l, "UP")), tostring(master), tostring(l.group),
+          tostring(sd.hairpin), tostring(sd.cost), tostring(sd.learning) }, " ")
+      end
+      for _, l in ipairs(H.ip(n .. "addr show") or {}) do
+        for _, a in ipairs(l.addr_info or {}) do
+          if a.scope ~= "link" then out[#out + 1] = l.ifname .. " " .. a["local"] .. "/" .. a.prefixlen end
+        end
+      end
+      out[#out + 1] = H.sh("ip " .. n .. "route show table all | grep -v '^local\\|fe80\\|multicast' | sort")
+      out[#out + 1] = H.sh("ip " .. n .. "neigh show")
+      table.sort(out)
+      return table.concat(out, "\n")
+    end
+
+    it("gives back every change to what it did not make, in any namespace, however it ends (issue 11)",
+      H.sandboxed(function()
+      local pre = "own-pre" .. H.mypid()
+      local setup = "ip link add q0 type veth peer name q1; ip link add qbr type bridge; " ..
+        "ip link set q1 master qbr; ip link add m0 type veth peer name m0p; " ..
+        "ip link add m1 type veth peer name m1p; ip netns add " .. pre .. "; " ..
+        "ip -n " .. pre .. " link add r0 type veth peer name r1; ip -n " .. pre .. " link set r0 up"
+      local script = H.tmpscript([[
+        local pre, way = ...
+        local l = assert(vnet.link.get("q0"))
+        assert(l:set { name = "q0x", address = "02:00:00:00:00:aa", txqueuelen = 77 })
+        assert(l:set { mtu = 1400, up = true })
+        assert(l:addr_add("10.5.0.1/24"))
+        assert(vnet.route.add { dst = "10.6.0.0/24", via = "10.5.0.2" })
+        assert(vnet.route.add { dst = "fd00:6::/64", dev = "q0x", metric = 7 })
+        assert(vnet.neigh.add("q0x", "10.5.0.9", "02:00:00:00:00:09"))
+        assert(vnet.bridge.port("q1", { hairpin = true, cost = 77, learning = false }))
+        local ns = assert(vnet.netns.open(pre))   -- a namespace it did not make
+        ns:run(function()
+          local r = assert(vnet.link.get("r0"))
+          assert(r:addr_add("10.7.0.1/24"))
+          assert(vnet.route.add { dst = "10.8.0.0/24", via = "10.7.0.2", table = 300 })
+          assert(vnet.neigh.add("r0", "10.7.0.5", "02:00:00:00:00:05"))
+        end)
+        local made = assert(vnet.netns.create("own-made" .. pre))
+        local m0 = assert(vnet.link.get("m0"))
+        assert(m0:set { netns = made })          -- into a namespace it made, renamed there
+        assert(m0:set { name = "m0in" })
+        local anon = assert(vnet.netns.create())
+        local m1 = assert(vnet.link.get("m1"))
+        assert(m1:set { netns = anon })          -- into an anonymous one
+        assert(m1:set { name = "m1in", mtu = 1300 })
+        assert(vnet.link.get("m0") == nil and vnet.link.get("m1") == nil)
+        print(#vnet.session.list())
+        io.stdout:flush()
+        if way == "error" then error("boom") end
+        local pid = io.open("/proc/self/stat"):read("n")
+        if way ~= "exit" then -- (os.execute's system() would hold SIGINT off)
+          os.execute("(sleep 0.1; kill -" .. way .. " " .. pid .. ") &")
+          while true do end
+        end
+      ]])
+      for _, way in ipairs { "exit", "error", "INT", "TERM", "HUP", "KILL" } do
+        H.sh(setup)
+        local before, before_pre = state(), state(pre)
+        local out = H.sh(H.vnet .. " " .. script .. " " .. pre .. " " .. way)
+        assert.matches("^15\n", out)
+        local after, after_pre
+        for _ = 1, 100 do -- after a SIGKILL: the guardian's work
+          after, after_pre = state(), state(pre)
+          if after == before and after_pre == before_pre then break end
+          H.sh("sleep 0.05")
+        end
+        assert.are.equal(before, after, way .. ": " .. out)
+        assert.are.equal(before_pre, after_pre, way .. ": " .. out)
+        assert.is_nil(H.sh("ip netns list"):find("own-made", 1, true), way)
+        assert.are.equal("", H.sh("pgrep -x vnet-guardian -P $$ ; true"))
+        H.sh("ip link del q0; ip link del qbr; ip link del m0; ip link del m1; ip netns del " .. pre)
+      end
+      os.remove(script)
+    end))
+
+    it("kills what ns:exec started when the session is killed, so no process holds its namespaces",
+      H.sandboxed(function()
+      local script = H.tmpscript([[
+        local ns = assert(vnet.netns.create("own-exec" .. ...))
+        ns:run(function() assert(vnet.veth.create("xa", "xb")) end)
+        vnet.loop.spawn(function() ns:exec { "sleep", "77." .. ... } end)
+        vnet.loop.after(0.3, function()
+          os.execute("kill -KILL " .. io.open("/proc/self/stat"):read("n"))
+        end)
+        vnet.loop.run()
+      ]])
+      local out = H.sh(H.vnet .. " " .. script .. " " .. H.mypid())
+      os.remove(script)
+      local mine = "pgrep -f '^sleep 77." .. H.mypid() .. "$'"
+      for _ = 1, 100 do
+        if H.sh(mine) == "" then break end
+        H.sh("sleep 0.05")
+      end
+      assert.are.equal("", H.sh(mine), out)
+      assert.is_nil(H.sh("ip netns list"):find("own-exec", 1, true), out)
     end))
 
     it("REPL: `_` and Out keep what the prompt made; leaving it undoes the session", H.sandboxed(function()

@@ -7,31 +7,7 @@ local json = require "dkjson"
 local sandboxed = H.sandboxed
 local topo = vnet.topo
 
--- The named namespaces the machine has, less those it had before this file
--- ran (they are not the specs' doing).
-local function all_netns()
-  local t = {}
-  for name in H.sh("ip netns list"):gmatch("(%S+)[^\n]*\n?") do t[#t + 1] = name end
-  return t
-end
-local preexisting = {}
-for _, name in ipairs(all_netns()) do preexisting[name] = true end
-local function netns_list()
-  local names = {}
-  for _, name in ipairs(all_netns()) do
-    if not preexisting[name] then names[#names + 1] = name end
-  end
-  table.sort(names)
-  return names
-end
-
--- `ip -j -d link` inside a node's namespace: { [name] = link }
-local function iplinks(nsname)
-  local out = H.sh("ip -n " .. nsname .. " -j -d link show")
-  local t = {}
-  for _, l in ipairs(json.decode(out) or {}) do t[l.ifname] = l end
-  return t
-end
+local netns_list, iplinks = H.netns_names, H.iplinks
 
 local function routed(extra)
   local t = {
@@ -58,7 +34,7 @@ describe("vnet.topo", function()
   it("refuses a malformed table, naming the place, at the caller's line, building nothing", sandboxed(function()
     local cases = {
       { function(t) t.nodes.h1.kidn = "host" end,
-        "nodes.h1: unknown field 'kidn' (known: kind, addr, routes, sysctl, attach, stp)" },
+        "nodes.h1: unknown field 'kidn' (known: kind, addr, routes, sysctl, attach, stp, vlan_filtering)" },
       { function(t) t.links[2].b = "h9" end, "links[2].b: node 'h9' is not defined" },
       { function(t) t.links[2].a = { node = "h1", name = "h1-eth0" } end,
         "links[2].a: interface 'h1-eth0' on node 'h1' is defined twice (links[1].a and links[2].a)" },
@@ -188,9 +164,8 @@ describe("vnet.topo", function()
   end))
 
   it("changes a netem delay in place", sandboxed(function()
-    local ok, err, eno = topo.apply(routed(function(t) t.links[2].tc = { netem = { delay = 50 } } end))
-    if not ok and err:find("no 'netem' qdisc", 1, true) then H.skip("this kernel has no 'netem' qdisc (sch_netem)") end
-    local net <close> = assert(ok, err)
+    H.need_qdisc("netem")
+    local net <close> = assert(topo.apply(routed(function(t) t.links[2].tc = { netem = { delay = 50 } } end)))
     local q = json.decode(H.sh("tc -n tsr-r1 -j qdisc show dev r1-eth1"))[1]
     assert.are.same({ "netem", 0.05 }, { q.kind, q.options.delay.delay })
     local changed = routed(function(t) t.links[2].tc = { netem = { delay = 80 } } end)
@@ -291,9 +266,8 @@ describe("vnet.topo", function()
 
   it("builds the two-site example and pings across the tunnel with the underlay's delay", sandboxed(function()
     H.need_kind("vxlan")
-    local ok, err, eno = topo.apply("examples/sites.lua")
-    if not ok and eno == 2 and err:find("netem") then H.skip("this kernel has no 'netem' qdisc (sch_netem)") end
-    local net <close> = assert(ok, err)
+    H.need_qdisc("netem")
+    local net <close> = assert(topo.apply("examples/sites.lua"))
     assert.are.equal("vxlan", iplinks("sites-gw1").vx42.linkinfo.info_kind)
     local good, rtt = net.a1:ping(net.b1, { count = 5 })
     assert.is_true(good, rtt)

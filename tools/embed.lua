@@ -1,5 +1,7 @@
 -- embed.lua: write a C file holding the Lua modules given on the command
--- line, for core/preload.c.  lua5.4 tools/embed.lua out.c lua/vnet/*.lua
+-- line, for core/host/preload.c.  lua5.4 tools/embed.lua out.c lua/vnet/*.lua
+-- An annotation file (lua/meta/vnet/tun.lua) becomes module meta.vnet.tun
+-- whose chunk returns the file's text: vnet._api reads it for help().
 local out = assert(io.open(arg[1], "w"))
 local mods = {}
 for i = 2, #arg do
@@ -8,6 +10,7 @@ for i = 2, #arg do
   local src = f:read("a")
   f:close()
   assert(load(src, "@" .. path)) -- a syntax error fails the build here
+  if path:find("^lua/meta/") then src = "return " .. string.format("%q", src) end
   local name = path:match("^lua/(.-)%.lua$"):gsub("/", "."):gsub("%.init$", "")
   local bytes = {}
   for k = 1, #src do bytes[#bytes + 1] = string.byte(src, k) end

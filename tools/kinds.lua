@@ -18,7 +18,9 @@ for _, name in ipairs(vnet.modules) do
       if not seen[k] then seen[k] = true; mods[#mods + 1] = k end
     end
     if want == "build" and d.lane.build then
-      print(string.format("%s\t%s\t%s", d.lane.modules[1], d.lane.build.dir, d.lane.build.config))
+      -- file: a module of one source file in a big directory (built alone)
+      print(string.format("%s\t%s\t%s\t%s", d.lane.modules[1], d.lane.build.dir, d.lane.build.config,
+        d.lane.build.file or "-"))
     elseif want == nil then
       local m = table.concat(d.lane.modules or {}, " ")
       print(string.format("%s\t%s\t%s", d.kind, m ~= "" and m or "-", d.lane.probe or "-"))

@@ -1,6 +1,6 @@
 --- vnet._journal: the journal of vnet.session (see there): its entries,
 -- the hooks the modules call where they make or change something, the
--- guardian's records (core/session.c) and the undoing of entries.
+-- guardian's records (core/netlink/session.c) and the undoing of entries.
 -- Entries: {id, kind, type, name, what, undo, nsino, path | nsw, key,
 -- parent, told, grouped, mate}; links and kept are keyed "nsino:ifindex".
 local core = require "vnet.session.core"
@@ -29,14 +29,41 @@ end
 
 -- Tell the guardian (started on first need); failures are not fatal: the
 -- in-process undo still runs on every ending but SIGKILL.
-local function tell(rec)
-  if S.keeping or S.finished or not home then return end
+local pending -- records held for one send (M._defer), or nil
+local function send(msg, nsfd)
   if not S.gfd then
     local fd, pid = core.guardian(home:fileno())
     if not fd then return end
     S.gfd, S.gpid = fd, pid
   end
-  core.send(S.gfd, rec)
+  return core.send(S.gfd, msg, nsfd)
+end
+
+-- A record that carries a namespace's fd goes at once (its result says
+-- whether the guardian holds it); the others may wait for _flush.
+local function tell(rec, nsfd)
+  if S.keeping or S.finished or not home then return end
+  if pending and not nsfd then pending[#pending + 1] = rec; return true end
+  return send(rec, nsfd)
+end
+
+--- _defer(): hold the guardian's records until _flush() sends them,
+-- several to a message (a batch of links: one send, not one per link)
+function M._defer() pending = pending or {} end
+
+function M._flush()
+  local p = pending
+  pending = nil
+  if not p or #p == 0 or S.keeping or S.finished or not home then return end
+  local chunk, len = {}, 0
+  for _, rec in ipairs(p) do
+    if len + #rec + 1 > 4096 and #chunk > 0 then -- core/netlink/session.c's VNET_SESSION_MSG
+      send(table.concat(chunk, "\n"))
+      chunk, len = {}, 0
+    end
+    chunk[#chunk + 1], len = rec, len + #rec + 1
+  end
+  send(table.concat(chunk, "\n"))
 end
 
 -- The namespace of e, for undo: where it lives now, or nil when it is gone
@@ -97,7 +124,8 @@ local function place(e, ns, ino)
   elseif ns and not ns.closed then e.nsw = setmetatable({ ns }, { __mode = "v" }) end
   if not e.path and e.nsino ~= homeino then
     local r = netns()._running(e.nsino)
-    if r and r.path then e.path, e.nsname = r.path, r.name end
+    if r and r.path then e.path, e.nsname = r.path, r.name
+    elseif r and not e.nsw then e.nsw = setmetatable({ r }, { __mode = "v" }) end
   end
   return e
 end
@@ -177,91 +205,53 @@ function M.forget(l, ino)
   end
 end
 
--- The guardian's record of an address or a restore (see core/session.c),
--- or nil when it cannot undo that one.
-local function record(e, ifindex, guard)
-  local where = e.nsino == homeino and "-" or e.path
-  if not where or not ifindex or links[e.parent] then return nil end
-  if e.kind == "addr" then
-    local a, len = e.name:match("^([^/]+)/?(%d*)$")
-    local fam, bytes = nl.pton(a or "")
-    if not fam then return nil end
-    return string.format("A %d %d %d %s %d %d %s", e.id, e.nsino, ifindex, where,
-      fam == "inet6" and 10 or 2, tonumber(len) or #bytes * 8,
-      (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end)))
-  end
-  if guard then return string.format("R %d %d %d %s %s", e.id, e.nsino, ifindex, where, guard) end
+local heldns = {} -- nsino -> true: the guardian holds an fd of it (F)
+
+-- How the guardian finds the namespace of e ("-", its path, "@": one it
+-- holds; hold: give it an anonymous one now), or nil when it cannot.
+local function where(e, hold)
+  if e.nsino == homeino then return "-" end
+  if e.path then return e.path end
+  if heldns[e.nsino] then return "@" end
+  local ns = e.nsw and e.nsw[1]
+  if not hold or not ns or ns.closed or not tell("F " .. e.nsino, ns:fileno()) then return nil end
+  heldns[e.nsino] = true
+  return "@"
 end
 
---- session.own(kind, name, ifindex, what, undo) -> records a change
--- made in the current namespace (an address, a route...) and its undo.
-function M.own(kind, name, ifindex, what, undo, guard)
-  if S.keeping or S.finished then return end
+-- The record of e, with nsref in its place
+local function rec_of(e, nsref)
+  return string.format("%s %d %d %d %s %s", e.rtype, e.id, e.nsino, e.ifindex or 0, nsref, e.body)
+end
+
+--- session.own(kind, name, ifindex, what, rtype, body [, to [, ns]]) -> records
+-- a change made in the current namespace (an address, a route...) and the
+-- record that undoes it (vnet._undo; applied in-process and, after a
+-- SIGKILL, by the guardian). to: an M record's namespace object; ns: the
+-- namespace object of the current namespace, if there is one.
+-- (rtype may be a function instead: an undo only this process can do.)
+function M.own(kind, name, ifindex, what, rtype, body, to, ns)
+  if S.keeping or S.finished or not rtype then return end
   init_home()
-  local e = place({ kind = kind, name = name, what = what, undo = undo })
+  local e = place({ kind = kind, name = name, what = what, ifindex = ifindex }, ns)
   if ifindex then e.parent = key(e.nsino, ifindex) end
   if e.parent and kept[e.parent] then return end
+  if type(rtype) == "function" then
+    e.undo = rtype
+    return add(e)
+  end
+  e.rtype, e.body, e.to = rtype, body, to
+  if rtype == "M" then e.holds = ns end -- the link is in there until undone
+  e.undo = function()
+    local fd = to and (to.fileno and to:fileno()) or nil
+    return core.apply(rec_of(e, "?"), fd, e.what)
+  end
   add(e)
-  local rec = record(e, ifindex, guard)
-  if rec then e.told = true; tell(rec) end
+  if not (e.parent and links[e.parent]) then -- else it goes with the link
+    local ref = where(e, rtype == "M")
+    if ref then e.told = tell(rec_of(e, ref)) end
+  end
   return e
-end
-
-local restorable = { "mtu", "up", "name", "address", "txqueuelen", "master" }
-
---- session.changing(obj, ifindex, name, o): before link.set changes a link:
--- a link the session did not make gets an entry that sets it back.
-function M.changing(obj, idx, name, o)
-  if S.keeping or S.finished then return end
-  init_home()
-  local k = key(obj and rawget(obj, "_nsino") or nscore.current_id(), idx)
-  local own = links[k]
-  if own then
-    if o.name or o.netns then M._moving = { own, obj } end
-    return
-  end
-  local t = lcore.get(idx, "session", name)
-  if not t then return end
-  local back = {}
-  for _, f in ipairs(restorable) do
-    local v = o[f]
-    if f == "master" and o.nomaster then v = 0 end
-    if v ~= nil then
-      if f == "master" then back.master = t.master or 0
-      elseif f == "address" then back.address = t.address and nl.mac(t.address)
-      else back[f] = t[f] end
-    end
-  end
-  if next(back) == nil then return end
-  local shown = {}
-  for f, v in pairs(back) do shown[#shown + 1] = f .. "=" .. (f == "address" and t.address or tostring(v)) end
-  table.sort(shown)
-  local function n(v) return v == nil and -1 or v == true and 1 or v == false and 0 or v end
-  local guard = (back.mtu or back.up ~= nil or back.master) and
-    string.format("%d %d %d", n(back.mtu), n(back.up), n(back.master)) or nil
-  M.own("restore", t.name, idx, "link.set " .. t.name .. " {" .. table.concat(shown, ", ") .. "}",
-    function() -- only what differs now (a refused change changed nothing)
-      local now, diff = lcore.get(idx, "session.undo", t.name), {}
-      if not now then return true end
-      for f, v in pairs(back) do
-        local cur = now[f]
-        if f == "master" then cur = cur or 0 elseif f == "address" then cur = cur and nl.mac(cur) end
-        if cur ~= v then diff[f] = v end
-      end
-      if next(diff) == nil then return true end
-      return lcore.set(idx, diff, "session.undo", t.name)
-    end, guard)
-end
-
---- session.changed(obj): after link.set read obj back; an owned link that
--- was renamed or moved is journaled again under its new name and place.
-function M.changed(obj)
-  local m = M._moving
-  M._moving = nil
-  if not m or m[2] ~= obj then return end
-  local old = m[1]
-  drop(old)
-  M.own_link(obj)
 end
 
 --- session.own_netns(ns, o) -> ns: journal a named namespace made now
@@ -286,13 +276,19 @@ function M.own_netns(ns, o, ...)
   return ns
 end
 
+local giveback = { move = true, restore = true, port = true } -- on links it did not make
+
 --- session.forget_inside(ino): an anonymous namespace the session made
--- was closed; what was made in it went with it
+-- is closing; links it moved in go back first, what it made there goes
+-- with it
 function M.forget_inside(ino)
   for i = #journal, 1, -1 do
     local e = journal[i]
-    if e and e.nsino == ino and not e.path then drop(e) end
+    if e and e.nsino == ino and not e.path then
+      if giveback[e.kind] then M._undo_one(e) else drop(e) end
+    end
   end
+  if heldns[ino] then heldns[ino] = nil; tell("X " .. ino) end
 end
 
 --- session.forget_netns(ns): a named namespace was deleted (or let go)
@@ -354,5 +350,9 @@ end
 
 M._S, M._journal, M._links, M._kept, M._group = S, journal, links, kept, group
 M._drop, M._run_in, M._undo_one, M._undo_from = drop, run_in, undo_one, undo_from
+M._where = where
+require("vnet._restore")(M, { S = S, key = key, links = links, kept = kept, place = place,
+  where = where, drop = drop, ns_label = ns_label, netns = netns,
+  home = function() init_home(); return home, homeino end })
 M._owned_entry, M._tell, M._ns_label, M._core = owned_entry, tell, ns_label, core
 return M

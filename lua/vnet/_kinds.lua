@@ -4,7 +4,7 @@
 -- which options it takes, which IFLA_INFO_DATA attribute each one becomes,
 -- and how the value is written. From that one description come the option
 -- check of `create` (unknown keys rejected, naming the key), the attributes
--- core/link.c writes with nla_put, which options `:set{}` may change, and
+-- core/netlink/link.c writes with nla_put, which options `:set{}` may change, and
 -- the decoding of what the kernel reports back (`l.mode`, `l.id`, ...).
 -- Adding a kind is one file calling `define`, or one row in `rows` below.
 --
@@ -36,7 +36,17 @@
 -- and lane = {modules = {...}, probe = "ip link add arguments"}: the
 -- kernel modules the kind needs and how the full-kernel lane proves the
 -- kernel can make one (tools/kinds.lua reads them; hardware = "..." for
--- kinds that need hardware vnet cannot make).
+-- kinds that need hardware vnet cannot make). So that every kind file
+-- ends in `return kinds.define{...}`: module = the table to return (what
+-- the kind offers besides kind, descriptor and create: its mode table,
+-- functions others build on), and create_with(M, op) -> the module's
+-- create when it is not link.create's (a pair's returns both ends; the
+-- one-link create stays as M._create). example = {option = value, ...}:
+-- a minimal create (without name) that spec/kinds_spec.lua makes, checks
+-- with `ip -d -j link` and reads back option by option when the spec has
+-- no case of its own for the kind; there the veth ends p0 and p1 exist,
+-- for `link = "p0"` and other link options. Each option it gives must
+-- read back as given (as the decoder reads it: an ifindex for a link).
 local nl = require "vnet.nl.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 
@@ -195,10 +205,31 @@ function K.define(d)
   assert(type(d.kind) == "string", "kind description without a kind")
   d.options = d.options or {}
   registry[d.kind] = d
-  local M = { kind = d.kind, descriptor = d }
+  for k in pairs(d.example or {}) do
+    assert(d.options[k] or k == "link", "kind " .. d.kind .. ": example has '" .. tostring(k) .. "', not an option")
+  end
+  local M = d.module or {}
+  d.module = nil
+  assert(M.kind == nil and M.descriptor == nil and M.create == nil, "kind module already has kind, descriptor or create")
+  M.kind, M.descriptor = d.kind, d
   --- create{name = ..., kind options...} -> link | nil, msg, errno
-  function M.create(o)
+  local function create(o)
     return require("vnet.link")._create(d.kind .. ".create", d, o)
+  end
+  if d.create_with then
+    M._create, M.create = create, d.create_with(M, d.kind .. ".create")
+  else
+    M.create = create
+  end
+  --- create_many{ {name = ..., ...}, ... } -> { link, ... } | nil, msg,
+  -- errno, k: many in one batch, all or none (vnet._batch; pairs:
+  -- create_many_with, which returns both ends' lists)
+  if d.create_many_with then
+    M.create_many = d.create_many_with(M, d.kind .. ".create_many")
+  elseif not d.create_with then -- (a create of its own, netdevsim's: none)
+    function M.create_many(list)
+      return require("vnet._batch").create_many(d.kind .. ".create_many", d, list)
+    end
   end
   return M
 end

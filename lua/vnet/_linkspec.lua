@@ -1,6 +1,6 @@
 --- vnet._linkspec: what link.create, link.set and every kind's create share:
 -- the generic options (name, mtu, address, txqueuelen, up, link, master,
--- netns, numtxqueues, numrxqueues) turned into the spec core/link.c sends,
+-- netns, numtxqueues, numrxqueues) turned into the spec core/netlink/link.c sends,
 -- their ranges, and the body of create. Misuse raises at the user's line.
 local core = require "vnet.link.core"
 local nl = require "vnet.nl.core"
@@ -95,8 +95,11 @@ local function kind_error(op, name, kind, err, eno)
   return nil, err, eno
 end
 
---- The shared body of link.create and every kind's create.
-function S.create(op, d, o)
+--- What a create sends, checked: S.prepare(op, d, o) -> p | nil, msg,
+-- errno. p = {op, d, o, name, kind, spec, hold, target}: spec for
+-- core.create, hold the namespace objects that must stay open until it is
+-- sent, target the namespace the link is made in (o.netns). Misuse raises.
+function S.prepare(op, d, o)
   if type(o) ~= "table" then
     raise(string.format("%s: options must be a table (got %s)", op, type(o)))
   end
@@ -128,7 +131,7 @@ function S.create(op, d, o)
   spec.kind, spec.group = kind, session().group(o.persist)
   local hold = {} -- namespace objects kept open until the request is sent
   local ctx = {
-    op = op, name = name, o = o, hold = hold,
+    op = op, name = name, o = o, hold = hold, spec = spec,
     resolve = function(v, key)
       local idx, rerr = resolve(op, v)
       if not idx then
@@ -159,30 +162,59 @@ function S.create(op, d, o)
     target = ns
     spec.netns_fd = ns:fileno()
   end
-  local ok
-  local held <close> = session().hold() -- until it is in the journal
-  ok, err, eno = core.create(spec, op, name)
-  if not ok then
-    local hint = d and d.hints and d.hints[eno]
-    if hint and not err:find("%)$") then err = err .. " (" .. hint .. ")" end
-    err = S.feature_hint(d, o, err, eno)
-    return kind_error(op, name, kind, err, eno)
+  return { op = op, d = d, o = o, name = name, kind = kind, spec = spec, hold = hold,
+    target = target }
+end
+
+--- S.refused(p, err, eno) -> nil, msg, errno: the kernel's refusal of p,
+-- with the kind's hints.
+function S.refused(p, err, eno)
+  local d = p.d
+  local hint = d and d.hints and d.hints[eno]
+  if hint and not err:find("%)$") then err = err .. " (" .. hint .. ")" end
+  err = S.feature_hint(d, p.o, err, eno)
+  return kind_error(p.op, p.name, p.kind, err, eno)
+end
+
+--- S.made(p [, t [, ns, ino]]) -> link | nil, msg, errno: the link p made,
+-- as an object (t: its table when the kernel echoed it, read in namespace
+-- ns/ino), before the kind's `after` and the journal.
+function S.made(p, t, ns, ino)
+  local op, name, err, eno = p.op, p.name, nil, nil
+  if p.target then
+    t, err, eno = p.target:run(core.get, name, op, name)
+    if t then return wrap(t, p.target, p.target:id()) end
+    return nil, err, eno
   end
-  local t, l
-  if target then
-    t, err, eno = target:run(core.get, name, op, name)
-    if t then l = wrap(t, target, target:id()) end
-  else
+  if type(t) ~= "table" then
     t, err, eno = core.get(name, op, name)
-    if t then l = wrap(t) end
+    if not t then return nil, err, eno end
   end
+  return wrap(t, ns, ino)
+end
+
+--- S.after(p, l) -> true | nil, msg, errno: the kind's `after` (what one
+-- request cannot do: ports, slaves...)
+function S.after(p, l)
+  if p.d and p.d.after then return p.d.after(l, p.o, p.op) end
+  return true
+end
+
+--- The shared body of link.create and every kind's create.
+function S.create(op, d, o)
+  local p, err, eno = S.prepare(op, d, o)
+  if not p then return nil, err, eno end
+  local held <close> = session().hold() -- until it is in the journal
+  local ok
+  ok, err, eno = core.create(p.spec, op, p.name)
+  if not ok then return S.refused(p, err, eno) end
+  local l
+  l, err, eno = S.made(p)
   if not l then return nil, err, eno end
-  if d and d.after then -- what one request cannot do (ports, slaves...)
-    ok, err, eno = d.after(l, o, op)
-    if not ok then
-      l:delete()
-      return nil, err, eno
-    end
+  ok, err, eno = S.after(p, l)
+  if not ok then
+    l:delete()
+    return nil, err, eno
   end
   return session().own_link(l, o.persist)
 end

@@ -31,14 +31,23 @@ function P.check(op, name, o)
   if o.peer ~= nil then require("vnet._opts").ifname(op, o.peer) end
 end
 
---- finish(attr [, more]) -> a kind's finish: the peer's ifinfomsg under
--- attr, then more(ctx, o, items, change) for the kind's own rules.
-function P.finish(attr, more)
+--- finish(attr [, more [, queues]]) -> a kind's finish: the peer's
+-- ifinfomsg under attr, then more(ctx, o, items, change) for the kind's own
+-- rules. queues: both ends get numtxqueues and numrxqueues (default 1).
+function P.finish(attr, more, queues)
   return function(ctx, o, items, change)
     if more then more(ctx, o, items, change) end
     if change then return end
     require("vnet.link")._check_mtu(ctx.op, ctx.name, "peer_mtu", o.peer_mtu)
     local p = { name = o.peer, mtu = o.peer_mtu }
+    if queues then
+      -- the kernel gives a veth one queue per CPU, then trims the real
+      -- count to 1, which waits for an RCU grace period per end: ask
+      -- for the queues that will be used (1) unless told otherwise
+      ctx.spec.numtxqueues = o.numtxqueues or 1
+      ctx.spec.numrxqueues = o.numrxqueues or 1
+      p.numtxqueues, p.numrxqueues = ctx.spec.numtxqueues, ctx.spec.numrxqueues
+    end
     if o.peer_address then
       p.address = require("vnet.nl.core").mac(o.peer_address)
       if not p.address then

@@ -1,4 +1,4 @@
---- vnet._repl: the Lua half of the interactive vnet (core/repl.c holds the
+--- vnet._repl: the Lua half of the interactive vnet (core/host/repl.c holds the
 -- readline glue). Two pure functions, testable on their own:
 --
 --    local repl = require "vnet._repl"
@@ -320,6 +320,12 @@ function M.reload(path)
   if not chunk then error("reload: " .. err, 2) end
   last_path = path
   return chunk()
+end
+
+--- help([x]): the REPL's global help (vnet._help): the API reference of a
+-- function, object, module or name; help() says how to use it.
+function M.help(...)
+  return require("vnet._help").help(...)
 end
 
 return M

@@ -8,8 +8,11 @@
 --       iforder = {ifname...} }
 -- I = { name, node, kind, at (where it was described), mtu, mac, addrs = {cidr...},
 --       peer = {node, name} (veth), master (a bridge's name), tc = {kind, options},
---       create = { options of link.create beyond name/mtu/address } }
+--       create = { options of link.create beyond name/mtu/address },
+--       vlans = { {vid, pvid, untagged}, ... } (a switch port's), vlan_filtering (a switch's) }
+-- (vnet._topovlan checks the VLAN fields and says what they become)
 local tc = require "vnet.tc"
+local vlan = require "vnet._topovlan"
 local nl = require "vnet.nl.core"
 
 local M = {}
@@ -26,9 +29,9 @@ M.node_kinds, M.tunnel_kinds = NODE_KINDS, TUNNEL_KINDS
 
 local FIELDS = {
   top = { "name", "nodes", "links", "tunnels" },
-  node = { "kind", "addr", "routes", "sysctl", "attach", "stp" },
+  node = { "kind", "addr", "routes", "sysctl", "attach", "stp", "vlan_filtering" },
   link = { "a", "b", "mtu", "tc" },
-  ["end"] = { "node", "name", "addr", "mtu", "mac", "tc" },
+  ["end"] = { "node", "name", "addr", "mtu", "mac", "tc", "vlan", "vlans", "pvid", "untagged" },
   tunnel = { "kind", "id", "port", "a", "b", "mtu", "tc" },
   tunnel_end = { "node", "name", "underlay", "addr", "mtu", "mac", "tc" },
   attach = { "kind", "name", "parent", "mode", "addr", "mtu", "mac", "tc" },
@@ -171,10 +174,12 @@ function M.check(t)
       end
       N.sysctl[k] = type(v) == "boolean" and (v and "1" or "0") or tostring(v)
     end
+    N.vlan_filtering = vlan.node(w, n, kind)
     if kind == "switch" then
       ifname(w, nname)
       N.ifaces[nname] = { name = nname, node = nname, kind = "bridge", at = w, addrs = addrs(w .. ".addr", n.addr),
-        create = { stp = n.stp and true or nil } }
+        create = { stp = n.stp and true or nil, vlan_filtering = N.vlan_filtering or nil },
+        vlan_filtering = N.vlan_filtering == true }
       N.iforder[1] = nname
       where_if[nname .. ":" .. nname] = w
     elseif n.addr ~= nil or n.stp ~= nil then
@@ -231,9 +236,9 @@ function M.check(t)
     fields(w, l, "link")
     if l.a == nil or l.b == nil then fail(w, "needs both ends: { a = \"h1\", b = \"r1\" }") end
     local lmtu, ltc = mtu(w .. ".mtu", l.mtu), tcspec(w .. ".tc", l.tc)
-    local NA, A = endpoint(w .. ".a", l.a, "end", ethname)
-    local NB, B = endpoint(w .. ".b", l.b, "end", ethname)
-    for _, p in ipairs { { NA, A, B, NB, ".a" }, { NB, B, A, NA, ".b" } } do
+    local NA, A, ea = endpoint(w .. ".a", l.a, "end", ethname)
+    local NB, B, eb = endpoint(w .. ".b", l.b, "end", ethname)
+    for _, p in ipairs { { NA, A, B, NB, ".a", ea }, { NB, B, A, NA, ".b", eb } } do
       local N, I, O, ON, s = p[1], p[2], p[3], p[4], p[5]
       I.kind, I.peer = "veth", { node = ON.name, name = O.name }
       I.mtu, I.tc = I.mtu or lmtu, I.tc or ltc
@@ -241,7 +246,10 @@ function M.check(t)
         if #I.addrs > 0 then fail(w .. s .. ".addr", "'%s' is a switch: its ports have no addresses", N.name) end
         I.master = N.name
       end
+      vlan.port(w .. s, N, p[6], I)
+      local V = vlan.sub(I) -- vlan = 10: the addresses go on "<end>.10"
       add_iface(w .. s, N, I)
+      if V then add_iface(w .. s .. ".vlan", N, V) end
     end
   end
 
@@ -332,7 +340,7 @@ function M.check(t)
         end
       end
     end
-    N.src, N.count = nil, nil
+    N.src, N.count, N.vlan_filtering = nil, nil, nil
   end
   return D
 end

@@ -21,6 +21,7 @@ function M.probe(D)
     for _, ifn in ipairs(D.nodes[nn].iforder) do
       local I = D.nodes[nn].ifaces[ifn]
       want("link:" .. I.kind, I.create.remote and (I.at:gsub("%.[ab]$", "") .. ".kind") or I.at)
+      if I.vlan_filtering then want("brvlan:", I.at .. ".vlan_filtering") end
       if I.tc then want("qdisc:" .. I.tc.kind, I.at .. ".tc." .. I.tc.kind) end
     end
   end
@@ -34,7 +35,13 @@ function M.probe(D)
       for _, key in ipairs(todo) do
         local what, kind = key:match("^(%a+):(.*)$")
         local ok, err, eno
-        if what == "link" then
+        if what == "brvlan" then
+          ok, err, eno = core.create({ name = "vnetprobe2", kind = "bridge",
+            data = { { 7, "u8", 1 } } }, "probe", "bridge") -- IFLA_BR_VLAN_FILTERING
+          if ok then core.delete(assert(core.index("vnetprobe2")), "probe", "bridge") end
+          ok = ok or eno ~= 95
+          err = ok or { "this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)", eno }
+        elseif what == "link" then
           ok, err, eno = core.create({ name = "vnetprobe2", kind = kind }, "probe", kind)
           if ok then core.delete(assert(core.index("vnetprobe2")), "probe", kind) end
           ok = ok or not (eno == 95 and err:find("Unknown device type", 1, true))
@@ -61,8 +68,8 @@ end
 -- ---- making the changes ----------------------------------------------------
 
 local PHASE = { ["-node"] = 1, ["+node"] = 2, ["~sysctl"] = 3, ["-link"] = 4, ["+link"] = 5,
-  ["~link"] = 6, ["-addr"] = 7, ["+addr"] = 8, ["-route"] = 9, ["+route"] = 10, ["~route"] = 10,
-  ["-tc"] = 11, ["+tc"] = 11, ["~tc"] = 11, ["-redirect"] = 12, ["+redirect"] = 12 }
+  ["~link"] = 6, ["~vlan"] = 7, ["-addr"] = 8, ["+addr"] = 9, ["-route"] = 10, ["+route"] = 11, ["~route"] = 11,
+  ["-tc"] = 12, ["+tc"] = 12, ["~tc"] = 12, ["-redirect"] = 13, ["+redirect"] = 13 }
 local LINK_ORDER = { bridge = 0, veth = 1, vxlan = 1, geneve = 1, gre = 1, gretap = 1, ifb = 1 }
 
 local function sorted(changes)
@@ -77,6 +84,46 @@ local function sorted(changes)
 end
 
 local ENODEV, ESRCH, ENOENT, EINVAL = 19, 3, 2, 22
+
+-- A run of new veths, made in as few batches (veth.create_many) as the
+-- nodes allow: each pair is made from the namespace of whichever of its two
+-- nodes more pairs of the run share (a star's switch: one batch for all),
+-- the other end straight in its node, up (and in its bridge) after.
+-- Returns the change that failed with the error, or nil.
+local function make_veths(D, nss, run)
+  local uses, ends = {}, {}
+  for i, c in ipairs(run) do
+    local I = c.iface
+    local A = { node = c.node, iface = I }
+    local B = { node = I.peer.node, iface = D.nodes[I.peer.node].ifaces[I.peer.name] }
+    ends[i] = { A, B }
+    uses[A.node] = (uses[A.node] or 0) + 1
+    uses[B.node] = (uses[B.node] or 0) + 1
+  end
+  local groups, order = {}, {}
+  for i, e in ipairs(ends) do
+    if uses[e[2].node] > uses[e[1].node] then e[1], e[2] = e[2], e[1] end
+    local g = groups[e[1].node]
+    if not g then g = {}; groups[e[1].node] = g; order[#order + 1] = e[1].node end
+    g[#g + 1] = i
+  end
+  for _, node in ipairs(order) do
+    local list = {}
+    for j, i in ipairs(groups[node]) do
+      local X, Y = ends[i][1], ends[i][2]
+      list[j] = { name = X.iface.name, peer = Y.iface.name, peer_netns = nss[Y.node],
+        mtu = X.iface.mtu, address = X.iface.mac, peer_mtu = Y.iface.mtu,
+        peer_address = Y.iface.mac, up = true, master = X.iface.master }
+    end
+    local ok, err, eno, k = nss[node]:run(require("vnet.veth").create_many, list)
+    if not ok then return run[groups[node][k or 1]], err, eno end
+    for _, i in ipairs(groups[node]) do
+      local Y = ends[i][2]
+      ok, err, eno = nss[Y.node]:run(link.set, Y.iface.name, { up = true, master = Y.iface.master })
+      if not ok then return run[i], err, eno end
+    end
+  end
+end
 
 local function make_link(D, nss, c)
   local I = c.iface
@@ -115,12 +162,26 @@ local function redirect(ifn, to)
   return tc.redirect(ifn, to)
 end
 
+local function is_veth(c) return c and c.op == "+" and c.what == "link" and c.iface.kind == "veth" end
+
 function M.execute(D, changes, nss)
-  for _, c in ipairs(sorted(changes)) do
+  local list, i = sorted(changes), 1
+  while list[i] do
+    local c = list[i]
     local ns = nss[c.node]
     local ok, err, eno
     local kind = c.op .. c.what
-    if kind == "-node" then
+    if is_veth(c) then -- a run of new veths: in batches
+      local batch = { c }
+      while is_veth(list[i + 1]) do
+        i = i + 1
+        batch[#batch + 1] = list[i]
+      end
+      local bad
+      bad, err, eno = make_veths(D, nss, batch)
+      ok = not bad
+      c = bad or c
+    elseif kind == "-node" then
       ok, err, eno = ns:delete()
       nss[c.node] = nil
     elseif kind == "+node" then
@@ -134,8 +195,14 @@ function M.execute(D, changes, nss)
       if not ok and eno == ENODEV then ok = true end -- a veth whose peer went first
     elseif kind == "+link" then
       ok, err, eno = make_link(D, nss, c)
-    elseif kind == "~link" then
-      ok, err, eno = ns:run(link.set, c.name, c.set)
+    elseif kind == "~link" then -- through the object: a bridge's vlan_filtering is its kind's option
+      ok, err, eno = ns:run(function()
+        local l, e, n = link.get(c.name)
+        if not l then return nil, e, n end
+        return l:set(c.set)
+      end)
+    elseif kind == "~vlan" then -- the port's VLANs, exactly
+      ok, err, eno = ns:run(require("vnet.bridge").set_vlans, c.name, c.to)
     elseif c.what == "addr" then
       ok, err, eno = ns:run(require("vnet.addr")[c.op == "+" and "add" or "del"], c.name, c.to)
     elseif c.what == "route" then
@@ -155,6 +222,7 @@ function M.execute(D, changes, nss)
     if not ok then
       return nil, string.format("topo.apply %s: %s: %s", D.name, c.text:sub(3), err or "failed"), eno
     end
+    i = i + 1
   end
   return true
 end

@@ -5,12 +5,14 @@
 -- sees them), so another process can read it, diff it and destroy it.
 -- Only what a description can say is compared: links other than lo,
 -- global addresses, routes not made by the kernel, the root qdisc when it
--- is netem, tbf or htb, and the sysctls the description sets.
+-- is netem, tbf or htb, the sysctls the description sets, a bridge's
+-- vlan_filtering and the VLANs of the switch ports that list them.
 local netns = require "vnet.netns"
 local link = require "vnet.link"
 local addr = require "vnet.addr"
 local route = require "vnet.route"
 local tc = require "vnet.tc"
+local vlan = require "vnet._topovlan"
 
 local M = {}
 
@@ -49,7 +51,8 @@ local TC_KINDS = { netem = true, tbf = true, htb = true }
 --- read_node(ns, sysctl keys) -> the live state of one node
 function M.read_node(ns, keys)
   return ns:run(function()
-    local S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {} }
+    local S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {},
+      vlans = vlan.read() }
     for _, l in ipairs(assert(link.list())) do
       if l.name ~= "lo" then S.links[l.name], S.byindex[l.ifindex] = l, l end
     end
@@ -153,6 +156,8 @@ local function mismatch(L, I, l, S)
     if info.remote ~= c.remote or info["local"] ~= c["local"] or (c.key and info.ikey ~= c.key) then
       return "tunnel changed"
     end
+  elseif I.kind == "vlan" then
+    return vlan.mismatch(I, l, S)
   elseif c.link then -- an attachment
     local parent = S.byindex[l.parent or -1]
     if not parent or parent.name ~= c.link or info.mode ~= c.mode then return "parent or mode changed" end
@@ -182,7 +187,7 @@ function M.diff(D, L)
     if not S then
       add { op = "+", what = "node", node = nn, to = N.kind,
         text = string.format("+ node %s (%s, namespace %s)", nn, N.kind, N.ns) }
-      S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {} }
+      S = { links = {}, byindex = {}, addrs = {}, routes = {}, tc = {}, sysctl = {}, redirect = {}, vlans = {} }
     end
     local keys = {}
     for k in pairs(N.sysctl) do keys[#keys + 1] = k end
@@ -218,7 +223,7 @@ function M.diff(D, L)
               I.peer and (" to " .. I.peer.node .. ":" .. I.peer.name) or
               I.create.remote and (" to " .. I.create.remote) or I.create.link and (" on " .. I.create.link) or "") }
         end
-        S.addrs[ifn], S.tc[ifn], S.redirect[ifn] = nil, nil, nil
+        S.addrs[ifn], S.tc[ifn], S.redirect[ifn], S.vlans[ifn] = nil, nil, nil, nil
       else
         local master = l.master and S.byindex[l.master] and S.byindex[l.master].name
         local set, parts = {}, {}
@@ -228,12 +233,19 @@ function M.diff(D, L)
           if I.master then set.master = I.master else set.nomaster = true end
           parts[#parts + 1] = "master " .. tostring(master) .. " -> " .. tostring(I.master)
         end
+        if I.kind == "bridge" and ((l.info or {}).vlan_filtering or false) ~= I.vlan_filtering then
+          set.vlan_filtering = I.vlan_filtering
+          parts[#parts + 1] = "vlan_filtering " .. tostring(not I.vlan_filtering) .. " -> " .. tostring(I.vlan_filtering)
+        end
         if not l.up then set.up = true; parts[#parts + 1] = "up" end
+        if set.master then S.vlans[ifn] = nil end -- a new port starts with the bridge's default
         if next(set) then
           add { op = "~", what = "link", node = nn, name = ifn, set = set,
             text = string.format("~ link %s:%s %s", nn, ifn, table.concat(parts, ", ")) }
         end
       end
+      local vc = I.vlans and vlan.change(nn, ifn, I.vlans, S.vlans[ifn])
+      if vc then add(vc) end
       local have = S.addrs[ifn] or {}
       local want = {}
       for _, a in ipairs(I.addrs) do want[a] = true end

@@ -20,10 +20,21 @@ local function snapshot(T)
       for a in pairs(S.addrs[ifn] or {}) do addrs[#addrs + 1] = a end
       table.sort(addrs)
       local q = S.tc[ifn]
+      local vlans -- a switch port's that lists them: "10 pvid untagged", ...
+      if I.vlans and S.vlans and S.vlans[ifn] then
+        local vids = {}
+        for vid in pairs(S.vlans[ifn]) do vids[#vids + 1] = vid end
+        table.sort(vids)
+        vlans = setmetatable({}, M.array)
+        for k, vid in ipairs(vids) do
+          local v = S.vlans[ifn][vid]
+          vlans[k] = vid .. (v.pvid and " pvid" or "") .. (v.untagged and " untagged" or "")
+        end
+      end
       node.interfaces[#node.interfaces + 1] = {
         name = ifn, kind = I.kind, up = l and l.up or false, mtu = l and l.mtu, mac = l and l.address,
         peer = I.peer and (I.peer.node .. ":" .. I.peer.name), remote = I.create.remote,
-        parent = I.create.link, master = I.master, addrs = addrs, ingress_to = I.redirect,
+        parent = I.create.link, master = I.master, addrs = addrs, ingress_to = I.redirect, vlans = vlans,
         qdisc = q and { kind = q.kind, delay = q.delay, jitter = q.jitter, loss = q.loss,
           rate = q.rate or (q.class and q.class.rate) } or nil,
       }
@@ -68,6 +79,7 @@ local function summary(T)
       local parts = { "  " .. i.name, i.kind, to, i.up and "up" or "DOWN" }
       if i.mtu then parts[#parts + 1] = "mtu " .. i.mtu end
       if i.master then parts[#parts + 1] = "port of " .. i.master end
+      if i.vlans then parts[#parts + 1] = "vlans " .. (#i.vlans > 0 and table.concat(i.vlans, ", ") or "none") end
       if #i.addrs > 0 then parts[#parts + 1] = table.concat(i.addrs, " ") end
       if i.qdisc then parts[#parts + 1] = "[" .. qtext(i.qdisc) .. "]" end
       if i.ingress_to then parts[#parts + 1] = "[ingress -> " .. i.ingress_to .. "]" end

@@ -41,7 +41,7 @@ local function link() return require "vnet.link" end
 
 -- The IPv4 broadcast of cidr ("+" in iproute2): the prefix's last address.
 local function plus_broadcast(op, name, cidr)
-  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/inaddr.c)
+  local fam, b, len = nl.cidr(cidr) -- the one address syntax (core/netlink/inaddr.c)
   if fam ~= "inet" or not len then
     raise(string.format("%s %s: broadcast '+' needs an IPv4 address with a " ..
       "prefix length (got '%s')", op, name, cidr))
@@ -82,7 +82,7 @@ function M._send(op, cmd, l, cidr, o)
     end
     if bits ~= 0 then s.flags = bits end
     local ok, err, eno2 = core[cmd](idx, s, op, name)
-    if ok and cmd == "add" then require("vnet.session").own("addr", cidr, idx, "addr.del " .. name .. " " .. cidr, function() return core.del(idx, { ["local"] = cidr, peer = o.peer }, "session.undo", name) end) end
+    if ok and cmd == "add" then require("vnet.session").own_addr(cidr, idx, name) end
     return ok, err, eno2
   end
   if L.is(l) then return L._within(l, op, body) end
@@ -111,10 +111,13 @@ function M._list(op, l, o)
     end
     local all, err
     all, err, eno = core.list(idx, o.family, op, name)
-    if not all or not o.scope then return all, err, eno end
-    local out = {}
-    for _, a in ipairs(all) do if a.scope == o.scope then out[#out + 1] = a end end
-    return out
+    if not all then return all, err, eno end
+    local out = all
+    if o.scope then
+      out = {}
+      for _, a in ipairs(all) do if a.scope == o.scope then out[#out + 1] = a end end
+    end
+    return require("vnet.show").mark("vnet.addr.list", out, "vnet.addr") -- as `ip -br addr`
   end
   if L.is(l) then return L._within(l, op, body) end
   return body()

@@ -1,5 +1,6 @@
 --- vnet.dev: what every packet device (TUN, TAP) can do beyond
--- read/write/fileno/close, which are in C.
+-- read/write/fileno/close and cqueues' pollfd/events/timeout, which are in
+-- C (docs/event-loops.md: devices in luv and cqueues).
 --
 --    dev:on_packet(fn)     fn(pkt, dev) for each packet read, from vnet.loop;
 --                          returns the watcher (:stop() ends it). pkt is the

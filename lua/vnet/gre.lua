@@ -15,6 +15,7 @@ local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local GRE_KEY = 0x2000
 local M = {}
 
+--- The options of the IPv4 GRE kinds (gre, gretap, erspan).
 M.options = {
   dev = { attr = 1, fmt = "link" },
   ikey = { attr = 4, fmt = "be32", change = true },
@@ -28,6 +29,8 @@ M.options = {
   external = { attr = 18, fmt = "flag" },
 }
 
+--- finish(ctx, o, items): the attributes the IPv4 GRE options imply
+-- (keys and their flags). Shared by gretap and erspan.
 function M.finish(ctx, o, items)
   local ik, ok = o.ikey or o.key, o.okey or o.key
   if o.key ~= nil then
@@ -41,7 +44,7 @@ function M.finish(ctx, o, items)
   if ok ~= nil then items[#items + 1] = { 3, "be16", GRE_KEY } end
 end
 
--- The GRE family over IPv6 (ip6gre, ip6gretap, ip6erspan): the same
+--- The GRE family over IPv6 (ip6gre, ip6gretap, ip6erspan): the same
 -- attributes with IPv6 ends, a hop limit for the ttl, an encapsulation
 -- limit and the flow label / traffic class (IFLA_GRE_FLOWINFO).
 M.options6 = {
@@ -66,6 +69,7 @@ local function range(ctx, key, v, hi)
   end
 end
 
+--- finish6(ctx, o, items, change): the same for the IPv6 GRE kinds.
 function M.finish6(ctx, o, items, change)
   M.finish(ctx, o, items, change)
   if o.flowlabel ~= nil or o.tclass ~= nil then
@@ -85,6 +89,7 @@ local erspan = {
   erspan_dir = { attr = 23, fmt = "u8", enum = { ingress = 0, egress = 1 }, change = true },
   erspan_hwid = { attr = 24, fmt = "u16", max = 0x3f, change = true },
 }
+--- erspan_options(base) -> base's options plus the ERSPAN ones.
 function M.erspan_options(base)
   local t = {}
   for k, v in pairs(base) do t[k] = v end
@@ -92,6 +97,7 @@ function M.erspan_options(base)
   return t
 end
 
+--- erspan_finish(v6) -> the finish function of erspan (or ip6erspan).
 function M.erspan_finish(v6)
   return function(ctx, o, items, change)
     local ik, ok = o.ikey or o.key, o.okey or o.key
@@ -117,11 +123,10 @@ function M.erspan_finish(v6)
     end
   end
 end
+--- The GRE_KEY flag (0x2000) of IFLA_GRE_IFLAGS / OFLAGS.
 M.KEY = GRE_KEY
 
-local K = kinds.define { kind = "gre", options = M.options, finish = M.finish,
-  lane = { modules = { "ip_gre" }, probe = "type gre local 10.99.0.1 remote 10.99.0.2" } }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
 --- gre.create{name =, local =, remote =, ttl =, key =, ...} -> link | nil, msg, errno
-return M
+return kinds.define { kind = "gre", options = M.options, finish = M.finish,
+  lane = { modules = { "ip_gre" }, probe = "type gre local 10.99.0.1 remote 10.99.0.2" },
+  module = M }

@@ -5,8 +5,8 @@
 -- Options, besides link.create's: local, remote (IPv4), ttl, tos, dev (the
 -- link its packets leave by), pmtudisc, external. Read back the same.
 local kinds = require "vnet._kinds"
-local M = {}
-M.options = {
+--- The options of ipip (sit starts from them).
+local options = {
   dev = { attr = 1, fmt = "link" },
   ["local"] = { attr = 2, fmt = "ip4", change = true },
   remote = { attr = 3, fmt = "ip4", change = true },
@@ -15,8 +15,6 @@ M.options = {
   pmtudisc = { attr = 10, fmt = "bool", change = true },
   external = { attr = 19, fmt = "flag" },
 }
-local K = kinds.define { kind = "ipip", options = M.options,
-  lane = { modules = { "ipip" }, probe = "type ipip local 10.99.0.1 remote 10.99.0.2" } }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
 --- ipip.create{name =, local =, remote =, ...} -> link | nil, msg, errno
-return M
+return kinds.define { kind = "ipip", options = options, module = { options = options },
+  lane = { modules = { "ipip" }, probe = "type ipip local 10.99.0.1 remote 10.99.0.2" } }

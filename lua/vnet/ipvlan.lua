@@ -17,24 +17,25 @@
 -- (l.flags is the link's interface flags).
 local kinds = require "vnet._kinds"
 
-local M = {}
-M.modes = { l2 = 0, l3 = 1, l3s = 2 }
-M.flags = { bridge = 0, private = 1, vepa = 2 }
+--- The modes: name -> IFLA_IPVLAN_MODE value (ipvtap shares them).
+local modes = { l2 = 0, l3 = 1, l3s = 2 }
+--- The flags: name -> IFLA_IPVLAN_FLAGS value (ipvtap shares them).
+local flags = { bridge = 0, private = 1, vepa = 2 }
 
-M.options = {
-  mode = { attr = 1, fmt = "u16", enum = M.modes, change = true },
-  flags = { attr = 2, fmt = "u16", enum = M.flags, change = true },
+--- The options ipvlan and ipvtap share (mode, flags).
+local options = {
+  mode = { attr = 1, fmt = "u16", enum = modes, change = true },
+  flags = { attr = 2, fmt = "u16", enum = flags, change = true },
 }
-M.hints = {
+--- What the kernel's bare errnos mean for an ipvlan (it gives no text).
+local hints = {
   [16] = "the parent is already taken: it has macvlans, or is a bridge or bond port",
   [22] = "the parent cannot carry one (loopback, or it is itself an ipvlan)",
 }
 
-local K = kinds.define {
-  lane = { modules = { "ipvlan" }, probe = "link kp-parent1 type ipvlan mode l2" },
-  kind = "ipvlan", parent = "required", options = M.options, hints = M.hints,
-}
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
 --- ipvlan.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
-return M
+return kinds.define {
+  lane = { modules = { "ipvlan" }, probe = "link kp-parent1 type ipvlan mode l2" },
+  kind = "ipvlan", parent = "required", options = options, hints = hints,
+  module = { modes = modes, flags = flags, options = options, hints = hints },
+}

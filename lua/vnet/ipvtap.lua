@@ -8,12 +8,15 @@ local kinds = require "vnet._kinds"
 local ipvlan = require "vnet.ipvlan"
 local macvtap = require "vnet.macvtap"
 
-local K = kinds.define {
+--- ipvtap.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
+return kinds.define {
   lane = { modules = { "ipvtap" }, probe = "link kp-parent1 type ipvtap mode l3" },
   kind = "ipvtap", parent = "required", options = ipvlan.options, hints = ipvlan.hints,
   methods = { open = macvtap.open },
+  module = {
+    --- The modes, ipvlan's: name -> IFLA_IPVLAN_MODE value.
+    modes = ipvlan.modes,
+    --- The flags, ipvlan's: name -> IFLA_IPVLAN_FLAGS value.
+    flags = ipvlan.flags,
+  },
 }
-
---- ipvtap.create{name =, link =, mode =, flags =, ...} -> link | nil, msg, errno
-return { kind = K.kind, descriptor = K.descriptor, create = K.create,
-  modes = ipvlan.modes, flags = ipvlan.flags }

@@ -13,7 +13,11 @@
 -- Every watcher has `:stop()`, `:set(fn)` (the next event goes to fn: a
 -- hot swap, nothing lost or handled twice) and fields `active`, `kind`,
 -- `fd`, `fn`. `dev:on_packet(fn)` on a device that has a handler swaps it
--- the same way.
+-- the same way. Misuse raises (not a function, an fd that already has a
+-- watcher, a regular file); when the system cannot make a watcher (no fd
+-- left for a timer or signal, the epoll watch limit) the call returns
+-- `nil, msg, errno` instead, e.g. `nil, "loop.after (timerfd): Too many
+-- open files", 24`.
 --
 -- `loop.run([{timeout = s}])` returns `true, why` where why is "empty" (no
 -- watchers left), "stopped" (`loop.stop()`), "timeout", or "SIGINT" /
@@ -23,6 +27,12 @@
 -- the loop and run returns `nil, message` with the traceback, unless
 -- `loop.on_error(fn)` installed a handler, which then gets the message and
 -- the loop goes on. At the REPL the loop turns while the prompt waits.
+--
+-- From another event loop (luv, cqueues; docs/event-loops.md): the loop
+-- is an epoll fd, `loop.fileno()` (also `loop.pollfd()`), readable when
+-- something is ready; `loop.step([timeout])` runs what is ready without
+-- blocking; `loop.timeout()` is the seconds until the next timer (nil: no
+-- timer). `loop.events()` is "r", so `cqueues.poll(vnet.loop)` works.
 --
 -- Tasks: code that reads like a script and waits without blocking the loop.
 --
@@ -90,6 +100,21 @@ function M.run(...)
   return table.unpack(r, 2, r.n)
 end
 
+--- step([timeout]) -> n, active [, "stopped"] | nil, message: run what
+-- is ready (watchers, timers, tasks, signals), waiting up to timeout
+-- seconds (default 0: not at all). n: events handled; active: watchers
+-- left (0: nothing more will happen, as run()'s "empty"); "stopped" when a
+-- callback called loop.stop(). For driving the loop from another event
+-- loop: poll `loop.fileno()` for reading, sleep at most `loop.timeout()`.
+function M.step(...)
+  local before = loop_depth
+  loop_depth = ns_depth()
+  local r = table.pack(pcall(core.step, ...))
+  loop_depth = before
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
 -- ---- tasks ----------------------------------------------------------------
 
 local WAIT = {}       -- what a vnet wait yields: its watchers are armed
@@ -142,9 +167,13 @@ local function finish(t, status)
   t.ended = core.now()
 end
 
-local function schedule(t) -- resume on the next turn of the loop
+-- Resume t on the next turn of the loop: true, or nil, msg, errno when no
+-- timer can be made (a task that yielded then raises it in its callback).
+local function schedule(t)
   t.status, t.waiting = "waiting", "its turn"
-  t.watchers[#t.watchers + 1] = core.after(0, function() step(t) end)
+  local w, err, errno = core.after(0, function() step(t) end)
+  t.watchers[#t.watchers + 1] = w
+  return w and true, err, errno
 end
 
 local function settle(t, ok, first, ...)
@@ -161,7 +190,7 @@ local function settle(t, ok, first, ...)
     t.error = msg
     return core._fail(msg)
   end
-  if first ~= WAIT then return schedule(t) end -- a plain yield
+  if first ~= WAIT then assert(schedule(t)) end -- a plain yield
 end
 
 function step(t, ...)
@@ -177,8 +206,8 @@ core._set_adopt(function(co, ...)
   return settle(t, true, ...)
 end)
 
---- spawn(fn, ...) -> task: run fn(...) as a task, from the next turn of
--- the loop. task fields: id, name, status ("waiting", "running", "done",
+--- spawn(fn, ...) -> task | nil, msg, errno: run fn(...) as a task, from
+-- the next turn of the loop. task fields: id, name, status ("waiting", "running", "done",
 -- "failed", "cancelled"), waiting (what for), started, error.
 function M.spawn(fn, ...)
   local mt = getmetatable(fn)
@@ -190,7 +219,11 @@ function M.spawn(fn, ...)
   local co = co_create(function() fn(table.unpack(args, 1, n)) end) -- no tail
   -- call: the traceback of its error shows fn
   local t = new_task(co, info and format("%s:%d", info.short_src, info.linedefined) or "task")
-  schedule(t)
+  local ok, err, errno = schedule(t)
+  if not ok then
+    live[co] = nil
+    return nil, err, errno
+  end
   return t
 end
 
@@ -248,52 +281,67 @@ local function wait(op, what, timeout, arm)
     abandon(t, fresh, op .. ": cannot wait inside ns:run (the thread would stay in that " ..
       "namespace while other work runs); wait outside it")
   end
-  local ok, err = pcall(arm, t)
+  local ok, err, errno = pcall(arm, t)
   if not ok then
     abandon(t, fresh, op .. ": " .. tostring(err):gsub("^[^:]*:%d+: ", ""))
   end
-  if timeout then
-    t.watchers[#t.watchers + 1] = core.after(timeout, function() step(t, nil, "timeout") end)
+  if err == nil and timeout then -- a system failure (err, errno) returns
+    local w
+    w, err, errno = core.after(timeout, function() step(t, nil, "timeout") end)
+    t.watchers[#t.watchers + 1] = w
     what = format("%s (timeout %gs)", what, timeout)
+  end
+  if err ~= nil then
+    disarm(t)
+    t.status = "running"
+    if fresh then live[t.co] = nil end
+    return nil, err, errno
   end
   t.status, t.waiting = "waiting", what
   return resumed(t, fresh, pcall(co_yield, WAIT))
 end
 
---- sleep(s): wait s seconds
+--- sleep(s): wait s seconds; nil, msg, errno when the system cannot (no timer)
 function M.sleep(s)
   if type(s) ~= "number" or not (s >= 0) then
     raise(format("loop.sleep: seconds must be a number >= 0 (got %s)", tostring(s)))
   end
-  wait("loop.sleep", format("sleep %gs", s), nil, function(t)
-    t.watchers[1] = core.after(s, function() step(t) end)
+  local _, err, errno = wait("loop.sleep", format("sleep %gs", s), nil, function(t)
+    local w, e, n = core.after(s, function() step(t) end)
+    t.watchers[1] = w
+    return e, n
   end)
+  if err ~= nil then return nil, err, errno end
 end
 
 local function fdwait(op, on, fd, timeout)
   return wait(op, format("%s %s", op:match("_(%a+)$"), tostring(fd)), timeout, function(t)
-    t.watchers[1] = on(fd, function() step(t, true) end)
+    local w, err, errno = on(fd, function() step(t, true) end)
+    t.watchers[1] = w
+    return err, errno
   end)
 end
 
---- wait_readable(fd [, timeout]) -> true | nil, "timeout"
+--- wait_readable(fd [, timeout]) -> true | nil, "timeout" | nil, msg, errno
 function M.wait_readable(fd, timeout)
   return fdwait("loop.wait_readable", core.on_readable, fd, timeout)
 end
 
---- wait_writable(fd [, timeout]) -> true | nil, "timeout"
+--- wait_writable(fd [, timeout]) -> true | nil, "timeout" | nil, msg, errno
 function M.wait_writable(fd, timeout)
   return fdwait("loop.wait_writable", core.on_writable, fd, timeout)
 end
 
---- wait_signal(name [, timeout]) -> name ("INT", ...) | nil, "timeout"
+--- wait_signal(name [, timeout]) -> name ("INT", ...) | nil, "timeout" | nil, msg, errno
 function M.wait_signal(name, timeout)
   return wait("loop.wait_signal", "signal " .. tostring(name), timeout, function(t)
-    t.watchers[1] = core.on_signal(name, function(n) step(t, n) end)
+    local w, err, errno = core.on_signal(name, function(n) step(t, n) end)
+    t.watchers[1] = w
+    return err, errno
   end)
 end
 
---- wait_packet(dev [, timeout]) -> pkt | nil, "timeout" | nil, "closed"
+--- wait_packet(dev [, timeout]) -> pkt | nil, "timeout" | nil, "closed" | nil, msg, errno
 -- The next packet the device reads: its reused packet (pkt:copy() keeps
 -- it). The device must have no on_packet handler: one reader per device.
 function M.wait_packet(dev, timeout)
@@ -304,10 +352,12 @@ function M.wait_packet(dev, timeout)
   end
   if closed then raise(format("%s: %s is closed", op, tostring(dev.name))) end
   return wait(op, "a packet on " .. dev.name, timeout, function(t)
-    t.watchers[1] = core._packet_waiter(dev, function(pkt)
+    local w, err, errno = core._packet_waiter(dev, function(pkt)
       if pkt then return step(t, pkt) end
-      t.watchers[#t.watchers + 1] = core.after(0, function() step(t, nil, "closed") end)
+      t.watchers[#t.watchers + 1] = assert(core.after(0, function() step(t, nil, "closed") end))
     end)
+    t.watchers[1] = w
+    return err, errno
   end)
 end
 

@@ -26,6 +26,7 @@ local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local nl = require "vnet.nl.core"
 
 local M = {}
+--- The modes: name -> IFLA_MACVLAN_MODE value (macvtap shares them).
 M.modes = { private = 1, vepa = 2, bridge = 4, passthru = 8, source = 16 }
 
 local FLAGS, MACADDR_MODE, MACADDR, MACADDR_DATA = 2, 3, 4, 5
@@ -60,6 +61,8 @@ M.options = {
     end },
 }
 
+--- check(op, name, o): the rule across options (source_addresses needs
+-- mode "source"); raises at the caller's line. Shared with macvtap.
 function M.check(op, name, o)
   if o.source_addresses ~= nil and o.mode ~= "source" then
     raise(string.format("%s %s: option 'source_addresses' needs mode 'source' (got %s)",
@@ -74,21 +77,22 @@ M.hints = {
     "or would be next to others)",
 }
 
+--- finish(ctx, o, items): add IFLA_MACVLAN_FLAGS from the options
+-- nopromisc and nodst. Shared with macvtap.
 function M.finish(ctx, o, items)
   if o.nopromisc ~= nil or o.nodst ~= nil then
     items[#items + 1] = { FLAGS, "u16", (o.nopromisc and 1 or 0) | (o.nodst and 2 or 0) }
   end
 end
 
-local K = kinds.define {
+--- macvlan.create{name =, link =, mode =, address =, source_addresses =, ...}
+-- -> link | nil, msg, errno
+return kinds.define {
   lane = { modules = { "macvlan" }, probe = "link kp-parent0 type macvlan mode bridge" },
   kind = "macvlan", parent = "required", options = M.options,
+  example = { link = "p0", mode = "private", nopromisc = true, bc_queue_len = 500 },
   check = M.check, finish = M.finish, hints = M.hints,
   decode_extra = function(info) info.source_addresses = info.source_addresses or
     (info.mode == "source" and {} or nil) end,
+  module = M, -- what others build on (modes, options, ...)
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-
---- macvlan.create{name =, link =, mode =, address =, source_addresses =, ...}
--- -> link | nil, msg, errno
-return M

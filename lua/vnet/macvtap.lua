@@ -20,11 +20,9 @@ local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local core = require "vnet.macvtap.core"
 require "vnet.dev" -- the packet device's Lua methods (on_packet, ...)
 
-local M = {}
-
 --- Open the link's character device (for macvtap and ipvtap links).
 -- l:open([{vnet_hdr = bool}]) -> device | nil, msg, errno
-function M.open(l, o)
+local function open(l, o)
   local link = require "vnet.link"
   if not link.is(l) then
     raise(string.format("macvtap.open: expected a macvtap or ipvtap link object " ..
@@ -35,14 +33,16 @@ function M.open(l, o)
   return link._within(l, op, core.open, l.ifindex, l.name, op, o.vnet_hdr)
 end
 
-local K = kinds.define {
+--- macvtap.create{name =, link =, mode =, ...} -> link | nil, msg, errno
+return kinds.define {
   lane = { modules = { "macvtap" }, probe = "link kp-parent0 type macvtap mode bridge" },
   kind = "macvtap", parent = "required", options = macvlan.options,
+  example = { link = "p0", mode = "vepa" },
   check = macvlan.check, finish = macvlan.finish, hints = macvlan.hints,
-  methods = { open = M.open },
+  methods = { open = open },
+  module = {
+    open = open,
+    --- The modes, macvlan's: name -> IFLA_MACVLAN_MODE value.
+    modes = macvlan.modes,
+  },
 }
-M.kind, M.descriptor, M.create = K.kind, K.descriptor, K.create
-M.modes = macvlan.modes
-
---- macvtap.create{name =, link =, mode =, ...} -> link | nil, msg, errno
-return M

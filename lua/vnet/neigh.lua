@@ -49,7 +49,7 @@ local function send(cmd, l, dst, lladdr, o)
     end
     s.router, s.proxy = o.router, o.proxy
     local ok, err, eno = core.send(cmd, idx, s, op, name)
-    if ok and cmd == "add" then require("vnet.session").own("neigh", dst, idx, "neigh.del " .. name .. " " .. dst, function() return core.send("del", idx, { dst = dst }, "session.undo", name) end) end
+    if ok and cmd == "add" then require("vnet.session").own_neigh(dst, idx, name, o.proxy) end
     return ok, err, eno
   end
   if L.is(l) then return L._within(l, op, body) end
@@ -85,7 +85,7 @@ function M.list(l, o)
       n.dev = lc.name(n.dev) or n.dev
       if o.all or n.state[1] ~= "NOARP" then out[#out + 1] = n end
     end
-    return out
+    return require("vnet.show").mark("vnet.neigh.list", out, "vnet.neigh") -- as `ip neigh`
   end
   if L.is(l) then return L._within(l, "neigh.list", body) end
   return body()

@@ -17,8 +17,7 @@ local opts = require "vnet._opts"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 -- (Debian's kernels do not build the module; the full-kernel lane builds
 -- it from Debian's linux-source against the kernel's headers: lane.build.)
-local M = { kind = "netdevsim", lane = { modules = { "netdevsim" },
-  build = { dir = "drivers/net/netdevsim", config = "CONFIG_NETDEVSIM" } } }
+local M = {}
 local BUS = "/sys/bus/netdevsim"
 M._bus = BUS -- (specs point it elsewhere to test the failure paths)
 
@@ -58,7 +57,7 @@ local function ports(id)
 end
 
 --- netdevsim.create{id =, ports =, queues =, names = {...}} -> device | nil, msg, errno
-function M.create(o)
+local function create(o)
   local op = "netdevsim.create"
   o = opts.check(op, o or {}, { id = "integer", ports = "integer", queues = "integer",
     names = "table" })
@@ -130,4 +129,8 @@ Dev.__tostring = function(d)
     #(d.links or {}) == 1 and "" or "s", d.deleted and " (deleted)" or "")
 end
 
-return M
+-- not rtnetlink: sysfs makes it (create_with), the kind's table says
+-- what the full-kernel lane needs
+return require("vnet._kinds").define { kind = "netdevsim", module = M,
+  create_with = function() return create end,
+  lane = { modules = { "netdevsim" }, build = { dir = "drivers/net/netdevsim", config = "CONFIG_NETDEVSIM" } } }

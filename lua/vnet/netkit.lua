@@ -16,7 +16,7 @@
 local pair = require "vnet._pair"
 local NETKIT_PEER_INFO = 1
 local POLICY = { forward = 0, blackhole = 2 }
-local M = require("vnet._kinds").define {
+return require("vnet._kinds").define {
   kind = "netkit",
   options = pair.options {
     primary = { attr = 2, fmt = "bool", readonly = true },
@@ -31,7 +31,7 @@ local M = require("vnet._kinds").define {
   check = pair.check,
   finish = pair.finish(NETKIT_PEER_INFO),
   after = pair.after,
+  create_with = pair.create,
+  create_many_with = require("vnet._batch").pair_create_many,
   lane = { modules = {}, probe = "type netkit" },
 }
-M.create = pair.create(M, "netkit.create")
-return M

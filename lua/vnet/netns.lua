@@ -126,7 +126,9 @@ end
 
 --- netns.list() -> { name, ... }: the named namespaces (`ip netns list`)
 function M.list()
-  return core.names(RUN)
+  local names, err, eno = core.names(RUN)
+  if not names then return nil, err, eno end
+  return require("vnet.show").mark("vnet.netns.list", names) -- one name a line
 end
 
 --- ns:run(fn, ...) -> what fn returns; raises what fn raises

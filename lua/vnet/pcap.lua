@@ -18,7 +18,7 @@
 --              written decides (its p:linktype()).
 --   nanosecond true: nanosecond time stamps (magic 0xa1b23c4d)
 --   snaplen    bytes kept of each packet (262144)
--- A path ending in ".pcapng" gets a pcapng writer (core/pcapng.c):
+-- A path ending in ".pcapng" gets a pcapng writer (core/io/pcapng.c):
 -- nanosecond time stamps, and one interface per link type met, so that
 -- Ethernet frames and raw IP packets share a file each with its own type;
 -- linktype and nanosecond are then not needed. dev:capture writes pcap.
@@ -30,8 +30,8 @@
 -- Classic pcap (microsecond and nanosecond, either byte order) and pcapng
 -- (tshark's default), with a tcpdump filter (compiled by libpcap) if
 -- asked. Filtered classic files go through libpcap, unfiltered ones
--- through vnet's own reader (core/pcap.c), whose diagnostics name the bad
--- record; pcapng is read by core/pcapfile.c, each packet with its own
+-- through vnet's own reader (core/io/pcap.c), whose diagnostics name the bad
+-- record; pcapng is read by core/io/pcapfile.c, each packet with its own
 -- interface's link type and time resolution (libpcap 1.10 refuses files
 -- that mix link types, which vnet's pcapng writer makes). A pcapng reader
 -- has format "pcapng", linktypes (of the interfaces described so far),
@@ -55,7 +55,7 @@ local core = require "vnet.pcap.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"
 
-local M = { has_capture_hook = core.has_capture_hook }
+local M = {}
 
 local LINKTYPES = { raw = core.RAW, ethernet = core.ETHERNET, eth = core.ETHERNET }
 
@@ -85,7 +85,7 @@ local function writer(path, o, classic)
   return core.writer(path, lt or -1, o.nanosecond, o.snaplen)
 end
 
--- pcapng files and filtered reads go through core/pcapfile.c.
+-- pcapng files and filtered reads go through core/io/pcapfile.c.
 local function is_pcapng(path)
   local f = io.open(path, "rb")
   if not f then return false end

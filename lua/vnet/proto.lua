@@ -36,7 +36,7 @@ local M = {
   -- fields.ipv4 = { "version", "ihl", ... }.
   fields = core.fields,
   --- Where each field is: layout.ipv4.ttl = { off = 8, width = 1, ... }
-  -- (core/field.c's table, which the views, build and the fuzzer read).
+  -- (core/packet/field.c's table, which the views, build and the fuzzer read).
   layout = core.layout,
   --- IPv6 extension headers: ip6ext[51] = { name = "ah", unit = 4, bias = 2 }.
   ip6ext = core.ip6ext,

@@ -29,13 +29,15 @@
 --
 -- The socket is a vnet device: read() (a packet, or nil when none waits),
 -- write(packet | string) (bytes sent, or nil, msg, errno: EMSGSIZE for a
--- frame over the MTU), on_packet(fn), fileno(), close() (also <close> and
+-- frame over the MTU), on_packet(fn), fileno(), pollfd()/events()/timeout()
+-- (cqueues' polling protocol, docs/event-loops.md), close() (also <close> and
 -- garbage collection), capture(path) (vnet.pcap), set_filter(expr | nil),
 -- info() (time, sec, nsec, wire_len, pkttype of the last packet read).
 -- Fields: name, ifindex, kind ("psock"), closed, rx_packets, tx_packets,
 -- drops (the kernel's, PACKET_STATISTICS, summed), kernel_packets,
 -- linktype (1 Ethernet, 101 raw IP: what a pcap file of it says),
--- direction, promisc, protocol, filter, block_size, blocks, timeout.
+-- direction, promisc, protocol, filter, block_size, blocks, block_timeout
+-- (the timeout option).
 -- Packets start at the link's header: Ethernet on veth, bridge, macvlan,
 -- vxlan, vlan, TAP, loopback; the IP header on a TUN, ipvlan (l3) and IP
 -- tunnels.

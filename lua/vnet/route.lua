@@ -42,7 +42,7 @@ local spec = {
 local function link() return require "vnet.link" end
 
 local function family_of(op, name, key, text)
-  local fam, _, plen = nl.cidr(text) -- the one address syntax (core/inaddr.c)
+  local fam, _, plen = nl.cidr(text) -- the one address syntax (core/netlink/inaddr.c)
   if plen and key ~= "dst" then fam = nil end
   if not fam then
     raise(string.format("%s %s: option '%s' '%s' is not an IPv4 or IPv6 address%s", op, name,
@@ -96,7 +96,7 @@ local function send(cmd, o)
     s.dev = idx
   end
   local ok, err, eno = core.send(cmd, s, op, name)
-  if ok and cmd == "add" then require("vnet.session").own("route", name, s.dev, "route.del " .. name, function() return core.send("del", s, "session.undo", name) end) end
+  if ok and cmd == "add" then require("vnet.session").own_route(s, name) end
   if not ok and eno == E.ESRCH and not err:find("%)$") then
     err = err .. " (no route matches)" -- ESRCH, the kernel's word for it
   end
@@ -133,7 +133,7 @@ function M.list(o)
   end
   local rs, err, eno = core.list(o.family, t, "route.list")
   if not rs then return nil, err, eno end
-  return named(rs)
+  return require("vnet.show").mark("vnet.route.list", named(rs), "vnet.route") -- as `ip route`
 end
 
 --- route.get(address [, {src =, dev =}]) -> the route the kernel would use
@@ -149,7 +149,7 @@ function M.get(dst, o)
   end
   local r, err, eno = core.get(dst, o.src, oif, "route.get")
   if not r then return nil, err, eno end
-  return named({ r })[1]
+  return require("vnet.show").mark("vnet.route", named({ r })[1])
 end
 
 return M

@@ -4,11 +4,13 @@
 -- is left), or the life of a stock-Lua process that did `require "vnet"`.
 -- Everything it makes (links of every kind, both veth ends, named
 -- namespaces, addresses, routes, neighbours) and every change it makes to
--- a link it did not make (mtu, up, name, address, txqueuelen, master) is
--- written in its journal, and undone newest first when the session ends:
--- normal exit, error, os.exit, SIGINT, SIGTERM, SIGHUP, closing the REPL.
--- If the process dies without undoing (SIGKILL, a crash), a guardian
--- child process undoes the links and named namespaces it was told of.
+-- a link it did not make (mtu, up, name, address, txqueuelen, master,
+-- bridge-port options, a move to another namespace) is written in its
+-- journal, and undone newest first when the session ends: normal exit,
+-- error, os.exit, SIGINT, SIGTERM, SIGHUP, closing the REPL. Each entry
+-- carries one undo record (vnet._undo); if the process dies without
+-- undoing (SIGKILL, a crash), a guardian child process applies the same
+-- records (core/session.c).
 --
 --    local s = vnet.session
 --    for _, e in ipairs(s.list()) do print(e.id, e.kind, e.name, e.netns, e.undo) end

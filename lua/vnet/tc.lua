@@ -180,10 +180,18 @@ function M.htb(dev, o)
 end
 
 --- tc.qdisc(dev, {kind =, parent =, handle =, ...the kind's options})
--- -> true | nil, msg, errno: any qdisc kind (replacing), e.g. pfifo.
+-- -> true | nil, msg, errno: a qdisc of a kind vnet knows how to describe
+-- (netem, tbf, htb, pfifo, bfifo), replacing. pfifo and bfifo need their
+-- limit (packets, bytes): libnl cannot send them without one.
 function M.qdisc(dev, o)
   if type(o) ~= "table" or type(o.kind) ~= "string" then
     raise("tc.qdisc: option 'kind' is required (a qdisc kind: \"netem\", \"tbf\", ...)")
+  end
+  if not KINDS[o.kind] or o.kind == "htb_class" then
+    raise("tc.qdisc: kind '%s' is not supported (known: bfifo, htb, netem, pfifo, tbf)", o.kind)
+  end
+  if (o.kind == "pfifo" or o.kind == "bfifo") and o.limit == nil then
+    raise("tc.qdisc: kind '%s' needs option 'limit' (%s)", o.kind, o.kind == "pfifo" and "packets" or "bytes")
   end
   local t = {}
   for k, v in pairs(o) do if k ~= "kind" then t[k] = v end end

@@ -32,6 +32,7 @@ local M = {}
 local Topo, Node = { __name = "vnet.topo" }, { __name = "vnet.topo.node" }
 local tmethods, nmethods = {}, {}
 M.methods, M.node_methods = tmethods, nmethods
+Topo.methods = tmethods -- where Tab completion and help() find them
 
 -- A description (or a loaded file's result) checked into the desired state.
 local function desired(op, desc)

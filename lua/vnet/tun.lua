@@ -41,7 +41,7 @@
 -- Device fields: name, ifindex, kind ("tun"/"tap"), closed, pi, vnet_hdr,
 -- multi_queue, persist, rx_packets, tx_packets. Methods: read, write,
 -- fileno, close, on_packet, up, down, mtu, addr_add, addr_del, addrs
--- (see vnet.dev).
+-- (see vnet.dev); pollfd, events, timeout (docs/event-loops.md).
 local core = require "vnet.tun.core"
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
 local opts = require "vnet._opts"

@@ -16,26 +16,24 @@
 --    peer_netns    create the other end straight in this namespace (ns
 --                  object, name or pid)
 --    peer_address, peer_mtu, peer_up   the other end's MAC, MTU, state
+-- numtxqueues and numrxqueues apply to both ends and default to 1 (the
+-- kernel's default is one per CPU with one in use; trimming the rest
+-- costs an RCU grace period per end, a third of a create's time).
 -- create returns both ends: a, b | nil, msg, errno.
 local kinds = require "vnet._kinds"
 local pair = require "vnet._pair"
 
 local VETH_INFO_PEER = 1
 
-local M = kinds.define {
+--- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
+-- -> a, b (both ends as link objects) | nil, msg, errno
+return kinds.define {
   kind = "veth",
   options = pair.options(),
   check = pair.check,
-  finish = pair.finish(VETH_INFO_PEER),
+  finish = pair.finish(VETH_INFO_PEER, nil, true),
   after = pair.after,
+  create_with = pair.create,
+  create_many_with = require("vnet._batch").pair_create_many,
   lane = { modules = { "veth" }, probe = "type veth peer name kp-veth1" },
 }
-
-local create = M.create
-
---- veth.create(name, peer [, options]) or veth.create{name =, peer =, ...}
--- -> a, b (both ends as link objects) | nil, msg, errno
-M.create = pair.create(M, "veth.create")
-M._create = create
-
-return M

@@ -8,13 +8,13 @@
 -- -> a, b | nil, msg, errno
 local pair = require "vnet._pair"
 local VXCAN_INFO_PEER = 1
-local M = require("vnet._kinds").define {
+return require("vnet._kinds").define {
   kind = "vxcan",
   options = pair.options(),
   check = pair.check,
   finish = pair.finish(VXCAN_INFO_PEER),
   after = pair.after,
+  create_with = pair.create,
+  create_many_with = require("vnet._batch").pair_create_many,
   lane = { modules = { "vxcan" }, probe = "type vxcan peer name kp-vxcan1" },
 }
-M.create = pair.create(M, "vxcan.create")
-return M

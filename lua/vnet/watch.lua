@@ -65,6 +65,12 @@ end
 
 --- w:fileno() -> the event socket's fd (for another event loop)
 function Watch:fileno() return self.sock:fileno() end
+--- w:pollfd(), w:events() -> fd, "r"; w:timeout() -> nil: cqueues'
+-- polling protocol. The events still come through vnet.loop: after
+-- cqueues.poll(w) returns, vnet.loop.step() hands them to fn.
+function Watch:pollfd() return self.sock:pollfd() end
+function Watch:events() return self.sock:events() end
+function Watch:timeout() return self.sock:timeout() end
 
 Watch.__close = Watch.stop
 Watch.__tostring = function(w)

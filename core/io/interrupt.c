@@ -1,0 +1,63 @@
+/*
+ * interrupt.c - Ctrl-C at the REPL against a loop callback that does not
+ * return (a handler stuck in `while true do end`): the REPL's SIGINT
+ * handler calls vnet_loop_interrupt, which arms a count hook on the thread
+ * the callback runs in; if the callback is still running STUCK seconds
+ * later, the hook raises and the dispatcher drops that watcher. A callback
+ * that returns before leaves the Ctrl-C to the prompt.
+ *
+ * The state is process-wide, as a signal is: one host state takes Ctrl-C.
+ */
+#define _GNU_SOURCE
+#include <time.h>
+
+#include "io/loop.h"
+
+lua_State *volatile vnet_loop_running;
+volatile int vnet_loop_interrupted;
+volatile int vnet_loop_unused_sigint;
+volatile int *volatile vnet_loop_hold;
+
+static volatile int armed;        /* a Ctrl-C came while it ran */
+static volatile double armed_at;  /* when */
+
+#define STUCK 0.25 /* s: a callback still running this long after Ctrl-C is stuck */
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if ((vnet_loop_hold && *vnet_loop_hold) || mono() - armed_at < STUCK)
+        return; /* something made, not yet journaled; or it may yet return */
+    lua_sethook(L, NULL, 0, 0);
+    armed = 0;
+    vnet_loop_interrupted = 1;
+    luaL_error(L, "interrupted by Ctrl-C: the handler is dropped "
+               "(set it again to restart it)");
+}
+
+int vnet_loop_interrupt(void)
+{
+    lua_State *co = vnet_loop_running;
+    if (co == NULL)
+        return 0;
+    armed_at = mono();
+    armed = 1;
+    lua_sethook(co, interrupt_hook, LUA_MASKCOUNT, 1000);
+    return 1;
+}
+
+void vnet_loop_returned(lua_State *co)
+{
+    if (armed) { /* it returned by itself: the Ctrl-C was for the prompt */
+        armed = 0;
+        lua_sethook(co, NULL, 0, 0);
+        vnet_loop_unused_sigint = 1;
+    }
+}

@@ -1,0 +1,140 @@
+/*
+ * proto.h - what the packet layer's protocol files share (parse.c,
+ * cache.c, csum.c, rewrite.c, proto.c, field.c, describe.c; and the
+ * fuzzer): where the headers of a packet are, header views, the Internet
+ * checksum. The layer's own header; packet/packet.h has what the layers
+ * above use.
+ */
+#ifndef VNET_PROTO_H
+#define VNET_PROTO_H
+
+#include "packet/packet.h"
+
+/* How a packet starts: at an IP (or ARP) header, or an Ethernet header.
+ * LINK_AUTO: not known, guessed from the bytes (vnet_guess_link). */
+enum { LINK_AUTO = VNET_LINK_AUTO, LINK_RAW = VNET_LINK_RAW,
+       LINK_ETH = VNET_LINK_ETH };
+
+/* The kinds of header view, also the slots of the view cache. */
+enum { V_ETH = 1, V_ARP, V_IPV4, V_IPV6, V_ICMP, V_ICMP6, V_UDP, V_TCP,
+       V_NKINDS, V_IP = 100 /* either IPv4 or IPv6, for vnet_parse */ };
+
+#define MAX_VLAN_TAGS 8   /* more stacked 802.1Q/802.1ad tags: malformed */
+#define MAX_IP6_EXT 16    /* longer IPv6 extension header chains: malformed */
+
+/* Where the headers of one packet are; offsets are from p->data. */
+typedef struct layers {
+    int link;           /* LINK_RAW or LINK_ETH, as used */
+    size_t l2len;       /* Ethernet header bytes incl. tags (0: none) */
+    int ntags;          /* VLAN tags */
+    unsigned ethertype; /* the inner ethertype (raw: from the IP version) */
+    size_t typeoff;     /* offset of the inner ethertype field */
+    int l3kind;         /* V_ARP, V_IPV4, V_IPV6, or 0 */
+    size_t l3, l3hlen;  /* network header; IPv6: 40 + extension headers */
+    size_t l3end;       /* end of the datagram (total/payload length) */
+    size_t dstoff;      /* the destination the transport's pseudo-header
+                         * uses: IPv6 with a routing header that has
+                         * segments left, the final one (RFC 8200 8.1) */
+    int frag;           /* 0 whole, 1 first fragment, 2 later fragment */
+    int proto;          /* transport protocol number, -1 none */
+    size_t protooff;    /* byte naming it (IPv4 9, or the last next-header) */
+    int l4kind;         /* V_UDP, V_TCP, V_ICMP, V_ICMP6, or 0 */
+    size_t l4, l4hlen;  /* transport header */
+    char why[128];      /* why the wanted layer is missing or malformed */
+} layers;
+
+/* The IPv6 extension headers vnet walks, with how each gives its length:
+ * `fixed` bytes, or (byte 1 + bias) * unit (RFC 8200 4; RFC 4302 2.2: AH
+ * counts 4-byte units minus 2). One row per header: the parser walks by
+ * it, the builder writes lengths by it (proto.core.ip6ext). Others (ESP,
+ * no-next-header, upper layers) end the chain. X(type, name, unit, bias,
+ * fixed) */
+#define VNET_IP6EXTS(X) \
+    X(0, "hop-by-hop", 8, 1, 0) X(43, "routing", 8, 1, 0) \
+    X(44, "fragment", 0, 0, 8) X(51, "ah", 4, 2, 0) \
+    X(60, "dstopts", 8, 1, 0) X(135, "mobility", 8, 1, 0) \
+    X(139, "hip", 8, 1, 0) X(140, "shim6", 8, 1, 0) \
+    X(253, "experimental", 8, 1, 0) X(254, "experimental", 8, 1, 0)
+
+/* An IPv6 extension header kind; vnet_ip6exts ends with a NULL name. */
+typedef struct vnet_ip6ext {
+    int type;
+    const char *name;
+    unsigned char unit, bias, fixed;
+} vnet_ip6ext;
+extern const vnet_ip6ext vnet_ip6exts[];
+const vnet_ip6ext *vnet_ip6ext_find(int nh);
+
+/* Find the headers of b[0..len). link: LINK_RAW or LINK_ETH (resolve
+ * LINK_AUTO first). l3off >= 0 puts the network header there instead.
+ * want: the V_* kind (or V_IP) the caller needs. Returns 1 when it is
+ * there and well formed; 0 with ly->why saying why not. Never reads
+ * outside b[0..len). */
+int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
+               int want, layers *ly);
+/* ---- views (proto.c, field.c) ----------------------------------------- */
+
+/* A header view: a window on a packet's bytes (user value 1 keeps the
+ * packet alive). proto.c points it; field.c reads and sets its fields. */
+typedef struct view {
+    vnet_packet *p;
+    int kind;
+    size_t off, hlen, end; /* header at off; its message ends at end */
+    int fam;               /* transport views: 4 or 6 */
+    int l4kind;            /* IP views: transport with a pseudo-header */
+    size_t l4csum;         /* ... and where its checksum is */
+    size_t protooff;       /* IPv6: the byte naming the transport */
+    size_t pdst;           /* IP: the pseudo-header's destination */
+    size_t typeoff;        /* Ethernet: the inner ethertype */
+    int ntags;
+} view;
+
+/* Offset of a kind's own checksum in its header (field.c's table): IPv4
+ * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
+size_t vnet_csum_off(int kind);
+
+/* Metatable names, "vnet.ipv4" and so on, by kind. */
+extern const char *const vnet_view_tnames[V_NKINDS];
+/* Make the metatable of one kind of view; its field names, in header
+ * order, go in the table at index lists (proto.core.fields), its layout
+ * in the table at index layouts (proto.core.layout). */
+void vnet_view_class(lua_State *L, int kind, int lists, int layouts);
+
+/* ---- checksums (csum.c) -------------------------------------------- */
+
+/* Ones'-complement sum of b[0..n), folded to 16 bits, added to `sum`. */
+uint32_t vnet_sum(const unsigned char *b, size_t n, uint32_t sum);
+/* Sum of the 16-bit words of the region starting at base that cover
+ * bytes [from, to) (rounded out to whole words; bytes at or past lim
+ * count as zero). */
+uint32_t vnet_wsum(const unsigned char *base, size_t from, size_t to,
+                   size_t lim);
+/* RFC 1624 eqn. 3: fix the checksum at c after words summing to oldsum
+ * became newsum, `times` times over. udp: 1 for UDP over IPv4 (a zero
+ * checksum means none and stays zero), 2 for UDP over IPv6; a result of
+ * zero is then sent as 0xffff. */
+/* The same for a partial checksum (offload, VNET_NEEDS_CSUM): the field
+ * holds the pseudo-header sum itself, not its complement. */
+void vnet_csum_adjust_partial(unsigned char *c, uint32_t oldsum,
+                              uint32_t newsum);
+void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
+                      int times, int udp);
+/* Pseudo-header sum for the transport of ly with upper-layer length n. */
+uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n);
+
+/* Packet methods in rewrite.c, registered by proto.c. */
+int vnet_p_fix_checksums(lua_State *L);
+int vnet_p_checksums_ok(lua_State *L);
+int vnet_p_swap(lua_State *L);
+int vnet_p_echo_reply(lua_State *L);
+int vnet_p_arp_reply(lua_State *L);
+/* cache.c: push the packet at idx's user value 1 (its link type and view
+ * cache), making it when make; 0 and nothing pushed when there is none. */
+int vnet_packet_cache(lua_State *L, int idx, int make);
+/* Parse the packet at 1 (link from the packet, or l3off at arg) into ly. */
+int vnet_parse_arg(lua_State *L, int arg, int want, layers *ly);
+
+/* ---- tostring (describe.c) -------------------------------------------- */
+int vnet_p_tostring(lua_State *L);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * util.h - the bottom layer of vnet's C core (core/util/): the error
+ * convention, argument checks at the border, small helpers every module
+ * uses, and the text of addresses. Uses nothing of vnet's above it.
+ */
+#ifndef VNET_UTIL_H
+#define VNET_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#define VNET_VERSION "0.1.0"
+
+/* ---- errors (util.c) ------------------------------------------------- */
+
+/* Push nil, "<op> <obj>: strerror(err)[ (detail)]", err and return 3:
+ * the system-failure convention of every vnet function (luaL_fileresult). */
+int vnet_pusherr(lua_State *L, const char *op, const char *obj, int err,
+                 const char *detail);
+
+/* Misuse errors point at the user's line: the position of the first stack
+ * frame outside vnet's own Lua modules (lua/vnet/NAME.lua) and C functions,
+ * as luaL_where does one level up. vnet_where pushes "file:line: " (or "");
+ * vnet_error raises the formatted message (lua_pushfstring's formats). */
+void vnet_where(lua_State *L);
+int vnet_error(lua_State *L, const char *fmt, ...);
+/* nl.core's raise(msg) and where(), the Lua side of the above: sets them
+ * in the table on top of the stack. */
+void vnet_err_funcs(lua_State *L);
+
+/* Range checks at the border: the integer at idx, or raise "op: what must
+ * be an integer (got x)" / "op: what N out of range (lo to hi)". */
+lua_Integer vnet_checkrange(lua_State *L, int idx, const char *op,
+                            const char *what, lua_Integer lo, lua_Integer hi);
+/* An ifindex: 1 to 2^31-1 (the kernel's int). */
+int vnet_checkifindex(lua_State *L, int idx, const char *op);
+/* A uid or gid: 0 to 2^32-2 ((uid_t)-1 means "no change" to the kernel). */
+uint32_t vnet_checkid(lua_State *L, int idx, const char *op, const char *what);
+/* A name or path that goes to a fixed buffer or the kernel: a string of 1
+ * to maxlen bytes without NUL. */
+const char *vnet_checkname(lua_State *L, int idx, size_t maxlen,
+                           const char *op, const char *what);
+
+/* The integer t[key] of the option table at idx, or dflt when it is nil;
+ * raises "op obj: option 'key' N out of range (lo to hi)" (or not an
+ * integer) otherwise. */
+lua_Integer vnet_optfield(lua_State *L, int idx, const char *key,
+                          const char *op, const char *obj, lua_Integer lo,
+                          lua_Integer hi, lua_Integer dflt);
+
+/* Push and return s (len bytes) for a message: NUL bytes shown as "\0". */
+const char *vnet_shown(lua_State *L, const char *s, size_t len);
+
+/* Message handler for lua_pcall: appends a traceback (lua.c's msghandler). */
+int vnet_msghandler(lua_State *L);
+
+/* The fd behind a Lua value: an integer, a Lua file handle, or any object
+ * with a :fileno() method. Raises on anything else. */
+int vnet_tofd(lua_State *L, int idx);
+
+/* luaL_testudata without the registry lookup by name: the metatable is
+ * compared by address with *mt, recorded when the class was made (and
+ * re-recorded from the registry when another Lua state made it since). */
+void *vnet_testudata(lua_State *L, int idx, const char *tname,
+                     const void **mt);
+void *vnet_checkudata(lua_State *L, int idx, const char *tname,
+                      const void **mt);
+
+/* Create metatable `tname` with the metamethods `meta` and a method table
+ * built from `methods`, kept as metatable.methods so the Lua layer can add
+ * methods. __index is the method table, or index_fn with the method table
+ * as upvalue 1 when the type also has fields. Leaves the method table on
+ * the stack. */
+void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
+                   const luaL_Reg *methods, lua_CFunction index_fn);
+
+/* ---- signal names (signame.c) --------------------------------------- */
+
+/* "INT", "TERM", ... for a signal number ("?" if unknown), and back (0 if
+ * unknown; no "SIG" prefix either way). */
+const char *vnet_signame(int signo);
+int vnet_signo(const char *name);
+
+/* ---- address text (addrtext.c) -------------------------------------- */
+
+/* buf needs 46 bytes (INET6_ADDRSTRLEN); returns length. */
+size_t vnet_fmt_ip4(char *buf, const unsigned char *a);
+size_t vnet_fmt_ip6(char *buf, const unsigned char *a);
+size_t vnet_fmt_mac(char *buf, const unsigned char *a);
+/* Parse text into out (4, 16 or 6 bytes); 1 on success. */
+int vnet_parse_ip4(const char *s, unsigned char *out);
+int vnet_parse_ip6(const char *s, unsigned char *out);
+int vnet_parse_mac(const char *s, unsigned char *out);
+
+#endif
