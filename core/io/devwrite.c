@@ -172,7 +172,7 @@ void vnet_dev_round(lua_State *L, int begin)
         d->dirty = 0;
         vnet_gro_flush(d);
     }
-    vnet_iob_hold(0); /* the coalesced superpackets leave with the rest */
+    vnet_iob_hold(0); /* the writes still queued leave now */
 }
 
 /* ---- GRO on write ------------------------------------------------------ */
