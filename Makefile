@@ -1,7 +1,7 @@
 # vnet: make builds build/vnet (the host) and build/lib/vnet.so (the modules
 # for stock lua5.4); `make demo` and `make test` install what they need.
 CC      ?= cc
-PKGS    := lua5.4 libnl-3.0 libnl-route-3.0 libpcap
+PKGS    := lua5.4 libnl-3.0 libnl-route-3.0 libpcap liburing
 LUA     ?= lua5.4
 # BUILD: where objects and binaries go (make BUILD=build/asan CFLAGS=... for
 # a sanitizer build beside the normal one; see fuzz/fuzz.mk)

@@ -23,6 +23,8 @@ local contestants = {
   { name = "kernel veth", key = "kernel" },
   { name = "C read/write loop", key = "cloop", cmd = "build/bench/cfwd vbA vbB" },
   { name = "vnet Lua, plain", key = "plain", cmd = "build/vnet bench/fwd.lua plain vbA vbB" },
+  { name = "vnet Lua, plain, read/write (no io_uring)", key = "plainrw",
+    cmd = "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB" },
   { name = "vnet Lua, plain, REPL idle at its prompt", key = "replidle",
     cmd = "sh bench/replfwd.sh plain vbA vbB" },
   { name = "vnet Lua, offload, per segment", key = "seg", cmd = "build/vnet bench/fwd.lua seg vbA vbB" },
@@ -39,8 +41,10 @@ local function start(c)
     must("ip -n vbA link add fa type veth peer name fb netns vbB")
   else
     local f = assert(io.popen(c.cmd .. " 2>&1 & echo $!"))
-    local pid = f:read("l")
-    local ready = f:read("l")
+    -- the shell's echo of the pid and the forwarder's "ready" race: take
+    -- them in whichever order they come
+    local pid, ready = f:read("l"), f:read("l")
+    if pid and not pid:match("^%d+$") then pid, ready = ready, pid end
     if not (ready and ready:match("^ready")) then
       error(c.name .. " did not start: " .. tostring(ready) .. (f:read("a") or ""))
     end

@@ -1,35 +1,95 @@
 #!/bin/sh
-# profile.sh: where a forwarder's time goes. For each contestant, the user
-# and system CPU time (from /proc/PID/stat, in 1/100 s) the forwarder
-# process used during a 3 s iperf3 TCP run, and what that run carried.
-# Run as root from the repository (after make bench built build/bench/cfwd):
-#   sh bench/profile.sh
+# profile.sh: where a forwarder's time goes. Run as root from the
+# repository (after make bench built build/bench/cfwd and udpflood):
+#   sh bench/profile.sh [tcp|udp|perf]...     (default: tcp udp)
+# tcp: for each contestant, the user and system CPU time (from
+#   /proc/PID/stat, in 1/100 s) the forwarder used during a 3 s iperf3 TCP
+#   run, and what that run carried.
+# udp: the forwarder alone on CPU 1, sender and receiver on CPU 0, 3 s of
+#   64-byte datagrams (bench/udpflood); the packets it forwarded A -> B
+#   (B's own count of what arrived on fb) and its CPU time per packet, user
+#   and system (the system time includes B's IP and UDP input, which a
+#   write to a TUN runs in the writer's context).
+# perf: as udp, with `perf record` on the forwarder for 2 s; prints the
+#   share of its samples per object (kernel, liblua, vnet, libc) and the
+#   top symbols (needs linux-perf: make bench installs it).
 # Like run.sh, it works in a private mount namespace with its own /run.
 set -eu
 cd "$(dirname "$0")/.."
+[ $# -gt 0 ] || set -- tcp udp
 exec unshare --mount --propagation private sh -c '
 mount -t tmpfs vnet-profile /run && mkdir /run/netns || exit 1
-ip netns add vbA; ip netns add vbB
-run() {
-  $2 > /dev/null 2>&1 &
-  pid=$!
+up() { # $1: where A sends (10.200.0.99 for the NAT)
   sleep 0.8
   ip -n vbA link set lo up; ip -n vbB link set lo up
-  ip -n vbA addr add 10.200.0.1 peer 10.200.0.2 dev fa; ip -n vbA link set fa up
+  ip -n vbA addr add 10.200.0.1 peer $1 dev fa; ip -n vbA link set fa up
   ip -n vbB addr add 10.200.0.2 peer 10.200.0.1 dev fb; ip -n vbB link set fb up
+}
+down() {
+  kill -TERM $pid; wait $pid 2>/dev/null || true; sleep 0.3
+  ip netns pids vbA | xargs -r kill; ip netns pids vbB | xargs -r kill
+  ip netns del vbA; ip netns del vbB
+}
+tcp() {
+  ip netns add vbA; ip netns add vbB
+  $2 > /dev/null 2>&1 &
+  pid=$!
+  to=${3:-10.200.0.2}
+  up $to
   ip netns exec vbB iperf3 -s -1 >/dev/null 2>&1 &
   sleep 0.3
   set -- "$1" $(cut -d" " -f14,15 /proc/$pid/stat)
-  r=$(ip netns exec vbA iperf3 -c 10.200.0.2 -t 3 -f m | awk "/receiver/ {print \$7}")
+  r=$(ip netns exec vbA iperf3 -c $to -t 3 -f m | awk "/receiver/ {print \$7}")
   set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat)
   echo "| $1 | $r | $(($4 - $2)) | $(($5 - $3)) | $(( ($4 - $2 + $5 - $3) / 3 ))% |"
-  kill -TERM $pid; wait $pid 2>/dev/null || true; sleep 0.3
+  down
 }
-echo "| forwarder | TCP Mbit/s | user cs | sys cs | of one core |"
-echo "|---|---|---|---|---|"
-run "C read/write loop" "build/bench/cfwd vbA vbB"
-run "vnet plain" "build/vnet bench/fwd.lua plain vbA vbB"
-run "vnet offload, per segment" "build/vnet bench/fwd.lua seg vbA vbB"
-run "vnet offload, whole" "build/vnet bench/fwd.lua whole vbA vbB"
-run "Python loop" "/usr/bin/python3 bench/pyfwd.py vbA vbB"
-'
+rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
+udp() {
+  ip netns add vbA; ip netns add vbB
+  taskset -c 1 $2 > /dev/null 2>&1 &
+  pid=$!
+  to=${3:-10.200.0.2}
+  up $to
+  ip netns exec vbB taskset -c 0 build/bench/udpflood recv 9999 3 >/dev/null 2>&1 &
+  rp=$!
+  sleep 0.3
+  ip netns exec vbA taskset -c 0 build/bench/udpflood send $to 9999 4 >/dev/null 2>&1 &
+  sp=$!
+  sleep 0.5
+  set -- "$1" "$2" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
+  if [ "$mode" = perf ]; then
+    perf record -q -F 4000 -g -o /tmp/vnet-profile.data -p $pid -- sleep 2 >/dev/null 2>&1
+  else
+    sleep 2
+  fi
+  set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
+  wait $rp $sp
+  n=$(($8 - $5))
+  awk -v n=$n -v u=$(($6 - $3)) -v s=$(($7 - $4)) -v name="$1" "BEGIN {
+    printf \"| %s | %.0f | %.0f | %.0f | %.0f |\\n\", name, n / 2000, u * 1e7 / n, s * 1e7 / n, (u + s) * 1e7 / n }"
+  if [ "$mode" = perf ]; then
+    perf report -i /tmp/vnet-profile.data --no-children --sort dso -g none 2>/dev/null | grep "%" | head -5
+    perf report -i /tmp/vnet-profile.data --no-children --sort sym -g none 2>/dev/null | grep "%" | head -12
+  fi
+  down
+}
+for mode in "$@"; do
+  case $mode in
+  tcp)
+    echo "| forwarder | TCP Mbit/s | user cs | sys cs | of one core |"
+    echo "|---|---|---|---|---|" ;;
+  udp|perf)
+    echo "| forwarder | kpps forwarded | user ns/packet | system ns/packet | total ns/packet |"
+    echo "|---|---|---|---|---|" ;;
+  esac
+  [ $mode = tcp ] && f=tcp || f=udp
+  $f "C read/write loop" "build/bench/cfwd vbA vbB"
+  $f "vnet plain" "build/vnet bench/fwd.lua plain vbA vbB"
+  $f "vnet plain, read/write" "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB"
+  $f "vnet offload, per segment" "build/vnet bench/fwd.lua seg vbA vbB"
+  $f "vnet offload, whole" "build/vnet bench/fwd.lua whole vbA vbB"
+  $f "vnet NAT, whole" "build/vnet bench/fwd.lua nat vbA vbB" 10.200.0.99
+  $f "Python loop" "/usr/bin/python3 bench/pyfwd.py vbA vbB"
+done
+' profile "$@"

@@ -24,7 +24,7 @@ local function targets(med)
   local function r(key, base, field) return med[key] and base and med[key][field] / base[field] end
   if c then
     local rt, ru = r("plain", c, "tcp"), r("plain", c, "udp")
-    check("plain Lua forwarder >= 0.9x the C loop (TCP and UDP rate)", rt and ru and rt >= 0.9 and ru >= 0.9,
+    check("plain Lua forwarder >= 1.0x the C loop (TCP and UDP rate)", rt and ru and rt >= 1.0 and ru >= 1.0,
       string.format("TCP %s, UDP %s", ratio(med.plain and med.plain.tcp, c.tcp), ratio(med.plain and med.plain.udp, c.udp)))
     local rs = r("seg", c, "tcp")
     check("offload, per-segment callbacks >= 4x the C loop (TCP)", rs and rs >= 4, ratio(med.seg and med.seg.tcp, c.tcp))
@@ -34,6 +34,16 @@ local function targets(med)
       local rw = r(key, k, "tcp")
       check(key .. " superpackets >= 0.8x the veth ceiling (TCP)", rw and rw >= 0.8,
         ratio(med[key] and med[key].tcp, k.tcp))
+    end
+  end
+  if med.plain then
+    for _, key in ipairs { "seg", "whole", "nat" } do
+      local want = key == "nat" and 0.9 or 1.0
+      local ru = r(key, med.plain, "udp")
+      if ru then
+        check(string.format("%s >= %.1fx plain (64-byte UDP rate)", key, want), ru >= want,
+          ratio(med[key].udp, med.plain.udp))
+      end
     end
   end
   local p, ri = med.plain, med.replidle

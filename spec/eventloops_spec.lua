@@ -113,12 +113,22 @@ describe("vnet.loop driven from another loop", function()
     tun:on_packet(function(p, dev)
       if p:echo_reply() then dev:write(p); answered = answered + 1 end
     end)
+    local mode, _, calls0, ops0 = vnet.tun.io_batching()
     local ping = H.spawn("ping -c2 -i0.2 -W2 10.77.0.2")
     local deadline = loop.now() + 5
     while answered < 2 and loop.now() < deadline do assert(loop.step(0.5)) end
     local out = ping:wait()
     assert.matches("2 packets transmitted, 2 received", out)
     assert.are.equal(2, answered)
+    -- a step drives the loop's batched reads and writes as run() does
+    local _, _, calls1, ops1 = vnet.tun.io_batching()
+    assert.are.equal(mode, tun.io)
+    if mode == "io_uring" then
+      assert.is_true(calls1 > calls0 and ops1 - ops0 >= 4,
+        string.format("%d operations in %d io_uring calls", ops1 - ops0, calls1 - calls0))
+    else
+      assert.are.equal(calls0, calls1)
+    end
     tun:close()
   end))
 

@@ -10,11 +10,14 @@
 #   sh tools/deps.sh --only P...  only the packages P (a lane's own host tools)
 set -e
 BUILD_PKGS="gcc make pkg-config lua5.4 liblua5.4-dev libnl-3-dev
-            libnl-route-3-dev libreadline-dev libpcap0.8-dev"
+            libnl-route-3-dev libreadline-dev libpcap0.8-dev liburing-dev
+            liburing2"
 TEST_PKGS="lua-busted lua-dkjson luarocks iproute2 iputils-ping tcpdump tshark
            tmux util-linux procps netcat-openbsd iperf3 lua-luv lua-cqueues"
-# make bench's contestants; its rows for one that is missing say so
-BENCH_PKGS="iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils"
+# make bench's contestants (its rows for one that is missing say so), and
+# linux-perf and valgrind for the profiles of bench/RESULTS.md (perf, callgrind)
+BENCH_PKGS="iperf3 python3 python3-pyroute2 python3-scapy mininet bridge-utils
+            linux-perf valgrind"
 case ${1:-} in
   --build) shift; PKGS="$BUILD_PKGS $*" ;;
   --bench) shift; PKGS="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS $*" ;;

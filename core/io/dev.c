@@ -56,6 +56,48 @@ vnet_dev *vnet_dev_check(lua_State *L, int idx)
     return d;
 }
 
+/* n bytes of packet arrived in rx's data, with the headers pi and vh (as
+ * the device has them): fill the fields and counters. */
+static long got(vnet_dev *d, const struct tun_pi *pi,
+                const vnet_wire_vhdr *vh, size_t n)
+{
+    vnet_packet *p = d->rx;
+    if (d->pi) {
+        p->pi_flags = pi->flags;
+        p->pi_proto = ntohs(pi->proto);
+    }
+    if (d->vnet_hdr) {
+        p->vh_flags = vh->flags;
+        p->gso_type = vh->gso_type;
+        p->hdr_len = vh->hdr_len;
+        p->gso_size = vh->gso_size;
+        p->csum_start = vh->csum_start;
+        p->csum_offset = vh->csum_offset;
+    }
+    p->len = n;
+    d->rx_packets++;
+    d->rx_bytes += (uint64_t)n;
+    if (d->ring)
+        vnet_ring_put(d->ring, p->data, n);
+    if (d->capture && n > 0)
+        d->capture(d->capture_ctx, p->data, n, 0, NULL);
+    return n > 0 ? (long)n : 0;
+}
+
+/* got() for a packet whose headers came as bytes (a batched read) */
+static long took(vnet_dev *d, const unsigned char *hdr, size_t n)
+{
+    struct tun_pi pi;
+    vnet_wire_vhdr vh;
+    if (d->pi) {
+        memcpy(&pi, hdr, sizeof pi);
+        hdr += sizeof pi;
+    }
+    if (d->vnet_hdr)
+        memcpy(&vh, hdr, sizeof vh);
+    return got(d, &pi, &vh, n);
+}
+
 long vnet_dev_recv(vnet_dev *d)
 {
     vnet_packet *p = d->rx;
@@ -66,6 +108,12 @@ long vnet_dev_recv(vnet_dev *d)
     size_t pre = 0;
     if (d->recv)
         return d->recv(d);
+    if (d->iob || d->batch > 1) { /* read ahead in the loop's drain */
+        const unsigned char *hdr;
+        long r = vnet_iob_recv(d, &hdr);
+        if (r != VNET_IOB_PASS)
+            return hdr ? took(d, hdr, (size_t)r) : r;
+    }
     if (d->pi) {
         iov[k++] = (struct iovec){&pi, sizeof pi};
         pre += sizeof pi;
@@ -80,27 +128,7 @@ long vnet_dev_recv(vnet_dev *d)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
     if ((size_t)n < pre)
         return 0; /* a short read of the headers: nothing usable */
-    n -= (ssize_t)pre;
-    if (d->pi) {
-        p->pi_flags = pi.flags;
-        p->pi_proto = ntohs(pi.proto);
-    }
-    if (d->vnet_hdr) {
-        p->vh_flags = vh.flags;
-        p->gso_type = vh.gso_type;
-        p->hdr_len = vh.hdr_len;
-        p->gso_size = vh.gso_size;
-        p->csum_start = vh.csum_start;
-        p->csum_offset = vh.csum_offset;
-    }
-    p->len = (size_t)n;
-    d->rx_packets++;
-    d->rx_bytes += (uint64_t)n;
-    if (d->ring)
-        vnet_ring_put(d->ring, p->data, (size_t)n);
-    if (d->capture && n > 0)
-        d->capture(d->capture_ctx, p->data, (size_t)n, 0, NULL);
-    return n > 0 ? n : 0;
+    return got(d, &pi, &vh, (size_t)n - pre);
 }
 
 int vnet_dev_next(vnet_dev *d)
@@ -129,6 +157,14 @@ int vnet_dev_next(vnet_dev *d)
     return 1;
 }
 
+int vnet_dev_next_ahead(vnet_dev *d, int budget)
+{
+    d->batch = budget;
+    int uv = vnet_dev_next(d);
+    d->batch = 0;
+    return uv;
+}
+
 /* dev:read() -> packet | nil (nothing waiting) | nil, msg, errno */
 static int d_read(lua_State *L)
 {
@@ -153,9 +189,11 @@ static int d_write(lua_State *L)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
     size_t n;
-    const unsigned char *b = vnet_checkbytes(L, 2, &n);
-    vnet_packet *p = vnet_packet_test(L, 2);
+    vnet_packet *p = vnet_packet_test(L, 2); /* one type test per write */
+    const unsigned char *b = p ? p->data : vnet_checkbytes(L, 2, &n);
     long w;
+    if (p)
+        n = p->len;
     if (p && (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM))) {
         vnet_vhdr vh = {p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
                         p->csum_start, p->csum_offset};
@@ -175,6 +213,22 @@ static int d_write(lua_State *L)
         return vnet_pusherr(L, "write", d->name, (int)-w, NULL);
     lua_pushinteger(L, w);
     return 1;
+}
+
+/* dev:last_error() -> msg, errno | nil: why the kernel refused the last
+ * write that failed (a batched or coalesced one only counts in tx_dropped
+ * when it fails); cleared by reading it. Works on a closed device too. */
+static int d_last_error(lua_State *L)
+{
+    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_mt);
+    int err = d->tx_errno;
+    if (err == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    d->tx_errno = 0;
+    vnet_pusherr(L, "write", d->name, err, NULL);
+    return 2; /* msg, errno (not the leading nil) */
 }
 
 /* dev:set_gso_writes(bool): take GSO writes or split superpackets here,
@@ -233,6 +287,7 @@ static int d_close(lua_State *L)
         vnet_gro_free(d->gro);
         d->gro = NULL;
     }
+    vnet_iob_release(d);          /* its queued writes leave first */
     if (d->release)
         d->release(d);            /* safe to call twice */
     if (d->fd >= 0) {
@@ -273,7 +328,7 @@ static void offload_string(lua_State *L, unsigned f)
 }
 
 /* Fields: name, ifindex, kind, closed, pi, vnet_hdr, multi_queue, persist,
- * rx_packets, tx_packets, tx_dropped, offload, segments, gso_writes,
+ * rx_packets, tx_packets, tx_dropped, offload, segments, io, gso_writes,
  * gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
@@ -304,6 +359,7 @@ static int d_index(lua_State *L)
         else lua_pushboolean(L, 0);
     }
     else if (strcmp(k, "segments") == 0) lua_pushboolean(L, d->segments);
+    else if (strcmp(k, "io") == 0) lua_pushstring(L, vnet_iob_dev_mode(d));
     else if (strcmp(k, "gso_writes") == 0)
         lua_pushboolean(L, d->vnet_hdr && d->gso_write);
     else if (strcmp(k, "gso_write_error") == 0) {
@@ -348,6 +404,7 @@ static const luaL_Reg methods[] = {
     {"events", d_events},
     {"timeout", d_timeout},
     {"flush", d_flush},
+    {"last_error", d_last_error},
     {"set_gso_writes", d_set_gso_writes},
     {"close", d_close},
     {NULL, NULL}

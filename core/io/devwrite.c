@@ -75,10 +75,25 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
         iov[k++] = (struct iovec){&w, sizeof w};
         pre += sizeof w;
     }
+    if (!vh || !vh->gso_type) { /* in a dispatch round: leaves batched */
+        unsigned char hdr[sizeof pi + sizeof w];
+        if (d->pi)
+            memcpy(hdr, &pi, sizeof pi);
+        if (d->vnet_hdr)
+            memcpy(hdr + (d->pi ? sizeof pi : 0), &w, sizeof w);
+        if (vnet_iob_write(d, hdr, pre, b, n)) {
+            if (d->capture)
+                d->capture(d->capture_ctx, b, n, 1, NULL);
+            return (long)n;
+        }
+    }
+    vnet_iob_flush(); /* what was queued before goes first */
     iov[k++] = (struct iovec){(void *)b, n};
     ssize_t r = k == 1 ? write(d->fd, b, n) : writev(d->fd, iov, k);
-    if (r < 0)
+    if (r < 0) {
+        d->tx_errno = errno;
         return -errno;
+    }
     d->tx_packets++;
     d->tx_bytes += n;
     if (d->capture)
@@ -148,13 +163,16 @@ void vnet_dev_round(lua_State *L, int begin)
 {
     deferq *q = getq(L, 1);
     q->dispatching = begin;
-    if (begin)
+    if (begin) {
+        vnet_iob_hold(1); /* writes queue up and leave together (iobatch.c) */
         return;
+    }
     while (q->n > 0) {
         vnet_dev *d = q->dev[--q->n];
         d->dirty = 0;
         vnet_gro_flush(d);
     }
+    vnet_iob_hold(0); /* the writes still queued leave now */
 }
 
 /* ---- GRO on write ------------------------------------------------------ */

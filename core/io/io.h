@@ -16,6 +16,7 @@
 
 struct vnet_vhdr;
 struct vnet_gro;
+struct vnet_iob;
 struct timespec;
 
 enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2, VNET_DEV_PSOCK = 3 };
@@ -39,7 +40,7 @@ typedef struct vnet_dev {
     int seg_next, seg_count; /* segments of rx left to hand out */
     int dirty;           /* the coalescer holds data: flush pending */
     struct vnet_gro *gro;/* write coalescer (segments mode) */
-    uint64_t tx_dropped; /* deferred writes the kernel refused */
+    uint64_t tx_dropped; /* deferred or batched writes the kernel refused */
     /* pcap capture (pcap.c): every packet read (out 0) or written (out 1),
      * with the time the kernel stamped it (a packet socket's ring) or NULL
      * for now */
@@ -59,6 +60,13 @@ typedef struct vnet_dev {
     void (*release)(struct vnet_dev *d);  /* at close, before the fd goes */
     int (*index)(lua_State *L, struct vnet_dev *d, const char *k); /* 1: pushed */
     void *priv;
+    /* batched reads (iobatch.c): what the loop's drain may read ahead in
+     * one call (0 outside a drain), and the packets read ahead */
+    int batch;
+    int iob_off;         /* the kernel refused RWF_NOWAIT on this fd */
+    struct vnet_iob *iob;
+    int tx_errno;        /* the last write the kernel refused (0: none
+                          * since dev:last_error() read it) */
 } vnet_dev;
 
 /* Push a new closed device (fd -1) with its receive packet; the caller
@@ -72,11 +80,44 @@ long vnet_dev_recv(vnet_dev *d);
  * read. Returns the user value holding it (1 rx, 3 seg), 0 when nothing
  * waits, or -errno. */
 int vnet_dev_next(vnet_dev *d);
+/* vnet_dev_next for the loop's drain, which may take budget packets more:
+ * up to that many are read ahead in one call (iobatch.c). */
+int vnet_dev_next_ahead(vnet_dev *d, int budget);
 /* One write: [pi][virtio_net_hdr][b]; the pi header (if the device has
  * one) from pi_flags/pi_proto, -1 for defaults. Bytes of b or -errno. */
 long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
                      const unsigned char *b, size_t n, int pi_flags,
                      int pi_proto);
+
+/* ---- batched device I/O through io_uring (iobatch.c) ----------------- */
+
+#define VNET_IOB_PASS (-0x7fffffffL - 1) /* not batched: read(2) it */
+/* "io_uring", or "read/write" with *err the errno that refused the ring
+ * (0: turned off). Makes the ring on first use. */
+const char *vnet_iob_mode(int *err);
+/* io_uring_enter calls made so far, and the reads and writes they took. */
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops);
+/* What a device's loop reads and writes go through. */
+const char *vnet_iob_dev_mode(const vnet_dev *d);
+/* Turn batching off (0) or try it again (1); returns whether it is on. */
+int vnet_iob_enable(int on);
+/* vnet_dev_recv's batch: a packet read ahead, or up to dev->batch read in
+ * one call, into dev->rx's data. Its length with *hdr pointing at its
+ * headers ([pi][virtio_net_hdr], as the device has them; the caller fills
+ * the fields), 0 with *hdr NULL when none waits, -errno, or VNET_IOB_PASS
+ * (read(2) it). */
+long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr);
+/* Queue a write of [hdr pre bytes][b n bytes] while the loop dispatches:
+ * 1 queued (it leaves by the end of the round), 0 write it yourself. */
+int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
+                   const unsigned char *b, size_t n);
+/* Submit the queued writes and reap them (before any direct write). */
+void vnet_iob_flush(void);
+/* A dispatch round begins (1) or ends (0, which flushes): from
+ * vnet_dev_round. */
+void vnet_iob_hold(int on);
+/* At a device's close: its queued writes leave, its read batch goes. */
+void vnet_iob_release(vnet_dev *d);
 
 /* ---- kernel filters (bpf.c) ------------------------------------------ */
 

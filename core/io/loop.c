@@ -164,7 +164,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
     lua_getiuservalue(L, -2, 3);   /* its reused segment (offload) or nil */
     int base = lua_gettop(L);      /* fn base-3, dev base-2, rx base-1, seg base */
     for (int i = 0; i < BUDGET && w->active && d->fd >= 0 && !lp->stop; i++) {
-        int uv = vnet_dev_next(d);
+        int uv = vnet_dev_next_ahead(d, BUDGET - i);
         if (uv == 0)
             break;
         if (uv < 0) {
@@ -195,6 +195,7 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
                  !lp->stop && (uv = vnet_dev_next(d)) > 0);
     }
 out:
+    vnet_iob_done(d);
     d->handler_ns += now_ns() - t0;
     lua_settop(L, base - 4);
 }
@@ -397,9 +398,7 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)now_ns() / 1e9;
 }
 
 /* Block SIGINT/SIGTERM/SIGHUP (those without a watcher of their own) into a

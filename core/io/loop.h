@@ -1,6 +1,6 @@
 /*
- * loop.h - what loop.c, watcher.c and task.c share (the loop layer's
- * private header; nothing else includes it).
+ * loop.h - what loop.c, watcher.c and task.c share, and the drain's hooks
+ * into iobatch.c (the loop's private header: only these files include it).
  */
 #ifndef VNET_LOOP_H
 #define VNET_LOOP_H
@@ -79,6 +79,9 @@ void vnet_loop_open(lua_State *L);
  * between callbacks), and the call to make when it returned. */
 extern lua_State *volatile vnet_loop_running;
 void vnet_loop_returned(lua_State *co);
+
+/* iobatch.c: the loop's drain of d ended (the next one reads afresh). */
+void vnet_iob_done(vnet_dev *d);
 
 /* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
  * also sets field watcher_methods), tasks, inspection and the face to

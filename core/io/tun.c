@@ -292,12 +292,37 @@ static int t_features(lua_State *L)
     return 1;
 }
 
+/* io_batching([on]) -> mode, reason, calls, ops: turn the loop's batched
+ * reads and writes (iobatch.c) off (false) or on again (true), and say
+ * which is in use: "io_uring", or "read/write" with why (nil when turned
+ * off); then the io_uring calls made so far and the reads and writes they
+ * carried. */
+static int t_io_batching(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+        vnet_iob_enable(lua_toboolean(L, 1));
+    }
+    int err;
+    lua_pushstring(L, vnet_iob_mode(&err));
+    if (err)
+        lua_pushfstring(L, "io_uring: %s", strerror(err));
+    else
+        lua_pushnil(L);
+    uint64_t calls, ops;
+    vnet_iob_counts(&calls, &ops);
+    lua_pushinteger(L, (lua_Integer)calls);
+    lua_pushinteger(L, (lua_Integer)ops);
+    return 4;
+}
+
 int luaopen_vnet_tun_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"open", t_open},
         {"delete", t_delete},
         {"features", t_features},
+        {"io_batching", t_io_batching},
         {NULL, NULL}
     };
     luaL_newlib(L, funcs);

@@ -90,6 +90,21 @@ local function module(kind)
 
   --- features() -> the IFF_* flags this kernel's tun driver supports
   M.features = core.features
+
+  --- io_batching([on]) -> "io_uring" | "read/write", reason | nil, calls,
+  -- ops: how the loop's drains read and its rounds write every device (one
+  -- io_uring call for many packets, or a system call each). false turns
+  -- batching off for the process, true tries it again; reason says why
+  -- io_uring is not in use when the kernel refused it (seccomp, old kernel,
+  -- kernel.io_uring_disabled; VNET_NO_URING=1 in the environment turns it
+  -- off from the start); calls and ops count the io_uring calls made so
+  -- far and the reads and writes they carried.
+  function M.io_batching(on)
+    if on ~= nil and type(on) ~= "boolean" then
+      raise(kind .. ".io_batching: expected a boolean (got " .. type(on) .. ")")
+    end
+    return core.io_batching(on)
+  end
   return M
 end
 

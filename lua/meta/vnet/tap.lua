@@ -49,4 +49,18 @@ function tap.delete(name) end
 ---@return integer? errno
 function tap.features() end
 
+---How the loop reads and writes TUN/TAP devices (as tun.io_batching: one
+---switch for both).
+---
+---Example:
+---```lua
+---print(vnet.tap.io_batching())   -- e.g. io_uring nil 0 0
+---```
+---@param on? boolean
+---@return string mode "io_uring" or "read/write"
+---@return string? reason
+---@return integer calls
+---@return integer ops
+function tap.io_batching(on) end
+
 return tap

@@ -67,11 +67,32 @@ function tun.delete(name) end
 ---@return integer? errno
 function tun.features() end
 
+---How the loop's drains read and its rounds write every TUN/TAP: one
+---io_uring call for many packets ("io_uring"), or a system call each
+---("read/write"). false turns batching off for the process, true tries it
+---again. reason says why io_uring is not in use when the kernel refused it
+---(seccomp, an old kernel, kernel.io_uring_disabled; `VNET_NO_URING=1` in
+---the environment turns it off from the start). calls and ops count the
+---io_uring calls made so far and the reads and writes they carried.
+---
+---Example:
+---```lua
+---local mode, why, calls, ops = vnet.tun.io_batching()
+---print(mode, why, calls, ops)   -- e.g. io_uring nil 0 0
+---```
+---@param on? boolean
+---@return string mode "io_uring" or "read/write"
+---@return string? reason
+---@return integer calls
+---@return integer ops
+function tun.io_batching(on) end
+
 ---A packet device: a TUN or TAP (vnet.tun, vnet.tap), a macvtap/ipvtap
 ---character device (`l:open()`), or a packet socket (vnet.psock). Fields:
 ---name, ifindex, kind ("tun", "tap", "psock", ...), closed, pi, vnet_hdr,
----multi_queue, persist, filter, offload, rx_packets, tx_packets. Any
----method on a closed device raises "attempt to use a closed tun".
+---multi_queue, persist, filter, offload, rx_packets, tx_packets,
+---tx_dropped, io. Any method on a closed device raises "attempt to use a
+---closed tun".
 ---@class vnet.Device
 ---@field name string
 ---@field ifindex integer
@@ -79,6 +100,8 @@ function tun.features() end
 ---@field closed boolean
 ---@field rx_packets integer packets read
 ---@field tx_packets integer packets written
+---@field tx_dropped integer batched or coalesced writes the kernel refused (dev:last_error() says why)
+---@field io string what the loop reads and writes it with: "io_uring" or "read/write" (vnet.tun.io_batching)
 local Device = {}
 
 ---The next waiting packet (the device's reused packet: copy() keeps it),
@@ -94,7 +117,11 @@ local Device = {}
 ---@return integer? errno
 function Device:read() end
 
----Write one packet (a packet or a string): the bytes written.
+---Write one packet (a packet or a string): the bytes written. Inside a
+---loop callback the write may be queued to leave with the round's others
+---(io_uring batching) or coalesced (offload segments): it then returns the
+---bytes at once, and a refusal by the kernel later counts in
+---`dev.tx_dropped` with its reason in `dev:last_error()`.
 ---
 ---Example:
 ---```lua
@@ -352,5 +379,22 @@ function Device:set_gso_writes(on) end
 ---@return string? err
 ---@return integer? errno
 function Device:flush() end
+
+---Why the kernel refused the last write that failed, as
+---`"write tun0: Invalid argument", 22`, or nil when none failed since the
+---last call (reading it clears it). A write queued in a loop callback
+---(batched, or coalesced) returned its byte count and only counts in
+---`dev.tx_dropped` when the kernel refuses it: this keeps its reason.
+---Works on a closed device too (its close flushes what was queued).
+---
+---Example:
+---```lua
+---local dev <close> = assert(vnet.tun.open()); assert(dev:up())
+---print(dev:write("\0\0\0\0"))   -- nil, write tun0: Invalid argument, 22
+---print(dev:last_error())          -- write tun0: Invalid argument  22
+---```
+---@return string? err
+---@return integer? errno
+function Device:last_error() end
 
 return tun

@@ -1,0 +1,358 @@
+/*
+ * iobatch.c - batched packet I/O for the loop: many reads and writes of
+ * TUN/TAP fds in one system call, through io_uring.
+ *
+ * A plain forwarder pays read(2) and write(2) per packet, and on a
+ * paravirtualised guest a system call costs microseconds. Here a drain
+ * reads up to SLOTS packets of a device with one io_uring_enter, and
+ * dev:write() during a dispatch round copies the packet (with its pi and
+ * virtio_net_hdr headers) into an arena and queues a write, which leaves
+ * with the next read batch or when the round ends: one system call moves
+ * both directions' packets.
+ *
+ * The ring is used synchronously: every read and write carries RWF_NOWAIT,
+ * so it completes (or fails with EAGAIN) during the io_uring_enter that
+ * submits it, and reap() waits for any that did not before it returns.
+ * Nothing is in flight between calls, so buffers are ours again at once,
+ * and a device that closes has no operation pending on its fd.
+ *
+ * One ring per process, made on first use: it holds no state of a Lua
+ * state between calls (the writes it queues belong to devices, which flush
+ * them at close), vnet runs one thread, and its fd is close-on-exec.
+ * Where io_uring is missing or refused (old kernel, seccomp, the
+ * kernel.io_uring_disabled sysctl, VNET_NO_URING=1 in the environment) it
+ * is never made and devices use read(2) and write(2) as before; a kernel
+ * that refuses RWF_NOWAIT on a device turns batching off for that device.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <liburing.h>
+#include <linux/fs.h>
+
+#include "io/loop.h" /* vnet_iob_done, the drain's */
+
+#define SQ_DEPTH 256           /* queued writes plus one read batch */
+#define ARENA (512 * 1024)     /* bytes of queued writes, headers included */
+#define SLOTS 32               /* packets read ahead per device and call */
+#define HDR 16                 /* room for [tun_pi 4][virtio_net_hdr 10] */
+#define READ_TAG 1u            /* low bit of user_data: a read slot */
+
+struct vnet_iob {              /* a device's read batch */
+    int count, next;           /* slots the last refill filled; next out */
+    int short_read;            /* the last refill came back short */
+    int want;                  /* reads to ask for: what came last time */
+    size_t room;               /* bytes of each slot (the rx capacity) */
+    unsigned char *buf;        /* slots 1..SLOTS-1; slot 0 is rx's data */
+    struct {
+        long res;              /* bytes read (headers too) or -errno */
+        unsigned char hdr[HDR];
+        struct iovec iov[2];
+    } slot[SLOTS];
+};
+
+static struct {
+    int state;                 /* 0 not tried, 1 ready, -1 unavailable */
+    int err;                   /* why unavailable (errno), 0 if disabled */
+    int hold;                  /* queue writes (the loop is dispatching) */
+    unsigned queued;           /* SQEs prepared and not yet submitted */
+    uint64_t calls, ops;       /* io_uring_enter calls, operations they took */
+    struct io_uring ring;
+    unsigned char *arena;
+    size_t used;
+    struct {                   /* the queued writes, by user_data >> 1 */
+        vnet_dev *dev;
+        const unsigned char *buf;
+        unsigned len;
+    } w[SQ_DEPTH];
+} R;
+
+static int ready(void)
+{
+    if (R.state)
+        return R.state > 0;
+    R.state = -1;
+    const char *no = getenv("VNET_NO_URING");
+    if (no && *no && strcmp(no, "0") != 0)
+        return 0;
+    R.arena = malloc(ARENA);
+    if (R.arena == NULL) {
+        R.err = ENOMEM;
+        return 0;
+    }
+    /* SUBMIT_ALL (5.18): one refused operation does not hold back the rest */
+    int r = io_uring_queue_init(SQ_DEPTH, &R.ring, IORING_SETUP_SUBMIT_ALL);
+    if (r == -EINVAL)
+        r = io_uring_queue_init(SQ_DEPTH, &R.ring, 0);
+    if (r < 0) {
+        R.err = -r;
+        free(R.arena);
+        R.arena = NULL;
+        return 0;
+    }
+    R.state = 1;
+    return 1;
+}
+
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops)
+{
+    *calls = R.calls;
+    *ops = R.ops;
+}
+
+const char *vnet_iob_mode(int *err)
+{
+    int ok = ready();
+    *err = R.err;
+    return ok ? "io_uring" : "read/write";
+}
+
+const char *vnet_iob_dev_mode(const vnet_dev *d)
+{
+    if (d->recv || d->iob_off || R.state < 0)
+        return "read/write";
+    return R.state > 0 ? "io_uring" : "read/write (until the loop drains)";
+}
+
+int vnet_iob_enable(int on)
+{
+    if (!on) {
+        vnet_iob_flush();
+        if (R.state > 0) {
+            io_uring_queue_exit(&R.ring);
+            free(R.arena);
+            R.arena = NULL;
+        }
+        R.state = -1;
+        R.err = 0;
+        return 0;
+    }
+    if (R.state < 0 && R.err == 0)
+        R.state = 0; /* try again, unless it failed for a reason */
+    return ready();
+}
+
+/* Submit what is queued and reap every completion: writes count into
+ * their device, reads land in their slot. Returns once nothing is in
+ * flight. */
+static void reap(void)
+{
+    unsigned inflight = 0, want = R.queued;
+    int broken = 0;
+    while (inflight < want) { /* the kernel may take them in parts */
+        int r = io_uring_submit(&R.ring);
+        if (r == -EINTR)
+            continue;
+        if (r <= 0) { /* should not happen: give the ring up after this */
+            broken = r < 0 ? -r : EIO;
+            break;
+        }
+        inflight += (unsigned)r;
+        R.calls++;
+    }
+    R.ops += inflight;
+    R.queued = 0;
+    while (inflight) {
+        struct io_uring_cqe *cqe;
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&R.ring, head, cqe) {
+            uintptr_t u = (uintptr_t)io_uring_cqe_get_data(cqe);
+            if (u & READ_TAG) {
+                *(long *)(u & ~(uintptr_t)READ_TAG) = cqe->res;
+            } else {
+                vnet_dev *d = R.w[u >> 1].dev;
+                size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+                long res = cqe->res;
+                if (res == -EOPNOTSUPP) { /* no RWF_NOWAIT on this fd */
+                    d->iob_off = 1;
+                    res = write(d->fd, R.w[u >> 1].buf, R.w[u >> 1].len);
+                    if (res < 0)
+                        res = -errno;
+                }
+                if (res >= 0) {
+                    d->tx_packets++;
+                    d->tx_bytes += (size_t)res > pre ? (size_t)res - pre : 0;
+                } else { /* dev:last_error() tells why */
+                    d->tx_dropped++;
+                    d->tx_errno = (int)-res;
+                }
+            }
+            n++;
+        }
+        io_uring_cq_advance(&R.ring, n);
+        inflight -= n < inflight ? n : inflight;
+        if (inflight) /* not done inline: wait, the buffers are in use */
+            io_uring_wait_cqe_nr(&R.ring, &cqe, 1);
+    }
+    R.used = 0;
+    if (broken) { /* what it did not take is dropped; read(2)/write(2) now */
+        io_uring_queue_exit(&R.ring);
+        free(R.arena);
+        R.arena = NULL;
+        R.state = -1;
+        R.err = broken;
+    }
+}
+
+void vnet_iob_flush(void)
+{
+    if (R.queued)
+        reap();
+}
+
+void vnet_iob_hold(int on)
+{
+    R.hold = on;
+    if (!on)
+        vnet_iob_flush();
+}
+
+int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
+                   const unsigned char *b, size_t n)
+{
+    if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
+        pre + n > ARENA / 4)
+        return 0;
+    if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH ||
+        io_uring_sq_space_left(&R.ring) < 1)
+        reap();
+    struct io_uring_sqe *sqe = R.state > 0 ? io_uring_get_sqe(&R.ring) : NULL;
+    if (sqe == NULL)
+        return 0;
+    unsigned char *at = R.arena + R.used;
+    memcpy(at, hdr, pre);
+    memcpy(at + pre, b, n);
+    R.used += (pre + n + 15) & ~(size_t)15;
+    io_uring_prep_write(sqe, d->fd, at, (unsigned)(pre + n), 0);
+    sqe->rw_flags = RWF_NOWAIT;
+    R.w[R.queued].dev = d;
+    R.w[R.queued].buf = at;
+    R.w[R.queued].len = (unsigned)(pre + n);
+    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
+    R.queued++;
+    return 1;
+}
+
+/* Hand out the next slot that holds a packet: copy it into rx (slot 0 was
+ * read there) and point *hdr at its headers. Its length (*hdr set), 0 none
+ * left (*hdr NULL), <0 -errno. */
+static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
+{
+    size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+    while (b->next < b->count) {
+        int i = b->next++;
+        long res = b->slot[i].res;
+        if (res < 0) {
+            if (res == -EAGAIN || b->next < b->count)
+                continue; /* a later slot may hold one that came meanwhile */
+            return res;
+        }
+        if ((size_t)res < pre)
+            continue; /* a short read of the headers: nothing usable */
+        size_t n = (size_t)res - pre;
+        vnet_packet *p = d->rx;
+        if (i > 0)
+            memcpy(p->data, b->buf + (size_t)(i - 1) * b->room, n);
+        *hdr = b->slot[i].hdr;
+        return (long)n;
+    }
+    return 0;
+}
+
+long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
+{
+    struct vnet_iob *b = d->iob;
+    *hdr = NULL;
+    if (b && b->next < b->count) {
+        long r = take(d, b, hdr);
+        if (*hdr || r != 0 || b->next < b->count)
+            return r;
+    }
+    if (b && b->short_read) { /* this drain emptied the fd: epoll says when */
+        b->short_read = 0;
+        b->count = b->next = 0;
+        return 0;
+    }
+    if (d->batch < 2 || d->recv || !ready())
+        return VNET_IOB_PASS;
+    if (b == NULL) {
+        b = calloc(1, sizeof *b);
+        if (b == NULL)
+            return VNET_IOB_PASS;
+        b->room = d->rx->cap;
+        b->buf = malloc((SLOTS - 1) * b->room); /* touched as packets land */
+        if (b->buf == NULL) {
+            free(b);
+            return VNET_IOB_PASS;
+        }
+        d->iob = b;
+    }
+    if (d->iob_off)
+        return VNET_IOB_PASS;
+    /* Ask for what came last time and one more (a read that finds nothing
+     * costs the kernel as much as one that finds a packet), doubling while
+     * every read finds one. */
+    int k = b->want < 2 ? 2 : b->want;
+    if (k > d->batch)
+        k = d->batch;
+    if (io_uring_sq_space_left(&R.ring) < (unsigned)k)
+        reap();
+    if (R.state <= 0)
+        return VNET_IOB_PASS;
+    size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+    for (int i = 0; i < k; i++) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
+        int v = 0;
+        if (pre)
+            b->slot[i].iov[v++] = (struct iovec){b->slot[i].hdr, pre};
+        b->slot[i].iov[v++] = (struct iovec){
+            i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * b->room,
+            i == 0 ? d->rx->cap : b->room};
+        b->slot[i].res = -EAGAIN;
+        if (v == 1) /* no headers: a plain read, no iovec to import */
+            io_uring_prep_read(sqe, d->fd, b->slot[i].iov[0].iov_base,
+                               (unsigned)b->slot[i].iov[0].iov_len, 0);
+        else
+            io_uring_prep_readv(sqe, d->fd, b->slot[i].iov, (unsigned)v, 0);
+        sqe->rw_flags = RWF_NOWAIT;
+        io_uring_sqe_set_data(sqe, (void *)((uintptr_t)&b->slot[i].res |
+                                            READ_TAG));
+        R.queued++;
+    }
+    reap(); /* the queued writes leave in the same call */
+    b->count = k;
+    b->next = 0;
+    long first = b->slot[0].res;
+    if (first == -EOPNOTSUPP || first == -EINVAL) { /* no RWF_NOWAIT here */
+        d->iob_off = 1;
+        b->count = 0;
+        return VNET_IOB_PASS;
+    }
+    int got = 0;
+    for (int i = 0; i < k; i++)
+        got += b->slot[i].res >= 0;
+    b->short_read = got < k;
+    b->want = got < k ? got + 1 : (2 * k < SLOTS ? 2 * k : SLOTS);
+    return take(d, b, hdr);
+}
+
+void vnet_iob_done(vnet_dev *d)
+{
+    if (d->iob)
+        d->iob->short_read = 0;
+}
+
+void vnet_iob_release(vnet_dev *d)
+{
+    vnet_iob_flush(); /* no write of d stays queued */
+    if (d->iob) {
+        free(d->iob->buf);
+        free(d->iob);
+        d->iob = NULL;
+    }
+}
