@@ -352,7 +352,7 @@ M._S, M._journal, M._links, M._kept, M._group = S, journal, links, kept, group
 M._drop, M._run_in, M._undo_one, M._undo_from = drop, run_in, undo_one, undo_from
 M._where = where
 require("vnet._restore")(M, { S = S, key = key, links = links, kept = kept, place = place,
-  where = where, drop = drop, ns_label = ns_label, netns = netns,
+  where = where, drop = drop, supersede = supersede, ns_label = ns_label, netns = netns,
   home = function() init_home(); return home, homeino end })
 M._owned_entry, M._tell, M._ns_label, M._core = owned_entry, tell, ns_label, core
 return M

@@ -11,6 +11,16 @@ return function(M, I)
   local S, key, links, kept, place, where = I.S, I.key, I.links, I.kept, I.place, I.where
   local drop, ns_label, netns = I.drop, I.ns_label, I.netns
 
+  -- The entry of the link we made at k, if the link there now is it: a
+  -- namespace's inode number comes back after it ends, so an entry left
+  -- from a link in an ended anonymous namespace may sit at the same key as
+  -- another link now (its name tells): that entry is dead, drop it.
+  local function ours(k, name)
+    local own = links[k]
+    if own and own.name ~= name then I.supersede(k); own = nil end
+    return own
+  end
+
   --- own_addr(cidr, ifindex, name): an address added to a link
   function M.own_addr(cidr, idx, name)
     local t, body = U.addr(cidr)
@@ -60,7 +70,7 @@ return function(M, I)
     if S.keeping or S.finished then return end
     local home, homeino = I.home()
     local k = key(obj and rawget(obj, "_nsino") or nscore.current_id(), idx)
-    local own = links[k]
+    local own = ours(k, name)
     if own then
       if o.name or o.netns then M._moving = { own, obj } end
       return
@@ -124,7 +134,7 @@ return function(M, I)
     if S.keeping or S.finished then return end
     I.home()
     local k = key(obj and rawget(obj, "_nsino") or nscore.current_id(), idx)
-    if links[k] or kept[k] then return end
+    if ours(k, name) or kept[k] then return end
     local t = lcore.get(idx, "session", name)
     if not t or not t.slave_data then return end
     local kinds = require "vnet._kinds"
