@@ -165,7 +165,7 @@ function M.own_link(l, persist, mate)
   if S.keeping or S.finished or not l then return l end
   init_home()
   if persist then -- what is done on it later stays too
-    kept[key(rawget(l, "_nsino") or nscore.current_id(), l.ifindex)] = true
+    kept[key(rawget(l, "_nsino") or nscore.current_id(), l.ifindex)] = l.name or true -- (its name: see _restore)
     return l
   end
   local e = place({ kind = "link", type = rawget(l, "kind"), name = l.name,
@@ -289,6 +289,14 @@ function M.forget_inside(ino)
     end
   end
   if heldns[ino] then heldns[ino] = nil; tell("X " .. ino) end
+  -- the namespace's inode number may come back for another one: nothing
+  -- recorded under its keys may be taken for what will be there then
+  local prefix = tostring(ino) .. ":"
+  for _, t in ipairs { kept, links } do
+    for k in pairs(t) do
+      if type(k) == "string" and k:sub(1, #prefix) == prefix then t[k] = nil end
+    end
+  end
 end
 
 --- session.forget_netns(ns): a named namespace was deleted (or let go)

@@ -18,6 +18,7 @@ return function(M, I)
   local function ours(k, name)
     local own = links[k]
     if own and own.name ~= name then I.supersede(k); own = nil end
+    if kept[k] ~= nil and kept[k] ~= true and kept[k] ~= name then kept[k] = nil end
     return own
   end
 
@@ -70,7 +71,7 @@ return function(M, I)
     if S.keeping or S.finished then return end
     local home, homeino = I.home()
     local k = key(obj and rawget(obj, "_nsino") or nscore.current_id(), idx)
-    local own = ours(k, name)
+    local own = ours(k, name) -- (and a stale kept[k] goes)
     if own then
       if o.name or o.netns then M._moving = { own, obj } end
       return

@@ -54,7 +54,7 @@ function M.release(obj)
       if x.grouped then
         run_in(x, function() return lcore.set(x.ifindex, { group = 0 }, "link.keep", x.name) end)
       end
-      kept[x.key] = true
+      kept[x.key] = x.name or true
     end
   else
     for i = #journal, 1, -1 do
