@@ -299,6 +299,23 @@ function M.forget_inside(ino)
   end
 end
 
+--- fresh_ns(ino): a namespace was just made at inode ino: whatever the
+-- journal holds under that number belongs to one that ended (a namespace
+-- nobody closed, only collected), so it is dropped, never undone here.
+function M.fresh_ns(ino)
+  local prefix = tostring(ino) .. ":"
+  for _, t in ipairs { kept, links } do
+    for k in pairs(t) do
+      if type(k) == "string" and k:sub(1, #prefix) == prefix then t[k] = nil end
+    end
+  end
+  for i = #journal, 1, -1 do
+    local e = journal[i]
+    if e and e.nsino == ino and not e.path then drop(e) end
+  end
+  heldns[ino] = nil
+end
+
 --- session.forget_netns(ns): a named namespace was deleted (or let go)
 function M.forget_netns(ns)
   local ok, ino = pcall(ns.id, ns)

@@ -103,6 +103,8 @@ function M.create(name, o)
   if not ns then return nil, err, eno end
   ns:_setname(nil)
   made[ns] = true
+  local got, id = pcall(ns.id, ns)
+  if got and package.loaded["vnet._journal"] then package.loaded["vnet._journal"].fresh_ns(id) end
   return remember(ns)
 end
 
