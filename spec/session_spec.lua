@@ -176,7 +176,14 @@ describe("vnet.session", function()
 
     it("brings a link it did not make back from an anonymous namespace being closed", H.sandboxed(function()
       H.sh("ip link add ac0 type veth peer name ac1")
-      local before = #S.list()
+      -- (entries about ac0 only: a namespace made here drops older entries
+      -- left under its inode number, so the whole list may shrink)
+      local function ac0()
+        local n = 0
+        for _, e in ipairs(S.list()) do if e.name == "ac0" then n = n + 1 end end
+        return n
+      end
+      local before = ac0()
       local ns = assert(vnet.netns.create())
       local l = assert(vnet.link.get("ac0"))
       assert(l:set { netns = ns })
@@ -187,11 +194,11 @@ describe("vnet.session", function()
         for _, e in ipairs(S.list()) do t[#t + 1] = e.kind .. " " .. tostring(e.name) .. ": " .. tostring(e.undo) end
         return table.concat(t, "\n")
       end
-      assert.are.equal(before + 2, #S.list(), shown())
+      assert.are.equal(before + 2, ac0(), shown())
       ns:close() -- a veth would go with the namespace: it comes back first
       assert.are.equal(1500, H.iplink("ac0").mtu)
       assert.is_truthy(H.iplink("ac1"))
-      assert.are.equal(before, #S.list())
+      assert.are.equal(before, ac0())
       H.sh("ip link del ac0")
     end))
 

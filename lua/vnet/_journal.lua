@@ -299,10 +299,10 @@ function M.forget_inside(ino)
   end
 end
 
---- fresh_ns(ino): a namespace was just made at inode ino: whatever the
+--- _fresh_ns(ino): a namespace was just made at inode ino: whatever the
 -- journal holds under that number belongs to one that ended (a namespace
 -- nobody closed, only collected), so it is dropped, never undone here.
-function M.fresh_ns(ino)
+function M._fresh_ns(ino)
   local prefix = tostring(ino) .. ":"
   for _, t in ipairs { kept, links } do
     for k in pairs(t) do

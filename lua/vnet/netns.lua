@@ -104,7 +104,7 @@ function M.create(name, o)
   ns:_setname(nil)
   made[ns] = true
   local got, id = pcall(ns.id, ns)
-  if got and package.loaded["vnet._journal"] then package.loaded["vnet._journal"].fresh_ns(id) end
+  if got and package.loaded["vnet._journal"] then package.loaded["vnet._journal"]._fresh_ns(id) end
   return remember(ns)
 end
 
