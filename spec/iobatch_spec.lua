@@ -11,21 +11,7 @@ local loop = vnet.loop
 
 -- A (10.200.0.1, dev fa) <-> Lua forwarder <-> B (10.200.0.2, dev fb)
 local function topology(opts)
-  local function side(name, me, peer)
-    local ns = assert(vnet.netns.create())
-    local dev = ns:run(function()
-      assert(vnet.link.set("lo", { up = true }))
-      local o = { name = name }
-      for k, v in pairs(opts or {}) do o[k] = v end
-      local d = assert(vnet.tun.open(o))
-      assert(d:addr_add(me, { peer = peer }))
-      assert(d:up())
-      return d
-    end)
-    return ns, dev
-  end
-  local A, fa = side("fa", "10.200.0.1", "10.200.0.2")
-  local B, fb = side("fb", "10.200.0.2", "10.200.0.1")
+  local A, B, fa, fb = require "spec.support.tunpair"(opts)
   fa:on_packet(function(p) fb:write(p) end)
   fb:on_packet(function(p) fa:write(p) end)
   return A, B, fa, fb

@@ -7,27 +7,9 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local loop = vnet.loop
 
--- Two namespaces joined through two TUNs and a Lua forwarder:
--- A (10.200.0.1, dev fa) <-> B (10.200.0.2, dev fb); with apeer, A's side
--- points at that address instead (for NAT)
-local function topology(opts, apeer)
-  local function side(name, me, peer)
-    local ns = assert(vnet.netns.create())
-    local dev = ns:run(function()
-      assert(vnet.link.set("lo", { up = true }))
-      local o = { name = name }
-      for k, v in pairs(opts or {}) do o[k] = v end
-      local d = assert(vnet.tun.open(o))
-      assert(d:addr_add(me, { peer = peer }))
-      assert(d:up())
-      return d
-    end)
-    return ns, dev
-  end
-  local A, fa = side("fa", "10.200.0.1", apeer or "10.200.0.2")
-  local B, fb = side("fb", "10.200.0.2", "10.200.0.1")
-  return A, B, fa, fb
-end
+-- A <-> B through two TUNs (spec/support/tunpair.lua); with apeer, A's
+-- side points at that address instead (for NAT)
+local topology = require "spec.support.tunpair"
 
 -- Send `bytes` random bytes from A to B with nc while the loop forwards;
 -- returns true when B got exactly what A sent.
