@@ -154,6 +154,10 @@ fi
 report "STAGE suite"
 cd /vnet || { echo "kernel-lane: no /vnet"; finish; }
 export HOME=/root SHELL=/bin/sh TERM=dumb LANG=C.UTF-8 VNET_LANE=kernel
+# the host's accelerator (vnet.accel= on the command line): kvm or tcg
+VNET_ACCEL=$(sed -n 's/.*vnet\.accel=\([a-z]*\).*/\1/p' /proc/cmdline)
+export VNET_ACCEL=${VNET_ACCEL:-tcg}
+echo "kernel-lane: accelerator $VNET_ACCEL"
 echo "kernel-lane: excluded here: $EXCLUDE_REASON"
 echo "kernel-lane: running the suite (timeout ${SUITE_TIMEOUT}s)"
 start=$(cut -d. -f1 /proc/uptime)
