@@ -34,31 +34,18 @@ local fa, fb = tun_in(nsa, "fa"), tun_in(nsb, "fb")
 
 local ab, ba -- the two directions' callbacks
 if mode == "nat" or mode == "natseg" then
-  local VIRT, REAL = 0x0ac80063, 0x0ac80002 -- 10.200.0.99, 10.200.0.2
-  -- RFC 1624: replace a 32-bit word covered by a checksum; a partial
-  -- checksum (offload) holds the uncomplemented pseudo-header sum
-  local function update(c, old, new, partial)
-    if not partial then c = ~c & 0xffff end
-    local s = c + (~old >> 16 & 0xffff) + (~old & 0xffff) + (new >> 16) + (new & 0xffff)
-    s = (s & 0xffff) + (s >> 16)
-    s = (s & 0xffff) + (s >> 16)
-    return partial and s or (~s & 0xffff)
-  end
-  local function rewrite(p, at, old, new)
-    p:set_u32(at, new)
-    p:set_u16(10, update(p:u16(10), old, new, false))
-    local ihl, proto = (p:u8(0) & 15) * 4, p:u8(9)
-    local field = proto == 6 and ihl + 16 or proto == 17 and ihl + 6
-    if field and #p >= field + 2 and not (proto == 17 and p:u16(field) == 0) then
-      p:set_u16(field, update(p:u16(field), old, new, p.needs_csum))
-    end
-  end
+  -- as a user writes it: the IPv4 view's address fields, whose setter
+  -- updates the header checksum and the TCP/UDP one through the
+  -- pseudo-header (a partial one too, on the offload path) in C
+  local VIRT, REAL = "10.200.0.99", "10.200.0.2"
   ab = function(p)
-    if p:u8(0) >> 4 == 4 and p:u32(16) == VIRT then rewrite(p, 16, VIRT, REAL) end
+    local ip = p:ipv4()
+    if ip and ip.dst == VIRT then ip.dst = REAL end
     fb:write(p)
   end
   ba = function(p)
-    if p:u8(0) >> 4 == 4 and p:u32(12) == REAL then rewrite(p, 12, REAL, VIRT) end
+    local ip = p:ipv4()
+    if ip and ip.src == REAL then ip.src = VIRT end
     fa:write(p)
   end
 else

@@ -84,7 +84,7 @@ describe("vnet.tc", function()
     assert.is_true(tc.clear("r0")) -- nothing there is fine
   end))
 
-  it("sets netem, read back as tc shows it, and delays pings as set", sandboxed(function()
+  it("sets netem, read back as tc shows it, and changes it in place", sandboxed(function()
     need_qdisc("netem")
     local peer <close> = assert(netns.create())
     local a = assert(veth.create("n0", "n1", { peer_netns = peer }))
