@@ -137,11 +137,15 @@ describe("offload", function()
     assert.are.equal(0, bad, "segments with a wrong checksum")
     assert.are.equal(0, gaps, "segments out of sequence")
     assert.is_true(maxlen <= 1500, "a segment longer than the MTU: " .. maxlen)
-    -- the kernel sent superpackets: far fewer reads than segments
-    assert.is_true(fa.rx_packets * 4 < segs,
+    -- the kernel sent superpackets: far fewer reads than segments (under
+    -- emulation, 1/SCALE of the transfer ends while TCP's window is
+    -- still small, and busy cores make the superpackets smaller: 2.2
+    -- segments a read was seen there)
+    local fewer = SCALE > 1 and 1.5 or 4
+    assert.is_true(fa.rx_packets * fewer < segs,
       string.format("%d reads for %d segments: no superpackets?", fa.rx_packets, segs))
     -- and the segments written to fb left merged: far fewer writes
-    assert.is_true(fb.tx_packets * 4 < segs,
+    assert.is_true(fb.tx_packets * fewer < segs,
       string.format("%d writes for %d segments: no coalescing?", fb.tx_packets, segs))
     assert.are.equal(0, fb.tx_dropped)
     -- the independent witness: tcpdump checks every checksum we saw
