@@ -42,6 +42,7 @@
 #define SLOTS 32               /* packets read ahead per device and call */
 #define HDR 16                 /* room for [tun_pi 4][virtio_net_hdr 10] */
 #define READ_TAG 1u            /* low bit of user_data: a read slot */
+#define FIXED 64               /* devices with a registered fd and buffers */
 
 struct vnet_iob {              /* a device's read batch */
     int count, next;           /* slots the last refill filled; next out */
@@ -49,6 +50,8 @@ struct vnet_iob {              /* a device's read batch */
     int want;                  /* reads to ask for: what came last time */
     size_t room;               /* bytes of each slot (the rx capacity) */
     unsigned char *buf;        /* slots 1..SLOTS-1; slot 0 is rx's data */
+    unsigned gen;              /* the ring fix was made for (R.gen) */
+    int fix;                   /* its registered file and buffers, or -1 */
     struct {
         long res;              /* bytes read (headers too) or -errno */
         unsigned char hdr[HDR];
@@ -60,6 +63,9 @@ static struct {
     int state;                 /* 0 not tried, 1 ready, -1 unavailable */
     int err;                   /* why unavailable (errno), 0 if disabled */
     int hold;                  /* queue writes (the loop is dispatching) */
+    unsigned gen;              /* counts the rings made: a fix is per ring */
+    int fixed;                 /* registered files and buffers work */
+    vnet_dev *fixer[FIXED];    /* whose fd is registered at each index */
     unsigned queued;           /* SQEs prepared and not yet submitted */
     uint64_t calls, ops;       /* io_uring_enter calls, operations they took */
     struct io_uring ring;
@@ -71,6 +77,20 @@ static struct {
         unsigned len;
     } w[SQ_DEPTH];
 } R;
+
+/* VNET_URING_FLAGS=N (a bench knob): the ring setup flags are tries & N;
+ * VNET_URING_FIXED=0: no registered files and buffers. */
+static unsigned flagset(unsigned f)
+{
+    const char *m = getenv("VNET_URING_FLAGS");
+    return m && *m ? f & (unsigned)strtoul(m, NULL, 0) : f;
+}
+
+static int nofix(void)
+{
+    const char *m = getenv("VNET_URING_FIXED");
+    return m && strcmp(m, "0") == 0;
+}
 
 static int ready(void)
 {
@@ -85,18 +105,83 @@ static int ready(void)
         R.err = ENOMEM;
         return 0;
     }
-    /* SUBMIT_ALL (5.18): one refused operation does not hold back the rest */
-    int r = io_uring_queue_init(SQ_DEPTH, &R.ring, IORING_SETUP_SUBMIT_ALL);
-    if (r == -EINVAL)
-        r = io_uring_queue_init(SQ_DEPTH, &R.ring, 0);
+    /* SUBMIT_ALL (5.18): one refused operation does not hold back the
+     * rest. SINGLE_ISSUER and DEFER_TASKRUN (6.1): one task submits, and
+     * completions that need task work wait for our io_uring_enter instead of
+     * interrupting us. Kernels that refuse a flag say EINVAL: try fewer. */
+    static const unsigned tries[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+            IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+        IORING_SETUP_SUBMIT_ALL, 0};
+    int r = -EINVAL;
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0] && r == -EINVAL; i++)
+        r = io_uring_queue_init(SQ_DEPTH, &R.ring, flagset(tries[i]));
     if (r < 0) {
         R.err = -r;
         free(R.arena);
         R.arena = NULL;
         return 0;
     }
+    R.gen++;
+    memset(R.fixer, 0, sizeof R.fixer);
+    /* Registered fds and buffers (5.13 for the sparse tables): no fdget
+     * per operation, and the kernel copies to and from pages it pinned
+     * once instead of checking user memory per packet. Buffer 0 is the
+     * arena; device k has file k and buffers 1+2k (rx) and 2+2k (slots). */
+    struct iovec arena = {R.arena, ARENA};
+    R.fixed = !nofix() &&
+              io_uring_register_files_sparse(&R.ring, FIXED) == 0 &&
+              io_uring_register_buffers_sparse(&R.ring, 1 + 2 * FIXED) == 0 &&
+              io_uring_register_buffers_update_tag(&R.ring, 0, &arena, NULL,
+                                                   1) == 1;
     R.state = 1;
     return 1;
+}
+
+/* Register d's fd and read buffers for this ring if there is room:
+ * b->fix is then its index, else -1 (plain fds and buffers). */
+static void fix(vnet_dev *d, struct vnet_iob *b)
+{
+    if (b->gen == R.gen)
+        return;
+    b->gen = R.gen;
+    b->fix = -1;
+    if (!R.fixed || d->pi || d->vnet_hdr) /* fixed reads take no iovec */
+        return;
+    int k = 0;
+    while (k < FIXED && R.fixer[k])
+        k++;
+    if (k == FIXED)
+        return;
+    struct iovec iov[2] = {{d->rx->data, d->rx->cap},
+                           {b->buf, (SLOTS - 1) * b->room}};
+    if (io_uring_register_files_update(&R.ring, (unsigned)k, &d->fd, 1) != 1)
+        return;
+    if (io_uring_register_buffers_update_tag(&R.ring, 1 + 2 * (unsigned)k,
+                                             iov, NULL, 2) != 2) {
+        int none = -1;
+        io_uring_register_files_update(&R.ring, (unsigned)k, &none, 1);
+        return;
+    }
+    R.fixer[k] = d;
+    b->fix = k;
+}
+
+/* Undo fix() (before the fd closes or the buffers go). */
+static void unfix(struct vnet_iob *b)
+{
+    if (b->gen != R.gen || b->fix < 0 || R.state <= 0) {
+        b->fix = -1;
+        return;
+    }
+    int none = -1;
+    struct iovec iov[2] = {{NULL, 0}, {NULL, 0}};
+    io_uring_register_files_update(&R.ring, (unsigned)b->fix, &none, 1);
+    io_uring_register_buffers_update_tag(&R.ring, 1 + 2 * (unsigned)b->fix,
+                                         iov, NULL, 2);
+    R.fixer[b->fix] = NULL;
+    b->fix = -1;
 }
 
 void vnet_iob_counts(uint64_t *calls, uint64_t *ops)
@@ -228,7 +313,15 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
     memcpy(at, hdr, pre);
     memcpy(at + pre, b, n);
     R.used += (pre + n + 15) & ~(size_t)15;
-    io_uring_prep_write(sqe, d->fd, at, (unsigned)(pre + n), 0);
+    struct vnet_iob *ib = d->iob;
+    if (ib && ib->gen == R.gen && ib->fix >= 0) {
+        io_uring_prep_write_fixed(sqe, ib->fix, at, (unsigned)(pre + n), 0, 0);
+        sqe->flags |= IOSQE_FIXED_FILE;
+    } else if (R.fixed) {
+        io_uring_prep_write_fixed(sqe, d->fd, at, (unsigned)(pre + n), 0, 0);
+    } else {
+        io_uring_prep_write(sqe, d->fd, at, (unsigned)(pre + n), 0);
+    }
     sqe->rw_flags = RWF_NOWAIT;
     R.w[R.queued].dev = d;
     R.w[R.queued].buf = at;
@@ -285,6 +378,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
         if (b == NULL)
             return VNET_IOB_PASS;
         b->room = d->rx->cap;
+        b->fix = -1;
         b->buf = malloc((SLOTS - 1) * b->room); /* touched as packets land */
         if (b->buf == NULL) {
             free(b);
@@ -304,6 +398,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
         reap();
     if (R.state <= 0)
         return VNET_IOB_PASS;
+    fix(d, b);
     size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
     for (int i = 0; i < k; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
@@ -314,7 +409,12 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
             i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * b->room,
             i == 0 ? d->rx->cap : b->room};
         b->slot[i].res = -EAGAIN;
-        if (v == 1) /* no headers: a plain read, no iovec to import */
+        if (b->fix >= 0) { /* registered: no fdget, no user copy checks */
+            io_uring_prep_read_fixed(sqe, b->fix, b->slot[i].iov[0].iov_base,
+                                     (unsigned)b->slot[i].iov[0].iov_len, 0,
+                                     1 + 2 * b->fix + (i > 0));
+            sqe->flags |= IOSQE_FIXED_FILE;
+        } else if (v == 1) /* no headers: a plain read, no iovec to import */
             io_uring_prep_read(sqe, d->fd, b->slot[i].iov[0].iov_base,
                                (unsigned)b->slot[i].iov[0].iov_len, 0);
         else
@@ -351,6 +451,7 @@ void vnet_iob_release(vnet_dev *d)
 {
     vnet_iob_flush(); /* no write of d stays queued */
     if (d->iob) {
+        unfix(d->iob);
         free(d->iob->buf);
         free(d->iob);
         d->iob = NULL;
