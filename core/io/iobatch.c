@@ -184,10 +184,13 @@ static void unfix(struct vnet_iob *b)
     b->fix = -1;
 }
 
-void vnet_iob_counts(uint64_t *calls, uint64_t *ops)
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops, int *fixed)
 {
     *calls = R.calls;
     *ops = R.ops;
+    *fixed = 0;
+    for (int k = 0; R.state > 0 && k < FIXED; k++)
+        *fixed += R.fixer[k] != NULL;
 }
 
 const char *vnet_iob_mode(int *err)
