@@ -41,6 +41,9 @@
 #define ARENA (512 * 1024)     /* bytes of queued writes, headers included */
 #define SLOTS 32               /* packets read ahead per device and call */
 #define HDR 16                 /* room for [tun_pi 4][virtio_net_hdr 10] */
+#if VNET_HEADROOM < HDR
+#error "a registered read puts the headers in rx's headroom"
+#endif
 #define READ_TAG 1u            /* low bit of user_data: a read slot */
 #define FIXED 64               /* devices with a registered fd and buffers */
 
@@ -49,7 +52,8 @@ struct vnet_iob {              /* a device's read batch */
     int short_read;            /* the last refill came back short */
     int want;                  /* reads to ask for: what came last time */
     size_t room;               /* bytes of each slot (the rx capacity) */
-    unsigned char *buf;        /* slots 1..SLOTS-1; slot 0 is rx's data */
+    unsigned char *buf;        /* slots 1..SLOTS-1 of HDR + room bytes each;
+                                * slot 0 is rx's data (headers: headroom) */
     unsigned gen;              /* the ring fix was made for (R.gen) */
     int fix;                   /* its registered file and buffers, or -1 */
     struct {
@@ -147,15 +151,15 @@ static void fix(vnet_dev *d, struct vnet_iob *b)
         return;
     b->gen = R.gen;
     b->fix = -1;
-    if (!R.fixed || d->pi || d->vnet_hdr) /* fixed reads take no iovec */
+    if (!R.fixed)
         return;
     int k = 0;
     while (k < FIXED && R.fixer[k])
         k++;
     if (k == FIXED)
         return;
-    struct iovec iov[2] = {{d->rx->data, d->rx->cap},
-                           {b->buf, (SLOTS - 1) * b->room}};
+    struct iovec iov[2] = {{d->rx->data - HDR, HDR + d->rx->cap},
+                           {b->buf, (SLOTS - 1) * (HDR + b->room)}};
     if (io_uring_register_files_update(&R.ring, (unsigned)k, &d->fd, 1) != 1)
         return;
     if (io_uring_register_buffers_update_tag(&R.ring, 1 + 2 * (unsigned)k,
@@ -334,6 +338,13 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
     return 1;
 }
 
+/* Where slot i's packet data goes; its headers, if any, go in front
+ * (registered) or in slot[i].hdr (readv). */
+static unsigned char *slot_data(vnet_dev *d, struct vnet_iob *b, int i)
+{
+    return i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * (HDR + b->room) + HDR;
+}
+
 /* Hand out the next slot that holds a packet: copy it into rx (slot 0 was
  * read there) and point *hdr at its headers. Its length (*hdr set), 0 none
  * left (*hdr NULL), <0 -errno. */
@@ -352,9 +363,10 @@ static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
             continue; /* a short read of the headers: nothing usable */
         size_t n = (size_t)res - pre;
         vnet_packet *p = d->rx;
+        unsigned char *at = slot_data(d, b, i);
+        *hdr = b->fix >= 0 ? at - pre : b->slot[i].hdr; /* before the copy */
         if (i > 0)
-            memcpy(p->data, b->buf + (size_t)(i - 1) * b->room, n);
-        *hdr = b->slot[i].hdr;
+            memcpy(p->data, at, n);
         return (long)n;
     }
     return 0;
@@ -382,7 +394,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
             return VNET_IOB_PASS;
         b->room = d->rx->cap;
         b->fix = -1;
-        b->buf = malloc((SLOTS - 1) * b->room); /* touched as packets land */
+        b->buf = malloc((SLOTS - 1) * (HDR + b->room)); /* touched as packets land */
         if (b->buf == NULL) {
             free(b);
             return VNET_IOB_PASS;
@@ -406,15 +418,15 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     for (int i = 0; i < k; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
         int v = 0;
+        unsigned char *at = slot_data(d, b, i);
         if (pre)
             b->slot[i].iov[v++] = (struct iovec){b->slot[i].hdr, pre};
-        b->slot[i].iov[v++] = (struct iovec){
-            i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * b->room,
-            i == 0 ? d->rx->cap : b->room};
+        b->slot[i].iov[v++] = (struct iovec){at, b->room};
         b->slot[i].res = -EAGAIN;
-        if (b->fix >= 0) { /* registered: no fdget, no user copy checks */
-            io_uring_prep_read_fixed(sqe, b->fix, b->slot[i].iov[0].iov_base,
-                                     (unsigned)b->slot[i].iov[0].iov_len, 0,
+        if (b->fix >= 0) { /* registered: no fdget, no user copy checks;
+                            * the headers land just in front of the data */
+            io_uring_prep_read_fixed(sqe, b->fix, at - pre,
+                                     (unsigned)(pre + b->room), 0,
                                      1 + 2 * b->fix + (i > 0));
             sqe->flags |= IOSQE_FIXED_FILE;
         } else if (v == 1) /* no headers: a plain read, no iovec to import */
