@@ -171,8 +171,10 @@ describe("batched packet I/O (issue 15)", function()
           choose()
           local registering = mode == "io_uring" and os.getenv("VNET_URING_FIXED") ~= "0"
           local _, _, _, _, before = vnet.tun.io_batching()
-          -- plain TUNs, and offload ones (the virtio_net_hdr lands in front of the data)
-          for _, opts in ipairs { {}, { offload = true }, { offload = true, segments = false } } do
+          -- plain TUNs, with the packet-information header, and offload ones:
+          -- the headers land in front of the data
+          for _, opts in ipairs { {}, { pi = true }, { offload = true }, { offload = true, segments = false },
+                                  { pi = true, offload = true } } do
             local A, B, fa, fb = topology(opts)
             local got, out = flood(A)
             assert.are.equal(N, got, out)
