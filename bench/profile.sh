@@ -10,9 +10,16 @@
 #   (B's own count of what arrived on fb) and its CPU time per packet, user
 #   and system (the system time includes B's IP and UDP input, which a
 #   write to a TUN runs in the writer's context).
+# tcpcalls: as tcp, with the forwarder's context switches, wake-ups it
+#   made and system calls counted for 2.5 s of the run.
+# calls: as udp, with the forwarder's system calls counted for 2 s (perf
+#   stat on the syscalls tracepoints) and printed per packet forwarded.
 # perf: as udp, with `perf record` on the forwarder for 2 s; prints the
 #   share of its samples per object (kernel, liblua, vnet, libc) and the
 #   top symbols (needs linux-perf: make bench installs it).
+# PROFILE_ONLY=REGEX runs only the contestants whose name matches it (grep -E),
+# PROFILE_TOP=N prints N symbols (default 12), PROFILE_KEEP=DIR keeps each
+# contestant's perf.data there; PROFILE_ROUNDS=N repeats the list N times, interleaved (default 1).
 # Like run.sh, it works in a private mount namespace with its own /run.
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,6 +38,7 @@ down() {
   ip netns del vbA; ip netns del vbB
 }
 tcp() {
+  echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
   ip netns add vbA; ip netns add vbB
   $2 > /dev/null 2>&1 &
   pid=$!
@@ -39,13 +47,17 @@ tcp() {
   ip netns exec vbB iperf3 -s -1 >/dev/null 2>&1 &
   sleep 0.3
   set -- "$1" $(cut -d" " -f14,15 /proc/$pid/stat)
+  [ "$mode" != tcpcalls ] || perf stat -x, -o /tmp/vnet-profile.calls -e sched:sched_switch \
+    -e sched:sched_waking -e raw_syscalls:sys_enter -p $pid -- sleep 2.5 >/dev/null 2>&1 &
   r=$(ip netns exec vbA iperf3 -c $to -t 3 -f m | awk "/receiver/ {print \$7}")
   set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat)
   echo "| $1 | $r | $(($4 - $2)) | $(($5 - $3)) | $(( ($4 - $2 + $5 - $3) / 3 ))% |"
+  [ "$mode" != tcpcalls ] || awk -F, "/sched|sys_enter/ { printf \"    %s %d in 2.5 s\\n\", \$3, \$1 }" /tmp/vnet-profile.calls
   down
 }
 rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
 udp() {
+  echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
   ip netns add vbA; ip netns add vbB
   taskset -c 1 $2 > /dev/null 2>&1 &
   pid=$!
@@ -58,7 +70,11 @@ udp() {
   sp=$!
   sleep 0.5
   set -- "$1" "$2" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
-  if [ "$mode" = perf ]; then
+  if [ "$mode" = calls ]; then
+    irq0=$(awk "/^ *(CAL|RES|LOC):/ {printf \"%s \", \$3}" /proc/interrupts; awk "/NET_RX/ {print \$3}" /proc/softirqs)
+    perf stat -x, -o /tmp/vnet-profile.calls $(for c in io_uring_enter epoll_wait epoll_pwait poll read write readv writev; do
+      echo "-e syscalls:sys_enter_$c"; done) -e sched:sched_waking -e sched:sched_switch -e io_uring:io_uring_complete -e io_uring:io_uring_complete --filter "res == -11" -p $pid -- sleep 2 >/dev/null 2>&1
+  elif [ "$mode" = perf ]; then
     perf record -q -F 4000 -g -o /tmp/vnet-profile.data -p $pid -- sleep 2 >/dev/null 2>&1
   else
     sleep 2
@@ -68,22 +84,31 @@ udp() {
   n=$(($8 - $5))
   awk -v n=$n -v u=$(($6 - $3)) -v s=$(($7 - $4)) -v name="$1" "BEGIN {
     printf \"| %s | %.0f | %.0f | %.0f | %.0f |\\n\", name, n / 2000, u * 1e7 / n, s * 1e7 / n, (u + s) * 1e7 / n }"
+  if [ "$mode" = calls ]; then
+    irq1=$(awk "/^ *(CAL|RES|LOC):/ {printf \"%s \", \$3}" /proc/interrupts; awk "/NET_RX/ {print \$3}" /proc/softirqs)
+    echo $irq0 $irq1 | awk -v n=$n "{ printf \"    CPU 1: LOC %.3f RES %.3f CAL %.3f NET_RX softirqs %.3f per packet\\n\", (\$5-\$1)/n, (\$6-\$2)/n, (\$7-\$3)/n, (\$8-\$4)/n }"
+    awk -F, -v n=$n "/sys_enter|sched|io_uring:/ && \$1 > 0 { sub(/.*sys_enter_/, \"\", \$3); if (\$3 ~ /io_uring_complete/ && seen++) \$3 = \"io_uring completions with EAGAIN\"; printf \"    %s %d (%.3f per packet)\\n\", \$3, \$1, \$1 / n }" /tmp/vnet-profile.calls
+  fi
   if [ "$mode" = perf ]; then
     perf report -i /tmp/vnet-profile.data --no-children --sort dso -g none 2>/dev/null | grep "%" | head -5
-    perf report -i /tmp/vnet-profile.data --no-children --sort sym -g none 2>/dev/null | grep "%" | head -12
+    perf report -i /tmp/vnet-profile.data --no-children --sort sym -g none 2>/dev/null | grep "%" | head -${PROFILE_TOP:-12}
+    [ -z "${PROFILE_KEEP:-}" ] || cp /tmp/vnet-profile.data "$PROFILE_KEEP/$(echo "$1" | tr -c "a-zA-Z0-9\n" _).data"
   fi
   down
 }
 for mode in "$@"; do
   case $mode in
-  tcp)
+  tcp|tcpcalls)
     echo "| forwarder | TCP Mbit/s | user cs | sys cs | of one core |"
     echo "|---|---|---|---|---|" ;;
-  udp|perf)
+  udp|perf|calls)
     echo "| forwarder | kpps forwarded | user ns/packet | system ns/packet | total ns/packet |"
     echo "|---|---|---|---|---|" ;;
   esac
-  [ $mode = tcp ] && f=tcp || f=udp
+  case $mode in tcp*) f=tcp ;; *) f=udp ;; esac
+  round=0
+  while [ $round -lt ${PROFILE_ROUNDS:-1} ]; do
+  round=$((round + 1))
   $f "C read/write loop" "build/bench/cfwd vbA vbB"
   $f "vnet plain" "build/vnet bench/fwd.lua plain vbA vbB"
   $f "vnet plain, read/write" "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB"
@@ -91,5 +116,6 @@ for mode in "$@"; do
   $f "vnet offload, whole" "build/vnet bench/fwd.lua whole vbA vbB"
   $f "vnet NAT, whole" "build/vnet bench/fwd.lua nat vbA vbB" 10.200.0.99
   $f "Python loop" "/usr/bin/python3 bench/pyfwd.py vbA vbB"
+  done
 done
 ' profile "$@"

@@ -95,8 +95,9 @@ long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
 /* "io_uring", or "read/write" with *err the errno that refused the ring
  * (0: turned off). Makes the ring on first use. */
 const char *vnet_iob_mode(int *err);
-/* io_uring_enter calls made so far, and the reads and writes they took. */
-void vnet_iob_counts(uint64_t *calls, uint64_t *ops);
+/* io_uring_enter calls made so far, the reads and writes they took, and
+ * the devices whose fd and buffers are registered with the ring. */
+void vnet_iob_counts(uint64_t *calls, uint64_t *ops, int *fixed);
 /* What a device's loop reads and writes go through. */
 const char *vnet_iob_dev_mode(const vnet_dev *d);
 /* Turn batching off (0) or try it again (1); returns whether it is on. */

@@ -292,11 +292,12 @@ static int t_features(lua_State *L)
     return 1;
 }
 
-/* io_batching([on]) -> mode, reason, calls, ops: turn the loop's batched
- * reads and writes (iobatch.c) off (false) or on again (true), and say
- * which is in use: "io_uring", or "read/write" with why (nil when turned
- * off); then the io_uring calls made so far and the reads and writes they
- * carried. */
+/* io_batching([on]) -> mode, reason, calls, ops, registered: turn the
+ * loop's batched reads and writes (iobatch.c) off (false) or on again
+ * (true), and say which is in use: "io_uring", or "read/write" with why
+ * (nil when turned off); then the io_uring calls made so far, the reads
+ * and writes they carried, and how many open devices have their fd and
+ * read buffers registered with the ring (READ_FIXED/WRITE_FIXED). */
 static int t_io_batching(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
@@ -310,10 +311,12 @@ static int t_io_batching(lua_State *L)
     else
         lua_pushnil(L);
     uint64_t calls, ops;
-    vnet_iob_counts(&calls, &ops);
+    int fixed;
+    vnet_iob_counts(&calls, &ops, &fixed);
     lua_pushinteger(L, (lua_Integer)calls);
     lua_pushinteger(L, (lua_Integer)ops);
-    return 4;
+    lua_pushinteger(L, fixed);
+    return 5;
 }
 
 int luaopen_vnet_tun_core(lua_State *L)
