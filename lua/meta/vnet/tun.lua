@@ -73,18 +73,22 @@ function tun.features() end
 ---again. reason says why io_uring is not in use when the kernel refused it
 ---(seccomp, an old kernel, kernel.io_uring_disabled; `VNET_NO_URING=1` in
 ---the environment turns it off from the start). calls and ops count the
----io_uring calls made so far and the reads and writes they carried.
+---io_uring calls made so far and the reads and writes they carried;
+---registered, how many open devices are registered with the ring (their
+---fd and buffers: reads and writes then skip the kernel's per-operation
+---lookups; `VNET_URING_FIXED=0` turns that off).
 ---
 ---Example:
 ---```lua
----local mode, why, calls, ops = vnet.tun.io_batching()
----print(mode, why, calls, ops)   -- e.g. io_uring nil 0 0
+---local mode, why, calls, ops, registered = vnet.tun.io_batching()
+---print(mode, why, calls, ops, registered)   -- e.g. io_uring nil 0 0 0
 ---```
 ---@param on? boolean
 ---@return string mode "io_uring" or "read/write"
 ---@return string? reason
 ---@return integer calls
 ---@return integer ops
+---@return integer registered
 function tun.io_batching(on) end
 
 ---A packet device: a TUN or TAP (vnet.tun, vnet.tap), a macvtap/ipvtap
