@@ -8,6 +8,19 @@ local tc, veth, netns = vnet.tc, vnet.veth, vnet.netns
 
 local tcj, need_qdisc = H.tcj, H.need_qdisc
 
+-- n0 (10.78.0.1) here, up, joined by a veth to n1 (10.78.0.2) in a new
+-- namespace: that namespace, for the caller to close
+local function linked_peer()
+  local peer = assert(netns.create())
+  local a = assert(veth.create("n0", "n1", { peer_netns = peer }))
+  assert(a:set { up = true }); assert(a:addr_add("10.78.0.1/24"))
+  peer:run(function()
+    local b = assert(vnet.link.get("n1"))
+    assert(b:set { up = true }); assert(b:addr_add("10.78.0.2/24"))
+  end)
+  return peer
+end
+
 local function root_of(dev)
   for _, q in ipairs(tcj("qdisc show dev " .. dev)) do if q.root then return q end end
 end
@@ -86,13 +99,7 @@ describe("vnet.tc", function()
 
   it("sets netem, read back as tc shows it, and changes it in place", sandboxed(function()
     need_qdisc("netem")
-    local peer <close> = assert(netns.create())
-    local a = assert(veth.create("n0", "n1", { peer_netns = peer }))
-    assert(a:set { up = true }); assert(a:addr_add("10.78.0.1/24"))
-    peer:run(function()
-      local b = assert(vnet.link.get("n1"))
-      assert(b:set { up = true }); assert(b:addr_add("10.78.0.2/24"))
-    end)
+    local peer <close> = linked_peer()
     assert.is_true(tc.netem("n0", { delay = "50ms", jitter = 0, loss = 0.5, duplicate = 0.25,
       corrupt = 0.1, limit = 2000, rate = "100mbit" }))
     local q = root_of("n0")
@@ -111,13 +118,7 @@ describe("vnet.tc", function()
 
   it("holds a netem delay to 5%, one way and both ways, as ping sees it", sandboxed(function()
     need_qdisc("netem")
-    local peer <close> = assert(netns.create())
-    local a = assert(veth.create("n0", "n1", { peer_netns = peer }))
-    assert(a:set { up = true }); assert(a:addr_add("10.78.0.1/24"))
-    peer:run(function()
-      local b = assert(vnet.link.get("n1"))
-      assert(b:set { up = true }); assert(b:addr_add("10.78.0.2/24"))
-    end)
+    local peer <close> = linked_peer()
     local base = { H.ping_rtt(peer, "10.78.0.1", 10) }
     print(string.format("unshaped: RTT min/avg/max %.2f/%.2f/%.2f ms", table.unpack(base)))
     assert.is_true(tc.netem("n0", { delay = 50 }))
