@@ -140,6 +140,13 @@ typedef struct vnet_wire_vhdr {
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
 } vnet_wire_vhdr;
 
+/* Bytes of header in front of every packet d reads and writes: its
+ * struct tun_pi (4) and its virtio_net_hdr, when it has them. */
+static inline size_t vnet_dev_prefix(const vnet_dev *d)
+{
+    return (d->pi ? 4u : 0u) + (d->vnet_hdr ? sizeof(vnet_wire_vhdr) : 0u);
+}
+
 /* A device whose coalescer holds data: flushed when the loop's dispatch
  * round ends (the list is per Lua state), or at once outside the loop.
  * forget takes a closing device off the list. */

@@ -206,17 +206,24 @@ const char *vnet_iob_dev_mode(const vnet_dev *d)
     return R.state > 0 ? "io_uring" : "read/write (until the loop drains)";
 }
 
+/* No more io_uring: the ring and arena go (if made), and devices use
+ * read(2) and write(2); err says why (0: turned off, may be tried again). */
+static void give_up(int err)
+{
+    if (R.state > 0) {
+        io_uring_queue_exit(&R.ring);
+        free(R.arena);
+        R.arena = NULL;
+    }
+    R.state = -1;
+    R.err = err;
+}
+
 int vnet_iob_enable(int on)
 {
     if (!on) {
         vnet_iob_flush();
-        if (R.state > 0) {
-            io_uring_queue_exit(&R.ring);
-            free(R.arena);
-            R.arena = NULL;
-        }
-        R.state = -1;
-        R.err = 0;
+        give_up(0);
         return 0;
     }
     if (R.state < 0 && R.err == 0)
@@ -253,7 +260,7 @@ static void reap(void)
                 *(long *)(u & ~(uintptr_t)READ_TAG) = cqe->res;
             } else {
                 vnet_dev *d = R.w[u >> 1].dev;
-                size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+                size_t pre = vnet_dev_prefix(d);
                 long res = cqe->res;
                 if (res == -EOPNOTSUPP) { /* no RWF_NOWAIT on this fd */
                     d->iob_off = 1;
@@ -277,13 +284,8 @@ static void reap(void)
             io_uring_wait_cqe_nr(&R.ring, &cqe, 1);
     }
     R.used = 0;
-    if (broken) { /* what it did not take is dropped; read(2)/write(2) now */
-        io_uring_queue_exit(&R.ring);
-        free(R.arena);
-        R.arena = NULL;
-        R.state = -1;
-        R.err = broken;
-    }
+    if (broken) /* what it did not take is dropped; read(2)/write(2) now */
+        give_up(broken);
 }
 
 void vnet_iob_flush(void)
@@ -345,7 +347,7 @@ static unsigned char *slot_data(vnet_dev *d, struct vnet_iob *b, int i)
  * left (*hdr NULL), <0 -errno. */
 static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
 {
-    size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+    size_t pre = vnet_dev_prefix(d);
     while (b->next < b->count) {
         int i = b->next++;
         long res = b->slot[i].res;
@@ -409,7 +411,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     if (R.state <= 0)
         return VNET_IOB_PASS;
     fix(d, b);
-    size_t pre = (d->pi ? 4u : 0u) + (d->vnet_hdr ? 10u : 0u);
+    size_t pre = vnet_dev_prefix(d);
     for (int i = 0; i < k; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
         int v = 0;
