@@ -278,6 +278,16 @@ end
 
 local giveback = { move = true, restore = true, port = true } -- on links it did not make
 
+-- Drop what kept and links hold under namespace inode ino (keys "ino:...").
+local function forget_keys(ino)
+  local prefix = tostring(ino) .. ":"
+  for _, t in ipairs { kept, links } do
+    for k in pairs(t) do
+      if type(k) == "string" and k:sub(1, #prefix) == prefix then t[k] = nil end
+    end
+  end
+end
+
 --- session.forget_inside(ino): an anonymous namespace the session made
 -- is closing; links it moved in go back first, what it made there goes
 -- with it
@@ -291,24 +301,14 @@ function M.forget_inside(ino)
   if heldns[ino] then heldns[ino] = nil; tell("X " .. ino) end
   -- the namespace's inode number may come back for another one: nothing
   -- recorded under its keys may be taken for what will be there then
-  local prefix = tostring(ino) .. ":"
-  for _, t in ipairs { kept, links } do
-    for k in pairs(t) do
-      if type(k) == "string" and k:sub(1, #prefix) == prefix then t[k] = nil end
-    end
-  end
+  forget_keys(ino)
 end
 
 --- _fresh_ns(ino): a namespace was just made at inode ino: whatever the
 -- journal holds under that number belongs to one that ended (a namespace
 -- nobody closed, only collected), so it is dropped, never undone here.
 function M._fresh_ns(ino)
-  local prefix = tostring(ino) .. ":"
-  for _, t in ipairs { kept, links } do
-    for k in pairs(t) do
-      if type(k) == "string" and k:sub(1, #prefix) == prefix then t[k] = nil end
-    end
-  end
+  forget_keys(ino)
   for i = #journal, 1, -1 do
     local e = journal[i]
     if e and e.nsino == ino and not e.path then drop(e) end
