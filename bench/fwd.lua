@@ -12,14 +12,16 @@
 --   nat    offload, whole superpackets, and the callback rewrites
 --          addresses: A talks to 10.200.0.99, which is B's 10.200.0.2
 --   natseg as nat, per segment
+--   natmap as nat, with vnet.proto.nat (one C call a packet, no view)
 local vnet = require "vnet"
 
 local mode, nsa, nsb = arg[1], arg[2], arg[3]
 local opts = ({
   plain = {}, seg = { offload = true }, whole = { offload = true, segments = false },
   nat = { offload = true, segments = false }, natseg = { offload = true },
+  natmap = { offload = true, segments = false },
 })[mode]
-assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg NS_A NS_B")
+assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg|natmap NS_A NS_B")
 
 local function tun_in(ns, name)
   local n <close> = assert(vnet.netns.open(ns))
@@ -48,6 +50,12 @@ if mode == "nat" or mode == "natseg" then
     if ip and ip.src == REAL then ip.src = VIRT end
     fa:write(p)
   end
+elseif mode == "natmap" then
+  -- the same NAT as a map: a destination 10.200.0.99 becomes 10.200.0.2,
+  -- a source 10.200.0.2 becomes 10.200.0.99 again, checksums as above
+  local nat = vnet.proto.nat { ["10.200.0.99"] = "10.200.0.2" }
+  ab = function(p) nat:dst(p); fb:write(p) end
+  ba = function(p) nat:src(p); fa:write(p) end
 else
   ab = function(p) fb:write(p) end
   ba = function(p) fa:write(p) end

@@ -29,7 +29,8 @@ build = {
       sources = {
         "core/util/addrtext.c", "core/util/signame.c", "core/util/util.c",
         "core/packet/cache.c", "core/packet/csum.c", "core/packet/describe.c",
-        "core/packet/field.c", "core/packet/gso.c", "core/packet/packet.c",
+        "core/packet/field.c", "core/packet/gso.c", "core/packet/nat.c",
+        "core/packet/packet.c",
         "core/packet/parse.c", "core/packet/proto.c", "core/packet/rewrite.c",
         "core/io/bpf.c", "core/io/dev.c", "core/io/devwrite.c", "core/io/interrupt.c",
         "core/io/iobatch.c",

@@ -212,6 +212,30 @@ describe("offload", function()
       assert.are.same({}, bad)
     end))
 
+  it("NATs whole superpackets with vnet.proto.nat, keeping partial checksums right",
+    sandboxed(function()
+      local A, B, fa, fb = topology({ offload = true, segments = false }, "10.200.0.99")
+      local closeA <close> = A
+      local closeB <close> = B
+      local closefa <close> = fa
+      local closefb <close> = fb
+      local nat = vnet.proto.nat { ["10.200.0.99"] = "10.200.0.2" }
+      local partial, mapped, bad = 0, 0, {}
+      fa:on_packet(function(p)
+        if nat:dst(p) then
+          mapped = mapped + 1
+          if p.needs_csum then partial = partial + 1 end
+          local ok, why = p:checksums_ok()
+          if not ok then bad[#bad + 1] = why end
+        end
+        fb:write(p)
+      end)
+      fb:on_packet(function(p) nat:src(p); fa:write(p) end)
+      assert.is_true(transfer(A, B, 4000000, "10.200.0.99"))
+      assert.is_true(mapped > 0 and partial > 0, "no packet with a partial checksum was mapped")
+      assert.are.same({}, bad)
+    end))
+
   it("splits on write when GSO writes are off, and the data still arrives", sandboxed(function()
     local A, B, fa, fb = topology { offload = true, segments = false }
     local closeA <close> = A

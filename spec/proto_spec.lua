@@ -296,6 +296,7 @@ describe("vnet.proto", function()
       assert.has_error(function() ip.df = 1 end)
       assert.has_error(function() ip.src = "10.0.0" end, "ipv4.src: '10.0.0' is not an IPv4 address")
       assert.has_error(function() ip.src = {} end, "ipv4.src: table is not an IPv4 address")
+      assert.has_error(function() ip.src = "10.0.0.1\0x" end, "ipv4.src: '10.0.0.1\\0x' is not an IPv4 address")
       assert.has_error(function() u.dport = -1 end, "udp.dport: value -1 out of range 0..65535")
       assert.has_error(function() u.payload = "x" end, "udp.payload is read-only")
       local e = packet.new(eth(0x0800, udp4(A, B, 1, 2, "x"))):eth()
@@ -303,6 +304,32 @@ describe("vnet.proto", function()
         "eth.src: '02:00:00:00:00' is not a MAC address")
       local v6 = packet.new(udp6(1, 2, "x")):ipv6()
       assert.has_error(function() v6.src = "10.0.0.1" end, "ipv6.src: '10.0.0.1' is not an IPv6 address")
+      -- inet_pton's rules, by hand (ip.dst = text is per packet in a rewriter)
+      local src = ip.src
+      for _, bad in ipairs { "10.0.0.01", "10.0.0.256", "10.0.0.1.", "10..0.1", " 10.0.0.1",
+                             "10.0.0.1 ", "1000.0.0.1", "10.0.0.-1", "" } do
+        assert.has_error(function() ip.src = bad end,
+          "ipv4.src: '" .. bad .. "' is not an IPv4 address")
+      end
+      assert.equal(src, ip.src) -- a refused value leaves the field as it was
+      ip.src = "0.0.0.0"; assert.equal("0.0.0.0", ip.src)
+      ip.src = "255.255.255.255"; assert.equal("255.255.255.255", ip.src)
+    end)
+
+    it("refuse what is not a view of their kind in their metamethods", function()
+      local p = packet.new(udp4(A, B, 1, 2, "x"))
+      local ip, u = p:ipv4(), p:udp()
+      local uindex = debug.getmetatable(u).__index
+      assert.equal(2, uindex(u, "dport"))
+      assert.has_error(function() uindex(ip, "dport") end,
+        "bad argument #1 to 'uindex' (udp view expected, got vnet.ipv4)")
+      assert.has_error(function() uindex({}, "dport") end,
+        "bad argument #1 to 'uindex' (header view expected, got table)")
+      assert.has_error(function() uindex(p, "dport") end,
+        "bad argument #1 to 'uindex' (header view expected, got vnet.packet)")
+      assert.has_error(function() debug.getmetatable(ip).__newindex(u, "ttl", 1) end)
+      local tag = packet.new(eth(0x0800, udp4(A, B, 1, 2, "x"))):eth().tag
+      assert.has_error(function() tag(ip, 1) end, "bad argument #1 to 'tag' (eth view expected)")
     end)
 
     it("raises, never reads past the end, when the packet shrank under a view", function()
@@ -314,6 +341,120 @@ describe("vnet.proto", function()
       assert.has_error(function() u.dport = 1 end)
       assert.has_error(function() return u.payload end)
       assert.is_nil(p:udp())
+    end)
+  end)
+
+  describe("nat", function()
+    -- the reference: the same rewrite through the views, then every
+    -- checksum recomputed from scratch
+    local function by_view(s, field, to)
+      local p = packet.new(s)
+      p:ip()[field] = to
+      p:fix_checksums()
+      return p:sub()
+    end
+
+    it("rewrites destinations that are keys and sources that are values, checksums right", function()
+      local nat = vnet.proto.nat { ["10.0.0.2"] = "192.168.7.2", ["10.0.0.9"] = "192.168.7.9" }
+      for _, s in ipairs { udp4(A, B, 1, 2, "abc"), tcp4(A, B, 1, 2, 0x18, "", "payload"),
+                           icmp4(A, B, 8, 1, 1, "ping") } do
+        local p = packet.new(s)
+        assert.is_true(nat:dst(p))
+        assert.equal("192.168.7.2", p:ipv4().dst)
+        assert.is_true(p:checksums_ok())
+        assert.equal(by_view(s, "dst", "192.168.7.2"), p:sub())
+        assert.is_false(nat:dst(p)) -- 192.168.7.2 is not a key
+        assert.is_false(nat:src(p)) -- 10.0.0.1 is not a value
+        -- the reply comes back from the real address and leaves from the virtual one
+        local r = packet.new(s)
+        r:ipv4().src = "192.168.7.9"
+        assert.is_true(nat:src(r))
+        assert.equal("10.0.0.9", r:ipv4().src)
+        assert.is_true(r:checksums_ok())
+      end
+      local z = packet.new(udp4(A, B, 1, 2, "x"))
+      z:set_u16(26, 0) -- no UDP checksum over IPv4: stays none
+      assert.is_true(nat:dst(z))
+      assert.equal(0, z:u16(26))
+      assert.is_true(z:checksums_ok())
+    end)
+
+    it("maps IPv6 beside IPv4, the ICMPv6 checksum too", function()
+      local src6 = packet.new(udp6(1, 2, "x")):ipv6().dst
+      local nat = vnet.proto.nat { [src6] = "2001:db8::42", ["10.0.0.2"] = "10.1.1.1" }
+      assert.equal(2, #nat)
+      for _, s in ipairs { udp6(1, 2, "x"), icmp6(128, 1, 1, "ping") } do
+        local p = packet.new(s)
+        assert.is_true(nat:dst(p))
+        assert.equal("2001:db8::42", p:ipv6().dst)
+        assert.equal(by_view(s, "dst", "2001:db8::42"), p:sub())
+        assert.is_true(p:checksums_ok())
+      end
+      assert.same({ [src6] = "2001:db8::42", ["10.0.0.2"] = "10.1.1.1" }, nat:pairs())
+      assert.equal("vnet.proto.nat: 1 IPv4 and 1 IPv6 pairs", tostring(nat))
+    end)
+
+    it("finds its pair among 4096 (a whole /20 mapped)", function()
+      local map = {}
+      for i = 0, 4095 do
+        map[string.format("10.8.%d.%d", i // 256, i % 256)] = string.format("172.16.%d.%d", i // 256, i % 256)
+      end
+      local nat = vnet.proto.nat(map)
+      assert.equal(4096, #nat)
+      for _, i in ipairs { 0, 1, 255, 256, 2047, 4094, 4095 } do
+        local d = string.format("10.8.%d.%d", i // 256, i % 256)
+        local p = packet.new(udp4(A, B, 1, 2, "x"))
+        p:ipv4().dst = d
+        assert.is_true(nat:dst(p))
+        assert.equal(map[d], p:ipv4().dst)
+        assert.is_true(p:swap()) -- the reply: from the real address
+        assert.is_true(nat:src(p))
+        assert.equal(d, p:ipv4().src)
+        assert.is_true(p:checksums_ok())
+      end
+      local p = packet.new(udp4(A, B, 1, 2, "x"))
+      p:ipv4().dst = "10.8.16.0" -- just past the map
+      assert.is_false(nat:dst(p))
+    end)
+
+    it("changes only the outer header: not IP, or malformed, is nil and why", function()
+      local nat = vnet.proto.nat { ["10.0.0.2"] = "10.0.0.3" }
+      local arpf = packet.new(eth(0x0806, arp(1, MAC1, A, MAC2, B)))
+      local ok, why = nat:dst(arpf)
+      assert.is_nil(ok)
+      assert.equal("ip: not IP (ethertype 0x0806)", why)
+      local short = packet.new(udp4(A, B, 1, 2, "x"):sub(1, 19))
+      assert.same({ nil, "ipv4: truncated header (19 of 20 bytes)" }, { nat:dst(short) })
+      -- a later fragment: only the IP header and its checksum change
+      local frag = packet.new(udp4(A, B, 1, 2, "abcdefgh"))
+      frag:ipv4().frag = 1
+      assert.is_true(nat:dst(frag))
+      assert.equal("10.0.0.3", frag:ipv4().dst)
+      assert.is_true(frag:checksums_ok())
+    end)
+
+    it("rejects a map that is not one-to-one text pairs, at the caller's line", function()
+      local line = debug.getinfo(1, "l").currentline
+      local function err(map) -- each call below is on line + n
+        local ok, e = pcall(vnet.proto.nat, map)
+        assert.is_false(ok)
+        return e
+      end
+      local where = "spec/proto_spec.lua:" .. (line + 2) .. ": " -- the pcall in err
+      assert.equal(where .. "vnet.proto.nat: the map must be a table of address pairs (got string)", err("10.0.0.1"))
+      assert.equal(where .. "vnet.proto.nat: the map's keys and values must be IP address text (got number)",
+        err { "10.0.0.1" })
+      assert.equal(where .. "vnet.proto.nat: '10.0.0' is not an IP address", err { ["10.0.0"] = "10.0.0.1" })
+      assert.equal(where .. "vnet.proto.nat: '10.0.0.1\\0x' is not an IP address", err { ["10.0.0.1\0x"] = "10.0.0.1" })
+      assert.equal(where .. "vnet.proto.nat: 10.0.0.1 -> fd00::1 maps between IPv4 and IPv6",
+        err { ["10.0.0.1"] = "fd00::1" })
+      assert.equal(where .. "vnet.proto.nat: 10.0.0.3 is the value of two keys (a reply from it could not be mapped back)",
+        err { ["10.0.0.1"] = "10.0.0.3", ["10.0.0.2"] = "10.0.0.3" })
+      local nat = vnet.proto.nat {}
+      assert.equal(0, #nat)
+      assert.has_error(function() nat:dst("x") end, "bad argument #1 to 'dst' (vnet.packet expected, got string)")
+      assert.has_error(function() nat.dst({}, packet.new(1)) end, "bad argument #1 to 'dst' (vnet.proto.nat expected, got table)")
+      assert.has_error(function() nat:dst(packet.new(udp4(A, B, 1, 2, "x")), -1) end)
     end)
   end)
 end)

@@ -26,31 +26,32 @@ static const char *kindname(const vnet_dev *d)
          : d->kind == VNET_DEV_PSOCK ? "psock" : "tun";
 }
 
+static const char dev_tag; /* vnet_testudata's tag of the class */
+
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
 {
     vnet_dev *d = lua_newuserdatauv(L, sizeof *d, 3);
     memset(d, 0, sizeof *d);
+    d->tag = &dev_tag;
     d->fd = -1;
     d->kind = kind;
     luaL_setmetatable(L, VNET_DEV_T);
     d->rx = vnet_packet_new(L, room ? room : RX_ROOM);
-    vnet_packet_set_link(L, -1, kind == VNET_DEV_TAP ? VNET_LINK_ETH : VNET_LINK_RAW);
+    d->rx->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH : VNET_LINK_RAW;
     lua_setiuservalue(L, -2, 1);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 2);
     return d;
 }
 
-static const void *dev_mt; /* the metatable, for the fast type check */
-
 vnet_dev *vnet_dev_test(lua_State *L, int idx)
 {
-    return vnet_testudata(L, idx, VNET_DEV_T, &dev_mt);
+    return vnet_testudata(L, idx, &dev_tag, sizeof(vnet_dev));
 }
 
 vnet_dev *vnet_dev_check(lua_State *L, int idx)
 {
-    vnet_dev *d = vnet_checkudata(L, idx, VNET_DEV_T, &dev_mt);
+    vnet_dev *d = vnet_checkudata(L, idx, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
     if (d->fd < 0)
         vnet_error(L, "attempt to use a closed %s", kindname(d));
     return d;
@@ -220,7 +221,7 @@ static int d_write(lua_State *L)
  * when it fails); cleared by reading it. Works on a closed device too. */
 static int d_last_error(lua_State *L)
 {
-    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_mt);
+    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
     int err = d->tx_errno;
     if (err == 0) {
         lua_pushnil(L);
@@ -335,7 +336,7 @@ static int d_index(lua_State *L)
     lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
-    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_mt);
+    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
     const char *k = lua_tostring(L, 2);
     if (k == NULL)
         return 1;

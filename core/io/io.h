@@ -22,6 +22,7 @@ struct timespec;
 enum { VNET_DEV_TUN = 1, VNET_DEV_TAP = 2, VNET_DEV_PSOCK = 3 };
 
 typedef struct vnet_dev {
+    const void *tag;     /* the class's tag (vnet_testudata) */
     int fd;              /* -1 once closed */
     int kind;            /* VNET_DEV_TUN or VNET_DEV_TAP */
     int pi;              /* 4-byte packet information header in use */

@@ -148,7 +148,8 @@ static int w_write(lua_State *L)
     gettime(L, 3, &sec, &nsec);
     int e = 0;
     if (w->linktype < 0) {
-        int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : VNET_LINK_AUTO;
+        const vnet_packet *p = vnet_packet_test(L, 2);
+        int link = p ? p->link : VNET_LINK_AUTO;
         if (link == VNET_LINK_AUTO)
             link = vnet_guess_link(b, n);
         w->linktype = link == VNET_LINK_ETH ? LT_ETHERNET : LT_RAW;
@@ -237,9 +238,9 @@ static void newpacket(lua_State *L, reader *r, uint32_t cap, int ridx)
     ridx = lua_absindex(L, ridx);
     r->p = vnet_packet_new(L, cap);
     int lt = r->linktype;
-    vnet_set_link(L, -1, lt == LT_ETHERNET ? VNET_LINK_ETH
-                  : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||
-                     lt == 14) ? VNET_LINK_RAW : VNET_LINK_AUTO);
+    r->p->link = lt == LT_ETHERNET ? VNET_LINK_ETH
+               : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||
+                  lt == 14) ? VNET_LINK_RAW : VNET_LINK_AUTO;
     lua_setiuservalue(L, ridx, 1);
 }
 

@@ -307,10 +307,10 @@ static int ng_next(lua_State *L, pfile *r, int ridx)
         memcpy(r->pkt->data, b, caplen);
         r->pkt->len = caplen;
         int lt = g->lt[ifid];
-        lua_getiuservalue(L, ridx, 1);
-        vnet_set_link(L, -1, lt == DLT_EN10MB ? VNET_LINK_ETH
-                      : (lt == LT_RAW || lt == 228 || lt == 229) ? VNET_LINK_RAW
-                      : VNET_LINK_AUTO);
+        r->pkt->link = lt == DLT_EN10MB ? VNET_LINK_ETH
+                     : (lt == LT_RAW || lt == 228 || lt == 229) ? VNET_LINK_RAW
+                     : VNET_LINK_AUTO;
+        lua_getiuservalue(L, ridx, 1); /* the packet */
         lua_pushnumber(L, (double)sec + (double)nsec / 1e9);
         lua_pushinteger(L, (lua_Integer)sec);
         lua_pushinteger(L, nsec);
@@ -368,9 +368,9 @@ static int f_open(lua_State *L)
     int snap = pcap_snapshot(r->p);
     size_t cap = snap > 262144 ? (size_t)snap : 262144;
     r->pkt = vnet_packet_new(L, cap > MAX_CAP ? MAX_CAP : cap);
-    vnet_set_link(L, -1, r->dlt == DLT_EN10MB ? VNET_LINK_ETH
-                  : (r->dlt == DLT_RAW || r->dlt == DLT_IPV4 ||
-                     r->dlt == DLT_IPV6) ? VNET_LINK_RAW : VNET_LINK_AUTO);
+    r->pkt->link = r->dlt == DLT_EN10MB ? VNET_LINK_ETH
+                 : (r->dlt == DLT_RAW || r->dlt == DLT_IPV4 ||
+                    r->dlt == DLT_IPV6) ? VNET_LINK_RAW : VNET_LINK_AUTO;
     lua_setiuservalue(L, -2, 1);
     return 1;
 }

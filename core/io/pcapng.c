@@ -151,7 +151,8 @@ static int w_write(lua_State *L)
         luaL_argcheck(L, t >= 0 && t < 8589934592.0, 3, "time out of range");
         ns = (uint64_t)llround(t * 1e9);
     }
-    int link = vnet_packet_test(L, 2) ? vnet_get_link(L, 2) : VNET_LINK_AUTO;
+    const vnet_packet *p = vnet_packet_test(L, 2);
+    int link = p ? p->link : VNET_LINK_AUTO;
     if (link == VNET_LINK_AUTO)
         link = vnet_guess_link(b, n);
     int e = 0;

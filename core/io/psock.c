@@ -335,10 +335,7 @@ static int ps_open(lua_State *L)
     if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
         return vnet_pusherr(L, op, name, errno, NULL);
     s->dlt = dlt_of(ifr.ifr_hwaddr.sa_family);
-    lua_getiuservalue(L, -1, 1);
-    vnet_packet_set_link(L, -1, s->dlt == DLT_EN10MB ? VNET_LINK_ETH
-                                                     : VNET_LINK_RAW);
-    lua_pop(L, 1);
+    d->rx->link = s->dlt == DLT_EN10MB ? VNET_LINK_ETH : VNET_LINK_RAW;
 
     char err[512];
     int r = attach(fd, expr, s->dlt, dir, err, sizeof err);

@@ -68,7 +68,7 @@ static int l_recent(lua_State *L)
         vnet_packet *p = vnet_packet_new(L, kept);
         memcpy(p->data, r->buf + i * r->snap, kept);
         p->len = kept;
-        vnet_packet_set_link(L, -1, link);
+        p->link = (uint8_t)link;
         lua_setfield(L, -2, "packet");
         lua_pushnumber(L, r->when[i]);
         lua_setfield(L, -2, "time");

@@ -206,10 +206,9 @@ static int t_open(lua_State *L)
                 errno = ENOMEM;
                 goto fail;
             }
-            vnet_packet_new(L, 65536 + 256);
-            vnet_packet_set_link(L, -1, kind == VNET_DEV_TAP ? VNET_LINK_ETH
-                                                             : VNET_LINK_RAW);
-            d->seg = lua_touserdata(L, -1);
+            d->seg = vnet_packet_new(L, 65536 + 256);
+            d->seg->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH
+                                                : VNET_LINK_RAW;
             lua_setiuservalue(L, -2, 3);
         }
     }

@@ -195,7 +195,7 @@ int vnet_p_tostring(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     const unsigned char *b = p->data;
-    int set = vnet_get_link(L, 1);
+    int set = p->link;
     int link = set ? set : vnet_guess_link(b, p->len);
     out o = {.n = 0};
     o.s[0] = 0;

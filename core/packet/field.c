@@ -130,12 +130,17 @@ static const unsigned char ksize[V_NKINDS] = {0, 14, 28, 20, 40, 8, 8, 8, 20};
 
 static view *checkview(lua_State *L)
 {
-    view *v = lua_touserdata(L, 1);
-    if (v == NULL || !lua_getmetatable(L, 1) ||
-        !lua_rawequal(L, -1, lua_upvalueindex(2)))
-        luaL_typeerror(L, 1, "header view");
-    lua_pop(L, 1);
-    return v;
+    return vnet_checkudata(L, 1, "header view", &vnet_view_tag, sizeof(view));
+}
+
+/* A kind's name table maps each field name to kind << 8 | its index, so
+ * that a view handed to another kind's metamethod is refused. */
+static const field *fieldof(lua_State *L, view *v)
+{
+    lua_Integer x = lua_tointeger(L, -1);
+    if (x >> 8 != v->kind)
+        luaL_typeerror(L, 1, lua_pushfstring(L, "%s view", knames[x >> 8]));
+    return &kfields[v->kind][x & 0xff];
 }
 
 static size_t width(const field *f)
@@ -204,6 +209,61 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     else if (ps)
         vnet_csum_adjust(b + v->l4csum, o, s, 1, v->l4kind == V_UDP
                          ? (v->kind == V_IPV4 ? 1 : 2) : 0);
+}
+
+const char vnet_view_tag = 'v';
+
+void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind)
+{
+    v->p = p;
+    v->end = ly->l3end;
+    switch (kind) {
+    case V_ETH:
+        v->off = 0;
+        v->hlen = ly->l2len;
+        v->end = p->len;
+        v->typeoff = ly->typeoff;
+        v->ntags = ly->ntags;
+        break;
+    case V_ARP: case V_IPV4: case V_IPV6:
+        v->off = ly->l3;
+        v->hlen = ly->l3hlen;
+        v->protooff = ly->protooff;
+        v->pdst = ly->dstoff;
+        v->l4kind = ly->l4kind == V_ICMP ? 0 : ly->l4kind;
+        v->l4csum = ly->l4kind ? ly->l4 + vnet_csum_off(ly->l4kind) : 0;
+        break;
+    default:
+        v->off = ly->l4;
+        v->hlen = ly->l4hlen;
+        v->fam = ly->l3kind == V_IPV4 ? 4 : 6;
+        break;
+    }
+}
+
+/* The address field of an IP header kind: src (dst 0) or dst. */
+static const field *addrfield(int kind, int dst)
+{
+    static const field *f[2][2];
+    int i = kind == V_IPV6;
+    if (f[i][dst] == NULL) {
+        const field *t = i ? ipv6_f : ipv4_f;
+        while (strcmp(t->name, dst ? "dst" : "src") != 0)
+            t++;
+        f[i][dst] = t;
+    }
+    return f[i][dst];
+}
+
+void vnet_set_ipaddr(vnet_packet *p, const layers *ly, int dst,
+                     const unsigned char *nb)
+{
+    view v;
+    memset(&v, 0, sizeof v);
+    v.kind = ly->l3kind;
+    vnet_view_point(&v, p, ly, v.kind);
+    const field *f = addrfield(v.kind, dst);
+    put(&v, f, v.off + f->off, nb, width(f));
 }
 
 /* Offset of the data of TCP option `kind` (of total length olen), or 0. */
@@ -329,19 +389,21 @@ static uint32_t checkint(lua_State *L, view *v, const field *f, uint32_t max)
 
 static void addr(lua_State *L, view *v, const field *f, unsigned char *nb)
 {
-    const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : NULL;
+    size_t n = 0;
+    const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tolstring(L, 3, &n)
+                                                  : NULL;
     int ok = 0;
     if (f->type == T_IP4 && lua_isinteger(L, 3)) {
         lua_Integer x = lua_tointeger(L, 3);
         if ((ok = x >= 0 && x <= 0xffffffff))
             wr(nb, 4, (uint32_t)x);
-    } else if (s) {
+    } else if (s && strlen(s) == n) {
         ok = f->type == T_IP4 ? vnet_parse_ip4(s, nb)
            : f->type == T_IP6 ? vnet_parse_ip6(s, nb) : vnet_parse_mac(s, nb);
     }
     if (!ok)
         luaL_error(L, "%s.%s: %s is not %s", knames[v->kind], f->name,
-                   s ? lua_pushfstring(L, "'%s'", s)
+                   s ? lua_pushfstring(L, "'%s'", vnet_shown(L, s, n))
                      : lua_isinteger(L, 3) ? lua_pushfstring(L, "%I",
                                                 lua_tointeger(L, 3))
                      : luaL_typename(L, 3),
@@ -397,7 +459,7 @@ static void setfield(lua_State *L, view *v, const field *f)
     put(v, f, at, nb, n);
 }
 
-/* upvalue 1: name -> field index or method; upvalue 2: the metatable */
+/* upvalue 1: name -> the field (kind << 8 | index) or a method */
 static int v_index(lua_State *L)
 {
     view *v = checkview(L);
@@ -408,7 +470,7 @@ static int v_index(lua_State *L)
                           luaL_tolstring(L, 2, NULL));
     if (t != LUA_TNUMBER)
         return 1;
-    return getfield(L, v, &kfields[v->kind][lua_tointeger(L, -1)]);
+    return getfield(L, v, fieldof(L, v));
 }
 
 static int v_newindex(lua_State *L)
@@ -418,7 +480,7 @@ static int v_newindex(lua_State *L)
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
         return vnet_error(L, "%s has no field '%s'", knames[v->kind],
                           luaL_tolstring(L, 2, NULL));
-    setfield(L, v, &kfields[v->kind][lua_tointeger(L, -1)]);
+    setfield(L, v, fieldof(L, v));
     return 0;
 }
 
@@ -433,9 +495,8 @@ static int v_tostring(lua_State *L)
 /* eth:tag(i) -> tpid, pcp, dei, vid of VLAN tag i (1 = outermost) */
 static int eth_tag(lua_State *L)
 {
-    view *v = lua_touserdata(L, 1);
-    luaL_argcheck(L, v && luaL_testudata(L, 1, "vnet.eth"), 1,
-                  "eth view expected");
+    view *v = vnet_testudata(L, 1, &vnet_view_tag, sizeof(view));
+    luaL_argcheck(L, v && v->kind == V_ETH, 1, "eth view expected");
     lua_Integer i = luaL_checkinteger(L, 2);
     if (i < 1 || i > v->ntags)
         return 0;
@@ -527,7 +588,7 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
     lua_newtable(L);                       /* name -> index, and methods */
     lua_newtable(L);                       /* the ordered list of names */
     for (int i = 0; kfields[kind][i].name; i++) {
-        lua_pushinteger(L, i);
+        lua_pushinteger(L, kind << 8 | i);
         lua_setfield(L, -3, kfields[kind][i].name);
         lua_pushstring(L, kfields[kind][i].name);
         lua_rawseti(L, -2, i + 1);
@@ -544,8 +605,7 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
     };
     for (int i = 0; i < 3; i++) {
         lua_pushvalue(L, fm);
-        lua_pushvalue(L, mt);
-        lua_pushcclosure(L, mm[i].fn, 2);
+        lua_pushcclosure(L, mm[i].fn, 1);
         lua_setfield(L, mt, mm[i].name);
     }
     lua_pop(L, 2);

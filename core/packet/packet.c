@@ -13,31 +13,35 @@
 
 #include "packet/packet.h"
 
-/* User value 1 is for vnet.proto (core/proto.c): its view cache and the
- * packet's link type, made on first use. */
+static const char packet_tag; /* vnet_testudata's tag of the class */
+
+/* The user values hold vnet.proto's header views (proto.c), one per kind,
+ * made on first use and re-pointed after. */
 vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
 {
-    vnet_packet *p = lua_newuserdatauv(L, sizeof *p + VNET_HEADROOM + cap, 1);
+    vnet_packet *p = lua_newuserdatauv(L, sizeof *p + VNET_HEADROOM + cap,
+                                       VNET_PACKET_VIEWS);
+    p->tag = &packet_tag;
     p->data = p->store + VNET_HEADROOM;
     p->len = 0;
     p->cap = cap;
     p->pi_flags = p->pi_proto = -1;
     p->vh_flags = p->gso_type = 0;
     p->hdr_len = p->gso_size = p->csum_start = p->csum_offset = 0;
+    p->link = VNET_LINK_AUTO;
     luaL_setmetatable(L, VNET_PACKET_T);
     return p;
 }
 
-static const void *packet_mt; /* the metatable, for the fast type check */
-
 vnet_packet *vnet_packet_test(lua_State *L, int idx)
 {
-    return vnet_testudata(L, idx, VNET_PACKET_T, &packet_mt);
+    return vnet_testudata(L, idx, &packet_tag, sizeof(vnet_packet));
 }
 
 vnet_packet *vnet_packet_check(lua_State *L, int idx)
 {
-    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_mt);
+    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_tag,
+                           sizeof(vnet_packet));
 }
 
 const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len)
@@ -263,6 +267,7 @@ static int p_copy(lua_State *L)
     vnet_packet *q = vnet_packet_new(L, p->len > 2048 ? p->len : 2048);
     memcpy(q->data, p->data, p->len);
     q->len = p->len;
+    q->link = p->link;
     q->pi_flags = p->pi_flags;
     q->pi_proto = p->pi_proto;
     q->vh_flags = p->vh_flags;

@@ -15,6 +15,7 @@
 #define VNET_HEADROOM 64 /* room to push headers in front, owned packets */
 
 typedef struct vnet_packet {
+    const void *tag;     /* the class's tag (vnet_testudata) */
     unsigned char *data; /* first byte of the packet */
     size_t len;          /* bytes in the packet */
     size_t cap;          /* bytes available from data onwards */
@@ -25,9 +26,13 @@ typedef struct vnet_packet {
      * at csum_start + csum_offset holds only the pseudo-header sum) */
     uint8_t vh_flags, gso_type;
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
+    uint8_t link;        /* VNET_LINK_*: what the bytes start with */
     unsigned char store[]; /* headroom + cap bytes, when allocated inline */
 } vnet_packet;
 
+/* A packet's user values: one cached header view per kind (proto.h's
+ * V_ETH .. V_TCP), at the kind's number. */
+#define VNET_PACKET_VIEWS 8
 /* A new packet userdata with room for `cap` bytes (len 0), on the stack. */
 vnet_packet *vnet_packet_new(lua_State *L, size_t cap);
 vnet_packet *vnet_packet_check(lua_State *L, int idx);
@@ -40,12 +45,8 @@ const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len);
 #define VNET_LINK_AUTO 0 /* not known: guessed from the bytes */
 #define VNET_LINK_RAW 1
 #define VNET_LINK_ETH 2
-/* Mark the packet at idx (a device's receive packet, a read capture) with
- * its link type, so views never have to guess. */
-void vnet_packet_set_link(lua_State *L, int idx, int link);
 /* The link type of the packet at idx: its own (set by p:linktype, build,
- * pcap), or 0 (not known). vnet_set_link stores it (the packet needs a
- * user value). */
+ * pcap, the device that read it), or VNET_LINK_AUTO (not known). */
 int vnet_get_link(lua_State *L, int idx);
 void vnet_set_link(lua_State *L, int idx, int link);
 /* VNET_LINK_RAW or VNET_LINK_ETH for a packet whose link type nobody set. */

@@ -9,8 +9,8 @@
  * to it; a malformed packet gives nil, reason.
  *
  * Views allocate nothing in steady state: each packet caches one view per
- * kind in its user value 1 (a table, made on first use, that also holds
- * the packet's link type at [0]); taking the view again re-points it.
+ * kind in its user values (packet.h's VNET_PACKET_VIEWS); taking the view
+ * again re-points it.
  * The fields themselves are in field.c.
  */
 #include <limits.h>
@@ -18,30 +18,27 @@
 
 #include "packet/proto.h"
 
-/* ---- the packet's link type and view cache ---------------------------- */
+/* ---- the view cache --------------------------------------------------- */
 
-/* The cached view of `kind` for the packet at 1, pushed. */
+_Static_assert(V_NKINDS - 1 == VNET_PACKET_VIEWS,
+               "a packet has a user value for each kind of view");
+
+/* The cached view of `kind` for the packet p at 1, pushed. */
 static view *getview(lua_State *L, vnet_packet *p, int kind)
 {
-    int cached = vnet_packet_cache(L, 1, 1) && lua_type(L, -1) == LUA_TTABLE;
-    if (cached && lua_rawgeti(L, -1, kind) == LUA_TUSERDATA) {
-        lua_remove(L, -2);
+    if (lua_getiuservalue(L, 1, kind) == LUA_TUSERDATA)
         return lua_touserdata(L, -1);
-    }
-    if (cached)
-        lua_pop(L, 1);
+    lua_pop(L, 1);
     view *v = lua_newuserdatauv(L, sizeof *v, 1);
     memset(v, 0, sizeof *v);
+    v->tag = &vnet_view_tag;
     v->p = p;
     v->kind = kind;
     luaL_setmetatable(L, vnet_view_tnames[kind]);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1); /* the view keeps its packet alive */
-    if (cached) {
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, -3, kind);
-        lua_remove(L, -2);
-    }
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, kind);
     return v;
 }
 
@@ -50,36 +47,13 @@ static int p_view(lua_State *L, int want)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    if (!vnet_parse_arg(L, 2, want, &ly)) {
+    if (!vnet_parse_arg(L, p, 2, want, &ly)) {
         lua_pushnil(L);
         lua_pushstring(L, ly.why);
         return 2;
     }
     int kind = want == V_IP ? ly.l3kind : want;
-    view *v = getview(L, p, kind);
-    v->end = ly.l3end;
-    switch (kind) {
-    case V_ETH:
-        v->off = 0;
-        v->hlen = ly.l2len;
-        v->end = p->len;
-        v->typeoff = ly.typeoff;
-        v->ntags = ly.ntags;
-        break;
-    case V_ARP: case V_IPV4: case V_IPV6:
-        v->off = ly.l3;
-        v->hlen = ly.l3hlen;
-        v->protooff = ly.protooff;
-        v->pdst = ly.dstoff;
-        v->l4kind = ly.l4kind == V_ICMP ? 0 : ly.l4kind;
-        v->l4csum = ly.l4kind ? ly.l4 + vnet_csum_off(ly.l4kind) : 0;
-        break;
-    default:
-        v->off = ly.l4;
-        v->hlen = ly.l4hlen;
-        v->fam = ly.l3kind == V_IPV4 ? 4 : 6;
-        break;
-    }
+    vnet_view_point(getview(L, p, kind), p, &ly, kind);
     return 1;
 }
 
@@ -102,29 +76,16 @@ static int p_linktype(lua_State *L)
                                        NULL};
     if (lua_gettop(L) >= 2) {
         int o = lua_isnil(L, 2) ? 0 : luaL_checkoption(L, 2, NULL, opts);
-        vnet_set_link(L, 1, o == 3 ? LINK_ETH : o);
+        p->link = (uint8_t)(o == 3 ? LINK_ETH : o);
         lua_settop(L, 1);
         return 1;
     }
-    int link = vnet_get_link(L, 1), guessed = link == LINK_AUTO;
+    int link = p->link, guessed = link == LINK_AUTO;
     if (guessed)
         link = vnet_guess_link(p->data, p->len);
     lua_pushstring(L, link == LINK_ETH ? "eth" : "raw");
     lua_pushboolean(L, guessed);
     return 2;
-}
-
-/* p:copy() keeps the link type. */
-static int p_copy(lua_State *L)
-{
-    vnet_packet_check(L, 1);
-    int link = vnet_get_link(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
-    if (link != LINK_AUTO)
-        vnet_set_link(L, -1, link);
-    return 1;
 }
 
 /* proto.core.ip6ext: type -> { name, unit, bias, fixed } (parse.c's
@@ -195,18 +156,12 @@ int luaopen_vnet_proto_core(lua_State *L)
     lua_setfield(L, -2, "vlan_tpids");
     lua_pushcfunction(L, l_pton);
     lua_setfield(L, -2, "pton");
+    vnet_nat_open(L);
     luaL_getmetatable(L, VNET_PACKET_T);
     lua_pushcfunction(L, vnet_p_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_getfield(L, -1, "methods");
     luaL_setfuncs(L, pm, 0);
-    if (lua_getfield(L, -1, "copy") == LUA_TFUNCTION &&
-        lua_tocfunction(L, -1) == p_copy) {
-        lua_pop(L, 1); /* already wrapped */
-    } else {
-        lua_pushcclosure(L, p_copy, 1);
-        lua_setfield(L, -2, "copy");
-    }
     lua_pop(L, 2);
     return 1;
 }

@@ -77,6 +77,7 @@ int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
 /* A header view: a window on a packet's bytes (user value 1 keeps the
  * packet alive). proto.c points it; field.c reads and sets its fields. */
 typedef struct view {
+    const void *tag;       /* vnet_view_tag (vnet_testudata) */
     vnet_packet *p;
     int kind;
     size_t off, hlen, end; /* header at off; its message ends at end */
@@ -89,10 +90,21 @@ typedef struct view {
     int ntags;
 } view;
 
+/* Point v (of `kind`) at the headers ly found in p. */
+void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind);
+/* Set the IP source (dst 0) or destination (dst 1) of p, whose headers ly
+ * found, to the 4 or 16 bytes at nb, keeping the checksums right as the
+ * views' setters do (field.c). */
+void vnet_set_ipaddr(vnet_packet *p, const layers *ly, int dst,
+                     const unsigned char *nb);
+
 /* Offset of a kind's own checksum in its header (field.c's table): IPv4
  * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
 size_t vnet_csum_off(int kind);
 
+/* Every view's tag, the same for all kinds: field.c's check compares the
+ * view's kind with its own. */
+extern const char vnet_view_tag;
 /* Metatable names, "vnet.ipv4" and so on, by kind. */
 extern const char *const vnet_view_tnames[V_NKINDS];
 /* Make the metatable of one kind of view; its field names, in header
@@ -128,11 +140,12 @@ int vnet_p_checksums_ok(lua_State *L);
 int vnet_p_swap(lua_State *L);
 int vnet_p_echo_reply(lua_State *L);
 int vnet_p_arp_reply(lua_State *L);
-/* cache.c: push the packet at idx's user value 1 (its link type and view
- * cache), making it when make; 0 and nothing pushed when there is none. */
-int vnet_packet_cache(lua_State *L, int idx, int make);
-/* Parse the packet at 1 (link from the packet, or l3off at arg) into ly. */
-int vnet_parse_arg(lua_State *L, int arg, int want, layers *ly);
+/* cache.c: parse p (link from the packet, or l3off at arg) into ly. */
+int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
+                   layers *ly);
+
+/* nat.c: adds vnet.proto.nat to the module table on top of the stack. */
+void vnet_nat_open(lua_State *L);
 
 /* ---- tostring (describe.c) -------------------------------------------- */
 int vnet_p_tostring(lua_State *L);

@@ -52,13 +52,13 @@ static uint32_t l4_csum(vnet_packet *p, const layers *ly)
 /* Parse for the checksum methods; 1 = go on, 0 = nothing to do (not IP),
  * -1 = malformed (nil, why pushed), also when the transport header that
  * the IP header announces is malformed. */
-static int parse_ip(lua_State *L, layers *ly)
+static int parse_ip(lua_State *L, const vnet_packet *p, layers *ly)
 {
-    if (vnet_parse_arg(L, 2, V_IP, ly)) {
+    if (vnet_parse_arg(L, p, 2, V_IP, ly)) {
         layers why;
         int kind = l4kind_of(ly);
         if (ly->l4kind || ly->frag == 2 || kind == 0 ||
-            vnet_parse_arg(L, 2, kind, &why))
+            vnet_parse_arg(L, p, 2, kind, &why))
             return 1;
         lua_pushnil(L);
         lua_pushstring(L, why.why);
@@ -82,7 +82,7 @@ int vnet_p_fix_checksums(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    int r = parse_ip(L, &ly);
+    int r = parse_ip(L, p, &ly);
     if (r == 0 || (r < 0 && ly.l3kind == 0))
         return r < 0 ? 2 : (lua_pushboolean(L, 1), 1);
     unsigned char *b = p->data;
@@ -114,7 +114,7 @@ int vnet_p_checksums_ok(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    int r = parse_ip(L, &ly);
+    int r = parse_ip(L, p, &ly);
     if (r <= 0)
         return r < 0 ? 2 : (lua_pushboolean(L, 1), 1);
     const unsigned char *b = p->data;
@@ -219,7 +219,7 @@ int vnet_p_swap(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    int r = parse_ip(L, &ly);
+    int r = parse_ip(L, p, &ly);
     if (r < 0)
         return 2;
     if (r == 0 && !(ly.link == LINK_ETH && ly.l2len)) {
@@ -238,7 +238,7 @@ int vnet_p_echo_reply(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    int r = parse_ip(L, &ly);
+    int r = parse_ip(L, p, &ly);
     if (r < 0)
         return 2;
     unsigned char *b = p->data;
@@ -273,7 +273,7 @@ int vnet_p_arp_reply(lua_State *L)
         return luaL_argerror(L, 2, lua_pushfstring(L, "'%s' is not a MAC "
                              "address", ms));
     layers ly;
-    if (!vnet_parse_arg(L, 3, V_ARP, &ly)) {
+    if (!vnet_parse_arg(L, p, 3, V_ARP, &ly)) {
         lua_pushnil(L);
         lua_pushstring(L, ly.why);
         return 2;

@@ -78,30 +78,20 @@ int vnet_tofd(lua_State *L, int idx)
     return luaL_typeerror(L, idx, "fd, file or object with :fileno()");
 }
 
-void *vnet_testudata(lua_State *L, int idx, const char *tname,
-                     const void **mt)
+void *vnet_testudata(lua_State *L, int idx, const void *tag, size_t size)
 {
-    void *p = lua_touserdata(L, idx);
-    if (p == NULL || !lua_getmetatable(L, idx))
-        return NULL;
-    const void *m = lua_topointer(L, -1);
-    lua_pop(L, 1);
-    if (m == *mt)
-        return p;
-    p = luaL_testudata(L, idx, tname); /* another state, or another type */
-    if (p) {
-        lua_getmetatable(L, idx);
-        *mt = lua_topointer(L, -1);
-        lua_pop(L, 1);
-    }
-    return p;
+    /* a light userdata has no size: rawlen 0 keeps it from being read */
+    const void *const *u = lua_touserdata(L, idx);
+    return u && lua_rawlen(L, idx) >= size && *u == tag ? (void *)u : NULL;
 }
 
 void *vnet_checkudata(lua_State *L, int idx, const char *tname,
-                      const void **mt)
+                      const void *tag, size_t size)
 {
-    void *p = vnet_testudata(L, idx, tname, mt);
-    return p ? p : luaL_checkudata(L, idx, tname);
+    void *u = vnet_testudata(L, idx, tag, size);
+    if (u == NULL)
+        luaL_typeerror(L, idx, tname);
+    return u;
 }
 
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,

@@ -62,13 +62,16 @@ int vnet_msghandler(lua_State *L);
  * with a :fileno() method. Raises on anything else. */
 int vnet_tofd(lua_State *L, int idx);
 
-/* luaL_testudata without the registry lookup by name: the metatable is
- * compared by address with *mt, recorded when the class was made (and
- * re-recorded from the registry when another Lua state made it since). */
-void *vnet_testudata(lua_State *L, int idx, const char *tname,
-                     const void **mt);
+/* The userdata types on the per-packet path (packet, device, header view)
+ * begin with a tag: the address of a static object of their class, which
+ * Lua code cannot forge. Testing one is two API calls (the userdata and its
+ * size), where luaL_testudata's metatable comparison takes five and a
+ * registry lookup by name. vnet_testudata: the userdata at idx, at least
+ * `size` bytes and starting with `tag`, or NULL; vnet_checkudata raises
+ * luaL_checkudata's error ("vnet.packet expected, got table") instead. */
+void *vnet_testudata(lua_State *L, int idx, const void *tag, size_t size);
 void *vnet_checkudata(lua_State *L, int idx, const char *tname,
-                      const void **mt);
+                      const void *tag, size_t size);
 
 /* Create metatable `tname` with the metamethods `meta` and a method table
  * built from `methods`, kept as metatable.methods so the Lua layer can add

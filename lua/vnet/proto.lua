@@ -42,6 +42,10 @@ local M = {
   ip6ext = core.ip6ext,
   --- The VLAN tag types: { 0x8100, 0x88a8, 0x9100 }.
   vlan_tpids = core.vlan_tpids,
+  --- nat(map) -> a one-to-one address map; nat:dst(p) rewrites a
+  -- destination that is a key to its value, nat:src(p) a source that is a
+  -- value back to its key, in one C call (core/packet/nat.c).
+  nat = core.nat,
 }
 
 local hex = { -- fields shown in hex, and their digits
