@@ -31,6 +31,8 @@ local contestants = {
   { name = "vnet Lua, offload, whole", key = "whole", cmd = "build/vnet bench/fwd.lua whole vbA vbB" },
   { name = "vnet Lua NAT, offload, whole", key = "nat", nat = true,
     cmd = "build/vnet bench/fwd.lua nat vbA vbB" },
+  { name = "vnet Lua NAT with vnet.proto.nat, offload, whole", key = "natmap", nat = true,
+    cmd = "build/vnet bench/fwd.lua natmap vbA vbB" },
   { name = "Python os.read/os.write", key = "python", cmd = PY .. " bench/pyfwd.py vbA vbB" },
 }
 

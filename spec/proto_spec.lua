@@ -40,6 +40,34 @@ describe("vnet.proto", function()
       assert.matches("^vnet%.ipv4: header at offset 0, 20 bytes$", tostring(p:ipv4()))
     end)
 
+    it("read an address's text again after its bytes changed, however they changed", function()
+      -- the view keeps the text of the last address it read, by its bytes
+      local p = packet.new(udp4(A, B, 1, 2, "x"))
+      local ip = p:ipv4()
+      assert.equal("10.0.0.2", ip.dst)
+      assert.equal("10.0.0.2", ip.dst)
+      p:set_u8(19, 7) -- under the view, not through it
+      assert.equal("10.0.0.7", ip.dst)
+      p:put(12, "\192\168\0\1")
+      assert.equal("192.168.0.1", ip.src)
+      assert.equal("10.0.0.7", ip.dst)
+      assert.is_true(vnet.proto.nat { ["10.0.0.7"] = "10.9.9.9" }:dst(p))
+      assert.equal("10.9.9.9", ip.dst)
+      local a = packet.new(eth(0x0806, arp(1, MAC1, A, MAC2, B)))
+      local v, e = a:arp(), a:eth()
+      local before = { v.sha, v.spa, v.tha, v.tpa, e.src, e.dst }
+      assert.same(before, { v.sha, v.spa, v.tha, v.tpa, e.src, e.dst })
+      v.spa, v.tha, e.dst = "10.1.2.3", "02:00:00:00:00:09", "ff:ff:ff:ff:ff:ff"
+      assert.same({ before[1], "10.1.2.3", "02:00:00:00:00:09", before[4], before[5], "ff:ff:ff:ff:ff:ff" },
+        { v.sha, v.spa, v.tha, v.tpa, e.src, e.dst })
+      local p6 = packet.new(udp6(1, 2, "x"))
+      local i6 = p6:ipv6()
+      local d = i6.dst
+      p6:set_u8(39, p6:u8(39) ~ 1)
+      assert.are_not.equal(d, i6.dst)
+      assert.equal(i6.dst, p6:ipv6().dst)
+    end)
+
     it("read IPv4 options and TCP options (mss, wscale, sack_ok, timestamps)", function()
       local opts = "\2\4\5\180" .. "\4\2" .. "\8\10\0\0\0\1\0\0\0\2" .. "\1\3\3\7"
       local p = packet.new(tcp4(A, B, 80, 4711, 0x12, opts, "", "\1\1\1\0"))

@@ -1,12 +1,20 @@
 /*
- * cache.c - the parse of a packet argument that the header views, the
- * checksum methods and tostring share: the packet's own link type (set by
- * the device that read it, p:linktype, build, pcap) or a guess, and an
- * optional network-header offset.
+ * cache.c - what the header views, the checksum methods, nat and tostring
+ * share: the parse of a packet argument (the packet's own link type, set
+ * by the device that read it, p:linktype, build or pcap, or a guess; and
+ * an optional network-header offset), and pointing a view at what the
+ * parse found.
  */
 #include <limits.h>
 
 #include "packet/proto.h"
+
+const int vnet_kcsum[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
+
+size_t vnet_csum_off(int kind)
+{
+    return (size_t)vnet_kcsum[kind];
+}
 
 int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
                    layers *ly)
@@ -21,4 +29,34 @@ int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
     int link = p->link != LINK_AUTO ? p->link
              : vnet_guess_link(p->data, p->len);
     return vnet_parse(p->data, p->len, link, l3off, want, ly);
+}
+
+const char vnet_view_tag = 'v';
+
+void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind)
+{
+    v->p = p;
+    v->end = ly->l3end;
+    switch (kind) {
+    case V_ETH:
+        v->off = 0;
+        v->hlen = ly->l2len;
+        v->end = p->len;
+        v->typeoff = ly->typeoff;
+        v->ntags = ly->ntags;
+        break;
+    case V_ARP: case V_IPV4: case V_IPV6:
+        v->off = ly->l3;
+        v->hlen = ly->l3hlen;
+        v->protooff = ly->protooff;
+        v->pdst = ly->dstoff;
+        v->l4kind = ly->l4kind == V_ICMP ? 0 : ly->l4kind;
+        v->l4csum = ly->l4kind ? ly->l4 + vnet_csum_off(ly->l4kind) : 0;
+        break;
+    default:
+        v->off = ly->l4;
+        v->hlen = ly->l4hlen;
+        v->fam = ly->l3kind == V_IPV4 ? 4 : 6;
+        break;
+    }
 }

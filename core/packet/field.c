@@ -104,6 +104,10 @@ static const field tcp_f[] = {
 static const field *const kfields[V_NKINDS] = {
     NULL, eth_f, arp_f, ipv4_f, ipv6_f, icmp_f, icmp6_f, udp_f, tcp_f
 };
+/* Each address field's text slot in its view (view.tb), by kind and field
+ * index: vnet_view_class numbers them. */
+static unsigned char kslot[V_NKINDS][32];
+
 static const char *const knames[V_NKINDS] = {
     NULL, "eth", "arp", "ipv4", "ipv6", "icmp", "icmp6", "udp", "tcp"
 };
@@ -111,14 +115,6 @@ const char *const vnet_view_tnames[V_NKINDS] = {
     NULL, "vnet.eth", "vnet.arp", "vnet.ipv4", "vnet.ipv6", "vnet.icmp",
     "vnet.icmp6", "vnet.udp", "vnet.tcp"
 };
-/* where each kind's own checksum is, or -1 */
-static const int kcsum[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
-
-size_t vnet_csum_off(int kind)
-{
-    return (size_t)kcsum[kind];
-}
-
 /* The TCP options with a field, in S_MSS order: kind and length. */
 static const struct { const char *name; unsigned char kind, len; } topt[] = {
     {"mss", 2, 4}, {"wscale", 3, 3}, {"sack_ok", 4, 2}, {"ts", 8, 10},
@@ -183,7 +179,7 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
 {
     unsigned char *b = v->p->data, *base = b + v->off;
     size_t lim = v->p->len - v->off, rel = at - v->off;
-    int co = kcsum[v->kind];
+    int co = vnet_kcsum[v->kind];
     int own = co >= 0 && !(f->flags & F_CSUM) && v->off + co + 2 <= v->p->len;
     /* the destination is in the pseudo-header unless a routing header
      * names another final one */
@@ -209,36 +205,6 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     else if (ps)
         vnet_csum_adjust(b + v->l4csum, o, s, 1, v->l4kind == V_UDP
                          ? (v->kind == V_IPV4 ? 1 : 2) : 0);
-}
-
-const char vnet_view_tag = 'v';
-
-void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind)
-{
-    v->p = p;
-    v->end = ly->l3end;
-    switch (kind) {
-    case V_ETH:
-        v->off = 0;
-        v->hlen = ly->l2len;
-        v->end = p->len;
-        v->typeoff = ly->typeoff;
-        v->ntags = ly->ntags;
-        break;
-    case V_ARP: case V_IPV4: case V_IPV6:
-        v->off = ly->l3;
-        v->hlen = ly->l3hlen;
-        v->protooff = ly->protooff;
-        v->pdst = ly->dstoff;
-        v->l4kind = ly->l4kind == V_ICMP ? 0 : ly->l4kind;
-        v->l4csum = ly->l4kind ? ly->l4 + vnet_csum_off(ly->l4kind) : 0;
-        break;
-    default:
-        v->off = ly->l4;
-        v->hlen = ly->l4hlen;
-        v->fam = ly->l3kind == V_IPV4 ? 4 : 6;
-        break;
-    }
 }
 
 /* The address field of an IP header kind: src (dst 0) or dst. */
@@ -354,9 +320,21 @@ static int getfield(lua_State *L, view *v, const field *f)
     const unsigned char *b = v->p->data + at;
     char s[48];
     switch (f->type) {
-    case T_IP4: lua_pushlstring(L, s, vnet_fmt_ip4(s, b)); break;
-    case T_IP6: lua_pushlstring(L, s, vnet_fmt_ip6(s, b)); break;
-    case T_MAC: lua_pushlstring(L, s, vnet_fmt_mac(s, b)); break;
+    case T_IP4: case T_IP6: case T_MAC: {
+        int slot = kslot[v->kind][f - kfields[v->kind]];
+        if (v->tlen[slot] == n && memcmp(v->tb[slot], b, n) == 0) {
+            lua_getiuservalue(L, 1, 2 + slot); /* the same text as last time */
+            return 1;
+        }
+        lua_pushlstring(L, s, f->type == T_IP4 ? vnet_fmt_ip4(s, b)
+                            : f->type == T_IP6 ? vnet_fmt_ip6(s, b)
+                            : vnet_fmt_mac(s, b));
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 2 + slot);
+        memcpy(v->tb[slot], b, n);
+        v->tlen[slot] = (unsigned char)n;
+        break;
+    }
     default: {
         uint32_t x = rd(b, n);
         if (f->mask) {
@@ -525,8 +503,8 @@ static void layout(lua_State *L, int kind, int layouts)
     lua_newtable(L);
     lua_pushinteger(L, ksize[kind]);
     lua_setfield(L, -2, "size");
-    if (kcsum[kind] >= 0) {
-        lua_pushinteger(L, kcsum[kind]);
+    if (vnet_kcsum[kind] >= 0) {
+        lua_pushinteger(L, vnet_kcsum[kind]);
         lua_setfield(L, -2, "csum");
     }
     lua_newtable(L);
@@ -587,7 +565,14 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
     luaL_newmetatable(L, vnet_view_tnames[kind]);
     lua_newtable(L);                       /* name -> index, and methods */
     lua_newtable(L);                       /* the ordered list of names */
+    int slots = 0;
     for (int i = 0; kfields[kind][i].name; i++) {
+        int t = kfields[kind][i].type;
+        if (i >= 32 || (slots == VIEW_TEXTS && t >= T_IP4 && t <= T_MAC))
+            luaL_error(L, "field.c: %s has more fields than kslot holds",
+                       knames[kind]);
+        if (t == T_IP4 || t == T_IP6 || t == T_MAC)
+            kslot[kind][i] = (unsigned char)slots++;
         lua_pushinteger(L, kind << 8 | i);
         lua_setfield(L, -3, kfields[kind][i].name);
         lua_pushstring(L, kfields[kind][i].name);

@@ -29,7 +29,7 @@ static view *getview(lua_State *L, vnet_packet *p, int kind)
     if (lua_getiuservalue(L, 1, kind) == LUA_TUSERDATA)
         return lua_touserdata(L, -1);
     lua_pop(L, 1);
-    view *v = lua_newuserdatauv(L, sizeof *v, 1);
+    view *v = lua_newuserdatauv(L, sizeof *v, 1 + VIEW_TEXTS);
     memset(v, 0, sizeof *v);
     v->tag = &vnet_view_tag;
     v->p = p;

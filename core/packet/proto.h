@@ -76,6 +76,7 @@ int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
 
 /* A header view: a window on a packet's bytes (user value 1 keeps the
  * packet alive). proto.c points it; field.c reads and sets its fields. */
+#define VIEW_TEXTS 4 /* address fields of one kind at most (ARP's) */
 typedef struct view {
     const void *tag;       /* vnet_view_tag (vnet_testudata) */
     vnet_packet *p;
@@ -88,6 +89,10 @@ typedef struct view {
     size_t pdst;           /* IP: the pseudo-header's destination */
     size_t typeoff;        /* Ethernet: the inner ethertype */
     int ntags;
+    /* the text of the last addresses read (a rewriter reads ip.dst per
+     * packet): user value 2 + slot holds the string made from the tlen[slot]
+     * bytes in tb[slot]; the bytes are compared before it is used again */
+    unsigned char tb[VIEW_TEXTS][16], tlen[VIEW_TEXTS];
 } view;
 
 /* Point v (of `kind`) at the headers ly found in p. */
@@ -98,6 +103,9 @@ void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind);
 void vnet_set_ipaddr(vnet_packet *p, const layers *ly, int dst,
                      const unsigned char *nb);
 
+/* Offset of each kind's own checksum in its header, -1 for none (cache.c;
+ * field.c's setters and proto.core.layout read it). */
+extern const int vnet_kcsum[V_NKINDS];
 /* Offset of a kind's own checksum in its header (field.c's table): IPv4
  * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
 size_t vnet_csum_off(int kind);
