@@ -71,13 +71,14 @@ tcpseg() {
   ip netns add vbA; ip netns add vbB
   taskset -c 1 $2 > /dev/null 2>&1 &
   pid=$!
-  up 10.200.0.2
+  to=${3:-10.200.0.2}
+  up $to
   [ -z "${PROFILE_QLEN:-}" ] || { ip -n vbA link set fa txqueuelen $PROFILE_QLEN; ip -n vbB link set fb txqueuelen $PROFILE_QLEN; }
   ip netns exec vbB taskset -c 0 iperf3 -s -1 >/dev/null 2>&1 &
   sleep 0.3
   acks0=$(ip netns exec vbB nstat -az TcpOutSegs | awk "/TcpOutSegs/ {print \$2}")
   set -- "$1" $(cut -d" " -f14,15 /proc/$pid/stat) $(stat1)
-  r=$(ip netns exec vbA taskset -c 0 iperf3 -c 10.200.0.2 -t 3 -f m | awk "/receiver/ {print \$7}")
+  r=$(ip netns exec vbA taskset -c 0 iperf3 -c $to -t 3 -f m | awk "/receiver/ {print \$7}")
   set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat) $(stat1)
   acks=$(( $(ip netns exec vbB nstat -az TcpOutSegs | awk "/TcpOutSegs/ {print \$2}") - acks0 ))
   name=$1; shift # $1.. : utime stime rx tx drop cal idle total, before then after
