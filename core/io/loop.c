@@ -176,10 +176,13 @@ static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
     int limit = BUDGET;
     for (int i = 0; i < limit && w->active && d->fd >= 0 && !lp->stop; i++) {
         /* Out of time: hand out what was read ahead (epoll would not say
-         * it is there), read no more. Checked every 16 packets: a clock
-         * read per packet costs more than it saves. */
-        if ((i & 15) == 15 && now_ns() - t0 > BUDGET_NS)
-            limit = i + vnet_iob_held(d);
+         * it is there), read no more. Checked before a batched read and
+         * every 16 packets: a clock read per packet costs more than it
+         * saves. */
+        int held = vnet_iob_held(d);
+        if (i > 0 && ((i & 15) == 0 || (held == 0 && d->iob)) &&
+            now_ns() - t0 > BUDGET_NS)
+            limit = i + held;
         if (i >= limit)
             break;
         int uv = vnet_dev_next_ahead(d, limit - i);
