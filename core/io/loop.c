@@ -36,9 +36,9 @@
  * less: a forwarder that turns to the ACK direction every 64 data packets
  * makes the TCP endpoints it sits between ack and wake more often, and
  * each of those is kernel time on the forwarder's CPU (bench/analysis.md,
- * "TCP: where the kernel time goes": with 64 the forwarder spent 2.3-2.6
- * us of kernel time a packet, with 256 1.7-1.9, about the C loop's, which
- * drains until empty). */
+ * "TCP: where the kernel time goes": with 64 the forwarder spent 1.9-2.6
+ * us of kernel time a packet, with 256 1.6-1.7, as the C loop, which
+ * drains until empty, 1.5-1.7). */
 #define BUDGET 256
 #define BUDGET_NS 2000000u
 #define MAXEV 64
