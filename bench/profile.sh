@@ -12,6 +12,13 @@
 #   write to a TUN runs in the writer's context).
 # tcpcalls: as tcp, with the forwarder's context switches, wake-ups it
 #   made and system calls counted for 2.5 s of the run.
+# tcpseg: TCP pinned, as the UDP load is: the forwarder on CPU 1, iperf3's
+#   client and server on CPU 0, 3 s; per packet forwarded (both ways) the
+#   forwarder's user and system time, and what the run made the TCP ends
+#   do: segments B acked with (TcpOutSegs in B), function-call IPIs to CPU 0
+#   (remote wake-ups of a sleeping iperf3), CPU 0 idle, packets fa's queue
+#   dropped. PROFILE_QLEN=N sets fa's and fb's txqueuelen (default: the
+#   kernel's 500).
 # calls: as udp, with the forwarder's system calls counted for 2 s (perf
 #   stat on the syscalls tracepoints) and printed per packet forwarded.
 # perf: as udp, with `perf record` on the forwarder for 2 s; prints the
@@ -53,6 +60,31 @@ tcp() {
   set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat)
   echo "| $1 | $r | $(($4 - $2)) | $(($5 - $3)) | $(( ($4 - $2 + $5 - $3) / 3 ))% |"
   [ "$mode" != tcpcalls ] || awk -F, "/sched|sys_enter/ { printf \"    %s %d in 2.5 s\\n\", \$3, \$1 }" /tmp/vnet-profile.calls
+  down
+}
+stat1() { # packets through fa (in, out) and its drops; CAL IPIs, CPU 0 idle, CPU 0 total
+  ip -n vbA -s -j link show fa | sed -E "s/.*\"rx\":\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*\"tx\":\{\"bytes\":[0-9]+,\"packets\":([0-9]+),\"errors\":[0-9]+,\"dropped\":([0-9]+).*/\1 \2 \3/"
+  awk "/^ *CAL:/ {printf \"%s \", \$2} /^cpu0 / {t = 0; for (i = 2; i <= NF; i++) t += \$i; printf \"%s %s \", \$5, t}" /proc/interrupts /proc/stat
+}
+tcpseg() {
+  echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
+  ip netns add vbA; ip netns add vbB
+  taskset -c 1 $2 > /dev/null 2>&1 &
+  pid=$!
+  to=${3:-10.200.0.2}
+  up $to
+  [ -z "${PROFILE_QLEN:-}" ] || { ip -n vbA link set fa txqueuelen $PROFILE_QLEN; ip -n vbB link set fb txqueuelen $PROFILE_QLEN; }
+  ip netns exec vbB taskset -c 0 iperf3 -s -1 >/dev/null 2>&1 &
+  sleep 0.3
+  acks0=$(ip netns exec vbB nstat -az TcpOutSegs | awk "/TcpOutSegs/ {print \$2}")
+  set -- "$1" $(cut -d" " -f14,15 /proc/$pid/stat) $(stat1)
+  r=$(ip netns exec vbA taskset -c 0 iperf3 -c $to -t 3 -f m | awk "/receiver/ {print \$7}")
+  set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat) $(stat1)
+  acks=$(( $(ip netns exec vbB nstat -az TcpOutSegs | awk "/TcpOutSegs/ {print \$2}") - acks0 ))
+  name=$1; shift # $1.. : utime stime rx tx drop cal idle total, before then after
+  awk -v name="$name" -v r=$r -v a=$acks -v b="$*" "BEGIN { split(b, v, \" \"); n = v[11] - v[3] + v[12] - v[4]
+    printf \"| %s | %s | %.0f | %.0f | %d | %d | %.0f%% | %d |\\n\", name, r, (v[9] - v[1]) * 1e7 / n, (v[10] - v[2]) * 1e7 / n,
+      a, v[14] - v[6], (v[15] - v[7]) * 100 / (v[16] - v[8]), v[13] - v[5] }"
   down
 }
 rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
@@ -98,6 +130,9 @@ udp() {
 }
 for mode in "$@"; do
   case $mode in
+  tcpseg)
+    echo "| forwarder | TCP Mbit/s | user ns/packet | system ns/packet | acks from B | CAL IPIs to CPU 0 | CPU 0 idle | fa drops |"
+    echo "|---|---|---|---|---|---|---|---|" ;;
   tcp|tcpcalls)
     echo "| forwarder | TCP Mbit/s | user cs | sys cs | of one core |"
     echo "|---|---|---|---|---|" ;;
@@ -105,7 +140,7 @@ for mode in "$@"; do
     echo "| forwarder | kpps forwarded | user ns/packet | system ns/packet | total ns/packet |"
     echo "|---|---|---|---|---|" ;;
   esac
-  case $mode in tcp*) f=tcp ;; *) f=udp ;; esac
+  case $mode in tcpseg) f=tcpseg ;; tcp*) f=tcp ;; *) f=udp ;; esac
   round=0
   while [ $round -lt ${PROFILE_ROUNDS:-1} ]; do
   round=$((round + 1))

@@ -453,6 +453,12 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     return take(d, b, hdr);
 }
 
+int vnet_iob_held(const vnet_dev *d)
+{
+    const struct vnet_iob *b = d->iob;
+    return b ? b->count - b->next : 0;
+}
+
 void vnet_iob_done(vnet_dev *d)
 {
     if (d->iob)

@@ -82,6 +82,8 @@ void vnet_loop_returned(lua_State *co);
 
 /* iobatch.c: the loop's drain of d ended (the next one reads afresh). */
 void vnet_iob_done(vnet_dev *d);
+/* iobatch.c: packets of d read ahead and not yet handed out. */
+int vnet_iob_held(const vnet_dev *d);
 
 /* The functions of vnet.loop.core beyond run/stop/...: watchers (watcher.c;
  * also sets field watcher_methods), tasks, inspection and the face to
