@@ -66,13 +66,16 @@ stat1() { # packets through fa (in, out) and its drops; CAL IPIs, CPU 0 idle, CP
   ip -n vbA -s -j link show fa | sed -E "s/.*\"rx\":\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*\"tx\":\{\"bytes\":[0-9]+,\"packets\":([0-9]+),\"errors\":[0-9]+,\"dropped\":([0-9]+).*/\1 \2 \3/"
   awk "/^ *CAL:/ {printf \"%s \", \$2} /^cpu0 / {t = 0; for (i = 2; i <= NF; i++) t += \$i; printf \"%s %s \", \$5, t}" /proc/interrupts /proc/stat
 }
+pinned() { # $1: the forwarder, started alone on CPU 1 (pid); $2: where A sends (to)
+  ip netns add vbA; ip netns add vbB
+  taskset -c 1 $1 > /dev/null 2>&1 &
+  pid=$!
+  to=$2
+  up $to
+}
 tcpseg() {
   echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
-  ip netns add vbA; ip netns add vbB
-  taskset -c 1 $2 > /dev/null 2>&1 &
-  pid=$!
-  to=${3:-10.200.0.2}
-  up $to
+  pinned "$2" "${3:-10.200.0.2}"
   [ -z "${PROFILE_QLEN:-}" ] || { ip -n vbA link set fa txqueuelen $PROFILE_QLEN; ip -n vbB link set fb txqueuelen $PROFILE_QLEN; }
   ip netns exec vbB taskset -c 0 iperf3 -s -1 >/dev/null 2>&1 &
   sleep 0.3
@@ -90,11 +93,7 @@ tcpseg() {
 rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
 udp() {
   echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
-  ip netns add vbA; ip netns add vbB
-  taskset -c 1 $2 > /dev/null 2>&1 &
-  pid=$!
-  to=${3:-10.200.0.2}
-  up $to
+  pinned "$2" "${3:-10.200.0.2}"
   ip netns exec vbB taskset -c 0 build/bench/udpflood recv 9999 3 >/dev/null 2>&1 &
   rp=$!
   sleep 0.3

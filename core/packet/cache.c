@@ -31,6 +31,16 @@ int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
     return vnet_parse(p->data, p->len, link, l3off, want, ly);
 }
 
+int vnet_parsed(lua_State *L, const vnet_packet *p, int arg, int want,
+                layers *ly)
+{
+    if (vnet_parse_arg(L, p, arg, want, ly))
+        return 1;
+    lua_pushnil(L);
+    lua_pushstring(L, ly->why);
+    return 0;
+}
+
 const char vnet_view_tag = 'v';
 
 void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind)

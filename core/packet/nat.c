@@ -159,11 +159,8 @@ static int apply(lua_State *L, int dst)
     nat *t = checknat(L);
     vnet_packet *p = vnet_packet_check(L, 2);
     layers ly;
-    if (!vnet_parse_arg(L, p, 3, V_IP, &ly)) {
-        lua_pushnil(L);
-        lua_pushstring(L, ly.why);
+    if (!vnet_parsed(L, p, 3, V_IP, &ly))
         return 2;
-    }
     int v6 = ly.l3kind == V_IPV6;
     size_t len = alen(v6);
     const unsigned char *a = p->data + ly.l3 + (v6 ? 8 : 12) + (dst ? len : 0);

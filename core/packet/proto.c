@@ -47,11 +47,8 @@ static int p_view(lua_State *L, int want)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
     layers ly;
-    if (!vnet_parse_arg(L, p, 2, want, &ly)) {
-        lua_pushnil(L);
-        lua_pushstring(L, ly.why);
+    if (!vnet_parsed(L, p, 2, want, &ly))
         return 2;
-    }
     int kind = want == V_IP ? ly.l3kind : want;
     vnet_view_point(getview(L, p, kind), p, &ly, kind);
     return 1;

@@ -151,6 +151,9 @@ int vnet_p_arp_reply(lua_State *L);
 /* cache.c: parse p (link from the packet, or l3off at arg) into ly. */
 int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
                    layers *ly);
+/* vnet_parse_arg, or nil, why pushed and 0: `if (!vnet_parsed(...)) return 2;` */
+int vnet_parsed(lua_State *L, const vnet_packet *p, int arg, int want,
+                layers *ly);
 
 /* nat.c: adds vnet.proto.nat to the module table on top of the stack. */
 void vnet_nat_open(lua_State *L);

@@ -273,11 +273,8 @@ int vnet_p_arp_reply(lua_State *L)
         return luaL_argerror(L, 2, lua_pushfstring(L, "'%s' is not a MAC "
                              "address", ms));
     layers ly;
-    if (!vnet_parse_arg(L, p, 3, V_ARP, &ly)) {
-        lua_pushnil(L);
-        lua_pushstring(L, ly.why);
+    if (!vnet_parsed(L, p, 3, V_ARP, &ly))
         return 2;
-    }
     unsigned char *b = p->data, *a = b + ly.l3;
     if (a[6] != 0 || a[7] != 1) {
         lua_pushnil(L);
