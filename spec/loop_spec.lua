@@ -254,7 +254,9 @@ describe("vnet.loop", function()
       -- batched read, is past 2 ms by then; what was read ahead (up to 32
       -- packets a read) is handed out first
       assert.is_true(#runs >= 4, say)
-      for _, r in ipairs(runs) do assert.is_true(r.n <= 32, say) end
+      for i, r in ipairs(runs) do -- the last run: see the test above
+        assert.is_true(r.n <= (i < #runs and 32 or 100), say)
+      end
     end))
 
     -- The kernel forwards every packet we write straight back to us (the
