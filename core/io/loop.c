@@ -155,6 +155,7 @@ static uint64_t now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+static double now(void) { return (double)now_ns() / 1e9; }
 
 static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
 {
@@ -462,7 +463,7 @@ static int l_run(lua_State *L)
     lua_settop(L, 1);
     if (lp->running)
         return luaL_error(L, "loop.run: the loop is already running");
-    double deadline = timeout >= 0 ? now_ns() / 1e9 + timeout : -1;
+    double deadline = timeout >= 0 ? now() + timeout : -1;
     sigset_t old;
     lp->running = 1;
     lp->stop = 0;
@@ -478,7 +479,7 @@ static int l_run(lua_State *L)
     while (!lp->stop && lp->nactive > 0) {
         int ms = -1, marked;
         if (deadline >= 0) {
-            double left = deadline - now_ns() / 1e9;
+            double left = deadline - now();
             if (left <= 0) { why = "timeout"; break; }
             ms = left > 86400 ? 86400000 : (int)ceil(left * 1000); /* no overflow */
         }
@@ -534,7 +535,7 @@ void vnet_loop_push_anchors(lua_State *L)
 /* now() -> seconds on the monotonic clock, as a float */
 static int l_now(lua_State *L)
 {
-    lua_pushnumber(L, (double)now_ns() / 1e9);
+    lua_pushnumber(L, now());
     return 1;
 }
 

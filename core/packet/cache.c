@@ -9,11 +9,10 @@
 
 #include "packet/proto.h"
 
-const int vnet_kcsum[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
-
-size_t vnet_csum_off(int kind)
+int vnet_csum_off(int kind)
 {
-    return (size_t)vnet_kcsum[kind];
+    static const int off[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
+    return off[kind];
 }
 
 int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,

@@ -179,7 +179,7 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
 {
     unsigned char *b = v->p->data, *base = b + v->off;
     size_t lim = v->p->len - v->off, rel = at - v->off;
-    int co = vnet_kcsum[v->kind];
+    int co = vnet_csum_off(v->kind);
     int own = co >= 0 && !(f->flags & F_CSUM) && v->off + co + 2 <= v->p->len;
     /* the destination is in the pseudo-header unless a routing header
      * names another final one */
@@ -503,8 +503,8 @@ static void layout(lua_State *L, int kind, int layouts)
     lua_newtable(L);
     lua_pushinteger(L, ksize[kind]);
     lua_setfield(L, -2, "size");
-    if (vnet_kcsum[kind] >= 0) {
-        lua_pushinteger(L, vnet_kcsum[kind]);
+    if (vnet_csum_off(kind) >= 0) {
+        lua_pushinteger(L, vnet_csum_off(kind));
         lua_setfield(L, -2, "csum");
     }
     lua_newtable(L);

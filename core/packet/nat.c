@@ -38,13 +38,10 @@ static const char nat_tag;
 
 static size_t alen(int v6) { return v6 ? 16 : 4; }
 
-static int cmp_from4(const void *a, const void *b)
-{ return memcmp(((const pair *)a)->from, ((const pair *)b)->from, 4); }
-static int cmp_from6(const void *a, const void *b)
+/* An IPv4 pair is zero after its 4 bytes: 16 compare as 4 do. */
+static int cmp_from(const void *a, const void *b)
 { return memcmp(((const pair *)a)->from, ((const pair *)b)->from, 16); }
-static int cmp_to4(const void *a, const void *b)
-{ return memcmp(((const pair *)a)->to, ((const pair *)b)->to, 4); }
-static int cmp_to6(const void *a, const void *b)
+static int cmp_to(const void *a, const void *b)
 { return memcmp(((const pair *)a)->to, ((const pair *)b)->to, 16); }
 
 /* The pair in t[0..n) sorted by `to` (or by from) whose address is a. */
@@ -73,9 +70,10 @@ static int addr_arg(lua_State *L, int idx, unsigned char *out)
                           "be IP address text (got %s)", luaL_typename(L, idx));
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    if (strlen(s) == n && vnet_parse_ip4(s, out))
+    int whole = strlen(s) == n; /* no NUL inside */
+    if (whole && vnet_parse_ip4(s, out))
         return 0;
-    if (strlen(s) == n && vnet_parse_ip6(s, out))
+    if (whole && vnet_parse_ip6(s, out))
         return 1;
     return vnet_error(L, "vnet.proto.nat: '%s' is not an IP address",
                       vnet_shown(L, s, n));
@@ -140,8 +138,8 @@ static int l_nat(lua_State *L)
         if (n == 0)
             continue;
         memcpy(t->by_to[v6], t->by_from[v6], n * sizeof(pair));
-        qsort(t->by_from[v6], n, sizeof(pair), v6 ? cmp_from6 : cmp_from4);
-        qsort(t->by_to[v6], n, sizeof(pair), v6 ? cmp_to6 : cmp_to4);
+        qsort(t->by_from[v6], n, sizeof(pair), cmp_from);
+        qsort(t->by_to[v6], n, sizeof(pair), cmp_to);
         check_unique(L, t->by_to[v6], n, v6, 1);
     }
     return 1;

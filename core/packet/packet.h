@@ -26,7 +26,9 @@ typedef struct vnet_packet {
      * at csum_start + csum_offset holds only the pseudo-header sum) */
     uint8_t vh_flags, gso_type;
     uint16_t hdr_len, gso_size, csum_start, csum_offset;
-    uint8_t link;        /* VNET_LINK_*: what the bytes start with */
+    uint8_t link;        /* VNET_LINK_* below: what the bytes start with, set
+                          * by p:linktype, build, pcap or the device that
+                          * read it; VNET_LINK_AUTO: not known */
     unsigned char store[]; /* headroom + cap bytes, when allocated inline */
 } vnet_packet;
 
@@ -45,10 +47,6 @@ const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len);
 #define VNET_LINK_AUTO 0 /* not known: guessed from the bytes */
 #define VNET_LINK_RAW 1
 #define VNET_LINK_ETH 2
-/* The link type of the packet at idx: its own (set by p:linktype, build,
- * pcap, the device that read it), or VNET_LINK_AUTO (not known). */
-int vnet_get_link(lua_State *L, int idx);
-void vnet_set_link(lua_State *L, int idx, int link);
 /* VNET_LINK_RAW or VNET_LINK_ETH for a packet whose link type nobody set. */
 int vnet_guess_link(const unsigned char *b, size_t len);
 

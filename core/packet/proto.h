@@ -103,12 +103,9 @@ void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind);
 void vnet_set_ipaddr(vnet_packet *p, const layers *ly, int dst,
                      const unsigned char *nb);
 
-/* Offset of each kind's own checksum in its header, -1 for none (cache.c;
- * field.c's setters and proto.core.layout read it). */
-extern const int vnet_kcsum[V_NKINDS];
-/* Offset of a kind's own checksum in its header (field.c's table): IPv4
- * 10, UDP 6, TCP 16, ICMP and ICMPv6 2. */
-size_t vnet_csum_off(int kind);
+/* Offset of a kind's own checksum in its header (cache.c): IPv4 10, UDP 6,
+ * TCP 16, ICMP and ICMPv6 2; -1 for a kind without one. */
+int vnet_csum_off(int kind);
 
 /* Every view's tag, the same for all kinds: field.c's check compares the
  * view's kind with its own. */

@@ -57,12 +57,8 @@ static int parse_ip(lua_State *L, const vnet_packet *p, layers *ly)
     if (vnet_parse_arg(L, p, 2, V_IP, ly)) {
         layers why;
         int kind = l4kind_of(ly);
-        if (ly->l4kind || ly->frag == 2 || kind == 0 ||
-            vnet_parse_arg(L, p, 2, kind, &why))
-            return 1;
-        lua_pushnil(L);
-        lua_pushstring(L, why.why);
-        return -1;
+        return ly->l4kind || ly->frag == 2 || kind == 0 ||
+               vnet_parsed(L, p, 2, kind, &why) ? 1 : -1;
     }
     if (ly->ethertype == 0x0800 || ly->ethertype == 0x86dd ||
         (ly->link == LINK_ETH && ly->l2len == 0)) {
