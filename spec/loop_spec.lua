@@ -259,6 +259,47 @@ describe("vnet.loop", function()
       end
     end))
 
+    -- A drain runs its handler for packet after packet in one resume of
+    -- the handler thread (drain.c); an error that on_error takes ends
+    -- that thread, and the drain goes on in a fresh one
+    it("go on after a handler's error that on_error took: every packet once, the error at the handler's line", sandboxed(function()
+      local dev <close> = assert(tun.open { name = "drainerr" })
+      assert(dev:addr_add("10.78.0.1/24"))
+      assert(dev:up())
+      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
+      for _, c in ipairs { "all", "drainerr" } do
+        assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
+      end
+      local N, seen, errors = 200, {}, {} -- TTLs up to 250
+      for i = 1, N do -- UDP 10.78.0.2:9 -> 10.78.0.3:9, its number + 50 in the TTL
+        local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00" .. string.char(50 + i) .. "\x11\x00\x00" ..
+          "\x0a\x4e\x00\x02\x0a\x4e\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "drop")
+        p:set_u16(10, p:csum(0, 20))
+        assert(dev:write(p))
+      end
+      loop.on_error(function(msg) errors[#errors + 1] = msg end)
+      local n = 0
+      dev:on_packet(function(pkt)
+        if pkt:u8(9) ~= 17 then return end
+        local ttl = pkt:u8(8) + 1 - 50 -- the kernel forwarded it once
+        seen[ttl] = (seen[ttl] or 0) + 1
+        n = n + 1
+        if n == N then loop.stop() end
+        if ttl % 10 == 0 then error("bad packet " .. ttl) end
+      end)
+      local ok, why = loop.run { timeout = 20 }
+      loop.on_error(nil)
+      assert.are.same({ true, "stopped" }, { ok, why })
+      for i = 1, N do assert.are.equal(1, seen[i], "packet " .. i) end
+      assert.are.equal(N // 10, #errors)
+      assert.matches("^[^\n]*loop_spec.lua:%d+: bad packet 10\nstack traceback:\n", errors[1])
+      -- the traceback ends in the handler: the drain's own frame is not shown
+      assert.matches("loop_spec.lua:%d+: in function <[^>]*loop_spec.lua:%d+>$", errors[1])
+      local c = dev:counters()
+      assert.are.equal(N // 10, c.handler_errors)
+      assert.is_true(c.handler_calls >= N, "handler_calls " .. c.handler_calls)
+    end))
+
     -- The kernel forwards every packet we write straight back to us (the
     -- route to its destination is the TUN itself), so a callback that
     -- writes what it reads keeps a ring of packets going with no tool

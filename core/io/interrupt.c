@@ -8,8 +8,6 @@
  *
  * The state is process-wide, as a signal is: one host state takes Ctrl-C.
  */
-#define _GNU_SOURCE
-#include <time.h>
 
 #include "io/loop.h"
 
@@ -23,17 +21,10 @@ static volatile double armed_at;  /* when */
 
 #define STUCK 0.25 /* s: a callback still running this long after Ctrl-C is stuck */
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    if ((vnet_loop_hold && *vnet_loop_hold) || mono() - armed_at < STUCK)
+    if ((vnet_loop_hold && *vnet_loop_hold) || vnet_now() - armed_at < STUCK)
         return; /* something made, not yet journaled; or it may yet return */
     lua_sethook(L, NULL, 0, 0);
     armed = 0;
@@ -47,7 +38,7 @@ int vnet_loop_interrupt(void)
     lua_State *co = vnet_loop_running;
     if (co == NULL)
         return 0;
-    armed_at = mono();
+    armed_at = vnet_now();
     armed = 1;
     lua_sethook(co, interrupt_hook, LUA_MASKCOUNT, 1000);
     return 1;

@@ -7,11 +7,10 @@
  * dispatch looks the address up in the anchor table first, so an event for
  * a watcher stopped earlier in the same batch is skipped, never followed.
  *
- * Packet watchers (dev:on_packet) drain their device in C, up to BUDGET
- * packets a wake-up, and call fn(pkt, dev) with the device's one reused
- * packet: no allocation per packet. Callbacks are resumed in a reused
- * thread (task.c) so that they may wait. The watcher constructors and
- * methods are in watcher.c.
+ * Packet watchers (dev:on_packet) drain their device in C (drain.c) and
+ * call fn(pkt, dev) with the device's one reused packet: no allocation per
+ * packet. Callbacks are resumed in a reused thread (task.c) so that they
+ * may wait. The watcher constructors and methods are in watcher.c.
  *
  * The loop turns in run(), and at the REPL's prompt (vnet_loop_wait_fd):
  * both go through turn().
@@ -25,18 +24,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/loop.h"
 
-/* Per wake-up a device drains up to BUDGET packets or BUDGET_NS (kernel's
- * netdev_budget: 300, 2 ms); 64 cost TCP forwarding kernel time: analysis.md */
-#define BUDGET 256
-#define BUDGET_NS 2000000u
 #define MAXEV 64
 
-static char LOOP_KEY, ANCHOR_KEY, ERR_KEY;
+static char LOOP_KEY, ANCHOR_KEY;
 static char SIG_MARK; /* epoll cookie of run()'s default signalfd */
 static char FD_MARK;  /* epoll cookie of the fd vnet_loop_wait_fd waits for */
 
@@ -94,13 +88,6 @@ void vnet_loop_push_watcher(lua_State *L, watcher *w)
     lua_remove(L, -2);
 }
 
-/* Pop the error message on top: run() returns it; the loop stops. */
-void vnet_loop_set_error(lua_State *L, loop *lp)
-{
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
-    lp->stop = 1;
-}
-
 /* A new watcher on the stack, active in epoll; fn at index fnidx, target
  * (kept alive) at tidx or 0. On failure, after cleaning up: raises for
  * misuse (the fd has a watcher, is a regular file, is no fd), or pushes
@@ -149,145 +136,6 @@ watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
     return w;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-static double now(void) { return (double)now_ns() / 1e9; }
-
-static void drain_packets(lua_State *L, loop *lp, watcher *w, int widx, int h)
-{
-    vnet_dev *d = w->dev;
-    unsigned gen = w->gen;
-    uint64_t t0 = now_ns();
-    lua_getiuservalue(L, widx, 1); /* fn */
-    lua_getiuservalue(L, widx, 2); /* dev */
-    lua_getiuservalue(L, -1, 1);   /* its reused packet */
-    lua_getiuservalue(L, -2, 3);   /* its reused segment (offload) or nil */
-    int base = lua_gettop(L);      /* fn base-3, dev base-2, rx base-1, seg base */
-    int limit = BUDGET;
-    for (int i = 0; i < limit && w->active && d->fd >= 0 && !lp->stop; i++) {
-        /* out of time (checked every 16 and before a batched read): hand
-         * out what was read ahead (epoll would not report it), no more */
-        int held = vnet_iob_held(d);
-        if (i > 0 && ((i & 15) == 0 || (!held && d->iob)) &&
-            now_ns() - t0 > BUDGET_NS && (limit = i + held) == i)
-            break;
-        int uv = vnet_dev_next_ahead(d, limit - i);
-        if (uv == 0)
-            break;
-        if (uv < 0) {
-            vnet_pusherr(L, "read", d->name, -uv, NULL);
-            lua_pop(L, 1);
-            lua_remove(L, -2);
-            lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
-            lp->stop = 1;
-            vnet_w_deactivate(L, w);
-            break;
-        }
-        do { /* every segment of a superpacket, within one budget step */
-            if (w->gen != gen) { /* swapped by the last call */
-                gen = w->gen;
-                lua_getiuservalue(L, widx, 1);
-                lua_replace(L, base - 3);
-            }
-            lua_pushvalue(L, base - 3);
-            lua_pushvalue(L, uv == 3 ? base : base - 1);
-            lua_pushvalue(L, base - 2);
-            d->handler_calls++;
-            int r = vnet_loop_call(L, lp, 2, h);
-            if (r != 0)
-                d->handler_errors++;
-            if (r < 0)
-                goto out;
-        } while (d->seg_next < d->seg_count && w->active && d->fd >= 0 &&
-                 !lp->stop && (uv = vnet_dev_next(d)) > 0);
-    }
-out:
-    vnet_iob_done(d);
-    d->handler_ns += now_ns() - t0;
-    lua_settop(L, base - 4);
-}
-
-/* ---- calling a callback --------------------------------------------- */
-
-int vnet_loop_fail(lua_State *L, loop *lp, int h)
-{
-    if (lp->errh != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->errh);
-        lua_insert(L, -2);
-        if (lua_pcall(L, 1, 0, h) == LUA_OK)
-            return 1;
-    }
-    vnet_loop_set_error(L, lp); /* run() returns it */
-    return -1;
-}
-
-/* Push the error of a dead thread with co's traceback (vnet_msghandler's
- * format: the message, then "stack traceback:"). */
-static void thread_error(lua_State *L, lua_State *co)
-{
-    const char *msg = lua_tostring(co, -1);
-    if (msg == NULL) {
-        if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-            msg = lua_tostring(co, -1);
-        else
-            msg = lua_pushfstring(co, "(error object is a %s value)",
-                                  luaL_typename(co, -1));
-    }
-    luaL_traceback(L, co, msg, 0);
-}
-
-/* Handlers run in one reused thread, resumed rather than pcalled, so a
- * handler may yield (wait for a packet, sleep): no allocation unless one
- * does, when the thread becomes a task and a new one takes its place. */
-int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h)
-{
-    if (lp->co == NULL) {
-        lp->co = lua_newthread(L);
-        lp->coref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    lua_State *co = lp->co;
-    lua_xmove(L, co, nargs + 1);
-    lua_State *outer = vnet_loop_running;
-    vnet_loop_running = co;
-    int nres, st = lua_resume(co, L, nargs, &nres);
-    vnet_loop_running = outer;
-    vnet_loop_returned(co);
-    if (st == LUA_OK) {
-        lua_settop(co, 0);
-        return 0;
-    }
-    int ref = lp->coref;    /* a task now, or dead: no longer the handler thread */
-    lp->co = NULL;
-    lp->coref = LUA_NOREF;
-    if (st == LUA_YIELD && lp->adopt != LUA_NOREF) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->adopt);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-        lua_xmove(co, L, nres);
-        if (lua_pcall(L, nres + 1, 0, h) == LUA_OK)
-            return 0;
-    } else {
-        if (st == LUA_YIELD)
-            lua_pushliteral(co, "attempt to yield from a loop callback "
-                            "without vnet.loop loaded");
-        thread_error(L, co);
-        /* A dead thread keeps its to-be-closed variables pending until it
-         * is closed: close them now, as a pcall'd handler's would be when
-         * its error unwinds (the traceback above was taken first). */
-#if LUA_VERSION_RELEASE_NUM >= 50406
-        lua_closethread(co, L);
-#else
-        lua_resetthread(co);
-#endif
-        luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    }
-    return vnet_loop_fail(L, lp, h);
-}
-
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
 {
     if (ev->data.ptr == &FD_MARK)
@@ -307,7 +155,8 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
     int widx = lua_gettop(L);
     switch (w->kind) {
     case W_PACKET:
-        drain_packets(L, lp, w, widx, h);
+        if (vnet_loop_drain(L, lp, w, widx, h) < 0)
+            vnet_w_deactivate(L, w); /* the device failed: run() says why */
         break;
     case W_TIMER: {
         uint64_t n;
@@ -385,14 +234,11 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         int marked = 0;
         lp->stop = 0;
         int n = turn(L, lp, top + 1, -1, &marked);
-        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERR_KEY) != LUA_TNIL) {
-            lua_pushnil(L);
-            lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+        if (vnet_loop_take_error(L)) {
             lua_replace(L, top + 1);
             r = -1;
             break;
         }
-        lua_pop(L, 1);
         if (after_turn)
             after_turn();
         if (marked || n < 0 || vnet_loop_unused_sigint) {
@@ -463,13 +309,13 @@ static int l_run(lua_State *L)
     lua_settop(L, 1);
     if (lp->running)
         return luaL_error(L, "loop.run: the loop is already running");
-    double deadline = timeout >= 0 ? now() + timeout : -1;
+    double deadline = timeout >= 0 ? vnet_now() + timeout : -1;
     sigset_t old;
     lp->running = 1;
     lp->stop = 0;
     lp->quit_signo = 0;
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+    if (vnet_loop_take_error(L)) /* left by an earlier step() */
+        lua_pop(L, 1);
     default_signals(lp, &old);
     lua_settop(L, 1);
     lua_pushcfunction(L, vnet_msghandler);
@@ -479,7 +325,7 @@ static int l_run(lua_State *L)
     while (!lp->stop && lp->nactive > 0) {
         int ms = -1, marked;
         if (deadline >= 0) {
-            double left = deadline - now();
+            double left = deadline - vnet_now();
             if (left <= 0) { why = "timeout"; break; }
             ms = left > 86400 ? 86400000 : (int)ceil(left * 1000); /* no overflow */
         }
@@ -489,9 +335,7 @@ static int l_run(lua_State *L)
     if (lp->stop) why = "stopped";
     restore_signals(lp, &old);
     lp->running = 0;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERR_KEY) != LUA_TNIL) {
-        lua_pushnil(L);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+    if (vnet_loop_take_error(L)) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -510,14 +354,12 @@ static int l_run(lua_State *L)
 int vnet_loop_step(lua_State *L, loop *lp, int ms)
 {
     int top = lua_gettop(L), marked = 0;
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+    if (vnet_loop_take_error(L))
+        lua_pop(L, 1);
     lua_pushcfunction(L, vnet_msghandler);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
     int n = turn(L, lp, top + 1, ms, &marked);
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ERR_KEY) != LUA_TNIL) {
-        lua_pushnil(L);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &ERR_KEY);
+    if (vnet_loop_take_error(L)) {
         lua_replace(L, top + 1);
         lua_settop(L, top + 1);
         return -1;
@@ -532,10 +374,10 @@ void vnet_loop_push_anchors(lua_State *L)
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
 }
 
-/* now() -> seconds on the monotonic clock, as a float */
+/* vnet_now() -> seconds on the monotonic clock, as a float */
 static int l_now(lua_State *L)
 {
-    lua_pushnumber(L, now());
+    lua_pushnumber(L, vnet_now());
     return 1;
 }
 

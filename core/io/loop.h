@@ -42,7 +42,7 @@ typedef struct loop {
 /* The loop of this Lua state, NULL before vnet.loop.core is opened. */
 loop *vnet_loop_get(lua_State *L);
 
-/* Call the function below nargs arguments at the top in the handler
+/* call.c: call the function below nargs arguments at the top in the handler
  * thread (so that it may yield: it then becomes a task); h is the index of
  * a message handler. On error, route it to on_error or stop the loop.
  * Returns 0, or -1 when the loop must stop. */
@@ -61,8 +61,10 @@ watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
 void vnet_w_deactivate(lua_State *L, watcher *w);
 /* Push the active watcher w, or nil. */
 void vnet_loop_push_watcher(lua_State *L, watcher *w);
-/* Pop the error message on top: run() returns it, the loop stops. */
+/* call.c: pop the error message on top: run() returns it, the loop stops.
+ * And take it back: push the pending error and clear it (1), or 0. */
 void vnet_loop_set_error(lua_State *L, loop *lp);
+int vnet_loop_take_error(lua_State *L);
 
 /* loop.c, for step() in task.c: one turn of up to ms; the events
  * handled, or -1 with a callback's error (on_error did not take it) on
@@ -79,6 +81,12 @@ void vnet_loop_open(lua_State *L);
  * between callbacks), and the call to make when it returned. */
 extern lua_State *volatile vnet_loop_running;
 void vnet_loop_returned(lua_State *co);
+
+/* drain.c: hand w's device's packets to its handler (the watcher at widx,
+ * the message handler at h), as many as one wake-up's budget allows.
+ * Returns -1 when reading the device failed (the error is run()'s: the
+ * watcher is to stop), else 0. */
+int vnet_loop_drain(lua_State *L, loop *lp, watcher *w, int widx, int h);
 
 /* iobatch.c: the loop's drain of d ended (the next one reads afresh). */
 void vnet_iob_done(vnet_dev *d);

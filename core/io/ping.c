@@ -20,20 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/io.h"
 
 #define MAX_JOBS 65535 /* the echo id is 16 bits */
 #define MAX_FDS 4096
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* open() -> fd | nil, msg, errno: a raw ICMP socket in this namespace */
 static int p_open(lua_State *L)
@@ -76,7 +68,7 @@ static void send_echo(struct job *j, int id, int seq)
     memcpy(pkt + sizeof *h, "vnetping", 8);
     h->checksum = csum(pkt, sizeof pkt);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = j->dst};
-    j->sent = now_ms();
+    j->sent = (vnet_now() * 1e3);
     /* a full queue or an unreachable net: the next round tries again */
     (void)sendto(j->fd, pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
 }
@@ -108,7 +100,7 @@ static int drain(int fd, struct job *jobs, int n)
         if (j->fd != fd || j->rtt >= 0 || j->tries <= 0 ||
             from.sin_addr.s_addr != j->dst.s_addr)
             continue;
-        j->rtt = now_ms() - j->sent;
+        j->rtt = (vnet_now() * 1e3) - j->sent;
         got++;
     }
     return got;
@@ -158,7 +150,7 @@ static int p_sweep(lua_State *L)
     double wait_ms = wait_s * 1e3;
     lua_Integer next = 0, done = 0, inflight = 0;
     while (done < n) {
-        double t = now_ms(), soonest = t + wait_ms;
+        double t = (vnet_now() * 1e3), soonest = t + wait_ms;
         for (lua_Integer i = 0; i < next; i++) { /* the silent ones */
             struct job *j = &jobs[i];
             if (j->rtt >= 0 || j->tries < 0)
@@ -183,7 +175,7 @@ static int p_sweep(lua_State *L)
         }
         if (done >= n)
             break;
-        int ms = (int)(soonest - now_ms()) + 1;
+        int ms = (int)(soonest - (vnet_now() * 1e3)) + 1;
         if (poll(pfds, (nfds_t)nfds, ms < 0 ? 0 : ms) < 0 && errno != EINTR)
             return vnet_pusherr(L, "ping.sweep", "poll", errno, NULL);
         for (int k = 0; k < nfds; k++) {

@@ -20,18 +20,10 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <linux/close_range.h>
 #include <unistd.h>
 
 #include "netlink/nl.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void child(int nsfd, char **argv, int out, int report, pid_t parent)
 {
@@ -199,9 +191,9 @@ int vnet_netns_exec(lua_State *L)
     luaL_buffinit(L, &b);
     int timed_out = 0;
     size_t kept = 0;
-    double deadline = now() + timeout;
+    double deadline = vnet_now() + timeout;
     for (;;) {
-        double left = deadline - now();
+        double left = deadline - vnet_now();
         if (left <= 0 && !timed_out) {
             kill(pid, SIGKILL);
             timed_out = 1;

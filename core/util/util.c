@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/util.h"
 
@@ -263,4 +264,16 @@ void vnet_err_funcs(lua_State *L)
     lua_setfield(L, -2, "raise");
     lua_pushcfunction(L, l_where);
     lua_setfield(L, -2, "where");
+}
+
+uint64_t vnet_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double vnet_now(void)
+{
+    return (double)vnet_now_ns() / 1e9;
 }

@@ -81,6 +81,10 @@ void *vnet_checkudata(lua_State *L, int idx, const char *tname,
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
                    const luaL_Reg *methods, lua_CFunction index_fn);
 
+/* The monotonic clock: ns, and s as a float (util.c). */
+uint64_t vnet_now_ns(void);
+double vnet_now(void);
+
 /* ---- signal names (signame.c) --------------------------------------- */
 
 /* "INT", "TERM", ... for a signal number ("?" if unknown), and back (0 if
