@@ -251,6 +251,30 @@ describe("vnet.tun", function()
       assert.has_error(function() t:write("x") end, "attempt to use a closed tap")
     end))
 
+    -- a device's method calls are table lookups in its own metatable's
+    -- __index (dev.c, own_metatable); what is not there still resolves
+    it("finds methods added to the class after it opened, its fields and what Lua stored; refuses an impostor", sandboxed(function()
+      local dev <close> = assert(tun.open { name = "meta0" })
+      local methods = getmetatable(dev).methods -- the class's, shared
+      assert.are.equal(methods.write, dev.write)
+      methods.late_test_method = function(d) return "late " .. d.name end
+      local ok, got = pcall(function() return dev:late_test_method() end)
+      methods.late_test_method = nil
+      assert.are.same({ true, "late meta0" }, { ok, got })
+      assert.is_nil(dev.late_test_method)
+      assert.are.equal("tun", dev.kind)
+      assert.are.equal(false, dev.closed)
+      dev.note = "mine"
+      assert.are.equal("mine", dev.note)
+      assert.matches("^vnet.tun: meta0 %(fd %d+%)$", tostring(dev))
+      -- a table with the device's metatable's __index is not a device
+      local fake = setmetatable({}, { __index = getmetatable(dev).__index })
+      assert.has_error(function() fake:write("x") end,
+        "calling 'write' on bad self (vnet.dev expected, got table)")
+      assert.has_error(function() methods.write(io.stdout, "x") end,
+        "bad argument #1 to 'write' (vnet.dev expected, got FILE*)")
+    end))
+
     it("rejects writes of the wrong type", sandboxed(function()
       local dev <close> = assert(tun.open { name = "t0" })
       assert.has_error(function() dev:write(42) end)

@@ -27,6 +27,44 @@ static const char *kindname(const vnet_dev *d)
 }
 
 static const char dev_tag; /* vnet_testudata's tag of the class */
+static const char PROXY_MT; /* registry: the metatable of method proxies */
+
+/* Pop the table on top into the table at t: t[k] = v for its pairs. */
+static void merge(lua_State *L, int t)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, t);
+    }
+    lua_pop(L, 1);
+}
+
+/* Give the device on top a metatable of its own: the class's entries, and
+ * for __index a table with the methods in it (a method call per packet,
+ * `fb:write(p)`, is then a table lookup, not a call of d_index), whose
+ * own __index finds the device (proxy[&dev_tag]) for the rest: fields,
+ * methods added to the class later, what Lua stored. Checks go by tag
+ * (vnet_checkudata), never by metatable. */
+static void own_metatable(lua_State *L)
+{
+    int dev = lua_gettop(L);
+    lua_createtable(L, 0, 8);
+    luaL_getmetatable(L, VNET_DEV_T);
+    lua_getfield(L, -1, "methods");
+    lua_insert(L, -2);
+    merge(L, dev + 1);
+    lua_createtable(L, 0, 32);
+    lua_insert(L, -2);
+    merge(L, dev + 2);
+    lua_pushvalue(L, dev);
+    lua_rawsetp(L, -2, &dev_tag);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &PROXY_MT);
+    lua_setmetatable(L, -2);
+    lua_setfield(L, dev + 1, "__index");
+    lua_setmetatable(L, dev);
+}
 
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
 {
@@ -35,7 +73,7 @@ vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
     d->tag = &dev_tag;
     d->fd = -1;
     d->kind = kind;
-    luaL_setmetatable(L, VNET_DEV_T);
+    own_metatable(L);
     d->rx = vnet_packet_new(L, room ? room : RX_ROOM);
     d->rx->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH : VNET_LINK_RAW;
     lua_setiuservalue(L, -2, 1);
@@ -49,9 +87,14 @@ vnet_dev *vnet_dev_test(lua_State *L, int idx)
     return vnet_testudata(L, idx, &dev_tag, sizeof(vnet_dev));
 }
 
+vnet_dev *vnet_dev_arg(lua_State *L, int idx)
+{
+    return vnet_checkudata(L, idx, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
+}
+
 vnet_dev *vnet_dev_check(lua_State *L, int idx)
 {
-    vnet_dev *d = vnet_checkudata(L, idx, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
+    vnet_dev *d = vnet_dev_arg(L, idx);
     if (d->fd < 0)
         vnet_error(L, "attempt to use a closed %s", kindname(d));
     return d;
@@ -221,7 +264,7 @@ static int d_write(lua_State *L)
  * when it fails); cleared by reading it. Works on a closed device too. */
 static int d_last_error(lua_State *L)
 {
-    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
+    vnet_dev *d = vnet_dev_arg(L, 1);
     int err = d->tx_errno;
     if (err == 0) {
         lua_pushnil(L);
@@ -278,7 +321,7 @@ static int d_timeout(lua_State *L)
 
 static int d_close(lua_State *L)
 {
-    vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
+    vnet_dev *d = vnet_dev_arg(L, 1);
     if (d->watch && d->unwatch)
         d->unwatch(L, d->watch);  /* a closed device ends its watcher */
     if (d->gro) {
@@ -303,7 +346,7 @@ static int d_close(lua_State *L)
 
 static int d_tostring(lua_State *L)
 {
-    vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
+    vnet_dev *d = vnet_dev_arg(L, 1);
     if (d->fd < 0)
         lua_pushfstring(L, "vnet.%s: %s (closed)", kindname(d), d->name);
     else
@@ -336,7 +379,7 @@ static int d_index(lua_State *L)
     lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
-    vnet_dev *d = vnet_checkudata(L, 1, VNET_DEV_T, &dev_tag, sizeof(vnet_dev));
+    vnet_dev *d = vnet_dev_arg(L, 1);
     const char *k = lua_tostring(L, 2);
     if (k == NULL)
         return 1;
@@ -378,10 +421,18 @@ static int d_index(lua_State *L)
     return 1;
 }
 
+/* A method proxy's __index (own_metatable): d_index for its device. */
+static int d_proxied(lua_State *L)
+{
+    lua_rawgetp(L, 1, &dev_tag);
+    lua_replace(L, 1);
+    return d_index(L);
+}
+
 /* Lua layers and scripts may hang their own fields on a device. */
 static int d_newindex(lua_State *L)
 {
-    luaL_checkudata(L, 1, VNET_DEV_T);
+    vnet_dev_arg(L, 1);
     lua_getiuservalue(L, 1, 2);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
@@ -416,6 +467,11 @@ int vnet_dev_open_methods(lua_State *L)
     if (luaL_getmetatable(L, VNET_DEV_T) == LUA_TNIL) {
         lua_pop(L, 1);
         vnet_newclass(L, VNET_DEV_T, meta, methods, d_index);
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, -2);
+        lua_pushcclosure(L, d_proxied, 1);
+        lua_setfield(L, -2, "__index");
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &PROXY_MT);
         return 1;
     }
     lua_getfield(L, -1, "methods");

@@ -74,6 +74,7 @@ typedef struct vnet_dev {
  * then fills fd and the rest. */
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t mtu_room);
 vnet_dev *vnet_dev_check(lua_State *L, int idx);   /* raises when closed */
+vnet_dev *vnet_dev_arg(lua_State *L, int idx);     /* a closed one too */
 vnet_dev *vnet_dev_test(lua_State *L, int idx);    /* NULL if not a dev */
 /* Read one packet into dev->rx: >0 length, 0 nothing waiting, <0 -errno. */
 long vnet_dev_recv(vnet_dev *d);

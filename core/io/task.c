@@ -55,7 +55,7 @@ static int l_keep(lua_State *L)
  * set in the table entry {packet = p, time = t, len = n}). */
 static int l_recent(lua_State *L)
 {
-    vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
+    vnet_dev *d = vnet_dev_arg(L, 1);
     struct vnet_ring *r = d->ring;
     lua_newtable(L);
     if (r == NULL)
@@ -89,7 +89,7 @@ static void setint(lua_State *L, const char *k, uint64_t v)
  * tx_dropped, handler_calls, handler_errors, handler_time (s), kept } */
 static int l_counters(lua_State *L)
 {
-    vnet_dev *d = luaL_checkudata(L, 1, VNET_DEV_T);
+    vnet_dev *d = vnet_dev_arg(L, 1);
     lua_createtable(L, 0, 9);
     setint(L, "rx_packets", d->rx_packets);
     setint(L, "rx_bytes", d->rx_bytes);
