@@ -105,14 +105,16 @@ end
 
 local function measure(opt, c)
   local proc, target = start(c)
+  local srv -- closed only after stop() killed it: closing waits for it
   local ok, res = pcall(function()
-    local srv = assert(io.popen("ip netns exec vbB iperf3 -s >/dev/null 2>&1"))
+    srv = assert(io.popen("ip netns exec vbB iperf3 -s >/dev/null 2>&1"))
     sleep(0.3)
     local tcp = iperf(opt, target)
     local udp, offered = udp_rate(opt, target, proc)
     return { tcp = tcp, udp = udp, offered = offered }
   end)
   stop(proc)
+  if srv then srv:close() end
   if not ok then io.stderr:write(c.name, ": ", tostring(res), "\n"); return nil end
   return res
 end

@@ -1,7 +1,7 @@
 #!/bin/sh
 # profile.sh: where a forwarder's time goes. Run as root from the
 # repository (after make bench built build/bench/cfwd and udpflood):
-#   sh bench/profile.sh [tcp|udp|perf]...     (default: tcp udp)
+#   sh bench/profile.sh [tcp|udp|perf|calls|tcpcalls|tcpseg|instr]...  (default: tcp udp)
 # tcp: for each contestant, the user and system CPU time (from
 #   /proc/PID/stat, in 1/100 s) the forwarder used during a 3 s iperf3 TCP
 #   run, and what that run carried.
@@ -24,6 +24,13 @@
 # perf: as udp, with `perf record` on the forwarder for 2 s; prints the
 #   share of its samples per object (kernel, liblua, vnet, libc) and the
 #   top symbols (needs linux-perf: make bench installs it).
+# instr: the forwarder under valgrind's callgrind (not pinned: valgrind
+#   serialises its threads anyway) while A floods 64-byte datagrams for
+#   3 s; the user-space instructions a forwarded packet: for vnet, those of
+#   its event loop (the inclusive cost of loop.c's turn) over the packets
+#   that reached fb; for the C loop, all of its instructions (it starts in
+#   no time); the Python loop is skipped (its interpreter's start-up would
+#   swamp it). Slow: about 30 s a contestant.
 # PROFILE_ONLY=REGEX runs only the contestants whose name matches it (grep -E),
 # PROFILE_TOP=N prints N symbols (default 12), PROFILE_KEEP=DIR keeps each
 # contestant's perf.data there; PROFILE_ROUNDS=N repeats the list N times, interleaved (default 1).
@@ -90,6 +97,29 @@ tcpseg() {
       a, v[14] - v[6], (v[15] - v[7]) * 100 / (v[16] - v[8]), v[13] - v[5] }"
   down
 }
+instr() {
+  echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
+  case $1 in Python*) return 0 ;; esac
+  ip netns add vbA; ip netns add vbB
+  rm -f /tmp/vnet-profile.cg
+  valgrind --tool=callgrind --callgrind-out-file=/tmp/vnet-profile.cg $2 > /tmp/vnet-profile.out 2>&1 &
+  pid=$!
+  for i in $(seq 60); do grep -q ready /tmp/vnet-profile.out && break; sleep 0.5; done
+  to=${3:-10.200.0.2}
+  up $to
+  ip netns exec vbB build/bench/udpflood recv 9999 3 >/dev/null 2>&1 &
+  rp=$!
+  sleep 0.3
+  ip netns exec vbA build/bench/udpflood send $to 9999 3 >/dev/null 2>&1
+  wait $rp
+  n=$(rxcount)
+  down
+  case $1 in
+  vnet*) i=$(callgrind_annotate --inclusive=yes /tmp/vnet-profile.cg 2>/dev/null | awk "/loop.c:turn / { gsub(/,/, \"\", \$1); print \$1; exit }") ;;
+  *) i=$(callgrind_annotate /tmp/vnet-profile.cg 2>/dev/null | awk "/PROGRAM TOTALS/ { gsub(/,/, \"\", \$1); print \$1; exit }") ;;
+  esac
+  awk -v n=$n -v i=${i:-0} -v name="$1" "BEGIN { printf \"| %s | %d | %.0f |\\n\", name, n, n ? i / n : 0 }"
+}
 rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
 udp() {
   echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
@@ -138,8 +168,11 @@ for mode in "$@"; do
   udp|perf|calls)
     echo "| forwarder | kpps forwarded | user ns/packet | system ns/packet | total ns/packet |"
     echo "|---|---|---|---|---|" ;;
+  instr)
+    echo "| forwarder | packets forwarded | instructions a packet |"
+    echo "|---|---|---|" ;;
   esac
-  case $mode in tcpseg) f=tcpseg ;; tcp*) f=tcp ;; *) f=udp ;; esac
+  case $mode in tcpseg) f=tcpseg ;; tcp*) f=tcp ;; instr) f=instr ;; *) f=udp ;; esac
   round=0
   while [ $round -lt ${PROFILE_ROUNDS:-1} ]; do
   round=$((round + 1))

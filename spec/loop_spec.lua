@@ -168,6 +168,19 @@ describe("vnet.loop", function()
       w:stop()
     end))
 
+    -- A TUN on net .. ".1/24" whose packets to others in it the kernel
+    -- forwards straight back to it (the route there is the TUN itself)
+    local function ring_tun(name, net)
+      local dev = assert(tun.open { name = name })
+      assert(dev:addr_add(net .. ".1/24"))
+      assert(dev:up())
+      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
+      for _, c in ipairs { "all", name } do
+        assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
+      end
+      return dev
+    end
+
     -- Two TUNs, each with n UDP packets queued towards it before the loop
     -- runs (written to the TUN, routed back out of it, as in the ring
     -- below); fn answers every packet. Returns the runs of callbacks one
@@ -175,17 +188,8 @@ describe("vnet.loop", function()
     -- from the end of the turn before (reads included) to the end of its
     -- last callback, last = the device's last turn}, and their lengths.
     local function turns(n, fn)
-      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
       local devs, got, order, at = {}, { 0, 0 }, {}, {}
-      for k = 1, 2 do
-        local d = assert(tun.open { name = "turn" .. k })
-        devs[k] = d
-        assert(d:addr_add(("10.7%d.0.1/24"):format(k)))
-        assert(d:up())
-        for _, c in ipairs { "all", "turn" .. k } do
-          assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
-        end
-      end
+      for k = 1, 2 do devs[k] = ring_tun("turn" .. k, "10.7" .. k .. ".0") end
       for k, d in ipairs(devs) do -- UDP 10.7k.0.2:9 -> 10.7k.0.3:9
         local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
           "\x0a" .. string.char(70 + k) .. "\x00\x02\x0a" .. string.char(70 + k) .. "\x00\x03" ..
@@ -263,13 +267,7 @@ describe("vnet.loop", function()
     -- the handler thread (drain.c); an error that on_error takes ends
     -- that thread, and the drain goes on in a fresh one
     it("go on after a handler's error that on_error took: every packet once, the error at the handler's line", sandboxed(function()
-      local dev <close> = assert(tun.open { name = "drainerr" })
-      assert(dev:addr_add("10.78.0.1/24"))
-      assert(dev:up())
-      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
-      for _, c in ipairs { "all", "drainerr" } do
-        assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
-      end
+      local dev <close> = ring_tun("drainerr", "10.78.0")
       local N, seen, errors = 200, {}, {} -- TTLs up to 250
       for i = 1, N do -- UDP 10.78.0.2:9 -> 10.78.0.3:9, its number + 50 in the TTL
         local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00" .. string.char(50 + i) .. "\x11\x00\x00" ..
@@ -306,13 +304,7 @@ describe("vnet.loop", function()
     -- outside. With the collector stopped, the Lua heap must not grow:
     -- one reused packet object, nothing allocated per packet.
     it("passes 100,000 packets through a callback with flat memory", sandboxed(function()
-      local dev <close> = assert(tun.open { name = "ring0" })
-      assert(dev:addr_add("10.77.0.1/24"))
-      assert(dev:up())
-      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
-      for _, k in ipairs { "all", "ring0" } do
-        assert(io.open("/proc/sys/net/ipv4/conf/" .. k .. "/send_redirects", "w")):write("0"):close()
-      end
+      local dev <close> = ring_tun("ring0", "10.77.0")
       -- IPv4/UDP 10.77.0.2:9 -> 10.77.0.3:9, TTL 64, checksum set below
       local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
         "\x0a\x4d\x00\x02\x0a\x4d\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "ping")
