@@ -45,11 +45,11 @@ loop *vnet_loop_get(lua_State *L);
 /* call.c: call the function below nargs arguments at the top in the handler
  * thread (so that it may yield: it then becomes a task); h is the index of
  * a message handler. On error, route it to on_error or stop the loop.
- * Returns 0, or -1 when the loop must stop. */
+ * Returns 0; 1 when on_error took its error; -1 when the loop must stop. */
 int vnet_loop_call(lua_State *L, loop *lp, int nargs, int h);
 
-/* The error message on top goes to on_error, or stops the loop (run()
- * returns it). Pops it. Returns 0 if on_error took it, else -1. */
+/* call.c: the error message on top goes to on_error, or stops the loop (run()
+ * returns it). Pops it. Returns 1 if on_error took it, else -1. */
 int vnet_loop_fail(lua_State *L, loop *lp, int h);
 
 /* loop.c: a new watcher on the stack, active in epoll, with fn at fnidx
