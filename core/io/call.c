@@ -51,7 +51,8 @@ static void thread_error(lua_State *L, lua_State *co)
                                   luaL_typename(co, -1));
     }
     luaL_traceback(L, co, msg, 0);
-    /* a drain's thread has its body (drain.c's run) last: not the user's */
+    /* a thread whose body is a C function (drain.c's run) ends in a line
+     * that names nothing: not the user's */
     size_t n;
     const char *tb = lua_tolstring(L, -1, &n);
     static const char body[] = "\n\t[C]: in ?";

@@ -376,7 +376,7 @@ static void offload_string(lua_State *L, unsigned f)
  * gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
-    lua_pushvalue(L, 2); /* methods first: the hot path checks nothing */
+    lua_pushvalue(L, 2); /* methods first: those added after the device opened */
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
         return 1;
     vnet_dev *d = vnet_dev_arg(L, 1);
@@ -466,7 +466,8 @@ int vnet_dev_open_methods(lua_State *L)
 {
     if (luaL_getmetatable(L, VNET_DEV_T) == LUA_TNIL) {
         lua_pop(L, 1);
-        vnet_newclass(L, VNET_DEV_T, meta, methods, d_index);
+        /* a template: each device's own metatable copies its entries */
+        vnet_newclass(L, VNET_DEV_T, meta, methods, NULL);
         lua_createtable(L, 0, 1);
         lua_pushvalue(L, -2);
         lua_pushcclosure(L, d_proxied, 1);

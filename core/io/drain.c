@@ -3,7 +3,7 @@
  * packets to its handler, up to BUDGET packets or BUDGET_NS a wake-up.
  *
  * The handler runs in the loop's handler thread so that it may wait (a
- * handler that yields becomes a task: loop.c). A resume per packet cost
+ * handler that yields becomes a task: call.c). A resume per packet cost
  * about a third of the Lua side of forwarding (bench/analysis.md), so the
  * whole drain runs in one resume: run() below is the thread's body, and it
  * calls the handler with lua_callk for each packet. The drain's state
@@ -11,7 +11,6 @@
  * a yield or an error unwinds: the dispatcher then resumes run() in a
  * fresh thread and it goes on with the next packet.
  */
-#define _GNU_SOURCE
 #include "io/loop.h"
 
 /* Per wake-up a device drains up to BUDGET packets or BUDGET_NS (kernel's
@@ -31,8 +30,8 @@ typedef struct drain {
     int failed;     /* reading the device failed */
 } drain;
 
-/* run()'s stack (its arguments) */
-enum { DRAIN = 1, WATCHER, FN, DEV, RX, SEG };
+/* run()'s stack: its arguments, then what it takes from them */
+enum { DRAIN = 1, WATCHER, DEV, RX, SEG, FN };
 
 /* The next packet into s->uv: a segment of the superpacket at hand, or a
  * new one within the budget. 0 when the drain is over. */
@@ -73,10 +72,15 @@ static int resumed(lua_State *co, int status, lua_KContext ctx)
     return 0;
 }
 
-/* The handler thread's body: run(drain, watcher, fn, dev, rx, seg). */
+/* The handler thread's body: run(drain, watcher). */
 static int run(lua_State *co)
 {
     drain *s = lua_touserdata(co, DRAIN);
+    lua_getiuservalue(co, WATCHER, 2); /* dev */
+    lua_getiuservalue(co, DEV, 1);     /* its reused packet */
+    lua_getiuservalue(co, DEV, 3);     /* its reused segment (offload) or nil */
+    lua_getiuservalue(co, WATCHER, 1); /* fn, of this generation */
+    s->gen = s->w->gen;
     while (next(co, s)) {
         if (s->w->gen != s->gen) { /* swapped by the last call */
             s->gen = s->w->gen;
@@ -97,24 +101,12 @@ static int run(lua_State *co)
 int vnet_loop_drain(lua_State *L, loop *lp, watcher *w, int widx, int h)
 {
     drain s = {.lp = lp, .w = w, .d = w->dev, .t0 = vnet_now_ns(),
-               .gen = w->gen, .limit = BUDGET};
-    lua_getiuservalue(L, widx, 1); /* fn */
-    lua_getiuservalue(L, widx, 2); /* dev */
-    lua_getiuservalue(L, -1, 1);   /* its reused packet */
-    lua_getiuservalue(L, -2, 3);   /* its reused segment (offload) or nil */
-    int base = lua_gettop(L) - 4;
+               .limit = BUDGET};
     while (!s.done) {
         lua_pushcfunction(L, run);
         lua_pushlightuserdata(L, &s);
         lua_pushvalue(L, widx);
-        if (s.gen != w->gen) { /* swapped before a yield or an error */
-            s.gen = w->gen;
-            lua_getiuservalue(L, widx, 1);
-            lua_replace(L, base + 1);
-        }
-        for (int k = 1; k <= 4; k++)
-            lua_pushvalue(L, base + k);
-        int r = vnet_loop_call(L, lp, 6, h);
+        int r = vnet_loop_call(L, lp, 2, h);
         if (r != 0)
             s.d->handler_errors++;
         if (r < 0 || vnet_loop_interrupted)
@@ -122,6 +114,5 @@ int vnet_loop_drain(lua_State *L, loop *lp, watcher *w, int widx, int h)
     }
     vnet_iob_done(s.d);
     s.d->handler_ns += vnet_now_ns() - s.t0;
-    lua_settop(L, base);
     return s.failed ? -1 : 0;
 }

@@ -68,7 +68,7 @@ static void send_echo(struct job *j, int id, int seq)
     memcpy(pkt + sizeof *h, "vnetping", 8);
     h->checksum = csum(pkt, sizeof pkt);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = j->dst};
-    j->sent = (vnet_now() * 1e3);
+    j->sent = vnet_now() * 1e3;
     /* a full queue or an unreachable net: the next round tries again */
     (void)sendto(j->fd, pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
 }
@@ -100,7 +100,7 @@ static int drain(int fd, struct job *jobs, int n)
         if (j->fd != fd || j->rtt >= 0 || j->tries <= 0 ||
             from.sin_addr.s_addr != j->dst.s_addr)
             continue;
-        j->rtt = (vnet_now() * 1e3) - j->sent;
+        j->rtt = vnet_now() * 1e3 - j->sent;
         got++;
     }
     return got;
@@ -150,7 +150,7 @@ static int p_sweep(lua_State *L)
     double wait_ms = wait_s * 1e3;
     lua_Integer next = 0, done = 0, inflight = 0;
     while (done < n) {
-        double t = (vnet_now() * 1e3), soonest = t + wait_ms;
+        double t = vnet_now() * 1e3, soonest = t + wait_ms;
         for (lua_Integer i = 0; i < next; i++) { /* the silent ones */
             struct job *j = &jobs[i];
             if (j->rtt >= 0 || j->tries < 0)
@@ -175,7 +175,7 @@ static int p_sweep(lua_State *L)
         }
         if (done >= n)
             break;
-        int ms = (int)(soonest - (vnet_now() * 1e3)) + 1;
+        int ms = (int)(soonest - vnet_now() * 1e3) + 1;
         if (poll(pfds, (nfds_t)nfds, ms < 0 ? 0 : ms) < 0 && errno != EINTR)
             return vnet_pusherr(L, "ping.sweep", "poll", errno, NULL);
         for (int k = 0; k < nfds; k++) {
