@@ -14,8 +14,8 @@ set -u
 cd "$(dirname "$0")/.."
 LANES=${VNET_LANES:-"local kernel asan fuzz fresh"}
 total_p=0 total_f=0 total_s=0 status=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+log=$(mktemp) failures=$(mktemp)
+trap 'rm -f "$log" "$failures"' EXIT
 for lane in $LANES; do
   case $lane in
     local)  cmd="sh tools/test.sh" ;;
@@ -27,7 +27,6 @@ for lane in $LANES; do
   esac
   echo "==== lane $lane: $cmd"
   $cmd 2>&1 | tee "$log"
-  rc=$?
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   [ -n "$line" ] || line="0 passed, 1 failed, 0 skipped"
   p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
@@ -37,6 +36,21 @@ for lane in $LANES; do
   echo "lane $lane: $line"
   total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
   [ "$f" = 0 ] || status=1
+  # what failed, kept for the recap: a lane's output is long, and a CI log
+  # that keeps only its tail must still name the failing test
+  if [ "$f" != 0 ]; then
+    {
+      echo "-- lane $lane: $line"
+      grep -E '^(FAIL|ERROR) ' "$log" | head -n 20
+      sed -n '/^---- failures and errors ----$/,/^[0-9]* passed, /p' "$log" |
+        grep -Ev '^(---- failures and errors ----|[0-9]+ passed, .*)$' |
+        head -n 60
+    } >> "$failures"
+  fi
 done
+if [ -s "$failures" ]; then
+  echo "==== what failed, lane by lane"
+  cat "$failures"
+fi
 echo "$total_p passed, $total_f failed, $total_s skipped"
 exit $status
