@@ -3,14 +3,16 @@
 # of the host (make test-asan builds it: build/asan/vnet), with leak
 # checking on. Every vnet process the specs start (scripts run as written,
 # the REPL under a pty) is that build too (VNET_BIN). Sanitizer reports go
-# to files, one per process that had one, and are printed at the end.
+# to files, one per process that had one, and are printed at the end. The
+# suite has a /tmp of its own (tools/private-tmp.sh), so the reports are
+# kept under build/.
 # The status is non-zero when a spec failed or any report was written.
 set -u
 cd "$(dirname "$0")/.."
 bin=${1:-build/asan/vnet}
 [ $# -gt 0 ] && shift
 [ -x "$bin" ] || { echo "test-asan: $bin is missing (make asan)"; exit 1; }
-logs=$(mktemp -d)
+logs=$(mktemp -d "$PWD/build/asan-reports.XXXXXX")
 out=$(mktemp)
 trap 'rm -rf "$logs" "$out"' EXIT
 export ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
@@ -19,7 +21,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export VNET_BIN="$bin"
 export VNET="$PWD/$bin" # spec/repl_spec.lua
 [ $# -gt 0 ] || set -- spec # or the spec files given after the binary
-busted --lua="$bin" -o spec/support/summary.lua "$@" 2>&1 | tee "$out"
+sh tools/private-tmp.sh busted --lua="$bin" -o spec/support/summary.lua "$@" 2>&1 | tee "$out"
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 failed=$(echo "$summary" | sed -nE 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/p')
 reports=$(ls "$logs")
