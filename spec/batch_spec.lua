@@ -186,10 +186,7 @@ describe("batched creation (issue 15)", function()
     for _, way in ipairs { "exit", "kill" } do
       local out = H.sh(H.vnet .. " " .. script .. " " .. way)
       assert.matches("^300\t600\n", out)
-      for _ = 1, 100 do -- after SIGKILL: the guardian's work
-        if count(iplinks()) == 1 then break end
-        H.sh("sleep 0.05")
-      end
+      H.eventually(function() return count(iplinks()) == 1 end) -- after SIGKILL: the guardian's work
       assert.are.equal(1, count(iplinks()), way)
     end
     os.remove(script)

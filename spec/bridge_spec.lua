@@ -135,11 +135,10 @@ describe("vnet.bridge", function()
     os.remove(script)
     assert.matches("^4\n", out)
     local v
-    for _ = 1, 100 do -- the guardian's work
+    H.eventually(function() -- the guardian's work
       v = H.bridge_vlans()
-      if v.pa0 and v.pa0[1] == "P U" and not v.pa0[10] and not (v.br0 or {})[30] then break end
-      H.sh("sleep 0.05")
-    end
+      return v.pa0 and v.pa0[1] == "P U" and not v.pa0[10] and not (v.br0 or {})[30]
+    end)
     assert.are.same({ [1] = "P U" }, v.pa0)
     assert.is_nil((v.br0 or {})[30])
   end))

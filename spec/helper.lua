@@ -17,6 +17,20 @@ function H.sh(cmd)
   return out, code
 end
 
+--- Call fn until it returns a true value or `secs` (default 20) have
+-- passed, and return its last value. For what another process or the kernel
+-- finishes in its own time (a guardian's undo, a namespace's teardown),
+-- which a loaded machine or qemu's TCG stretches to seconds: the wait ends
+-- as soon as it is done, so the bound only limits a failure.
+function H.eventually(fn, secs)
+  local deadline = vnet.loop.now() + (secs or 20)
+  while true do
+    local v = fn()
+    if v or vnet.loop.now() > deadline then return v end
+    os.execute("sleep 0.05")
+  end
+end
+
 --- `ip -j -d <args>` decoded, from iproute2: the independent witness.
 function H.ip(args)
   local out, code = H.sh("ip -j -d " .. args)
@@ -269,13 +283,12 @@ function H.tcpdump(iface, filter, nsname)
   local path = os.tmpname()
   local h = H.spawn(string.format("%stimeout 20 tcpdump -i %s -nn -U --immediate-mode -w %s '%s' 2>%s.err & " ..
     "echo $! >%s.pid; wait", nsname and ("ip netns exec " .. nsname .. " ") or "", iface, path, filter, path, path))
-  for _ = 1, 200 do
+  H.eventually(function()
     local f = io.open(path .. ".err")
     local s = f and f:read("a") or ""
     if f then f:close() end
-    if s:find("listening on", 1, true) then break end
-    os.execute("sleep 0.05")
-  end
+    return s:find("listening on", 1, true)
+  end)
   local function stop()
     os.execute("sleep 0.2; kill -INT $(cat " .. path .. ".pid) 2>/dev/null")
     h.wait()

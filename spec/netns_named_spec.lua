@@ -86,11 +86,7 @@ describe("vnet.netns named", function()
     assert(ns:run(function() return assert(vnet.link.get("stay0")):set { netns = here } end))
     assert.is_not_nil(H.iplink("stay0"))
     ns:close()
-    local gone = false
-    for _ = 1, 100 do
-      if not H.iplink("stay0") then gone = true; break end
-      os.execute("sleep 0.02")
-    end
+    local gone = H.eventually(function() return not H.iplink("stay0") end)
     assert.is_true(gone, "the namespace (and its veth) outlived its last object")
   end))
 

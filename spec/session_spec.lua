@@ -41,11 +41,9 @@ local function leftovers(nsname)
 end
 
 local function gone(pid)
-  for _ = 1, 100 do
-    if not pid or H.sh("kill -0 " .. pid .. " 2>/dev/null; echo $?"):match("%d+") ~= "0" then return true end
-    H.sh("sleep 0.05")
-  end
-  return false
+  return H.eventually(function()
+    return not pid or H.sh("kill -0 " .. pid .. " 2>/dev/null; echo $?"):match("%d+") ~= "0"
+  end) or false
 end
 
 -- Run the build script, send sig after it started plus delay seconds (or
@@ -129,10 +127,7 @@ describe("vnet.session", function()
           local out = H.sh(H.vnet .. " " .. s)
           os.remove(s)
           assert.matches("made", out)
-          for _ = 1, 100 do -- after KILL, the guardian's work
-            if not H.iplink(o.name) then break end
-            H.sh("sleep 0.05")
-          end
+          H.eventually(function() return not H.iplink(o.name) end) -- after KILL, the guardian's work
           assert.is_nil(H.iplink(o.name), way .. ": " .. out)
         end
         if o.link then assert(vnet.link.delete("kpeer")) end
@@ -266,10 +261,9 @@ describe("vnet.session", function()
       for _, way in ipairs { "exit", "error", "kill" } do
         local out = H.sh(H.vnet .. " " .. script .. " " .. way)
         assert.matches("^4\n", out)
-        for _ = 1, 100 do -- after a SIGKILL: the guardian's work
-          if H.iplink("pre0").mtu == 1500 and not H.iplink("pbr") then break end
-          H.sh("sleep 0.05")
-        end
+        H.eventually(function() -- after a SIGKILL: the guardian's work
+          return H.iplink("pre0").mtu == 1500 and not H.iplink("pbr")
+        end)
         local l = H.iplink("pre0")
         assert.is_truthy(l, out)
         assert.are.same({ 1500, false, nil }, { l.mtu, H.has_flag(l, "UP"), l.master })
@@ -352,11 +346,10 @@ describe("vnet.session", function()
         local out = H.sh(H.vnet .. " " .. script .. " " .. pre .. " " .. way)
         assert.matches("^15\n", out)
         local after, after_pre
-        for _ = 1, 100 do -- after a SIGKILL: the guardian's work
+        H.eventually(function() -- after a SIGKILL: the guardian's work
           after, after_pre = state(), state(pre)
-          if after == before and after_pre == before_pre then break end
-          H.sh("sleep 0.05")
-        end
+          return after == before and after_pre == before_pre
+        end)
         assert.are.equal(before, after, way .. ": " .. out)
         assert.are.equal(before_pre, after_pre, way .. ": " .. out)
         assert.is_nil(H.sh("ip netns list"):find("own-made", 1, true), way)
@@ -380,10 +373,7 @@ describe("vnet.session", function()
       local out = H.sh(H.vnet .. " " .. script .. " " .. H.mypid())
       os.remove(script)
       local mine = "pgrep -f '^sleep 77." .. H.mypid() .. "$'"
-      for _ = 1, 100 do
-        if H.sh(mine) == "" then break end
-        H.sh("sleep 0.05")
-      end
+      H.eventually(function() return H.sh(mine) == "" end)
       assert.are.equal("", H.sh(mine), out)
       assert.is_nil(H.sh("ip netns list"):find("own-exec", 1, true), out)
     end))

@@ -41,7 +41,10 @@ local VNET = os.getenv("VNET") or CWD .. "/build/vnet"
 local Term = {}
 Term.__index = Term
 
-local WAIT = 100 -- polls of 0.05 s: 5 s at most for any one thing to show
+-- Seconds at most for any one thing to show. A wait ends as soon as it
+-- shows, so this only bounds a failure; it is long enough for the asan
+-- build on a loaded machine, where each poll (a tmux client) is slow too.
+local WAIT = 15
 
 -- Start `env... build/vnet args` in a private tmux server. The shell prints
 -- "[exit=N]" when vnet ends so the exit status can be read off the screen.
@@ -70,12 +73,15 @@ end
 -- Wait until the screen matches the Lua pattern; fail showing the screen.
 function Term:wait(pattern)
   local s
-  for _ = 1, WAIT do
+  local deadline = vnet.loop.now() + WAIT
+  repeat
     s = self:screen()
     if s:find(pattern) then return s end
     sleep(0.05)
-  end
-  error(("timed out waiting for %q; the screen:\n%s"):format(pattern, s), 2)
+  until vnet.loop.now() > deadline
+  s = self:screen()
+  if s:find(pattern) then return s end
+  error(("timed out after %d s waiting for %q; the screen:\n%s"):format(WAIT, pattern, s), 2)
 end
 
 function Term:type(text) self:tmux("send-keys -t vnet -l " .. sh_quote(text)) end
