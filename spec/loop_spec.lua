@@ -169,8 +169,12 @@ describe("vnet.loop", function()
     end))
 
     -- A TUN on net .. ".1/24" whose packets to others in it the kernel
-    -- forwards straight back to it (the route there is the TUN itself)
+    -- forwards straight back to it (the route there is the TUN itself).
+    -- No IPv6 on it: the kernel's own packets (DAD, MLD, router
+    -- solicitations, a second or more after it comes up) would land in the
+    -- middle of what a spec counts on a slow machine.
     local function ring_tun(name, net)
+      assert(io.open("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")):write("1"):close()
       local dev = assert(tun.open { name = name })
       assert(dev:addr_add(net .. ".1/24"))
       assert(dev:up())
@@ -199,12 +203,11 @@ describe("vnet.loop", function()
       end
       for k, d in ipairs(devs) do
         d:on_packet(function(pkt)
+          if pkt:u8(9) ~= 17 then return end -- only the UDP queued above
           order[#order + 1], at[#at + 1] = k, loop.now()
-          if pkt:u8(9) == 17 then
-            got[k] = got[k] + 1
-            fn()
-            if got[1] == n and got[2] == n then loop.stop() end
-          end
+          got[k] = got[k] + 1
+          fn()
+          if got[1] == n and got[2] == n then loop.stop() end
           at[#at + 1] = loop.now()
         end)
       end
