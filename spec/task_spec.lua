@@ -155,13 +155,15 @@ describe("vnet.loop tasks", function()
       local got = {}
       loop.spawn(function()
         got[1] = { dev:wait_packet(0.05) }
-        local p = dev:wait_packet(5)
+        local p = assert(dev:wait_packet(20))
         got[2] = { p:u8(9), p:u32(16) }
+        -- the close comes while the next wait waits (not at a fixed time: a
+        -- slow machine may take longer than that to start ping)
+        loop.after(0.05, function() dev:close() end)
         got[3] = { dev:wait_packet() } -- no timeout: woken by the close
       end)
       loop.after(0.1, function() os.execute("ping -c 1 -W 0.1 10.9.3.2 >/dev/null 2>&1") end)
-      loop.after(0.5, function() dev:close() end)
-      assert.are.same({ true, "empty" }, { loop.run { timeout = 5 } })
+      assert.are.same({ true, "empty" }, { loop.run { timeout = 30 } })
       assert.are.same({ { nil, "timeout" }, { 1, 0x0a090302 }, { nil, "closed" } }, got)
       local errs = {}
       loop.spawn(function() errs[1] = select(2, pcall(dev.wait_packet, dev)) end)
@@ -190,8 +192,10 @@ describe("vnet.loop tasks", function()
         p = nil -- the reused packet changed while we slept
       end)
       local ping = H.spawn("ping -c 3 -i 0.1 -W 0.1 10.9.5.2")
-      loop.after(0.6, function() loop.stop() end)
-      loop.run { timeout = 5 }
+      -- until all four are in (a slow machine may take long to start ping)
+      local check = loop.every(0.05, function() if #log == 4 then loop.stop() end end)
+      loop.run { timeout = 20 }
+      check:stop()
       ping.wait()
       assert.are.same({ "in 1", "in 2", "in 3", "woke 1" }, log)
       assert.are.equal(3, dev:counters().handler_calls)
@@ -234,8 +238,10 @@ describe("vnet.loop tasks", function()
       end)
       loop.on_error(function() end)
       local ping = H.spawn("ping -n -c 3 -i 0.1 -W 0.5 10.9.8.2")
-      loop.after(0.5, loop.stop)
-      loop.run { timeout = 5 }
+      -- until the third is handled (a slow machine may take long to start ping)
+      local check = loop.every(0.05, function() if n == 3 then loop.stop() end end)
+      loop.run { timeout = 20 }
+      check:stop()
       local out = ping.wait()
       assert.matches("3 packets transmitted, 2 received", out)
       local c = dev:counters()
