@@ -37,12 +37,16 @@ for lane in $LANES; do
   total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
   [ "$f" = 0 ] || status=1
   # what failed, kept for the recap: a lane's output is long, and a CI log
-  # that keeps only its tail must still name the failing test
+  # that keeps only its tail must still name the failing test. (The kernel
+  # lane shows the guest's lines behind "vm| ", the fresh root its own
+  # checks behind "fresh-root: ".)
   if [ "$f" != 0 ]; then
     {
       echo "-- lane $lane: $line"
-      grep -E '^(FAIL|ERROR) ' "$log" | head -n 20
-      sed -n '/^---- failures and errors ----$/,/^[0-9]* passed, /p' "$log" |
+      sed 's/^vm| //' "$log" | grep -E '^(fresh-root: )?(FAIL|ERROR) ' |
+        head -n 20
+      sed 's/^vm| //' "$log" |
+        sed -n '/^---- failures and errors ----$/,/^[0-9]* passed, /p' |
         grep -Ev '^(---- failures and errors ----|[0-9]+ passed, .*)$' |
         head -n 60
     } >> "$failures"
