@@ -192,10 +192,7 @@ describe("vnet.loop tasks", function()
         p = nil -- the reused packet changed while we slept
       end)
       local ping = H.spawn("ping -c 3 -i 0.1 -W 0.1 10.9.5.2")
-      -- until all four are in (a slow machine may take long to start ping)
-      local check = loop.every(0.05, function() if #log == 4 then loop.stop() end end)
-      loop.run { timeout = 20 }
-      check:stop()
+      H.run_until(function() return #log == 4 end) -- all four in
       ping.wait()
       assert.are.same({ "in 1", "in 2", "in 3", "woke 1" }, log)
       assert.are.equal(3, dev:counters().handler_calls)
@@ -238,10 +235,7 @@ describe("vnet.loop tasks", function()
       end)
       loop.on_error(function() end)
       local ping = H.spawn("ping -n -c 3 -i 0.1 -W 0.5 10.9.8.2")
-      -- until the third is handled (a slow machine may take long to start ping)
-      local check = loop.every(0.05, function() if n == 3 then loop.stop() end end)
-      loop.run { timeout = 20 }
-      check:stop()
+      H.run_until(function() return n == 3 end) -- the third handled
       local out = ping.wait()
       assert.matches("3 packets transmitted, 2 received", out)
       local c = dev:counters()

@@ -7,9 +7,7 @@ local link, loop, veth = vnet.link, vnet.loop, vnet.veth
 
 -- Run the loop until fn(events) says enough (or 5 s).
 local function collect(w, events, enough)
-  local t = loop.every(0.02, function() if enough(events) then loop.stop() end end)
-  local ok, why = loop.run { timeout = 5 }
-  t:stop()
+  local ok, why = H.run_until(function() return enough(events) end, 5)
   w:stop()
   return ok, why
 end

@@ -4,6 +4,7 @@
 --   local T = require "spec.support.term"
 --   local term = T.Term.start({ VNET_HISTORY = "" })
 --   term:line("1+1"); term:wait("\n2\nvnet>%s*$"); term:close()
+local H = require "spec.helper"
 local T = {}
 
 local function sh_quote(s)
@@ -73,14 +74,9 @@ end
 -- Wait until the screen matches the Lua pattern; fail showing the screen.
 function Term:wait(pattern)
   local s
-  local deadline = vnet.loop.now() + WAIT
-  repeat
-    s = self:screen()
-    if s:find(pattern) then return s end
-    sleep(0.05)
-  until vnet.loop.now() > deadline
-  s = self:screen()
-  if s:find(pattern) then return s end
+  if H.eventually(function() s = self:screen(); return s:find(pattern) end, WAIT) then
+    return s
+  end
   error(("timed out after %d s waiting for %q; the screen:\n%s"):format(WAIT, pattern, s), 2)
 end
 
