@@ -351,17 +351,6 @@ function H.spawn(cmd)
   }
 end
 
---- Run vnet.loop until pred() holds (asked every 20 ms) or `secs`
--- (default 20) have passed; returns what loop.run returned. For specs that
--- wait on traffic from a process they started, which a slow machine may
--- take a second or more to start.
-function H.run_until(pred, secs)
-  local t = vnet.loop.every(0.02, function() if pred() then vnet.loop.stop() end end)
-  local ok, why = vnet.loop.run { timeout = secs or 20 }
-  t:stop()
-  return ok, why
-end
-
 --- `ip -j -d <args>` decoded, run inside namespace ns.
 function H.ip_in(ns, args)
   return ns:run(H.ip, args)
