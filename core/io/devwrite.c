@@ -56,6 +56,11 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
     struct iovec iov[3];
     int k = 0;
     size_t pre = 0;
+    if (!d->pi && !d->vnet_hdr && vnet_iob_write(d, NULL, 0, b, n)) {
+        if (d->capture) /* no headers: queued as it is (the common case) */
+            d->capture(d->capture_ctx, b, n, 1, NULL);
+        return (long)n;
+    }
     if (d->pi) {
         pi.flags = (uint16_t)(pi_flags >= 0 ? pi_flags : 0);
         pi.proto = htons(pi_proto >= 0 ? (uint16_t)pi_proto
@@ -75,7 +80,7 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
         iov[k++] = (struct iovec){&w, sizeof w};
         pre += sizeof w;
     }
-    if (!vh || !vh->gso_type) { /* in a dispatch round: leaves batched */
+    if (pre && (!vh || !vh->gso_type)) { /* in a dispatch round: batched */
         unsigned char hdr[sizeof pi + sizeof w];
         if (d->pi)
             memcpy(hdr, &pi, sizeof pi);

@@ -60,8 +60,8 @@ struct vnet_iob {              /* a device's read batch */
     int short_read;            /* the last refill came back short */
     int want;                  /* reads to ask for: what came last time */
     size_t room;               /* bytes of each slot (the rx capacity) */
-    unsigned char *buf;        /* slots 1..SLOTS-1 of HDR + room bytes each;
-                                * slot 0 is rx's data (headers: headroom) */
+    unsigned char *own;        /* rx's own data: slot 0 (headers: headroom) */
+    unsigned char *buf;        /* slots 1..SLOTS-1 of HDR + room bytes each */
     unsigned gen;              /* the ring fix was made for (R.gen) */
     int fix;                   /* its registered file and buffers, or -1 */
     struct {
@@ -153,7 +153,7 @@ static void fix(vnet_dev *d, struct vnet_iob *b)
         k++;
     if (k == FIXED)
         return;
-    struct iovec iov[2] = {{d->rx->data - HDR, HDR + d->rx->cap},
+    struct iovec iov[2] = {{b->own - HDR, HDR + b->room},
                            {b->buf, (SLOTS - 1) * (HDR + b->room)}};
     if (io_uring_register_files_update(&R.ring, (unsigned)k, &d->fd, 1) != 1)
         return;
@@ -307,14 +307,14 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
     if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
         pre + n > ARENA / 4)
         return 0;
-    if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH ||
-        io_uring_sq_space_left(&R.ring) < 1)
+    if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH) /* SQ is SQ_DEPTH */
         reap();
     struct io_uring_sqe *sqe = R.state > 0 ? io_uring_get_sqe(&R.ring) : NULL;
     if (sqe == NULL)
         return 0;
     unsigned char *at = R.arena + R.used;
-    memcpy(at, hdr, pre);
+    if (pre)
+        memcpy(at, hdr, pre);
     memcpy(at + pre, b, n);
     R.used += (pre + n + 15) & ~(size_t)15;
     struct vnet_iob *ib = d->iob;
@@ -337,14 +337,16 @@ int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
 
 /* Where slot i's packet data goes; its headers, if any, go in front
  * (registered) or in slot[i].hdr (readv). */
-static unsigned char *slot_data(vnet_dev *d, struct vnet_iob *b, int i)
+static unsigned char *slot_data(struct vnet_iob *b, int i)
 {
-    return i == 0 ? d->rx->data : b->buf + (size_t)(i - 1) * (HDR + b->room) + HDR;
+    return i == 0 ? b->own : b->buf + (size_t)(i - 1) * (HDR + b->room) + HDR;
 }
 
-/* Hand out the next slot that holds a packet: copy it into rx (slot 0 was
- * read there) and point *hdr at its headers. Its length (*hdr set), 0 none
- * left (*hdr NULL), <0 -errno. */
+/* Hand out the next slot that holds a packet: rx's data points at it (no
+ * copy: a slot has rx's capacity, and rx is reused per packet anyway, so
+ * nobody may keep its bytes past the next packet; vnet_iob_recv points it
+ * home again before anything else) and *hdr at its headers. Its length
+ * (*hdr set), 0 none left (*hdr NULL), <0 -errno. */
 static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
 {
     size_t pre = vnet_dev_prefix(d);
@@ -358,13 +360,10 @@ static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
         }
         if ((size_t)res < pre)
             continue; /* a short read of the headers: nothing usable */
-        size_t n = (size_t)res - pre;
-        vnet_packet *p = d->rx;
-        unsigned char *at = slot_data(d, b, i);
-        *hdr = b->fix >= 0 ? at - pre : b->slot[i].hdr; /* before the copy */
-        if (i > 0)
-            memcpy(p->data, at, n);
-        return (long)n;
+        unsigned char *at = slot_data(b, i);
+        *hdr = b->fix >= 0 ? at - pre : b->slot[i].hdr;
+        d->rx->data = at;
+        return (long)((size_t)res - pre);
     }
     return 0;
 }
@@ -373,6 +372,8 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
 {
     struct vnet_iob *b = d->iob;
     *hdr = NULL;
+    if (b) /* rx's data is its own unless take() says otherwise */
+        d->rx->data = b->own;
     if (b && b->next < b->count) {
         long r = take(d, b, hdr);
         if (*hdr || r != 0 || b->next < b->count)
@@ -390,6 +391,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
         if (b == NULL)
             return VNET_IOB_PASS;
         b->room = d->rx->cap;
+        b->own = d->rx->data;
         b->fix = -1;
         b->buf = malloc((SLOTS - 1) * (HDR + b->room)); /* touched as packets land */
         if (b->buf == NULL) {
@@ -415,7 +417,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     for (int i = 0; i < k; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring); /* room: above */
         int v = 0;
-        unsigned char *at = slot_data(d, b, i);
+        unsigned char *at = slot_data(b, i);
         if (pre)
             b->slot[i].iov[v++] = (struct iovec){b->slot[i].hdr, pre};
         b->slot[i].iov[v++] = (struct iovec){at, b->room};
@@ -469,6 +471,7 @@ void vnet_iob_release(vnet_dev *d)
 {
     vnet_iob_flush(); /* no write of d stays queued */
     if (d->iob) {
+        d->rx->data = d->iob->own; /* not into slots about to go */
         unfix(d->iob);
         free(d->iob->buf);
         free(d->iob);

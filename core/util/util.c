@@ -79,22 +79,6 @@ int vnet_tofd(lua_State *L, int idx)
     return luaL_typeerror(L, idx, "fd, file or object with :fileno()");
 }
 
-void *vnet_testudata(lua_State *L, int idx, const void *tag, size_t size)
-{
-    /* a light userdata has no size: rawlen 0 keeps it from being read */
-    const void *const *u = lua_touserdata(L, idx);
-    return u && lua_rawlen(L, idx) >= size && *u == tag ? (void *)u : NULL;
-}
-
-void *vnet_checkudata(lua_State *L, int idx, const char *tname,
-                      const void *tag, size_t size)
-{
-    void *u = vnet_testudata(L, idx, tag, size);
-    if (u == NULL)
-        luaL_typeerror(L, idx, tname);
-    return u;
-}
-
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
                    const luaL_Reg *methods, lua_CFunction index_fn)
 {

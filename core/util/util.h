@@ -69,9 +69,22 @@ int vnet_tofd(lua_State *L, int idx);
  * registry lookup by name. vnet_testudata: the userdata at idx, at least
  * `size` bytes and starting with `tag`, or NULL; vnet_checkudata raises
  * luaL_checkudata's error ("vnet.packet expected, got table") instead. */
-void *vnet_testudata(lua_State *L, int idx, const void *tag, size_t size);
-void *vnet_checkudata(lua_State *L, int idx, const char *tname,
-                      const void *tag, size_t size);
+static inline void *vnet_testudata(lua_State *L, int idx, const void *tag,
+                                   size_t size)
+{
+    /* a light userdata has no size: rawlen 0 keeps it from being read */
+    const void *const *u = lua_touserdata(L, idx);
+    return u && lua_rawlen(L, idx) >= size && *u == tag ? (void *)u : NULL;
+}
+/* (inline: it runs twice for every packet a callback writes) */
+static inline void *vnet_checkudata(lua_State *L, int idx, const char *tname,
+                                    const void *tag, size_t size)
+{
+    void *u = vnet_testudata(L, idx, tag, size);
+    if (u == NULL)
+        luaL_typeerror(L, idx, tname);
+    return u;
+}
 
 /* Create metatable `tname` with the metamethods `meta` and a method table
  * built from `methods`, kept as metatable.methods so the Lua layer can add
