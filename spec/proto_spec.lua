@@ -40,6 +40,41 @@ describe("vnet.proto", function()
       assert.matches("^vnet%.ipv4: header at offset 0, 20 bytes$", tostring(p:ipv4()))
     end)
 
+    it("set each address's own bytes as texts alternate (the setter keeps the last text it parsed)", function()
+      local p = packet.new(udp4(A, B, 1, 2, "x"))
+      local ip = p:ipv4()
+      local function bytes(a) -- the witness: the text's bytes, by hand
+        local t = {}
+        for o in a:gmatch("%d+") do t[#t + 1] = string.char(tonumber(o)) end
+        return table.concat(t)
+      end
+      for _, a in ipairs { "10.0.0.9", "10.0.0.9", "10.0.0.19", "10.0.0.9", "1.2.3.4", "10.0.0.9" } do
+        ip.dst = a
+        assert.equal(bytes(a), p:sub(17, 20))
+        assert.equal(a, ip.dst)
+        assert.is_true(p:checksums_ok())
+      end
+      -- a text that only starts like the last one is parsed, and refused
+      assert.has_error(function() ip.dst = "10.0.0.9x" end,
+        "ipv4.dst: '10.0.0.9x' is not an IPv4 address")
+      assert.has_error(function() ip.dst = "10.0.0.9\0" end)
+      assert.equal(bytes("10.0.0.9"), p:sub(17, 20))
+      ip.src = "10.0.0.9" -- another field, the same text
+      assert.equal(bytes("10.0.0.9"), p:sub(13, 16))
+      local p6 = packet.new(udp6(1, 2, "x"))
+      for _, a in ipairs { "2001:db8::1", "2001:db8::2", "2001:db8::1" } do
+        p6:ipv6().dst = a
+        assert.equal(a, p6:ipv6().dst)
+        assert.equal("\32\1\13\184" .. ("\0"):rep(11) .. string.char(tonumber(a:sub(-1))), p6:sub(25, 40))
+      end
+      local f = packet.new(eth(0x0806, arp(1, MAC1, A, MAC2, B)))
+      for _, m in ipairs { "02:00:00:00:00:09", "02:00:00:00:00:0a", "02:00:00:00:00:09" } do
+        f:eth().dst = m
+        assert.equal(m, f:eth().dst)
+        assert.equal("\2\0\0\0\0" .. string.char(tonumber(m:sub(-2), 16)), f:sub(1, 6))
+      end
+    end)
+
     it("read an address's text again after its bytes changed, however they changed", function()
       -- the view keeps the text of the last address it read, by its bytes
       local p = packet.new(udp4(A, B, 1, 2, "x"))

@@ -190,6 +190,39 @@ describe("vnet.tun", function()
     assert.are.equal(4, p:u8(0) >> 4) -- the IP header follows, header stripped
   end))
 
+  it("hands out a packet that is every bit a packet: methods, fields, class additions, comparisons",
+    sandboxed(function()
+      -- the packet a device reuses has a metatable of its own (its method
+      -- lookups are table hits); nothing a script can do tells it apart
+      local packet = vnet.packet
+      local dev <close> = assert(tun.open { name = "tpk" })
+      assert(dev:addr_add("10.9.2.1", { peer = "10.9.2.2" }))
+      assert(dev:up())
+      os.execute("ping -c 1 -W 0.1 10.9.2.2 >/dev/null 2>&1") -- unanswered; we read it
+      local p = assert(dev:read())
+      while p:u8(0) >> 4 ~= 4 do p = assert(dev:read()) end -- skip IPv6 chatter
+      assert.is_true(packet.is(p))
+      assert.are.equal(packet.methods, getmetatable(p).methods)
+      for name, fn in pairs(packet.methods) do assert.are.equal(fn, p[name], name) end
+      local q = p:copy() -- a packet of the class's own metatable
+      assert.are_not.equal(getmetatable(p), getmetatable(q))
+      assert.is_true(p == q and q == p)
+      for _, k in ipairs { "pi_flags", "pi_proto", "gso_type", "needs_csum", "capacity" } do
+        if k ~= "capacity" then assert.are.equal(q[k], p[k], k) end
+      end
+      assert.are.equal(65536 + 256, p.capacity)
+      assert.are.equal(#q, #p)
+      assert.are.equal(tostring(q):gsub("0x%x+", ""), (tostring(p):gsub("0x%x+", "")))
+      assert.are.equal("10.9.2.2", p:ipv4().dst)
+      packet.methods.first_byte = function(x) return x:u8(0) end -- after the device opened
+      assert.are.equal(0x45, p:first_byte())
+      packet.methods.first_byte = nil
+      assert.is_nil(p.first_byte)
+      assert.has_error(function() p.nonsense = 1 end, "packet: no settable field 'nonsense'")
+      p.pi_flags = 1 -- settable as on any packet
+      assert.are.equal(1, p.pi_flags)
+    end))
+
   it("delivers a frame written to a TAP to the kernel (rx counter)", sandboxed(function()
     local dev <close> = assert(tap.open { name = "tapw" })
     assert(dev:up())

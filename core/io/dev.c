@@ -27,44 +27,6 @@ static const char *kindname(const vnet_dev *d)
 }
 
 static const char dev_tag; /* vnet_testudata's tag of the class */
-static const char PROXY_MT; /* registry: the metatable of method proxies */
-
-/* Pop the table on top into the table at t: t[k] = v for its pairs. */
-static void merge(lua_State *L, int t)
-{
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, t);
-    }
-    lua_pop(L, 1);
-}
-
-/* Give the device on top a metatable of its own: the class's entries, and
- * for __index a table with the methods in it (a method call per packet,
- * `fb:write(p)`, is then a table lookup, not a call of d_index), whose
- * own __index finds the device (proxy[&dev_tag]) for the rest: fields,
- * methods added to the class later, what Lua stored. Checks go by tag
- * (vnet_checkudata), never by metatable. */
-static void own_metatable(lua_State *L)
-{
-    int dev = lua_gettop(L);
-    lua_createtable(L, 0, 8);
-    luaL_getmetatable(L, VNET_DEV_T);
-    lua_getfield(L, -1, "methods");
-    lua_insert(L, -2);
-    merge(L, dev + 1);
-    lua_createtable(L, 0, 32);
-    lua_insert(L, -2);
-    merge(L, dev + 2);
-    lua_pushvalue(L, dev);
-    lua_rawsetp(L, -2, &dev_tag);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &PROXY_MT);
-    lua_setmetatable(L, -2);
-    lua_setfield(L, dev + 1, "__index");
-    lua_setmetatable(L, dev);
-}
 
 vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
 {
@@ -73,8 +35,9 @@ vnet_dev *vnet_dev_new(lua_State *L, int kind, size_t room)
     d->tag = &dev_tag;
     d->fd = -1;
     d->kind = kind;
-    own_metatable(L);
-    d->rx = vnet_packet_new(L, room ? room : RX_ROOM);
+    /* its own metatable: fb:write(p) finds "write" with a table hit */
+    vnet_own_metatable(L, VNET_DEV_T, &dev_tag);
+    d->rx = vnet_packet_reused(L, room ? room : RX_ROOM);
     d->rx->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH : VNET_LINK_RAW;
     lua_setiuservalue(L, -2, 1);
     lua_newtable(L);
@@ -421,14 +384,6 @@ static int d_index(lua_State *L)
     return 1;
 }
 
-/* A method proxy's __index (own_metatable): d_index for its device. */
-static int d_proxied(lua_State *L)
-{
-    lua_rawgetp(L, 1, &dev_tag);
-    lua_replace(L, 1);
-    return d_index(L);
-}
-
 /* Lua layers and scripts may hang their own fields on a device. */
 static int d_newindex(lua_State *L)
 {
@@ -468,11 +423,7 @@ int vnet_dev_open_methods(lua_State *L)
         lua_pop(L, 1);
         /* a template: each device's own metatable copies its entries */
         vnet_newclass(L, VNET_DEV_T, meta, methods, NULL);
-        lua_createtable(L, 0, 1);
-        lua_pushvalue(L, -2);
-        lua_pushcclosure(L, d_proxied, 1);
-        lua_setfield(L, -2, "__index");
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &PROXY_MT);
+        vnet_proxy_class(L, VNET_DEV_T, &dev_tag, d_index);
         return 1;
     }
     lua_getfield(L, -1, "methods");

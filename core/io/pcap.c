@@ -236,7 +236,7 @@ static uint32_t get32(const reader *r, const unsigned char *b)
 static void newpacket(lua_State *L, reader *r, uint32_t cap, int ridx)
 {
     ridx = lua_absindex(L, ridx);
-    r->p = vnet_packet_new(L, cap);
+    r->p = vnet_packet_reused(L, cap);
     int lt = r->linktype;
     r->p->link = lt == LT_ETHERNET ? VNET_LINK_ETH
                : (lt == LT_RAW || lt == 228 || lt == 229 || lt == 12 ||

@@ -213,7 +213,7 @@ static int ng_open(lua_State *L, pfile *r, FILE *f, const char *path,
         pcap_close(d);
         snprintf(r->filter, sizeof r->filter, "%s", expr);
     }
-    r->pkt = vnet_packet_new(L, 262144);
+    r->pkt = vnet_packet_reused(L, 262144);
     lua_setiuservalue(L, -2, 1);
     return 1;
 }
@@ -367,7 +367,7 @@ static int f_open(lua_State *L)
     }
     int snap = pcap_snapshot(r->p);
     size_t cap = snap > 262144 ? (size_t)snap : 262144;
-    r->pkt = vnet_packet_new(L, cap > MAX_CAP ? MAX_CAP : cap);
+    r->pkt = vnet_packet_reused(L, cap > MAX_CAP ? MAX_CAP : cap);
     r->pkt->link = r->dlt == DLT_EN10MB ? VNET_LINK_ETH
                  : (r->dlt == DLT_RAW || r->dlt == DLT_IPV4 ||
                     r->dlt == DLT_IPV6) ? VNET_LINK_RAW : VNET_LINK_AUTO;

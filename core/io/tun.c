@@ -206,7 +206,7 @@ static int t_open(lua_State *L)
                 errno = ENOMEM;
                 goto fail;
             }
-            d->seg = vnet_packet_new(L, 65536 + 256);
+            d->seg = vnet_packet_reused(L, 65536 + 256);
             d->seg->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH
                                                 : VNET_LINK_RAW;
             lua_setiuservalue(L, -2, 3);

@@ -33,6 +33,13 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
     return p;
 }
 
+vnet_packet *vnet_packet_reused(lua_State *L, size_t cap)
+{
+    vnet_packet *p = vnet_packet_new(L, cap);
+    vnet_own_metatable(L, VNET_PACKET_T, &packet_tag);
+    return p;
+}
+
 vnet_packet *vnet_packet_test(lua_State *L, int idx)
 {
     return vnet_testudata(L, idx, &packet_tag, sizeof(vnet_packet));
@@ -426,6 +433,7 @@ int luaopen_vnet_packet_core(lua_State *L)
     luaL_Reg funcs[] = {{"new", p_new}, {"is", p_is}, {NULL, NULL}};
     luaL_newlib(L, funcs);
     vnet_newclass(L, VNET_PACKET_T, meta, methods, p_index);
+    vnet_proxy_class(L, VNET_PACKET_T, &packet_tag, p_index);
     lua_setfield(L, -2, "methods");
     lua_pushinteger(L, VNET_HEADROOM);
     lua_setfield(L, -2, "HEADROOM");

@@ -37,6 +37,10 @@ typedef struct vnet_packet {
 #define VNET_PACKET_VIEWS 8
 /* A new packet userdata with room for `cap` bytes (len 0), on the stack. */
 vnet_packet *vnet_packet_new(lua_State *L, size_t cap);
+/* The same, for a packet handed to Lua again and again (a device's, a
+ * capture's): it has a metatable of its own (vnet_own_metatable), so
+ * `p:ipv4()` in a callback finds its method with a table hit. */
+vnet_packet *vnet_packet_reused(lua_State *L, size_t cap);
 vnet_packet *vnet_packet_check(lua_State *L, int idx);
 vnet_packet *vnet_packet_test(lua_State *L, int idx);
 /* Bytes of a packet or a string argument. */

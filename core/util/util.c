@@ -95,6 +95,62 @@ void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
     lua_remove(L, -2);                 /* leave the method table */
 }
 
+/* A proxy's __index: the class's index function, with the object in place
+ * of the proxy. Upvalues: the method table (index_fn's upvalue 1), the
+ * tag, index_fn. */
+static int proxied(lua_State *L)
+{
+    lua_rawgetp(L, 1, lua_touserdata(L, lua_upvalueindex(2)));
+    lua_replace(L, 1);
+    return lua_tocfunction(L, lua_upvalueindex(3))(L);
+}
+
+/* The class's proxy metatable lives in the registry under its tag. */
+void vnet_proxy_class(lua_State *L, const char *tname, const void *tag,
+                      lua_CFunction index_fn)
+{
+    lua_createtable(L, 0, 1);
+    luaL_getmetatable(L, tname);
+    lua_getfield(L, -1, "methods");
+    lua_remove(L, -2);
+    lua_pushlightuserdata(L, (void *)tag);
+    lua_pushcfunction(L, index_fn);
+    lua_pushcclosure(L, proxied, 3);
+    lua_setfield(L, -2, "__index");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, tag);
+}
+
+/* Pop the table on top into the table at t: t[k] = v for its pairs. */
+static void merge(lua_State *L, int t)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, t);
+    }
+    lua_pop(L, 1);
+}
+
+void vnet_own_metatable(lua_State *L, const char *tname, const void *tag)
+{
+    int obj = lua_gettop(L);
+    lua_createtable(L, 0, 8);                  /* obj+1: its metatable */
+    luaL_getmetatable(L, tname);
+    lua_getfield(L, -1, "methods");
+    lua_insert(L, -2);
+    merge(L, obj + 1);                         /* the class's entries */
+    lua_createtable(L, 0, 32);                 /* the proxy */
+    lua_insert(L, -2);
+    merge(L, obj + 2);                         /* the methods */
+    lua_pushvalue(L, obj);
+    lua_rawsetp(L, -2, tag);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, tag);
+    lua_setmetatable(L, -2);
+    lua_setfield(L, obj + 1, "__index");
+    lua_setmetatable(L, obj);
+}
+
 /* ---- misuse errors at the user's line, and range checks ------------- */
 
 /* A chunk of vnet's own Lua modules: "@.../vnet/<ident>.lua" (embedded as

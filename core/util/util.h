@@ -94,6 +94,21 @@ static inline void *vnet_checkudata(lua_State *L, int idx, const char *tname,
 void vnet_newclass(lua_State *L, const char *tname, const luaL_Reg *meta,
                    const luaL_Reg *methods, lua_CFunction index_fn);
 
+/* Metatables of their own, for objects whose methods run per packet (a
+ * device, the packet it hands to callbacks): its __index is a table that
+ * holds the class's methods, so `fb:write(p)` or `p:ipv4()` finds its
+ * method with a table hit instead of a call of the class's __index
+ * function. That table (the proxy) keeps the object at proxy[tag] and
+ * has a metatable whose __index hands the object to index_fn, for its
+ * fields and for methods added to the class later.
+ * vnet_proxy_class: once per class, after vnet_newclass(tname), with the
+ * class's __index function (it finds methods in its upvalue 1, the method
+ * table; then fields). vnet_own_metatable: the object on top gets its own
+ * metatable: the class metatable's entries, __index the proxy. */
+void vnet_proxy_class(lua_State *L, const char *tname, const void *tag,
+                      lua_CFunction index_fn);
+void vnet_own_metatable(lua_State *L, const char *tname, const void *tag);
+
 /* The monotonic clock: ns, and s as a float (util.c). */
 uint64_t vnet_now_ns(void);
 double vnet_now(void);
