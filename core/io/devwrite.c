@@ -53,46 +53,39 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
 {
     struct tun_pi pi;
     vnet_wire_vhdr w = {0, 0, 0, 0, 0, 0};
-    struct iovec iov[3];
-    int k = 0;
-    size_t pre = 0;
-    if (!d->pi && !d->vnet_hdr && vnet_iob_write(d, NULL, 0, b, n)) {
-        if (d->capture) /* no headers: queued as it is (the common case) */
-            d->capture(d->capture_ctx, b, n, 1, NULL);
-        return (long)n;
-    }
     if (d->pi) {
         pi.flags = (uint16_t)(pi_flags >= 0 ? pi_flags : 0);
         pi.proto = htons(pi_proto >= 0 ? (uint16_t)pi_proto
                                        : guess_proto(d, b, n));
-        iov[k++] = (struct iovec){&pi, sizeof pi};
-        pre += sizeof pi;
     }
-    if (d->vnet_hdr) {
-        if (vh) {
-            w.flags = vh->flags;
-            w.gso_type = vh->gso_type;
-            w.hdr_len = vh->hdr_len;
-            w.gso_size = vh->gso_size;
-            w.csum_start = vh->csum_start;
-            w.csum_offset = vh->csum_offset;
-        }
-        iov[k++] = (struct iovec){&w, sizeof w};
-        pre += sizeof w;
+    if (d->vnet_hdr && vh) {
+        w.flags = vh->flags;
+        w.gso_type = vh->gso_type;
+        w.hdr_len = vh->hdr_len;
+        w.gso_size = vh->gso_size;
+        w.csum_start = vh->csum_start;
+        w.csum_offset = vh->csum_offset;
     }
-    if (pre && (!vh || !vh->gso_type)) { /* in a dispatch round: batched */
-        unsigned char hdr[sizeof pi + sizeof w];
+    size_t pre = vnet_dev_prefix(d);
+    unsigned char *at;
+    if ((!vh || !vh->gso_type) && (at = vnet_iob_claim(d, pre + n))) {
+        /* in a dispatch round: written into the arena, it leaves batched */
         if (d->pi)
-            memcpy(hdr, &pi, sizeof pi);
+            memcpy(at, &pi, sizeof pi);
         if (d->vnet_hdr)
-            memcpy(hdr + (d->pi ? sizeof pi : 0), &w, sizeof w);
-        if (vnet_iob_write(d, hdr, pre, b, n)) {
-            if (d->capture)
-                d->capture(d->capture_ctx, b, n, 1, NULL);
-            return (long)n;
-        }
+            memcpy(at + pre - sizeof w, &w, sizeof w);
+        memcpy(at + pre, b, n);
+        if (d->capture)
+            d->capture(d->capture_ctx, b, n, 1, NULL);
+        return (long)n;
     }
     vnet_iob_flush(); /* what was queued before goes first */
+    struct iovec iov[3];
+    int k = 0;
+    if (d->pi)
+        iov[k++] = (struct iovec){&pi, sizeof pi};
+    if (d->vnet_hdr)
+        iov[k++] = (struct iovec){&w, sizeof w};
     iov[k++] = (struct iovec){(void *)b, n};
     ssize_t r = k == 1 ? write(d->fd, b, n) : writev(d->fd, iov, k);
     if (r < 0) {

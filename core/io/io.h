@@ -110,10 +110,10 @@ int vnet_iob_enable(int on);
  * the fields), 0 with *hdr NULL when none waits, -errno, or VNET_IOB_PASS
  * (read(2) it). */
 long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr);
-/* Queue a write of [hdr pre bytes][b n bytes] while the loop dispatches:
- * 1 queued (it leaves by the end of the round), 0 write it yourself. */
-int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
-                   const unsigned char *b, size_t n);
+/* Queue a write of `len` bytes to d while the loop dispatches: where to
+ * put them (fill them before the next vnet_iob_ call; they leave by the
+ * end of the round), or NULL: write them yourself. */
+unsigned char *vnet_iob_claim(vnet_dev *d, size_t len);
 /* Submit the queued writes and reap them (before any direct write). */
 void vnet_iob_flush(void);
 /* A dispatch round begins (1) or ends (0, which flushes): from

@@ -5,7 +5,7 @@
  * A plain forwarder pays read(2) and write(2) per packet, and on a
  * paravirtualised guest a system call costs microseconds. Here a drain
  * reads up to SLOTS packets of a device with one io_uring_enter, and
- * dev:write() during a dispatch round copies the packet (with its pi and
+ * dev:write() during a dispatch round puts the packet (behind its pi and
  * virtio_net_hdr headers) into an arena and queues a write, which leaves
  * with the next read batch or when the round ends: one system call moves
  * both directions' packets.
@@ -301,38 +301,34 @@ void vnet_iob_hold(int on)
         vnet_iob_flush();
 }
 
-int vnet_iob_write(vnet_dev *d, const unsigned char *hdr, size_t pre,
-                   const unsigned char *b, size_t n)
+unsigned char *vnet_iob_claim(vnet_dev *d, size_t len)
 {
     if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
-        pre + n > ARENA / 4)
-        return 0;
-    if (R.used + pre + n > ARENA || R.queued >= SQ_DEPTH) /* SQ is SQ_DEPTH */
+        len > ARENA / 4)
+        return NULL;
+    if (R.used + len > ARENA || R.queued >= SQ_DEPTH) /* SQ is SQ_DEPTH */
         reap();
     struct io_uring_sqe *sqe = R.state > 0 ? io_uring_get_sqe(&R.ring) : NULL;
     if (sqe == NULL)
-        return 0;
+        return NULL;
     unsigned char *at = R.arena + R.used;
-    if (pre)
-        memcpy(at, hdr, pre);
-    memcpy(at + pre, b, n);
-    R.used += (pre + n + 15) & ~(size_t)15;
+    R.used += (len + 15) & ~(size_t)15;
     struct vnet_iob *ib = d->iob;
     if (ib && ib->gen == R.gen && ib->fix >= 0) {
-        io_uring_prep_write_fixed(sqe, ib->fix, at, (unsigned)(pre + n), 0, 0);
+        io_uring_prep_write_fixed(sqe, ib->fix, at, (unsigned)len, 0, 0);
         sqe->flags |= IOSQE_FIXED_FILE;
     } else if (R.fixed) {
-        io_uring_prep_write_fixed(sqe, d->fd, at, (unsigned)(pre + n), 0, 0);
+        io_uring_prep_write_fixed(sqe, d->fd, at, (unsigned)len, 0, 0);
     } else {
-        io_uring_prep_write(sqe, d->fd, at, (unsigned)(pre + n), 0);
+        io_uring_prep_write(sqe, d->fd, at, (unsigned)len, 0);
     }
     sqe->rw_flags = RWF_NOWAIT;
     R.w[R.queued].dev = d;
     R.w[R.queued].buf = at;
-    R.w[R.queued].len = (unsigned)(pre + n);
+    R.w[R.queued].len = (unsigned)len;
     io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
     R.queued++;
-    return 1;
+    return at;
 }
 
 /* Where slot i's packet data goes; its headers, if any, go in front
