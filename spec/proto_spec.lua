@@ -379,6 +379,26 @@ describe("vnet.proto", function()
       ip.src = "255.255.255.255"; assert.equal("255.255.255.255", ip.src)
     end)
 
+    it("find each field by its name in any order (a view kind remembers its last name)", function()
+      local p = packet.new(udp4(A, B, 1, 2, "x"))
+      local ip, u = p:ipv4(), p:udp()
+      for _ = 1, 3 do
+        assert.equal(64, ip.ttl)
+        assert.equal("10.0.0.2", ip.dst)
+        assert.equal(64, ip.ttl)
+        assert.equal(2, u.dport)
+        assert.equal(1, u.sport)
+      end
+      ip.ttl = 9; ip.id = 77; ip.ttl = 10
+      assert.same({ 10, 77 }, { p:u8(8), p:u16(4) })
+      assert.has_error(function() return ip[1] end, "ipv4 has no field '1'")
+      assert.has_error(function() ip.tll = 1 end, "ipv4 has no field 'tll'")
+      assert.equal(10, ip.ttl)
+      local long = ("x"):rep(60) -- not interned by Lua: found by the table
+      assert.has_error(function() return ip[long] end, "ipv4 has no field '" .. long .. "'")
+      assert.is_true(p:checksums_ok())
+    end)
+
     it("refuse what is not a view of their kind in their metamethods", function()
       local p = packet.new(udp4(A, B, 1, 2, "x"))
       local ip, u = p:ipv4(), p:udp()

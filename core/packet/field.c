@@ -463,28 +463,58 @@ static void setfield(lua_State *L, view *v, const field *f)
     put(v, f, at, nb, n);
 }
 
-/* upvalue 1: name -> the field (kind << 8 | index) or a method */
+/* A kind's last name looked up and its field, the metamethods' upvalue 2:
+ * a rewrite reads and sets the same field on every packet. The name is a
+ * key of the kind's name table (upvalue 1), which keeps that string alive,
+ * so while the class lives no other string has its address. */
+typedef struct lastname {
+    const char *name;
+    const field *f;
+    int kind;
+} lastname;
+
+/* The field argument 2 names, or NULL with what the name table holds for
+ * it (nil, or a method) on top. Upvalue 1: name -> the field (kind << 8 |
+ * index) or a method. */
+static const field *named(lua_State *L, view *v)
+{
+    lastname *c = lua_touserdata(L, lua_upvalueindex(2));
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    if (k && k == c->name && v->kind == c->kind)
+        return c->f;
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
+        return NULL;
+    const field *f = fieldof(L, v);
+    lua_pop(L, 1);
+    if (k) {
+        c->name = k;
+        c->f = f;
+        c->kind = v->kind;
+    }
+    return f;
+}
+
 static int v_index(lua_State *L)
 {
     view *v = checkview(L);
-    lua_pushvalue(L, 2);
-    int t = lua_rawget(L, lua_upvalueindex(1));
-    if (t == LUA_TNIL) /* as setting does: a typo is not a nil field */
+    const field *f = named(L, v);
+    if (f)
+        return getfield(L, v, f);
+    if (lua_isnil(L, -1)) /* as setting does: a typo is not a nil field */
         return vnet_error(L, "%s has no field '%s'", knames[v->kind],
                           luaL_tolstring(L, 2, NULL));
-    if (t != LUA_TNUMBER)
-        return 1;
-    return getfield(L, v, fieldof(L, v));
+    return 1; /* a method */
 }
 
 static int v_newindex(lua_State *L)
 {
     view *v = checkview(L);
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
+    const field *f = named(L, v);
+    if (f == NULL)
         return vnet_error(L, "%s has no field '%s'", knames[v->kind],
                           luaL_tolstring(L, 2, NULL));
-    setfield(L, v, fieldof(L, v));
+    setfield(L, v, f);
     return 0;
 }
 
@@ -610,14 +640,18 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
         lua_setfield(L, -2, "tag");
     }
     int mt = lua_absindex(L, -2), fm = lua_absindex(L, -1);
+    lastname *c = lua_newuserdatauv(L, sizeof *c, 0); /* upvalue 2 */
+    memset(c, 0, sizeof *c);
+    int ln = lua_absindex(L, -1);
     static const struct { const char *name; lua_CFunction fn; } mm[] = {
         {"__index", v_index}, {"__newindex", v_newindex},
         {"__tostring", v_tostring}
     };
     for (int i = 0; i < 3; i++) {
         lua_pushvalue(L, fm);
-        lua_pushcclosure(L, mm[i].fn, 1);
+        lua_pushvalue(L, ln);
+        lua_pushcclosure(L, mm[i].fn, 2);
         lua_setfield(L, mt, mm[i].name);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 3);
 }
