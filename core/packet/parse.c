@@ -360,12 +360,10 @@ int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
     }
     if (want == V_IPV4 || want == V_IPV6 || want == V_IP) {
         /* the transport too, when it is there: IP views keep its checksum
-         * right when addresses change */
-        char keep[sizeof ly->why];
-        memcpy(keep, ly->why, sizeof keep);
+         * right when addresses change (the IP header parsed: why is empty) */
         if (!parse_l4(b, ly, V_IP)) {
             ly->l4kind = 0;
-            memcpy(ly->why, keep, sizeof keep);
+            ly->why[0] = 0;
         }
         return 1;
     }
