@@ -227,11 +227,12 @@ describe("batched packet I/O (issue 15)", function()
         fa:on_packet(function(p)
           seen = seen + 1
           if seen == 100 then -- well into a flood: p is in a read-ahead slot
+            local before = p:sub()
             fa:close()
             open = false
-            -- the slots are gone; p reads the device's own storage (the
-            -- asan lane would report a read of freed memory)
-            lens = { #p, #p:sub(), #p:copy() }
+            -- the slots are gone and p's bytes went home with it (the asan
+            -- lane would report a read of freed memory)
+            lens = { #p, #p:sub(), #p:copy(), p:sub() == before }
             return
           end
           fb:write(p)
@@ -241,7 +242,31 @@ describe("batched packet I/O (issue 15)", function()
         assert.is_not_nil(lens, seen .. " packets seen")
         assert.are.equal(lens[1], lens[2])
         assert.are.equal(lens[1], lens[3])
+        assert.is_true(lens[4], "the packet's bytes changed at close")
         fb:close(); A:close(); B:close()
+      end))
+
+      it("leaves a packet as it was when a read in its handler finds nothing", sandboxed(function()
+        choose()
+        local A, B, fa, fb = require "spec.support.tunpair"()
+        local empty, changed = 0, 0
+        fa:on_packet(function(p)
+          fb:write(p)
+          local before = p:sub()
+          local q = fa:read() -- the next packet (p itself, reused), or nil
+          if q then
+            fb:write(q)
+          else
+            empty = empty + 1
+            if p:sub() ~= before then changed = changed + 1 end
+          end
+        end)
+        fb:on_packet(function(p) fa:write(p) end)
+        local got, out = flood(A)
+        assert.are.equal(N, got, out)
+        assert.is_true(empty > 0, "no read found nothing")
+        assert.are.equal(0, changed, changed .. " of " .. empty .. " packets changed by a read that found nothing")
+        fa:close(); fb:close(); A:close(); B:close()
       end))
 
       it("carries a TCP transfer intact, plain and with offloads", sandboxed(function()

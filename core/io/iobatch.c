@@ -338,11 +338,12 @@ static unsigned char *slot_data(struct vnet_iob *b, int i)
     return i == 0 ? b->own : b->buf + (size_t)(i - 1) * (HDR + b->room) + HDR;
 }
 
-/* Hand out the next slot that holds a packet: rx's data points at it (no
- * copy: a slot has rx's capacity, and rx is reused per packet anyway, so
- * nobody may keep its bytes past the next packet; vnet_iob_recv points it
- * home again before anything else) and *hdr at its headers. Its length
- * (*hdr set), 0 none left (*hdr NULL), <0 -errno. */
+/* Hand out the next slot that holds a packet: rx's data points at it, and
+ * *hdr at its headers. No copy: a slot has rx's capacity, and rx is reused
+ * for the next packet anyway. Its bytes stay where they are until a packet
+ * lands there or the slots go (vnet_iob_release takes them home first), so
+ * a read that finds nothing leaves rx as it was. Its length (*hdr set), 0
+ * none left (*hdr NULL), <0 -errno. */
 static long take(vnet_dev *d, struct vnet_iob *b, const unsigned char **hdr)
 {
     size_t pre = vnet_dev_prefix(d);
@@ -368,8 +369,6 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
 {
     struct vnet_iob *b = d->iob;
     *hdr = NULL;
-    if (b) /* rx's data is its own unless take() says otherwise */
-        d->rx->data = b->own;
     if (b && b->next < b->count) {
         long r = take(d, b, hdr);
         if (*hdr || r != 0 || b->next < b->count)
@@ -466,8 +465,12 @@ void vnet_iob_done(vnet_dev *d)
 void vnet_iob_release(vnet_dev *d)
 {
     vnet_iob_flush(); /* no write of d stays queued */
-    if (d->iob) {
-        d->rx->data = d->iob->own; /* not into slots about to go */
+    if (d->iob) { /* rx's bytes go home from the slots about to go */
+        vnet_packet *p = d->rx;
+        if (p->data != d->iob->own) {
+            memmove(d->iob->own, p->data, p->len);
+            p->data = d->iob->own;
+        }
         unfix(d->iob);
         free(d->iob->buf);
         free(d->iob);
