@@ -102,7 +102,10 @@ instr() {
   case $1 in Python*) return 0 ;; esac
   ip netns add vbA; ip netns add vbB
   rm -f /tmp/vnet-profile.cg
-  valgrind --tool=callgrind --callgrind-out-file=/tmp/vnet-profile.cg $2 > /tmp/vnet-profile.out 2>&1 &
+  # "env VAR=value cmd": valgrind runs cmd with VAR set, not env
+  cmd=$2 set=
+  case $cmd in "env "*) cmd=${cmd#env }; set=${cmd%% *}; cmd=${cmd#* } ;; esac
+  env $set valgrind --tool=callgrind --callgrind-out-file=/tmp/vnet-profile.cg $cmd > /tmp/vnet-profile.out 2>&1 &
   pid=$!
   for i in $(seq 60); do grep -q ready /tmp/vnet-profile.out && break; sleep 0.5; done
   to=${3:-10.200.0.2}
