@@ -7,7 +7,9 @@
  * inclusive, negative from the end), so p:sub() == the bytes as a string.
  *
  * A packet owns its storage: HEADROOM spare bytes, then `cap` bytes. The
- * packet a device hands to a callback is one reused object per device.
+ * packet a device hands to a callback is one reused object per device,
+ * whose data may point into the device's read-ahead slots instead
+ * (io/iobatch.c: in place, until the next packet).
  */
 #include <string.h>
 
