@@ -58,14 +58,9 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
         pi.proto = htons(pi_proto >= 0 ? (uint16_t)pi_proto
                                        : guess_proto(d, b, n));
     }
-    if (d->vnet_hdr && vh) {
-        w.flags = vh->flags;
-        w.gso_type = vh->gso_type;
-        w.hdr_len = vh->hdr_len;
-        w.gso_size = vh->gso_size;
-        w.csum_start = vh->csum_start;
-        w.csum_offset = vh->csum_offset;
-    }
+    if (d->vnet_hdr && vh)
+        w = (vnet_wire_vhdr){vh->flags, vh->gso_type, vh->hdr_len,
+                             vh->gso_size, vh->csum_start, vh->csum_offset};
     size_t pre = vnet_dev_prefix(d);
     unsigned char *at;
     if ((!vh || !vh->gso_type) && (at = vnet_iob_claim(d, pre + n))) {
