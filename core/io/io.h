@@ -105,7 +105,7 @@ const char *vnet_iob_dev_mode(const vnet_dev *d);
 /* Turn batching off (0) or try it again (1); returns whether it is on. */
 int vnet_iob_enable(int on);
 /* vnet_dev_recv's batch: a packet read ahead, or up to dev->batch read in
- * one call, into dev->rx's data. Its length with *hdr pointing at its
+ * one call; dev->rx's data then points at it, in place. Its length with *hdr pointing at its
  * headers ([pi][virtio_net_hdr], as the device has them; the caller fills
  * the fields), 0 with *hdr NULL when none waits, -errno, or VNET_IOB_PASS
  * (read(2) it). */

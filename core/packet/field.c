@@ -374,9 +374,11 @@ static _Thread_local struct addrtext {
     unsigned char b[16];
 } parsed[3];
 
-static int parse_addr(int type, const char *s, size_t n, unsigned char *nb)
+static int parse_addr(const field *f, const char *s, size_t n,
+                      unsigned char *nb)
 {
-    size_t w = type == T_IP4 ? 4 : type == T_IP6 ? 16 : 6;
+    int type = f->type;
+    size_t w = width(f);
     struct addrtext *c = &parsed[type - T_IP4];
     if (n == c->n && memcmp(s, c->text, n) == 0) {
         memcpy(nb, c->b, w);
@@ -403,7 +405,7 @@ static void addr(lua_State *L, view *v, const field *f, unsigned char *nb)
         if ((ok = x >= 0 && x <= 0xffffffff))
             wr(nb, 4, (uint32_t)x);
     } else if (s && strlen(s) == n) {
-        ok = parse_addr(f->type, s, n, nb);
+        ok = parse_addr(f, s, n, nb);
     }
     if (!ok)
         luaL_error(L, "%s.%s: %s is not %s", knames[v->kind], f->name,
@@ -470,7 +472,7 @@ static void setfield(lua_State *L, view *v, const field *f)
 typedef struct lastname {
     const char *name;
     const field *f;
-    int kind;
+    int kind;          /* the class's (set when it is made) */
 } lastname;
 
 /* The field argument 2 names, or NULL with what the name table holds for
@@ -487,10 +489,9 @@ static const field *named(lua_State *L, view *v)
         return NULL;
     const field *f = fieldof(L, v);
     lua_pop(L, 1);
-    if (k) {
+    if (k) { /* fieldof refused a view of another kind */
         c->name = k;
         c->f = f;
-        c->kind = v->kind;
     }
     return f;
 }
@@ -642,6 +643,7 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
     int mt = lua_absindex(L, -2), fm = lua_absindex(L, -1);
     lastname *c = lua_newuserdatauv(L, sizeof *c, 0); /* upvalue 2 */
     memset(c, 0, sizeof *c);
+    c->kind = kind;
     int ln = lua_absindex(L, -1);
     static const struct { const char *name; lua_CFunction fn; } mm[] = {
         {"__index", v_index}, {"__newindex", v_newindex},
