@@ -289,10 +289,12 @@ end
 --- tcpdump on iface (here, or in the named namespace nsname), ready when
 -- it says it is listening; h.frames() stops it and returns what it
 -- captured (as strings, read back with vnet.pcap), h.text() the same as
--- tcpdump's own lines (-e: with the link-layer header).
+-- tcpdump's own lines (-e: with the link-layer header). Its buffer is
+-- 32 MiB: the default 2 MiB holds only 8 frames of its 256 KiB snapshot
+-- length, and a burst of 20 datagrams lost 12 there.
 function H.tcpdump(iface, filter, nsname)
   local path = os.tmpname()
-  local h = H.spawn(string.format("%stimeout 20 tcpdump -i %s -nn -U --immediate-mode -w %s '%s' 2>%s.err & " ..
+  local h = H.spawn(string.format("%stimeout 20 tcpdump -i %s -B 32768 -nn -U --immediate-mode -w %s '%s' 2>%s.err & " ..
     "echo $! >%s.pid; wait", nsname and ("ip netns exec " .. nsname .. " ") or "", iface, path, filter, path, path))
   H.eventually(function()
     local f = io.open(path .. ".err")

@@ -251,6 +251,79 @@ describe("offload", function()
     assert.is_true(fb.tx_packets > 2000000 // SCALE / 1500)
   end))
 
+  it("finishes a datagram's partial checksum when Lua reads it, and passes it on partial "
+    .. "when Lua only writes it", sandboxed(function()
+    -- A's UDP leaves through fa with its checksum partial (fa takes
+    -- checksum offload). In segments mode Lua is promised finished
+    -- checksums; a callback that reads nothing need not pay for one, and
+    -- the kernel finishes it on the way into B. Witnesses: tcpdump on fb in
+    -- B (it sees a partial checksum as a bad one) and B's UDP counters.
+    local A, B, fa, fb = topology { offload = true }
+    local closeA <close> = A
+    local closeB <close> = B
+    local closefa <close> = fa
+    local closefb <close> = fb
+    local N, read, passed, bad = 10, {}, 0, 0
+    fa:on_packet(function(p)
+      -- #p reads no bytes: a 60-byte datagram is read, a 76-byte one not
+      if #p == 60 then
+        if p.needs_csum then bad = bad + 1 end
+        read[#read + 1] = p:sub()
+      elseif #p == 76 then
+        passed = passed + 1
+      end
+      fb:write(p)
+    end)
+    fb:on_packet(function(p) fa:write(p) end)
+    local function udp_in_B()
+      return B:run(function()
+        local f <close> = assert(io.open("/proc/net/snmp"))
+        local names, values = f:read("a"):match("\nUdp: ([^\n]*)\nUdp: ([^\n]*)")
+        local t, v = {}, values:gmatch("%S+")
+        for k in names:gmatch("%S+") do t[k] = tonumber(v()) end
+        return t
+      end)
+    end
+    local before = udp_in_B()
+    local cap = B:run(function() return H.tcpdump("fb", "udp and dst port 5002") end)
+    local sender = A:run(function()
+      return H.spawn("bash -c 'for i in $(seq " .. N .. "); do printf %032d 0 >/dev/udp/10.200.0.2/5002; " ..
+        "printf %048d 0 >/dev/udp/10.200.0.2/5002; done'")
+    end)
+    H.run_until(function() return #read + passed == 2 * N end)
+    assert.are.equal("", (sender.wait()))
+    assert.are.equal(N, #read)
+    assert.are.equal(N, passed)
+    assert.are.equal(0, bad, "Lua saw a partial checksum")
+    -- what Lua read had its checksum finished: tcpdump agrees
+    local pcap = os.tmpname()
+    write_pcap(pcap, read)
+    local out = H.sh("tcpdump -nn -vv -r " .. pcap .. " 2>&1")
+    os.remove(pcap)
+    assert.are.equal(N, select(2, out:gsub("udp sum ok", "")), out)
+    -- on fb: the 32-byte datagrams left finished, the 48-byte ones partial
+    local frames = cap.frames()
+    write_pcap(pcap, frames)
+    out = H.sh("tcpdump -nn -vv -r " .. pcap .. " 2>&1")
+    os.remove(pcap)
+    local ok32, partial48 = 0, 0
+    for line in out:gmatch("[^\n]+") do
+      if line:find("length 32", 1, true) and line:find("udp sum ok", 1, true) then ok32 = ok32 + 1 end
+      if line:find("length 48", 1, true) and line:find("bad udp cksum", 1, true) then
+        partial48 = partial48 + 1
+      end
+    end
+    assert.are.same({ N, N }, { ok32, partial48 }, out)
+    -- and B's kernel took every one of them, with no checksum error
+    local after
+    H.eventually(function()
+      after = udp_in_B()
+      return after.NoPorts - before.NoPorts >= 2 * N
+    end, 5)
+    assert.are.equal(2 * N, after.NoPorts - before.NoPorts)
+    assert.are.equal(before.InCsumErrors, after.InCsumErrors)
+  end))
+
   it("forwards between an offload device and a plain one", sandboxed(function()
     local A, B, fa, fb = topology { offload = true }
     local closeA <close> = A

@@ -82,6 +82,7 @@ static long got(vnet_dev *d, const struct tun_pi *pi,
         p->csum_offset = vh->csum_offset;
     }
     p->len = n;
+    p->lazy = 0;
     d->rx_packets++;
     d->rx_bytes += (uint64_t)n;
     if (d->ring)
@@ -157,10 +158,10 @@ int vnet_dev_next(vnet_dev *d)
         vnet_gso_segment(p, d->kind == VNET_DEV_TAP, 0, d->seg);
         return 3;
     }
-    if (p->vh_flags & VNET_NEEDS_CSUM) { /* Lua sees finished checksums */
-        vnet_csum_complete(p->data, p->len, p->csum_start, p->csum_offset);
-        p->vh_flags = 0;
-    }
+    /* Lua sees finished checksums: this one is finished when something
+     * reads the packet (vnet_packet_settle), and a packet only written on
+     * leaves with its checksum partial, for the kernel to finish */
+    p->lazy = (p->vh_flags & VNET_NEEDS_CSUM) != 0;
     return 1;
 }
 
@@ -201,6 +202,13 @@ static int d_write(lua_State *L)
     long w;
     if (p)
         n = p->len;
+    /* a packet whose checksum waits (read in segments mode): finished here
+     * when a capture sees it, when the device has no virtio_net_hdr to
+     * carry it partial, or when it is TCP (csum_offset 16) for the
+     * coalescer, which merges finished segments */
+    if (p && p->lazy &&
+        (d->capture || !d->vnet_hdr || (d->gro && p->csum_offset == 16)))
+        vnet_packet_finish(p);
     if (p && (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM))) {
         vnet_vhdr vh = {p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
                         p->csum_start, p->csum_offset};

@@ -126,7 +126,10 @@ static const unsigned char ksize[V_NKINDS] = {0, 14, 28, 20, 40, 8, 8, 8, 20};
 
 static view *checkview(lua_State *L)
 {
-    return vnet_checkudata(L, 1, "header view", &vnet_view_tag, sizeof(view));
+    view *v = vnet_checkudata(L, 1, "header view", &vnet_view_tag,
+                              sizeof(view));
+    vnet_packet_settle(v->p); /* a view kept from the packet before */
+    return v;
 }
 
 /* A kind's name table maps each field name to kind << 8 | its index, so

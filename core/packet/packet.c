@@ -31,6 +31,7 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap)
     p->vh_flags = p->gso_type = 0;
     p->hdr_len = p->gso_size = p->csum_start = p->csum_offset = 0;
     p->link = VNET_LINK_AUTO;
+    p->lazy = 0;
     luaL_setmetatable(L, VNET_PACKET_T);
     return p;
 }
@@ -49,13 +50,22 @@ vnet_packet *vnet_packet_test(lua_State *L, int idx)
 
 vnet_packet *vnet_packet_check(lua_State *L, int idx)
 {
-    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_tag,
-                           sizeof(vnet_packet));
+    return vnet_packet_settle(vnet_checkudata(L, idx, VNET_PACKET_T,
+                                              &packet_tag,
+                                              sizeof(vnet_packet)));
+}
+
+void vnet_packet_finish(vnet_packet *p)
+{
+    if (p->vh_flags & VNET_NEEDS_CSUM)
+        vnet_csum_complete(p->data, p->len, p->csum_start, p->csum_offset);
+    p->vh_flags = 0;
+    p->lazy = 0;
 }
 
 const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len)
 {
-    vnet_packet *p = vnet_packet_test(L, idx);
+    vnet_packet *p = vnet_packet_settle(vnet_packet_test(L, idx));
     if (p) {
         *len = p->len;
         return p->data;
@@ -288,15 +298,18 @@ static int p_copy(lua_State *L)
     return 1;
 }
 
-static int p_len(lua_State *L)
+static int p_len(lua_State *L) /* reads no bytes: settles nothing */
 {
-    lua_pushinteger(L, (lua_Integer)vnet_packet_check(L, 1)->len);
+    vnet_packet *p = vnet_checkudata(L, 1, VNET_PACKET_T, &packet_tag,
+                                     sizeof(vnet_packet));
+    lua_pushinteger(L, (lua_Integer)p->len);
     return 1;
 }
 
 static int p_eq(lua_State *L)
 {
-    vnet_packet *a = vnet_packet_test(L, 1), *b = vnet_packet_test(L, 2);
+    vnet_packet *a = vnet_packet_settle(vnet_packet_test(L, 1));
+    vnet_packet *b = vnet_packet_settle(vnet_packet_test(L, 2));
     lua_pushboolean(L, a && b && a->len == b->len &&
                            memcmp(a->data, b->data, a->len) == 0);
     return 1;

@@ -29,6 +29,10 @@ typedef struct vnet_packet {
     uint8_t link;        /* VNET_LINK_* below: what the bytes start with, set
                           * by p:linktype, build, pcap or the device that
                           * read it; VNET_LINK_AUTO: not known */
+    uint8_t lazy;        /* read in segments mode with its L4 checksum
+                          * partial: completed (vnet_packet_settle) before
+                          * anything reads the bytes, and written on partial
+                          * when nothing did */
     unsigned char store[]; /* headroom + cap bytes, when allocated inline */
 } vnet_packet;
 
@@ -41,8 +45,20 @@ vnet_packet *vnet_packet_new(lua_State *L, size_t cap);
  * capture's): it has a metatable of its own (vnet_own_metatable), so
  * `p:ipv4()` in a callback finds its method with a table hit. */
 vnet_packet *vnet_packet_reused(lua_State *L, size_t cap);
+/* A packet argument; check settles it (below), for what reads its bytes.
+ * test does not: what only passes the packet on (dev:write) uses it. */
 vnet_packet *vnet_packet_check(lua_State *L, int idx);
 vnet_packet *vnet_packet_test(lua_State *L, int idx);
+/* Complete the partial checksum a packet read in segments mode kept
+ * (p->lazy), as Lua is promised finished checksums there: called by
+ * whatever reads a packet's bytes, at no cost when there is none. */
+void vnet_packet_finish(vnet_packet *p);
+static inline vnet_packet *vnet_packet_settle(vnet_packet *p)
+{
+    if (p && p->lazy)
+        vnet_packet_finish(p);
+    return p;
+}
 /* Bytes of a packet or a string argument. */
 const unsigned char *vnet_checkbytes(lua_State *L, int idx, size_t *len);
 
