@@ -24,7 +24,7 @@ $(CONFIG): tools/config.sh tools/deps.sh Makefile
 	@sh tools/config.sh $@ VNET="$(PKGS)" LUA=lua5.4
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -fPIC -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
+CFLAGS  += -std=c11 -fPIC -fno-semantic-interposition -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter \
            $(CORE_INC) $(VNET_CFLAGS)
 LDLIBS  := $(VNET_LIBS) -lm
 

@@ -383,10 +383,12 @@ static int parse_addr(const field *f, const char *s, size_t n,
     int type = f->type;
     size_t w = width(f);
     struct addrtext *c = &parsed[type - T_IP4];
-    if (n == c->n && memcmp(s, c->text, n) == 0) {
+    if (n == c->n && memcmp(s, c->text, n) == 0) { /* (c->text has no NUL) */
         memcpy(nb, c->b, w);
         return 1;
     }
+    if (strlen(s) != n)
+        return 0; /* a NUL inside the text */
     int ok = type == T_IP4 ? vnet_parse_ip4(s, nb)
            : type == T_IP6 ? vnet_parse_ip6(s, nb) : vnet_parse_mac(s, nb);
     if (ok && n > 0 && n < sizeof c->text) {
@@ -403,12 +405,12 @@ static void addr(lua_State *L, view *v, const field *f, unsigned char *nb)
     const char *s = lua_type(L, 3) == LUA_TSTRING ? lua_tolstring(L, 3, &n)
                                                   : NULL;
     int ok = 0;
-    if (f->type == T_IP4 && lua_isinteger(L, 3)) {
+    if (s) {
+        ok = parse_addr(f, s, n, nb);
+    } else if (f->type == T_IP4 && lua_isinteger(L, 3)) {
         lua_Integer x = lua_tointeger(L, 3);
         if ((ok = x >= 0 && x <= 0xffffffff))
             wr(nb, 4, (uint32_t)x);
-    } else if (s && strlen(s) == n) {
-        ok = parse_addr(f, s, n, nb);
     }
     if (!ok)
         luaL_error(L, "%s.%s: %s is not %s", knames[v->kind], f->name,
