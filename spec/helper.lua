@@ -353,6 +353,18 @@ function H.spawn(cmd)
   }
 end
 
+--- The kernel's SNMP counters of `group` ("Udp", "Icmp", ...) in namespace
+-- ns, from /proc/thread-self/net/snmp: { InDatagrams = n, ... }.
+function H.snmp(ns, group)
+  return ns:run(function()
+    local f <close> = assert(io.open("/proc/thread-self/net/snmp"))
+    local names, values = f:read("a"):match(group .. ": (%a[^\n]*)\n" .. group .. ": ([^\n]*)")
+    local t, v = {}, values:gmatch("%S+")
+    for name in names:gmatch("%S+") do t[name] = tonumber(v()) end
+    return t
+  end)
+end
+
 --- `ip -j -d <args>` decoded, run inside namespace ns.
 function H.ip_in(ns, args)
   return ns:run(H.ip, args)

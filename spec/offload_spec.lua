@@ -275,15 +275,7 @@ describe("offload", function()
       fb:write(p)
     end)
     fb:on_packet(function(p) fa:write(p) end)
-    local function udp_in_B()
-      return B:run(function()
-        local f <close> = assert(io.open("/proc/net/snmp"))
-        local names, values = f:read("a"):match("\nUdp: ([^\n]*)\nUdp: ([^\n]*)")
-        local t, v = {}, values:gmatch("%S+")
-        for k in names:gmatch("%S+") do t[k] = tonumber(v()) end
-        return t
-      end)
-    end
+    local function udp_in_B() return H.snmp(B, "Udp") end
     local before = udp_in_B()
     local cap = B:run(function() return H.tcpdump("fb", "udp and dst port 5002") end)
     local sender = A:run(function()

@@ -155,22 +155,7 @@ describe("vnet.psock", function()
       local reply = vnet.packet.new(got[1])
       assert.are.same({ 2, vbmac, "10.1.0.2" }, { reply:arp().op, reply:arp().sha, reply:arp().spa })
       -- the peer kernel's ICMP counters (IPv6 chatter would blur link counters)
-      local function in_echos()
-        return peer:run(function()
-          local f = assert(io.open("/proc/thread-self/net/snmp"))
-          local text = f:read("a")
-          f:close()
-          local names, values = text:match("Icmp: (%a[^\n]*)\nIcmp: ([^\n]*)")
-          local i = 0
-          for name in names:gmatch("%S+") do
-            i = i + 1
-            if name == "InEchos" then
-              local j = 0
-              for v in values:gmatch("%S+") do j = j + 1; if j == i then return tonumber(v) end end
-            end
-          end
-        end)
-      end
+      local function in_echos() return H.snmp(peer, "Icmp").InEchos end
       local rx0 = in_echos()
       for i = 1, 3 do
         local echo = vnet.packet.build { eth = { src = mac, dst = vbmac },

@@ -48,11 +48,16 @@ vnet_packet *vnet_packet_test(lua_State *L, int idx)
     return vnet_testudata(L, idx, &packet_tag, sizeof(vnet_packet));
 }
 
+/* A packet argument, as it is: for what reads none of its bytes */
+static vnet_packet *packet_arg(lua_State *L, int idx)
+{
+    return vnet_checkudata(L, idx, VNET_PACKET_T, &packet_tag,
+                           sizeof(vnet_packet));
+}
+
 vnet_packet *vnet_packet_check(lua_State *L, int idx)
 {
-    return vnet_packet_settle(vnet_checkudata(L, idx, VNET_PACKET_T,
-                                              &packet_tag,
-                                              sizeof(vnet_packet)));
+    return vnet_packet_settle(packet_arg(L, idx));
 }
 
 void vnet_packet_finish(vnet_packet *p)
@@ -300,9 +305,7 @@ static int p_copy(lua_State *L)
 
 static int p_len(lua_State *L) /* reads no bytes: settles nothing */
 {
-    vnet_packet *p = vnet_checkudata(L, 1, VNET_PACKET_T, &packet_tag,
-                                     sizeof(vnet_packet));
-    lua_pushinteger(L, (lua_Integer)p->len);
+    lua_pushinteger(L, (lua_Integer)packet_arg(L, 1)->len);
     return 1;
 }
 
