@@ -33,6 +33,8 @@ local contestants = {
     cmd = "build/vnet bench/fwd.lua nat vbA vbB" },
   { name = "vnet Lua NAT with vnet.proto.nat, offload, whole", key = "natmap", nat = true,
     cmd = "build/vnet bench/fwd.lua natmap vbA vbB" },
+  { name = "vnet Lua NAT, no offload", key = "natplain", nat = true,
+    cmd = "build/vnet bench/fwd.lua natplain vbA vbB" },
   { name = "Python os.read/os.write", key = "python", cmd = PY .. " bench/pyfwd.py vbA vbB" },
 }
 

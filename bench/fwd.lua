@@ -12,6 +12,8 @@
 --   nat    offload, whole superpackets, and the callback rewrites
 --          addresses: A talks to 10.200.0.99, which is B's 10.200.0.2
 --   natseg as nat, per segment
+--   natplain as nat, without offloads: one packet per read and write, as
+--          plain (the NAT's own cost, apart from the offload path's)
 --   natmap as nat, with vnet.proto.nat (one C call a packet, no view)
 local vnet = require "vnet"
 
@@ -19,9 +21,9 @@ local mode, nsa, nsb = arg[1], arg[2], arg[3]
 local opts = ({
   plain = {}, seg = { offload = true }, whole = { offload = true, segments = false },
   nat = { offload = true, segments = false }, natseg = { offload = true },
-  natmap = { offload = true, segments = false },
+  natmap = { offload = true, segments = false }, natplain = {},
 })[mode]
-assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg|natmap NS_A NS_B")
+assert(opts and nsa and nsb, "usage: fwd.lua plain|seg|whole|nat|natseg|natplain|natmap NS_A NS_B")
 
 local function tun_in(ns, name)
   local n <close> = assert(vnet.netns.open(ns))
@@ -35,7 +37,7 @@ end
 local fa, fb = tun_in(nsa, "fa"), tun_in(nsb, "fb")
 
 local ab, ba -- the two directions' callbacks
-if mode == "nat" or mode == "natseg" then
+if mode == "nat" or mode == "natseg" or mode == "natplain" then
   -- as a user writes it: the IPv4 view's address fields, whose setter
   -- updates the header checksum and the TCP/UDP one through the
   -- pseudo-header (a partial one too, on the offload path) in C

@@ -186,6 +186,7 @@ for mode in "$@"; do
   $f "vnet offload, whole" "build/vnet bench/fwd.lua whole vbA vbB"
   $f "vnet NAT, whole" "build/vnet bench/fwd.lua nat vbA vbB" 10.200.0.99
   $f "vnet NAT map, whole" "build/vnet bench/fwd.lua natmap vbA vbB" 10.200.0.99
+  $f "vnet NAT, no offload" "build/vnet bench/fwd.lua natplain vbA vbB" 10.200.0.99
   $f "Python loop" "/usr/bin/python3 bench/pyfwd.py vbA vbB"
   done
 done

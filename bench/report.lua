@@ -37,7 +37,7 @@ local function targets(med)
     end
   end
   if med.plain then
-    for _, key in ipairs { "seg", "whole", "nat", "natmap" } do
+    for _, key in ipairs { "seg", "whole", "nat", "natmap", "natplain" } do
       local want = key:match("^nat") and 0.9 or 1.0
       local ru = r(key, med.plain, "udp")
       if ru then
@@ -54,7 +54,7 @@ local function targets(med)
   end
   if med.python then
     local behind = {}
-    for _, key in ipairs { "plain", "seg", "whole", "nat", "natmap" } do
+    for _, key in ipairs { "plain", "seg", "whole", "nat", "natmap", "natplain" } do
       for _, field in ipairs { "tcp", "udp" } do
         if med[key] and med[key][field] <= med.python[field] then
           behind[#behind + 1] = string.format("%s %s %s", key, field:upper(), ratio(med[key][field], med.python[field]))

@@ -19,7 +19,7 @@ int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
                    layers *ly)
 {
     long l3off = -1;
-    if (!lua_isnoneornil(L, arg)) {
+    if (lua_gettop(L) >= arg && !lua_isnil(L, arg)) {
         lua_Integer o = luaL_checkinteger(L, arg);
         luaL_argcheck(L, o >= 0 && o <= LONG_MAX, arg,
                       "offset must be >= 0");

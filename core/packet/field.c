@@ -325,7 +325,8 @@ static int getfield(lua_State *L, view *v, const field *f)
     switch (f->type) {
     case T_IP4: case T_IP6: case T_MAC: {
         int slot = kslot[v->kind][f - kfields[v->kind]];
-        if (v->tlen[slot] == n && memcmp(v->tb[slot], b, n) == 0) {
+        if (v->tlen[slot] == n && (n == 4 ? memcmp(v->tb[slot], b, 4)
+                                   : memcmp(v->tb[slot], b, n)) == 0) {
             lua_getiuservalue(L, 1, 2 + slot); /* the same text as last time */
             return 1;
         }
@@ -470,41 +471,37 @@ static void setfield(lua_State *L, view *v, const field *f)
     put(v, f, at, nb, n);
 }
 
-/* A kind's last name looked up and its field, the metamethods' upvalue 2:
- * a rewrite reads and sets the same field on every packet. The name is a
- * key of the kind's name table (upvalue 1), which keeps that string alive,
- * so while the class lives no other string has its address. */
-typedef struct lastname {
-    const char *name;
-    const field *f;
-    int kind;          /* the class's (set when it is made) */
-} lastname;
-
 /* The field argument 2 names, or NULL with what the name table holds for
  * it (nil, or a method) on top. Upvalue 1: name -> the field (kind << 8 |
- * index) or a method. */
-static const field *named(lua_State *L, view *v)
+ * index) or a method. `kind` is the class's: a view of another kind,
+ * handed to this class's metamethod, never hits the view's cache and is
+ * refused by fieldof. A name found is remembered in the view, in the slot
+ * its address picks (field names are short strings, so each name has one
+ * address while its table keeps it). */
+static const field *named(lua_State *L, view *v, int kind)
 {
-    lastname *c = lua_touserdata(L, lua_upvalueindex(2));
-    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
-    if (k && k == c->name && v->kind == c->kind)
-        return c->f;
+    /* (a number key becomes its text in place: no field has such a name,
+     * and the error shows it as luaL_tolstring would) */
+    const char *k = lua_tostring(L, 2);
+    unsigned slot = (unsigned)((uintptr_t)k >> 5) & (VIEW_NAMES - 1);
+    if (k && v->names[slot].name == k && v->kind == kind)
+        return v->names[slot].f;
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER)
         return NULL;
     const field *f = fieldof(L, v);
     lua_pop(L, 1);
     if (k) { /* fieldof refused a view of another kind */
-        c->name = k;
-        c->f = f;
+        v->names[slot].name = k;
+        v->names[slot].f = f;
     }
     return f;
 }
 
-static int v_index(lua_State *L)
+static int v_index(lua_State *L, int kind)
 {
     view *v = checkview(L);
-    const field *f = named(L, v);
+    const field *f = named(L, v, kind);
     if (f)
         return getfield(L, v, f);
     if (lua_isnil(L, -1)) /* as setting does: a typo is not a nil field */
@@ -513,16 +510,33 @@ static int v_index(lua_State *L)
     return 1; /* a method */
 }
 
-static int v_newindex(lua_State *L)
+static int v_newindex(lua_State *L, int kind)
 {
     view *v = checkview(L);
-    const field *f = named(L, v);
+    const field *f = named(L, v, kind);
     if (f == NULL)
         return vnet_error(L, "%s has no field '%s'", knames[v->kind],
                           luaL_tolstring(L, 2, NULL));
     setfield(L, v, f);
     return 0;
 }
+
+/* Each kind's __index and __newindex: the kind is known without an
+ * upvalue lookup, on the path of every field a rewriter touches. */
+#define KIND_MM(k) \
+    static int index_##k(lua_State *L) { return v_index(L, k); } \
+    static int newindex_##k(lua_State *L) { return v_newindex(L, k); }
+KIND_MM(1) KIND_MM(2) KIND_MM(3) KIND_MM(4) KIND_MM(5) KIND_MM(6)
+KIND_MM(7) KIND_MM(8)
+_Static_assert(V_NKINDS == 9, "a KIND_MM for each kind of view");
+static const lua_CFunction kindex[V_NKINDS] = {
+    NULL, index_1, index_2, index_3, index_4, index_5, index_6, index_7,
+    index_8
+};
+static const lua_CFunction knewindex[V_NKINDS] = {
+    NULL, newindex_1, newindex_2, newindex_3, newindex_4, newindex_5,
+    newindex_6, newindex_7, newindex_8
+};
 
 static int v_tostring(lua_State *L)
 {
@@ -646,19 +660,14 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts)
         lua_setfield(L, -2, "tag");
     }
     int mt = lua_absindex(L, -2), fm = lua_absindex(L, -1);
-    lastname *c = lua_newuserdatauv(L, sizeof *c, 0); /* upvalue 2 */
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
-    int ln = lua_absindex(L, -1);
-    static const struct { const char *name; lua_CFunction fn; } mm[] = {
-        {"__index", v_index}, {"__newindex", v_newindex},
+    const struct { const char *name; lua_CFunction fn; } mm[] = {
+        {"__index", kindex[kind]}, {"__newindex", knewindex[kind]},
         {"__tostring", v_tostring}
     };
     for (int i = 0; i < 3; i++) {
         lua_pushvalue(L, fm);
-        lua_pushvalue(L, ln);
-        lua_pushcclosure(L, mm[i].fn, 2);
+        lua_pushcclosure(L, mm[i].fn, 1);
         lua_setfield(L, mt, mm[i].name);
     }
-    lua_pop(L, 3);
+    lua_pop(L, 2);
 }

@@ -77,6 +77,7 @@ int vnet_parse(const unsigned char *b, size_t len, int link, long l3off,
 /* A header view: a window on a packet's bytes (user value 1 keeps the
  * packet alive). proto.c points it; field.c reads and sets its fields. */
 #define VIEW_TEXTS 4 /* address fields of one kind at most (ARP's) */
+#define VIEW_NAMES 4 /* field names a view remembers (a power of 2) */
 typedef struct view {
     const void *tag;       /* vnet_view_tag (vnet_testudata) */
     vnet_packet *p;
@@ -93,6 +94,11 @@ typedef struct view {
      * packet): user value 2 + slot holds the string made from the tlen[slot]
      * bytes in tb[slot]; the bytes are compared before it is used again */
     unsigned char tb[VIEW_TEXTS][16], tlen[VIEW_TEXTS];
+    /* the field names this view was last asked for and their fields
+     * (field.c's named): a rewriter reads and sets the same few fields of
+     * every packet. Only keys of the kind's name table are kept, which
+     * that table keeps alive, so no other string has their addresses. */
+    struct { const char *name; const void *f; } names[VIEW_NAMES];
 } view;
 
 /* Point v (of `kind`) at the headers ly found in p. */
