@@ -407,15 +407,19 @@ function H.tmpscript(code)
   return path
 end
 
+--- tshark with IP, TCP and UDP checksum validation on, before its other
+-- arguments.
+H.TSHARK_CHECKED = "tshark -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE " ..
+  "-o udp.check_checksum:TRUE"
+
 --- tshark's fields for each packet of a capture file, with IP, TCP and UDP
 -- checksum validation on: a list of rows, field -> value. o.occurrence:
 -- "f" (the first of each field, default) or "a" (all, comma-separated);
 -- o.filter: a display filter choosing the packets.
 function H.tshark(path, fields, o)
   o = o or {}
-  local cmd = "tshark -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE " ..
-    "-o udp.check_checksum:TRUE -r " .. path .. " -T fields -E separator=/t -E occurrence=" ..
-    (o.occurrence or "f")
+  local cmd = H.TSHARK_CHECKED .. " -r " .. path ..
+    " -T fields -E separator=/t -E occurrence=" .. (o.occurrence or "f")
   if o.filter then cmd = cmd .. " -Y '" .. o.filter .. "'" end
   for _, f in ipairs(fields) do cmd = cmd .. " -e " .. f end
   local out, code = H.sh(cmd .. " 2>/dev/null")

@@ -140,8 +140,7 @@ local function checksums_good(path, min, filter)
       for v in (row[f] or ""):gmatch("[^,]+") do
         if v ~= "1" then -- the packet itself, for what the file will not outlive
           local n = row["frame.number"]
-          local shown = H.sh("tshark -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE " ..
-            "-o udp.check_checksum:TRUE -r " .. path .. " -Y frame.number==" .. n ..
+          local shown = H.sh(H.TSHARK_CHECKED .. " -r " .. path .. " -Y frame.number==" .. n ..
             " -x -O ip,ipv6,tcp,udp 2>/dev/null")
           assert.are.equal("1", v, string.format("packet %d of %s (frame %s): %s is %s " ..
             "(0 bad, 2 unverified)\n%s", i, path, n, f, v, shown))
