@@ -40,7 +40,7 @@ describe("vnet.proto", function()
       assert.matches("^vnet%.ipv4: header at offset 0, 20 bytes$", tostring(p:ipv4()))
     end)
 
-    it("set each address's own bytes as texts alternate (the setter keeps the last text it parsed)", function()
+    it("set each address's own bytes as texts alternate (the setter keeps the last texts it parsed)", function()
       local p = packet.new(udp4(A, B, 1, 2, "x"))
       local ip = p:ipv4()
       local function bytes(a) -- the witness: the text's bytes, by hand
@@ -61,6 +61,19 @@ describe("vnet.proto", function()
       assert.equal(bytes("10.0.0.9"), p:sub(17, 20))
       ip.src = "10.0.0.9" -- another field, the same text
       assert.equal(bytes("10.0.0.9"), p:sub(13, 16))
+      -- more texts than the setter keeps, in turn, three times over, and a
+      -- NAT's two directions (dst = REAL, src = VIRT) interleaved
+      local many = {}
+      for i = 1, 12 do many[i] = "10.9." .. i .. "." .. (i * 7) end
+      for round = 1, 3 do
+        for i, a in ipairs(many) do
+          ip.dst = a
+          ip.src = many[#many + 1 - i]
+          assert.equal(bytes(a), p:sub(17, 20), a)
+          assert.equal(bytes(many[#many + 1 - i]), p:sub(13, 16))
+          assert.is_true(p:checksums_ok(), "round " .. round)
+        end
+      end
       local p6 = packet.new(udp6(1, 2, "x"))
       for _, a in ipairs { "2001:db8::1", "2001:db8::2", "2001:db8::1" } do
         p6:ipv6().dst = a
@@ -279,6 +292,9 @@ describe("vnet.proto", function()
         function(p) p:ipv4().id = math.random(0, 0xffff) end,
         function(p) p:ipv4().src = math.random(0, 0xffffffff) end,
         function(p) p:ipv4().dst = math.random(0, 0xffffffff) end,
+        -- texts from a pool larger than the setter's cache of parsed texts
+        function(p) p:ipv4().src = "192.0.2." .. math.random(1, 9) end,
+        function(p) p:ipv4().dst = "198.51.100." .. math.random(1, 9) end,
         function(p) p:ipv4().tos = math.random(0, 255) end,
         function(p) local t = p:udp() or p:tcp(); t.sport = math.random(0, 0xffff) end,
         function(p) local t = p:udp() or p:tcp(); t.dport = math.random(0, 0xffff) end,

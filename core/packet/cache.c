@@ -9,12 +9,6 @@
 
 #include "packet/proto.h"
 
-int vnet_csum_off(int kind)
-{
-    static const int off[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6, 16};
-    return off[kind];
-}
-
 int vnet_parse_arg(lua_State *L, const vnet_packet *p, int arg, int want,
                    layers *ly)
 {

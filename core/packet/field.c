@@ -195,11 +195,23 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
     int partial = (v->p->vh_flags & VNET_NEEDS_CSUM) != 0;
     if (partial && (v->kind == V_TCP || v->kind == V_UDP))
         own = 0;
-    uint32_t o = (own || ps) ? vnet_wsum(base, rel, rel + n, lim) : 0;
-    memcpy(b + at, nb, n);
-    if (!own && !ps)
+    if (!own && !ps) {
+        memcpy(b + at, nb, n);
         return;
-    uint32_t s = vnet_wsum(base, rel, rel + n, lim);
+    }
+    uint32_t o, s;
+    if (n == 4 && !(rel & 1) && rel + 4 <= lim) {
+        /* two whole words (an IPv4 address, a sequence number): the path
+         * of every packet a NAT rewrites */
+        unsigned char *w = b + at;
+        o = vnet_fold16((uint32_t)(w[0] << 8 | w[1]) + (w[2] << 8 | w[3]));
+        s = vnet_fold16((uint32_t)(nb[0] << 8 | nb[1]) + (nb[2] << 8 | nb[3]));
+        memcpy(w, nb, 4);
+    } else {
+        o = vnet_wsum(base, rel, rel + n, lim);
+        memcpy(b + at, nb, n);
+        s = vnet_wsum(base, rel, rel + n, lim);
+    }
     if (own)
         vnet_csum_adjust(base + co, o, s, f->flags & F_TWICE ? 2 : 1,
                          v->kind == V_UDP ? (v->fam == 4 ? 1 : 2) : 0);
@@ -369,21 +381,25 @@ static uint32_t checkint(lua_State *L, view *v, const field *f, uint32_t max)
     return (uint32_t)x;
 }
 
-/* The text each address type parsed last and its bytes: a rewrite sets
- * the same address on every packet (ip.dst = REAL), and comparing the text
- * costs a tenth of parsing it. Per thread, as each Lua state is. */
+/* Address texts parsed lately and their bytes, for each address type in
+ * the slots the texts' addresses pick: a rewrite sets the same few
+ * addresses on every packet (a NAT's two directions: ip.dst = REAL,
+ * ip.src = VIRT), and comparing the text costs a tenth of parsing it.
+ * Per thread, as each Lua state is. */
+#define ADDR_SLOTS 4 /* a power of 2 */
 static _Thread_local struct addrtext {
     unsigned char n;                 /* bytes of text; 0: empty */
     char text[47];
     unsigned char b[16];
-} parsed[3];
+} parsed[3][ADDR_SLOTS];
 
 static int parse_addr(const field *f, const char *s, size_t n,
                       unsigned char *nb)
 {
     int type = f->type;
     size_t w = width(f);
-    struct addrtext *c = &parsed[type - T_IP4];
+    struct addrtext *c = &parsed[type - T_IP4]
+                                [((uintptr_t)s >> 4) & (ADDR_SLOTS - 1)];
     if (n == c->n && memcmp(s, c->text, n) == 0) { /* (c->text has no NUL) */
         memcpy(nb, c->b, w);
         return 1;

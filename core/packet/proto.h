@@ -109,9 +109,14 @@ void vnet_view_point(view *v, vnet_packet *p, const layers *ly, int kind);
 void vnet_set_ipaddr(vnet_packet *p, const layers *ly, int dst,
                      const unsigned char *nb);
 
-/* Offset of a kind's own checksum in its header (cache.c): IPv4 10, UDP 6,
- * TCP 16, ICMP and ICMPv6 2; -1 for a kind without one. */
-int vnet_csum_off(int kind);
+/* Offset of a kind's own checksum in its header: IPv4 10, UDP 6, TCP 16,
+ * ICMP and ICMPv6 2; -1 for a kind without one. */
+static inline int vnet_csum_off(int kind)
+{
+    static const signed char off[V_NKINDS] = {-1, -1, -1, 10, -1, 2, 2, 6,
+                                              16};
+    return off[kind];
+}
 
 /* Every view's tag, the same for all kinds: field.c's check compares the
  * view's kind with its own. */
@@ -123,25 +128,70 @@ extern const char *const vnet_view_tnames[V_NKINDS];
  * in the table at index layouts (proto.core.layout). */
 void vnet_view_class(lua_State *L, int kind, int lists, int layouts);
 
-/* ---- checksums (csum.c) -------------------------------------------- */
+/* ---- checksums (csum.c; the small ones here, inline: a field setter
+ * runs them for every packet a rewriter changes) --------------------- */
 
 /* Ones'-complement sum of b[0..n), folded to 16 bits, added to `sum`. */
 uint32_t vnet_sum(const unsigned char *b, size_t n, uint32_t sum);
+
+static inline uint32_t vnet_fold16(uint64_t s)
+{
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint32_t)s;
+}
+
 /* Sum of the 16-bit words of the region starting at base that cover
  * bytes [from, to) (rounded out to whole words; bytes at or past lim
  * count as zero). */
-uint32_t vnet_wsum(const unsigned char *base, size_t from, size_t to,
-                   size_t lim);
+static inline uint32_t vnet_wsum(const unsigned char *base, size_t from,
+                                 size_t to, size_t lim)
+{
+    uint64_t s = 0;
+    if (to + (to & 1) <= lim) { /* every word whole: no byte past lim */
+        for (size_t i = from & ~(size_t)1; i < to; i += 2)
+            s += (uint32_t)(base[i] << 8 | base[i + 1]);
+        return vnet_fold16(s);
+    }
+    for (size_t i = from & ~(size_t)1; i < to; i += 2) {
+        unsigned hi = i < lim ? base[i] : 0;
+        unsigned lo = i + 1 < lim ? base[i + 1] : 0;
+        s += hi << 8 | lo;
+    }
+    return vnet_fold16(s);
+}
+
 /* RFC 1624 eqn. 3: fix the checksum at c after words summing to oldsum
  * became newsum, `times` times over. udp: 1 for UDP over IPv4 (a zero
  * checksum means none and stays zero), 2 for UDP over IPv6; a result of
  * zero is then sent as 0xffff. */
+static inline void vnet_csum_adjust(unsigned char *c, uint32_t oldsum,
+                                    uint32_t newsum, int times, int udp)
+{
+    uint32_t hc = (uint32_t)(c[0] << 8 | c[1]);
+    if (udp == 1 && hc == 0)
+        return; /* UDP over IPv4 without a checksum */
+    uint64_t s = ~hc & 0xffff;
+    for (int i = 0; i < times; i++)
+        s += (~oldsum & 0xffff) + newsum;
+    uint32_t r = ~vnet_fold16(s) & 0xffff;
+    if (udp && r == 0)
+        r = 0xffff;
+    c[0] = (unsigned char)(r >> 8);
+    c[1] = (unsigned char)r;
+}
+
 /* The same for a partial checksum (offload, VNET_NEEDS_CSUM): the field
  * holds the pseudo-header sum itself, not its complement. */
-void vnet_csum_adjust_partial(unsigned char *c, uint32_t oldsum,
-                              uint32_t newsum);
-void vnet_csum_adjust(unsigned char *c, uint32_t oldsum, uint32_t newsum,
-                      int times, int udp);
+static inline void vnet_csum_adjust_partial(unsigned char *c,
+                                            uint32_t oldsum, uint32_t newsum)
+{
+    uint64_t s = (uint32_t)(c[0] << 8 | c[1]);
+    s += (~oldsum & 0xffff) + newsum;
+    uint32_t r = vnet_fold16(s);
+    c[0] = (unsigned char)(r >> 8);
+    c[1] = (unsigned char)r;
+}
 /* Pseudo-header sum for the transport of ly with upper-layer length n. */
 uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n);
 
