@@ -391,6 +391,12 @@ describe("vnet.proto", function()
           "ipv4.src: '" .. bad .. "' is not an IPv4 address")
       end
       assert.equal(src, ip.src) -- a refused value leaves the field as it was
+      -- in a fresh process every slot of the setters' cache of parsed texts
+      -- is empty: the empty text is still refused, not taken from one
+      local out = H.sh(H.vnet .. [[ -e 'local ip = vnet.packet.build { ipv4 = { src = "1.2.3.4",
+        dst = "5.6.7.8" }, udp = { sport = 1, dport = 2 } }:ipv4()
+        print(pcall(function() ip.src = "" end)); print(ip.src)' 2>&1]])
+      assert.matches("^false\t[^\n]*ipv4%.src: '' is not an IPv4 address\n1%.2%.3%.4\n$", out)
       ip.src = "0.0.0.0"; assert.equal("0.0.0.0", ip.src)
       ip.src = "255.255.255.255"; assert.equal("255.255.255.255", ip.src)
     end)

@@ -425,7 +425,8 @@ static int parse_addr(const field *f, const char *s, size_t n,
     size_t w = width(f);
     struct addrtext *c = &parsed[type - T_IP4]
                                 [((uintptr_t)s >> 4) & (ADDR_SLOTS - 1)];
-    if (n == c->n && same_text(s, c->text, n)) { /* (c->text has no NUL) */
+    /* (an empty slot has n 0, and "" is no address: it never hits) */
+    if (c->n && n == c->n && same_text(s, c->text, n)) { /* (no NUL in text) */
         if (w == 4)
             memcpy(nb, c->b, 4); /* (a constant size: no call) */
         else
