@@ -267,7 +267,9 @@ describe("vnet.topo", function()
     H.need_qdisc("netem")
     local net <close> = assert(topo.apply("examples/sites.lua"))
     assert.are.equal("vxlan", iplinks("sites-gw1").vx42.linkinfo.info_kind)
-    assert.is_true(net.a1:ping(net.b1))
+    -- the example's underlay loses 1% each way, ARP included: one probe
+    -- alone came back unanswered about one run in 25 (the kernel lane saw it)
+    assert.is_true(net.a1:ping(net.b1, { count = 5 }))
     H.assert_delay(net.a1, net.b1:addrs()[1], 50) -- 25 ms each way
   end))
 
