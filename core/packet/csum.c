@@ -17,7 +17,7 @@ uint32_t vnet_sum(const unsigned char *b, size_t n, uint32_t sum)
         s += (uint32_t)(b[i] << 8 | b[i + 1]);
     if (i < n)
         s += (uint32_t)b[i] << 8;
-    return vnet_fold16(s);
+    return vnet_csum_fold(s);
 }
 
 uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
@@ -30,5 +30,5 @@ uint32_t vnet_pseudo_sum(const unsigned char *b, const layers *ly, size_t n)
         s += vnet_sum(b + ly->dstoff, 16, 0);
         s += (n >> 16) + (n & 0xffff);
     }
-    return vnet_fold16(s);
+    return vnet_csum_fold(s);
 }

@@ -211,8 +211,10 @@ static void put(view *v, const field *f, size_t at, const unsigned char *nb,
         /* two whole words (an IPv4 address, a sequence number): the path
          * of every packet a NAT rewrites */
         unsigned char *w = b + at;
-        o = vnet_fold16((uint32_t)(w[0] << 8 | w[1]) + (w[2] << 8 | w[3]));
-        s = vnet_fold16((uint32_t)(nb[0] << 8 | nb[1]) + (nb[2] << 8 | nb[3]));
+        o = vnet_csum_fold((uint32_t)(w[0] << 8 | w[1]) +
+                           (w[2] << 8 | w[3]));
+        s = vnet_csum_fold((uint32_t)(nb[0] << 8 | nb[1]) +
+                           (nb[2] << 8 | nb[3]));
         memcpy(w, nb, 4);
     } else {
         o = vnet_wsum(base, rel, rel + n, lim);

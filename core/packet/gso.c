@@ -63,13 +63,6 @@ uint64_t vnet_csum_add(uint64_t sum, const void *buf, size_t n)
     return sum;
 }
 
-uint16_t vnet_csum_fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 void vnet_csum_store(unsigned char *field, uint64_t sum, int udp)
 {
     uint16_t c = (uint16_t)~vnet_csum_fold(sum);

@@ -85,7 +85,12 @@ typedef struct vnet_vhdr {  /* struct virtio_net_hdr, host order */
 
 /* Internet checksum helpers: sum in memory order, fold, complement. */
 uint64_t vnet_csum_add(uint64_t sum, const void *buf, size_t n);
-uint16_t vnet_csum_fold(uint64_t sum); /* folded, not complemented */
+static inline uint16_t vnet_csum_fold(uint64_t sum) /* not complemented */
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
 /* Finish a partial L4 checksum (VNET_NEEDS_CSUM) in place. */
 void vnet_csum_complete(unsigned char *b, size_t n, unsigned start,
                         unsigned offset);

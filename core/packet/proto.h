@@ -134,13 +134,6 @@ void vnet_view_class(lua_State *L, int kind, int lists, int layouts);
 /* Ones'-complement sum of b[0..n), folded to 16 bits, added to `sum`. */
 uint32_t vnet_sum(const unsigned char *b, size_t n, uint32_t sum);
 
-static inline uint32_t vnet_fold16(uint64_t s)
-{
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint32_t)s;
-}
-
 /* Sum of the 16-bit words of the region starting at base that cover
  * bytes [from, to) (rounded out to whole words; bytes at or past lim
  * count as zero). */
@@ -151,14 +144,14 @@ static inline uint32_t vnet_wsum(const unsigned char *base, size_t from,
     if (to + (to & 1) <= lim) { /* every word whole: no byte past lim */
         for (size_t i = from & ~(size_t)1; i < to; i += 2)
             s += (uint32_t)(base[i] << 8 | base[i + 1]);
-        return vnet_fold16(s);
+        return vnet_csum_fold(s);
     }
     for (size_t i = from & ~(size_t)1; i < to; i += 2) {
         unsigned hi = i < lim ? base[i] : 0;
         unsigned lo = i + 1 < lim ? base[i + 1] : 0;
         s += hi << 8 | lo;
     }
-    return vnet_fold16(s);
+    return vnet_csum_fold(s);
 }
 
 /* RFC 1624 eqn. 3: fix the checksum at c after words summing to oldsum
@@ -174,7 +167,7 @@ static inline void vnet_csum_adjust(unsigned char *c, uint32_t oldsum,
     uint64_t s = ~hc & 0xffff;
     for (int i = 0; i < times; i++)
         s += (~oldsum & 0xffff) + newsum;
-    uint32_t r = ~vnet_fold16(s) & 0xffff;
+    uint32_t r = ~vnet_csum_fold(s) & 0xffff;
     if (udp && r == 0)
         r = 0xffff;
     c[0] = (unsigned char)(r >> 8);
@@ -188,7 +181,7 @@ static inline void vnet_csum_adjust_partial(unsigned char *c,
 {
     uint64_t s = (uint32_t)(c[0] << 8 | c[1]);
     s += (~oldsum & 0xffff) + newsum;
-    uint32_t r = vnet_fold16(s);
+    uint32_t r = vnet_csum_fold(s);
     c[0] = (unsigned char)(r >> 8);
     c[1] = (unsigned char)r;
 }
