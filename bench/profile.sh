@@ -7,7 +7,7 @@
 #   run, and what that run carried.
 # udp: the forwarder alone on CPU 1, sender and receiver on CPU 0, 3 s of
 #   64-byte datagrams (bench/udpflood); the packets it forwarded A -> B
-#   (B's own count of what arrived on fb) and its CPU time per packet, user
+#   (B's own count of the datagrams its UDP layer took) and its CPU time per packet, user
 #   and system (the system time includes B's IP and UDP input, which a
 #   write to a TUN runs in the writer's context).
 # tcpcalls: as tcp, with the forwarder's context switches, wake-ups it
@@ -123,7 +123,10 @@ instr() {
   esac
   awk -v n=$n -v i=${i:-0} -v name="$1" "BEGIN { printf \"| %s | %d | %.0f |\\n\", name, n, n ? i / n : 0 }"
 }
-rxcount() { ip -n vbB -s -j link show fb | sed -E "s/.*\"rx\":\\{\"bytes\":[0-9]+,\"packets\":([0-9]+).*/\\1/"; }
+rxcount() { # datagrams the UDP layer of B took, read or dropped by a full
+  # socket (not the receive count of fb: a coalesced write counts one there)
+  ip netns exec vbB awk "/^Udp:/ && n++ { print \$2 + \$3 + \$4; exit }" /proc/net/snmp
+}
 udp() {
   echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
   pinned "$2" "${3:-10.200.0.2}"

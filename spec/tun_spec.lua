@@ -245,7 +245,7 @@ describe("vnet.tun", function()
 
     it("rejects unknown option keys, naming the key", function()
       assert.has_error(function() tun.open { nmae = "x" } end,
-        "tun.open: unknown option 'nmae' (known: filter, group, multi_queue, name, offload, owner, persist, pi, segments, vnet_hdr)")
+        "tun.open: unknown option 'nmae' (known: coalesce, filter, group, multi_queue, name, offload, owner, persist, pi, segments, vnet_hdr)")
     end)
 
     it("rejects wrong types", function()

@@ -189,9 +189,9 @@ static int d_read(lua_State *L)
 }
 
 /* dev:write(packet | string) -> bytes | nil, msg, errno
- * On an offload device in segments mode, plain TCP segments are coalesced
- * and written when the loop's dispatch round ends (or at once outside the
- * loop); a superpacket goes out with its virtio_net_hdr, split here when
+ * On an offload device (coalesce), runs of TCP segments and UDP datagrams
+ * of one flow are coalesced and written when the loop's dispatch round
+ * ends (or at once outside the loop); a superpacket goes out with its virtio_net_hdr, split here when
  * the device cannot take it whole. */
 static int d_write(lua_State *L)
 {
@@ -203,24 +203,21 @@ static int d_write(lua_State *L)
     if (p)
         n = p->len;
     /* a packet whose checksum waits (read in segments mode): finished here
-     * when a capture sees it, when the device has no virtio_net_hdr to
-     * carry it partial, or when it is TCP (csum_offset 16) for the
-     * coalescer, which merges finished segments */
-    if (p && p->lazy &&
-        (d->capture || !d->vnet_hdr || (d->gro && p->csum_offset == 16)))
+     * when a capture sees it or when the device has no virtio_net_hdr to
+     * carry it partial (the coalescer merges it partial) */
+    if (p && p->lazy && (d->capture || !d->vnet_hdr))
         vnet_packet_finish(p);
-    if (p && (p->gso_type || (p->vh_flags & VNET_NEEDS_CSUM))) {
-        vnet_vhdr vh = {p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
-                        p->csum_start, p->csum_offset};
-        if (d->gro)
-            vnet_gro_flush(d); /* keep the order of writes */
-        w = vnet_dev_write_gso(d, b, n, &vh);
-    } else if (d->gro && d->gso_write && vnet_gro_add(d, b, n)) {
-        vnet_dev_defer_flush(L, d);
+    vnet_vhdr vh = {0, 0, 0, 0, 0, 0};
+    if (p)
+        vh = (vnet_vhdr){p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
+                         p->csum_start, p->csum_offset};
+    if (d->gro && d->gso_write && vnet_gro_add(d, b, n, p ? &vh : NULL)) {
+        vnet_dev_defer_flush(L, d); /* it took the packet (and flushed
+                                     * what it held, if it had to) */
         w = (long)n;
+    } else if (vh.gso_type || (vh.flags & VNET_NEEDS_CSUM)) {
+        w = vnet_dev_write_gso(d, b, n, &vh); /* after what was held */
     } else {
-        if (d->gro)
-            vnet_gro_flush(d);
         w = vnet_dev_writev(d, NULL, b, n, p ? p->pi_flags : -1,
                             p ? p->pi_proto : -1);
     }
@@ -343,7 +340,7 @@ static void offload_string(lua_State *L, unsigned f)
 }
 
 /* Fields: name, ifindex, kind, closed, pi, vnet_hdr, multi_queue, persist,
- * rx_packets, tx_packets, tx_dropped, offload, segments, io, gso_writes,
+ * rx_packets, tx_packets, tx_dropped, offload, segments, coalesce, io, gso_writes,
  * gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
@@ -374,6 +371,7 @@ static int d_index(lua_State *L)
         else lua_pushboolean(L, 0);
     }
     else if (strcmp(k, "segments") == 0) lua_pushboolean(L, d->segments);
+    else if (strcmp(k, "coalesce") == 0) lua_pushboolean(L, d->gro != NULL);
     else if (strcmp(k, "io") == 0) lua_pushstring(L, vnet_iob_dev_mode(d));
     else if (strcmp(k, "gso_writes") == 0)
         lua_pushboolean(L, d->vnet_hdr && d->gso_write);

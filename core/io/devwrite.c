@@ -48,8 +48,10 @@ static uint16_t guess_proto(const vnet_dev *d, const unsigned char *b,
     }
 }
 
-long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
-                     size_t n, int pi_flags, int pi_proto)
+/* One write; queue_gso: a superpacket may be queued too (the coalescer's,
+ * whose failure only counts in tx_dropped, as a plain queued write's). */
+static long writev_q(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
+                     size_t n, int pi_flags, int pi_proto, int queue_gso)
 {
     struct tun_pi pi;
     vnet_wire_vhdr w = {0, 0, 0, 0, 0, 0};
@@ -59,11 +61,11 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
                                        : guess_proto(d, b, n));
     }
     if (d->vnet_hdr && vh)
-        w = (vnet_wire_vhdr){vh->flags, vh->gso_type, vh->hdr_len,
+        w = (vnet_wire_vhdr){vh->flags & VNET_NEEDS_CSUM, vh->gso_type, vh->hdr_len,
                              vh->gso_size, vh->csum_start, vh->csum_offset};
     size_t pre = vnet_dev_prefix(d);
     unsigned char *at;
-    if ((!vh || !vh->gso_type) && (at = vnet_iob_claim(d, pre + n))) {
+    if ((queue_gso || !vh || !vh->gso_type) && (at = vnet_iob_claim(d, pre + n))) {
         /* in a dispatch round: written into the arena, it leaves batched */
         if (d->pi)
             memcpy(at, &pi, sizeof pi);
@@ -92,6 +94,22 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
     if (d->capture)
         d->capture(d->capture_ctx, b, n, 1, NULL);
     return (size_t)r >= pre ? (long)((size_t)r - pre) : 0;
+}
+
+long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
+                     size_t n, int pi_flags, int pi_proto)
+{
+    return writev_q(d, vh, b, n, pi_flags, pi_proto, 0);
+}
+
+/* What the coalescer made: into the round's batch like any plain write
+ * (the device takes GSO writes, or nothing was coalesced). */
+static long vnet_dev_write_merged(vnet_dev *d, const unsigned char *b,
+                                  size_t n, const vnet_vhdr *vh)
+{
+    if (d->vnet_hdr && (vh->gso_type == 0 || d->gso_write))
+        return writev_q(d, vh, b, n, -1, -1, 1);
+    return vnet_dev_write_gso(d, b, n, vh);
 }
 
 /* ---- deferred flushes, per Lua state ------------------------------------ */
@@ -170,13 +188,21 @@ void vnet_dev_round(lua_State *L, int begin)
 
 /* ---- GRO on write ------------------------------------------------------ */
 
+/* A UDP superpacket of 64-byte datagrams is sent whole in one write and
+ * segmented where B's socket takes it; the kernel's own UDP GSO allowed 64
+ * segments a send before 6.11 (UDP_MAX_SEGMENTS), so no more go in one. */
+#define UDP_SEGS 64
+
 struct vnet_gro {
     size_t len;        /* bytes held; 0 when empty */
     int count;         /* segments merged */
     int l3, l4, hl;
-    uint32_t next_seq;
+    int udp;           /* UDP datagrams (USO), else TCP segments (TSO) */
+    uint32_t next_seq; /* TCP: the sequence number that continues */
+    unsigned next_id;  /* UDP over IPv4 without DF: the IP id that does */
     size_t mss;        /* payload of the first segment */
     int closed;        /* a short or PSH segment ended it */
+    vnet_vhdr vh;      /* the first packet's, written with it if it stays alone */
     unsigned char buf[GRO_MAX + 64];
 };
 
@@ -195,28 +221,54 @@ void vnet_gro_free(struct vnet_gro *g)
     free(g);
 }
 
-/* A TCP segment we can merge: plain IPv4 (no options, no fragment) or
- * IPv6 without extension headers, ACK set, no SYN/FIN/RST/URG/ECN, data.
- * Fills l3, l4, hl; returns the payload length or 0. */
+/* Is the L4 checksum of a complete (not partial) packet right? A UDP
+ * datagram over IPv4 with none (0) is taken: the superpacket gets one. */
+static int l4_csum_ok(const unsigned char *b, size_t n, int l3, int l4,
+                      int udp)
+{
+    const unsigned char *ip = b + l3;
+    size_t l4len = n - (size_t)l4;
+    if (udp && ip[0] >> 4 == 4 && b[l4 + 6] == 0 && b[l4 + 7] == 0)
+        return 1;
+    uint64_t s = vnet_pseudo_csum(ip, udp ? 17 : 6, l4len, 24);
+    return vnet_csum_fold(vnet_csum_add(s, b + l4, l4len)) == 0xffff;
+}
+
+/* A packet we can merge: plain IPv4 (no options, no fragment) or IPv6
+ * without extension headers, carrying TCP (ACK set, no SYN/FIN/RST/URG/ECN,
+ * data) or UDP (data). Fills l3, l4, hl and udp; returns the payload
+ * length or 0. */
 static size_t mergeable(const unsigned char *b, size_t n, int tap, int *l3,
-                        int *l4, int *hl)
+                        int *l4, int *hl, int *udp)
 {
     int o = vnet_l3off(b, n, tap);
     if (o < 0)
         return 0;
     const unsigned char *ip = b + o;
     size_t t;
+    unsigned proto;
     if (ip[0] >> 4 == 4) {
-        if ((size_t)o + 20 > n || ip[0] != 0x45 || ip[9] != 6 ||
+        if ((size_t)o + 20 > n || ip[0] != 0x45 ||
             (vnet_get16(ip + 6) & 0x3fff) != 0 || vnet_get16(ip + 2) != n - (size_t)o)
             return 0;
+        proto = ip[9];
         t = (size_t)o + 20;
     } else {
-        if ((size_t)o + 40 > n || ip[6] != 6 || vnet_get16(ip + 4) != n - (size_t)o - 40)
+        if ((size_t)o + 40 > n || vnet_get16(ip + 4) != n - (size_t)o - 40)
             return 0;
+        proto = ip[6];
         t = (size_t)o + 40;
     }
-    if (t + 20 > n)
+    if (proto == 17) {
+        if (t + 8 >= n || vnet_get16(b + t + 4) != n - t)
+            return 0;
+        *l3 = o;
+        *l4 = (int)t;
+        *hl = (int)t + 8;
+        *udp = 1;
+        return n - t - 8;
+    }
+    if (proto != 6 || t + 20 > n)
         return 0;
     size_t h = t + (size_t)(b[t + 12] >> 4) * 4;
     unsigned fl = b[t + 13];
@@ -226,28 +278,35 @@ static size_t mergeable(const unsigned char *b, size_t n, int tap, int *l3,
     *l3 = o;
     *l4 = (int)t;
     *hl = (int)h;
+    *udp = 0;
     return n - h;
 }
 
-/* Does segment b continue what g holds? Same headers but for IP length,
- * id and checksum, TCP sequence, checksum and PSH. */
+/* Does packet b continue what g holds? Same headers but for IP length, id
+ * and checksum; then for TCP the same header but for sequence, checksum
+ * and PSH, the sequence adjacent; for UDP the same ports, and over IPv4
+ * without DF the next id (as the kernel's GRO asks). */
 static int continues(const struct vnet_gro *g, const unsigned char *b,
-                     int l3, int l4, int hl)
+                     int l3, int l4, int hl, int udp)
 {
     const unsigned char *a = g->buf;
-    if (l3 != g->l3 || l4 != g->l4 || hl != g->hl ||
+    if (udp != g->udp || l3 != g->l3 || l4 != g->l4 || hl != g->hl ||
         memcmp(a, b, (size_t)l3) != 0)
         return 0;
     const unsigned char *x = a + l3, *y = b + l3;
     if (x[0] >> 4 == 4) {
-        if (x[1] != y[1] || x[6] != y[6] || x[8] != y[8] ||
+        if (x[1] != y[1] || x[6] != y[6] || x[8] != y[8] || x[9] != y[9] ||
             memcmp(x + 12, y + 12, 8) != 0)
+            return 0;
+        if (udp && !(x[6] & 0x40) && vnet_get16(y + 4) != g->next_id)
             return 0;
     } else if (memcmp(x, y, 4) != 0 || memcmp(x + 6, y + 6, 34) != 0) {
         return 0;
     }
     x = a + l4;
     y = b + l4;
+    if (udp)
+        return memcmp(x, y, 4) == 0;
     return memcmp(x, y, 4) == 0 && vnet_get32(y + 4) == g->next_seq &&
            memcmp(x + 8, y + 8, 5) == 0 &&
            (x[13] & ~TCP_PSH) == (y[13] & ~TCP_PSH) &&
@@ -255,18 +314,42 @@ static int continues(const struct vnet_gro *g, const unsigned char *b,
            memcmp(x + 20, y + 20, (size_t)(hl - l4 - 20)) == 0;
 }
 
-int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n)
+int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n,
+                 const vnet_vhdr *vh)
 {
+    static const vnet_vhdr none = {0, 0, 0, 0, 0, 0};
     struct vnet_gro *g = d->gro;
-    int l3, l4, hl;
-    size_t pay = mergeable(b, n, d->kind == VNET_DEV_TAP, &l3, &l4, &hl);
+    int l3, l4, hl, udp;
+    if (vh == NULL)
+        vh = &none;
+    size_t pay = vh->gso_type ? 0 : mergeable(b, n, d->kind == VNET_DEV_TAP,
+                                              &l3, &l4, &hl, &udp);
+    /* Whose checksum do we trust? A partial one (the kernel's, or one kept
+     * lazy: the merge completes it as one), one the kernel checked or
+     * vnet computed (VNET_DATA_VALID), or one checked here; the IPv4
+     * header's always, as the merge writes a new one. A UDP superpacket
+     * needs a kernel that takes USO writes (6.2: dev.offload has uso4/6). */
+    if (pay) {
+        const unsigned char *ip = b + l3;
+        int v4 = ip[0] >> 4 == 4;
+        if (v4 && vnet_csum_fold(vnet_csum_add(0, ip, 20)) != 0xffff)
+            pay = 0;
+        else if (udp && !(d->offload & (v4 ? 0x20u : 0x40u))) /* TUN_F_USO4/6 */
+            pay = 0;
+        else if (vh->flags & VNET_NEEDS_CSUM)
+            pay = vh->csum_start == (unsigned)l4 &&
+                  vh->csum_offset == (udp ? 6u : 16u) ? pay : 0;
+        else if (!(vh->flags & VNET_DATA_VALID) && !l4_csum_ok(b, n, l3, l4, udp))
+            pay = 0;
+    }
     if (pay == 0) {
         vnet_gro_flush(d);
         return 0;
     }
     if (g->len && (g->closed || pay > g->mss ||
                    g->len + pay - (size_t)g->l3 > GRO_MAX ||
-                   !continues(g, b, l3, l4, hl)))
+                   (udp && g->count >= UDP_SEGS) ||
+                   !continues(g, b, l3, l4, hl, udp)))
         vnet_gro_flush(d);
     if (g->len == 0) {
         memcpy(g->buf, b, n);
@@ -275,20 +358,32 @@ int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n)
         g->l3 = l3;
         g->l4 = l4;
         g->hl = hl;
+        g->udp = udp;
         g->mss = pay;
-        g->next_seq = vnet_get32(b + l4 + 4) + (uint32_t)pay;
-        g->closed = (b[l4 + 13] & TCP_PSH) != 0;
+        g->vh = (vnet_vhdr){vh->flags & VNET_NEEDS_CSUM, 0, 0, 0,
+                            vh->csum_start, vh->csum_offset};
+        if (udp) {
+            g->next_id = (vnet_get16(b + l3 + 4) + 1) & 0xffff;
+            g->closed = 0;
+        } else {
+            g->next_seq = vnet_get32(b + l4 + 4) + (uint32_t)pay;
+            g->closed = (b[l4 + 13] & TCP_PSH) != 0;
+        }
         return 1;
     }
     memcpy(g->buf + g->len, b + hl, pay);
     g->len += pay;
     g->count++;
-    g->next_seq += (uint32_t)pay;
     if (pay < g->mss)
         g->closed = 1;
-    if (b[l4 + 13] & TCP_PSH) {
-        g->buf[l4 + 13] |= TCP_PSH;
-        g->closed = 1;
+    if (udp) {
+        g->next_id = (g->next_id + 1) & 0xffff;
+    } else {
+        g->next_seq += (uint32_t)pay;
+        if (b[l4 + 13] & TCP_PSH) {
+            g->buf[l4 + 13] |= TCP_PSH;
+            g->closed = 1;
+        }
     }
     return 1;
 }
@@ -298,7 +393,7 @@ int vnet_gro_flush(vnet_dev *d)
     struct vnet_gro *g = d->gro;
     if (g == NULL || g->len == 0)
         return 0;
-    vnet_vhdr vh = {0, 0, 0, 0, 0, 0};
+    vnet_vhdr vh = g->vh; /* alone: as it came */
     unsigned char *ip = g->buf + g->l3, *l4 = g->buf + g->l4;
     if (g->count > 1) {
         size_t l4len = g->len - (size_t)g->l4;
@@ -310,18 +405,21 @@ int vnet_gro_flush(vnet_dev *d)
         } else {
             vnet_put16(ip + 4, (unsigned)(g->len - (size_t)g->l3 - 40));
         }
+        if (g->udp)
+            vnet_put16(l4 + 4, (unsigned)l4len);
         /* partial checksum: the pseudo-header sum, not complemented */
         /* (mergeable: no extension headers) */
-        uint16_t ph = vnet_csum_fold(vnet_pseudo_csum(ip, 6, l4len, 24));
-        memcpy(l4 + 16, &ph, 2);
+        unsigned off = g->udp ? 6 : 16;
+        uint16_t ph = vnet_csum_fold(vnet_pseudo_csum(ip, g->udp ? 17 : 6, l4len, 24));
+        memcpy(l4 + off, &ph, 2); /* sums are in memory order */
         vh.flags = VNET_NEEDS_CSUM;
-        vh.gso_type = v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;
+        vh.gso_type = g->udp ? VNET_GSO_UDP_L4 : v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;
         vh.hdr_len = (uint16_t)g->hl;
         vh.gso_size = (uint16_t)g->mss;
         vh.csum_start = (uint16_t)g->l4;
-        vh.csum_offset = 16;
+        vh.csum_offset = (uint16_t)off;
     }
-    long w = vnet_dev_write_gso(d, g->buf, g->len, &vh);
+    long w = vnet_dev_write_merged(d, g->buf, g->len, &vh);
     g->len = 0;
     g->count = 0;
     if (w < 0) {

@@ -40,7 +40,7 @@ typedef struct vnet_dev {
     int gso_write_err;   /* the errno that turned GSO writes off */
     int seg_next, seg_count; /* segments of rx left to hand out */
     int dirty;           /* the coalescer holds data: flush pending */
-    struct vnet_gro *gro;/* write coalescer (segments mode) */
+    struct vnet_gro *gro;/* write coalescer (offload, coalesce) */
     uint64_t tx_dropped; /* deferred or batched writes the kernel refused */
     /* pcap capture (pcap.c): every packet read (out 0) or written (out 1),
      * with the time the kernel stamped it (a packet socket's ring) or NULL
@@ -157,12 +157,15 @@ void vnet_dev_forget(lua_State *L, vnet_dev *d);
 /* The loop: a dispatch round begins (1), or ends (0: flush the list). */
 void vnet_dev_round(lua_State *L, int begin);
 
-/* Coalescer (GRO on write) for an offload device in segments mode. */
+/* Coalescer (GRO on write) for an offload device (option coalesce): runs
+ * of TCP segments and of UDP datagrams of one flow become superpackets. */
 struct vnet_gro *vnet_gro_new(void);
 void vnet_gro_free(struct vnet_gro *g);
-/* Take a plain segment into the coalescer: 1 taken, 0 not coalescable
- * (the caller writes it itself, after a flush). May flush first. */
-int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n);
+/* Take a packet into the coalescer: 1 taken, 0 not coalescable (the
+ * caller writes it itself, after a flush). May flush first. vh: the
+ * packet's offload header (a partial checksum), NULL for none. */
+int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n,
+                 const vnet_vhdr *vh);
 /* Write what the coalescer holds; 0 or -errno. */
 int vnet_gro_flush(vnet_dev *d);
 /* Write a superpacket (or partial-checksum packet) with its header; splits

@@ -144,7 +144,7 @@ static int probe_gso_write(vnet_dev *d)
 }
 
 /* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group,
- * offload, segments) -> dev | nil, msg, errno. Option checking is done by
+ * offload, segments, coalesce) -> dev | nil, msg, errno. Option checking is done by
  * lua/vnet/tun.lua; offload implies vnet_hdr. */
 static int t_open(lua_State *L)
 {
@@ -160,6 +160,7 @@ static int t_open(lua_State *L)
         name = vnet_checkname(L, 2, IFNAMSIZ - 1, op, "name");
     long owner = getid(L, 7, 0, op), group = getid(L, 8, 1, op);
     int offload = lua_toboolean(L, 9), segments = lua_toboolean(L, 10);
+    int coalesce = lua_toboolean(L, 11);
     if (offload)
         vhdr = 1;
     const char *obj = nlen ? name : TUN_PATH;
@@ -200,12 +201,11 @@ static int t_open(lua_State *L)
         d->gso_write_err = probe_gso_write(d);
         d->gso_write = d->gso_write_err == 0;
         d->segments = segments;
+        if (coalesce && (d->gro = vnet_gro_new()) == NULL) {
+            errno = ENOMEM;
+            goto fail;
+        }
         if (segments) {
-            d->gro = vnet_gro_new();
-            if (d->gro == NULL) {
-                errno = ENOMEM;
-                goto fail;
-            }
             d->seg = vnet_packet_reused(L, 65536 + 256);
             d->seg->link = kind == VNET_DEV_TAP ? VNET_LINK_ETH
                                                 : VNET_LINK_RAW;

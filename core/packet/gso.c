@@ -150,8 +150,11 @@ void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
     if (count == 1 || l3 < 0 || hl == 0) { /* not splittable: pass it on */
         memcpy(out->data, sp->data, n);
         out->len = n;
-        if (sp->vh_flags & VNET_NEEDS_CSUM)
+        out->vh_flags = sp->vh_flags & VNET_DATA_VALID;
+        if (sp->vh_flags & VNET_NEEDS_CSUM) {
             vnet_csum_complete(out->data, n, sp->csum_start, sp->csum_offset);
+            out->vh_flags = VNET_DATA_VALID;
+        }
         return;
     }
     size_t off = (size_t)i * sp->gso_size;
@@ -186,4 +189,5 @@ void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
                ? vnet_ip6_pseudo_dst(ip, sp->csum_start - (size_t)l3) : 24;
     vnet_csum_store(l4 + (udp ? 6 : 16), vnet_pseudo_csum(ip, udp ? 17 : 6, l4len, dst) +
                vnet_csum_add(0, l4, l4len), udp);
+    out->vh_flags = VNET_DATA_VALID; /* computed here */
 }

@@ -64,7 +64,7 @@ void vnet_packet_finish(vnet_packet *p)
 {
     if (p->vh_flags & VNET_NEEDS_CSUM)
         vnet_csum_complete(p->data, p->len, p->csum_start, p->csum_offset);
-    p->vh_flags = 0;
+    p->vh_flags = VNET_DATA_VALID; /* computed just now */
     p->lazy = 0;
 }
 
@@ -151,6 +151,7 @@ static lua_Integer checkval(lua_State *L, int arg, lua_Integer max)
 static int p_set_u8(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
+    p->vh_flags &= (uint8_t)~VNET_DATA_VALID; /* bytes change */
     size_t off = checkoff(L, p, 2, 1, p->len);
     p->data[off] = (unsigned char)checkval(L, 3, 0xff);
     return 0;
@@ -159,6 +160,7 @@ static int p_set_u8(lua_State *L)
 static int p_set_u16(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
+    p->vh_flags &= (uint8_t)~VNET_DATA_VALID; /* bytes change */
     unsigned char *b = p->data + checkoff(L, p, 2, 2, p->len);
     lua_Integer v = checkval(L, 3, 0xffff);
     b[0] = (unsigned char)(v >> 8);
@@ -169,6 +171,7 @@ static int p_set_u16(lua_State *L)
 static int p_set_u32(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
+    p->vh_flags &= (uint8_t)~VNET_DATA_VALID; /* bytes change */
     unsigned char *b = p->data + checkoff(L, p, 2, 4, p->len);
     lua_Integer v = checkval(L, 3, 0xffffffff);
     b[0] = (unsigned char)(v >> 24);
@@ -183,6 +186,7 @@ static int p_set_u32(lua_State *L)
 static int p_put(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
+    p->vh_flags &= (uint8_t)~VNET_DATA_VALID; /* bytes change */
     size_t n;
     const unsigned char *s = vnet_checkbytes(L, 3, &n);
     size_t off = checkoff(L, p, 2, n, p->cap);
@@ -198,6 +202,7 @@ static int p_put(lua_State *L)
 static int p_resize(lua_State *L)
 {
     vnet_packet *p = vnet_packet_check(L, 1);
+    p->vh_flags &= (uint8_t)~VNET_DATA_VALID; /* bytes change */
     lua_Integer n = checkint(L, 2, "length");
     if (n < 0 || (size_t)n > p->cap)
         return vnet_error(L, "packet:resize: length %I out of range (0 to "

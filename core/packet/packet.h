@@ -73,6 +73,11 @@ int vnet_guess_link(const unsigned char *b, size_t len);
 /* ---- offload arithmetic (gso.c) ---------------------------------- */
 
 #define VNET_NEEDS_CSUM 1          /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+/* VIRTIO_NET_HDR_F_DATA_VALID: the L4 checksum is known right (the kernel
+ * checked it, or vnet computed it: a segment, a finished packet). Writes
+ * of raw bytes (set_u8 .. put, resize) drop it; it is never written out.
+ * The write coalescer trusts it instead of checking the sum again. */
+#define VNET_DATA_VALID 2
 #define VNET_GSO_TCPV4 1
 #define VNET_GSO_UDP_L4 5
 #define VNET_GSO_TCPV6 4

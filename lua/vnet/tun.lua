@@ -23,10 +23,13 @@
 --                lists what it took). Reads then carry superpackets of up
 --                to 64 KiB. See docs/offload.md.
 --   segments     with offload (default true): hand Lua each segment of a
---                superpacket as an ordinary packet and coalesce the TCP
---                segments written back into superpackets; false: Lua sees
---                whole superpackets (fields gso_type, gso_size, csum_start,
+--                superpacket as an ordinary packet; false: Lua sees whole
+--                superpackets (fields gso_type, gso_size, csum_start,
 --                csum_offset, needs_csum) and writes them whole.
+--   coalesce     with offload (default true): runs of TCP segments and of
+--                same-sized UDP datagrams of one flow that Lua writes in a
+--                dispatch round leave as one superpacket (GRO on write;
+--                UDP needs Linux 6.2's USO); false: every write is one.
 --   filter       TAP only: a tcpdump expression (compiled by libpcap,
 --                attached with TUNATTACHFILTER): the kernel DROPS every
 --                frame sent into the device that does not match, before
@@ -51,7 +54,7 @@ local spec = {
   name = "string", pi = "boolean", vnet_hdr = "boolean",
   multi_queue = "boolean", persist = "boolean",
   owner = { "integer", "string" }, group = { "integer", "string" },
-  offload = "boolean", segments = "boolean", filter = "string",
+  offload = "boolean", segments = "boolean", coalesce = "boolean", filter = "string",
 }
 
 local function module(kind)
@@ -67,11 +70,13 @@ local function module(kind)
       raise(op .. ": option 'filter' is for TAP devices only (the kernel's TUNATTACHFILTER " ..
         "takes no TUN); use vnet.psock.open(dev, {filter = ...}) to see a TUN's packets")
     end
-    if o.segments ~= nil and not o.offload then
-      raise(op .. ": option 'segments' needs offload = true")
+    for _, k in ipairs { "segments", "coalesce" } do
+      if o[k] ~= nil and not o.offload then
+        raise(op .. ": option '" .. k .. "' needs offload = true")
+      end
     end
     local dev, err, eno = core.open(kind, o.name, o.pi, o.vnet_hdr, o.multi_queue,
-      o.persist, o.owner, o.group, o.offload, o.segments ~= false)
+      o.persist, o.owner, o.group, o.offload, o.segments ~= false, o.coalesce ~= false)
     if dev and o.filter then
       local ok
       ok, err, eno = require("vnet.bpf.core").tun_filter(dev, o.filter)

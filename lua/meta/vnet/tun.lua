@@ -3,7 +3,7 @@
 ---vnet.tun: TUN devices (layer 3: IP packets); vnet.tap is the same for
 ---TAP devices (layer 2: Ethernet frames). Closing the device (dev:close(),
 ---a `<close>` variable, or garbage collection) removes it unless persist
----was set. docs/offload.md tells of offload and segments.
+---was set. docs/offload.md tells of offload, segments and coalescing.
 ---
 ---Example:
 ---```lua
@@ -25,6 +25,7 @@ local tun = {}
 ---@field group? integer|string group allowed to open a persistent device
 ---@field offload? boolean checksum/TSO/UFO offload: reads carry superpackets (docs/offload.md)
 ---@field segments? boolean with offload (default true): Lua sees segments, not superpackets
+---@field coalesce? boolean with offload (default true): runs of TCP segments and same-sized UDP datagrams of one flow written in a loop round leave as one superpacket (UDP: Linux 6.2+)
 ---@field filter? string TAP only: a tcpdump expression; the kernel drops frames that do not match
 
 ---Open (create, or attach to a persistent) TUN device: a name or an
@@ -94,7 +95,7 @@ function tun.io_batching(on) end
 ---A packet device: a TUN or TAP (vnet.tun, vnet.tap), a macvtap/ipvtap
 ---character device (`l:open()`), or a packet socket (vnet.psock). Fields:
 ---name, ifindex, kind ("tun", "tap", "psock", ...), closed, pi, vnet_hdr,
----multi_queue, persist, filter, offload, rx_packets, tx_packets,
+---multi_queue, persist, filter, offload, coalesce, rx_packets, tx_packets,
 ---tx_dropped, io. Any method on a closed device raises "attempt to use a
 ---closed tun".
 ---@class vnet.Device
@@ -103,7 +104,8 @@ function tun.io_batching(on) end
 ---@field kind string "tun", "tap", "macvtap", "ipvtap", "psock"
 ---@field closed boolean
 ---@field rx_packets integer packets read
----@field tx_packets integer packets written
+---@field tx_packets integer writes to the kernel (a coalesced superpacket is one)
+---@field coalesce boolean writes are coalesced into superpackets (offload devices; option coalesce)
 ---@field tx_dropped integer batched or coalesced writes the kernel refused (dev:last_error() says why)
 ---@field io string what the loop reads and writes it with: "io_uring" or "read/write" (vnet.tun.io_batching)
 local Device = {}
@@ -123,7 +125,7 @@ function Device:read() end
 
 ---Write one packet (a packet or a string): the bytes written. Inside a
 ---loop callback the write may be queued to leave with the round's others
----(io_uring batching) or coalesced (offload segments): it then returns the
+---(io_uring batching) or coalesced (offload devices): it then returns the
 ---bytes at once, and a refusal by the kernel later counts in
 ---`dev.tx_dropped` with its reason in `dev:last_error()`.
 ---
@@ -373,7 +375,7 @@ function Device:info() end
 ---@param on boolean
 function Device:set_gso_writes(on) end
 
----Offload devices in segments mode: write what the coalescer holds now.
+---Offload devices (coalesce): write what the coalescer holds now.
 ---
 ---Example:
 ---```lua
