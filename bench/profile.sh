@@ -130,13 +130,16 @@ rxcount() { # datagrams the UDP layer of B took, read or dropped by a full
 udp() {
   echo "$1" | grep -Eq "${PROFILE_ONLY:-.}" || return 0
   pinned "$2" "${3:-10.200.0.2}"
-  ip netns exec vbB taskset -c 0 build/bench/udpflood recv 9999 3 >/dev/null 2>&1 &
+  # the receiver reads until a second after the last datagram; the counts
+  # and the CPU time are taken over the whole run, once it has drained
+  # its socket (the kernel counts a datagram read when it is read)
+  ip netns exec vbB taskset -c 0 build/bench/udpflood recv 9999 10 >/dev/null 2>&1 &
   rp=$!
   sleep 0.3
+  set -- "$1" "$2" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
   ip netns exec vbA taskset -c 0 build/bench/udpflood send $to 9999 4 >/dev/null 2>&1 &
   sp=$!
   sleep 0.5
-  set -- "$1" "$2" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
   if [ "$mode" = calls ]; then
     irq0=$(awk "/^ *(CAL|RES|LOC):/ {printf \"%s \", \$3}" /proc/interrupts; awk "/NET_RX/ {print \$3}" /proc/softirqs)
     perf stat -x, -o /tmp/vnet-profile.calls $(for c in io_uring_enter epoll_wait epoll_pwait poll read write readv writev; do
@@ -146,11 +149,12 @@ udp() {
   else
     sleep 2
   fi
-  set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
   wait $rp $sp
+  set -- "$@" $(cut -d" " -f14,15 /proc/$pid/stat) $(rxcount)
   n=$(($8 - $5))
   awk -v n=$n -v u=$(($6 - $3)) -v s=$(($7 - $4)) -v name="$1" "BEGIN {
-    printf \"| %s | %.0f | %.0f | %.0f | %.0f |\\n\", name, n / 2000, u * 1e7 / n, s * 1e7 / n, (u + s) * 1e7 / n }"
+    printf \"| %s | %.0f | %.0f | %.0f | %.0f |\\n\", name, n / 4000, u * 1e7 / n, s * 1e7 / n, (u + s) * 1e7 / n }"
+  n=$((n / 2)) # what the 2 s of perf saw, near enough
   if [ "$mode" = calls ]; then
     irq1=$(awk "/^ *(CAL|RES|LOC):/ {printf \"%s \", \$3}" /proc/interrupts; awk "/NET_RX/ {print \$3}" /proc/softirqs)
     echo $irq0 $irq1 | awk -v n=$n "{ printf \"    CPU 1: LOC %.3f RES %.3f CAL %.3f NET_RX softirqs %.3f per packet\\n\", (\$5-\$1)/n, (\$6-\$2)/n, (\$7-\$3)/n, (\$8-\$4)/n }"
