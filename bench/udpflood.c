@@ -11,6 +11,11 @@
  *       counts datagrams on PORT with recvmmsg(2), from the first one for
  *       SECONDS (or until none came for a second); prints
  *       "received N in T s: R pps"
+ *   udpflood sink PORT SECONDS
+ *       binds PORT with the smallest receive buffer and reads nothing for
+ *       SECONDS: every datagram reaches the socket, which drops it (the
+ *       kernel counts each in Udp InErrors/RcvbufErrors as it drops it),
+ *       and no reader takes CPU time from a sender on the same CPU
  *
  * IPv4 only; the sender ignores ENOBUFS/EAGAIN (a full queue is the point).
  */
@@ -37,7 +42,8 @@ static double now(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: udpflood send ADDR PORT SECONDS [LEN]\n"
-                    "       udpflood recv PORT SECONDS\n");
+                    "       udpflood recv PORT SECONDS\n"
+                    "       udpflood sink PORT SECONDS\n");
     return 2;
 }
 
@@ -127,6 +133,24 @@ static int do_recv(int port, double secs)
     return got ? 0 : 1;
 }
 
+static int do_sink(int port, double secs)
+{
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int small = 0; /* the kernel rounds it up to its minimum */
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) < 0 ||
+        bind(fd, (struct sockaddr *)&at, sizeof at) < 0) {
+        perror("udpflood: socket/bind");
+        return 1;
+    }
+    printf("ready\n");
+    fflush(stdout);
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 5 && strcmp(argv[1], "send") == 0)
@@ -134,5 +158,7 @@ int main(int argc, char **argv)
                        argc > 5 ? (size_t)atoi(argv[5]) : 64);
     if (argc == 4 && strcmp(argv[1], "recv") == 0)
         return do_recv(atoi(argv[2]), atof(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "sink") == 0)
+        return do_sink(atoi(argv[2]), atof(argv[3]));
     return usage();
 }

@@ -142,7 +142,7 @@ long vnet_dev_recv(vnet_dev *d)
 int vnet_dev_next(vnet_dev *d)
 {
     if (d->seg_next < d->seg_count) {
-        vnet_gso_segment(d->rx, d->kind == VNET_DEV_TAP, d->seg_next++, d->seg);
+        vnet_gso_segment_lazy(d->rx, d->kind == VNET_DEV_TAP, d->seg_next++, d->seg);
         return 3;
     }
     d->seg_count = d->seg_next = 0;
@@ -155,12 +155,13 @@ int vnet_dev_next(vnet_dev *d)
     if (p->gso_type) {
         d->seg_count = vnet_gso_count(p);
         d->seg_next = 1;
-        vnet_gso_segment(p, d->kind == VNET_DEV_TAP, 0, d->seg);
+        vnet_gso_segment_lazy(p, d->kind == VNET_DEV_TAP, 0, d->seg);
         return 3;
     }
-    /* Lua sees finished checksums: this one is finished when something
-     * reads the packet (vnet_packet_settle), and a packet only written on
-     * leaves with its checksum partial, for the kernel to finish */
+    /* Lua sees finished checksums: this one (as a segment above) is
+     * finished when something reads the packet (vnet_packet_settle), and a
+     * packet only written on leaves with its checksum partial, for the
+     * kernel to finish, or merged again by the coalescer */
     p->lazy = (p->vh_flags & VNET_NEEDS_CSUM) != 0;
     return 1;
 }

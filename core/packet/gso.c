@@ -1,13 +1,14 @@
 /*
  * gso.c - TUN/TAP offloads on bytes: split superpackets into segments
- * (GSO) and the checksums that and io/gro.c's coalescing (GRO) need.
+ * (GSO) and the checksums that and io/devwrite.c's coalescing (GRO) need.
  *
  * With IFF_VNET_HDR and TUNSETOFFLOAD the kernel hands us TCP (and UDP)
  * superpackets of up to 64 KiB with a virtio_net_hdr in front and the L4
  * checksum left partial. In "segments" mode a Lua callback sees each MSS
- * segment as an ordinary packet with correct headers and checksums, and the
- * segments it writes to an offload device are coalesced here before the
- * write, so the kernel again gets one superpacket instead of 44 writes.
+ * segment as an ordinary packet with correct headers and checksums (kept
+ * partial until something reads its bytes), and the segments it writes to
+ * an offload device are coalesced again (io/devwrite.c) before the write,
+ * so the kernel again gets one superpacket instead of 44 writes.
  *
  * Checksums are summed in memory order (RFC 1071: the ones' complement sum
  * does not care about byte order as long as it is consistent), so no
@@ -138,7 +139,11 @@ int vnet_gso_count(const vnet_packet *sp)
     return (int)((pay + sp->gso_size - 1) / sp->gso_size);
 }
 
-void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
+/* Segment i of sp into out; lazy: its L4 checksum left partial (the
+ * pseudo-header sum, VNET_NEEDS_CSUM) and out->lazy set, for the first
+ * read of its bytes (vnet_packet_settle) or the kernel to finish. */
+static void segment(const vnet_packet *sp, int tap, int i, vnet_packet *out,
+                    int lazy)
 {
     size_t hl = gso_hlen(sp), n = sp->len;
     int count = vnet_gso_count(sp);
@@ -147,14 +152,22 @@ void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
     out->pi_proto = sp->pi_proto;
     out->vh_flags = out->gso_type = 0;
     out->hdr_len = out->gso_size = out->csum_start = out->csum_offset = 0;
+    out->lazy = 0;
     if (count == 1 || l3 < 0 || hl == 0) { /* not splittable: pass it on */
         memcpy(out->data, sp->data, n);
         out->len = n;
         out->vh_flags = sp->vh_flags & VNET_DATA_VALID;
-        if (sp->vh_flags & VNET_NEEDS_CSUM) {
-            vnet_csum_complete(out->data, n, sp->csum_start, sp->csum_offset);
-            out->vh_flags = VNET_DATA_VALID;
+        if (!(sp->vh_flags & VNET_NEEDS_CSUM))
+            return;
+        if (lazy) {
+            out->vh_flags = VNET_NEEDS_CSUM;
+            out->csum_start = sp->csum_start;
+            out->csum_offset = sp->csum_offset;
+            out->lazy = 1;
+            return;
         }
+        vnet_csum_complete(out->data, n, sp->csum_start, sp->csum_offset);
+        out->vh_flags = VNET_DATA_VALID;
         return;
     }
     size_t off = (size_t)i * sp->gso_size;
@@ -187,7 +200,28 @@ void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
      * header may name another destination for the pseudo-header */
     size_t dst = ip[0] >> 4 == 6 && sp->csum_start > (size_t)l3 + 40
                ? vnet_ip6_pseudo_dst(ip, sp->csum_start - (size_t)l3) : 24;
-    vnet_csum_store(l4 + (udp ? 6 : 16), vnet_pseudo_csum(ip, udp ? 17 : 6, l4len, dst) +
-               vnet_csum_add(0, l4, l4len), udp);
+    unsigned at = udp ? 6 : 16; /* the checksum field */
+    uint64_t ph = vnet_pseudo_csum(ip, udp ? 17 : 6, l4len, dst);
+    if (lazy) { /* partial: what a checksum offload would be handed */
+        uint16_t sum = vnet_csum_fold(ph);
+        memcpy(l4 + at, &sum, 2); /* sums are in memory order */
+        out->vh_flags = VNET_NEEDS_CSUM;
+        out->csum_start = sp->csum_start;
+        out->csum_offset = (uint16_t)at;
+        out->lazy = 1;
+        return;
+    }
+    vnet_csum_store(l4 + at, ph + vnet_csum_add(0, l4, l4len), udp);
     out->vh_flags = VNET_DATA_VALID; /* computed here */
+}
+
+void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out)
+{
+    segment(sp, tap, i, out, 0);
+}
+
+void vnet_gso_segment_lazy(const vnet_packet *sp, int tap, int i,
+                           vnet_packet *out)
+{
+    segment(sp, tap, i, out, 1);
 }

@@ -137,6 +137,11 @@ int vnet_gso_count(const vnet_packet *sp);
 /* Build segment i of superpacket sp into out (full checksums); tap: the
  * packet starts with an Ethernet header. */
 void vnet_gso_segment(const vnet_packet *sp, int tap, int i, vnet_packet *out);
+/* The same with the segment's L4 checksum left partial and out->lazy set:
+ * finished when something reads its bytes, else by the kernel (or merged
+ * again, partial, by the write coalescer). */
+void vnet_gso_segment_lazy(const vnet_packet *sp, int tap, int i,
+                           vnet_packet *out);
 /* The VLAN tag types (802.1Q 0x8100, 802.1ad 0x88a8, QinQ 0x9100): one
  * list, in parse.c, for the parser, the builder, gso.c and io/devwrite.c. */
 #define VNET_NVLAN_TPIDS 3
