@@ -188,9 +188,8 @@ void vnet_dev_round(lua_State *L, int begin)
 
 /* ---- GRO on write ------------------------------------------------------ */
 
-/* A UDP superpacket of 64-byte datagrams is sent whole in one write and
- * segmented where B's socket takes it; the kernel's own UDP GSO allowed 64
- * segments a send before 6.11 (UDP_MAX_SEGMENTS), so no more go in one. */
+/* Datagrams a UDP superpacket carries at most: every kernel with UDP GSO
+ * takes at least 64 segments in one send (its UDP_MAX_SEGMENTS). */
 #define UDP_SEGS 64
 
 struct vnet_gro {
