@@ -5,11 +5,12 @@
 # tcp: for each contestant, the user and system CPU time (from
 #   /proc/PID/stat, in 1/100 s) the forwarder used during a 3 s iperf3 TCP
 #   run, and what that run carried.
-# udp: the forwarder alone on CPU 1, sender and receiver on CPU 0, 3 s of
-#   64-byte datagrams (bench/udpflood); the packets it forwarded A -> B
-#   (B's own count of the datagrams its UDP layer took) and its CPU time per packet, user
-#   and system (the system time includes B's IP and UDP input, which a
-#   write to a TUN runs in the writer's context).
+# udp: the forwarder alone on CPU 1, the sender on CPU 0 and a socket in B
+#   that reads nothing, 4 s of 64-byte datagrams (bench/udpflood); the
+#   packets it forwarded A -> B (B's own count of the datagrams its UDP
+#   layer took) and its CPU time per packet over the whole send, user and
+#   system (the system time includes B's IP and UDP input, which a write
+#   to a TUN runs in the writer's context).
 # tcpcalls: as tcp, with the forwarder's context switches, wake-ups it
 #   made and system calls counted for 2.5 s of the run.
 # tcpseg: TCP pinned, as the UDP load is: the forwarder on CPU 1, iperf3's

@@ -192,8 +192,8 @@ static int d_read(lua_State *L)
 /* dev:write(packet | string) -> bytes | nil, msg, errno
  * On an offload device (coalesce), runs of TCP segments and UDP datagrams
  * of one flow are coalesced and written when the loop's dispatch round
- * ends (or at once outside the loop); a superpacket goes out with its virtio_net_hdr, split here when
- * the device cannot take it whole. */
+ * ends (or at once outside the loop); a superpacket goes out with its
+ * virtio_net_hdr, split here when the device cannot take it whole. */
 static int d_write(lua_State *L)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
@@ -328,7 +328,7 @@ static void offload_string(lua_State *L, unsigned f)
 {
     static const struct { unsigned bit; const char *name; } names[] = {
         {TUN_F_CSUM, "csum"}, {TUN_F_TSO4, "tso4"}, {TUN_F_TSO6, "tso6"},
-        {TUN_F_TSO_ECN, "tso_ecn"}, {0x20, "uso4"}, {0x40, "uso6"},
+        {TUN_F_TSO_ECN, "tso_ecn"}, {TUN_F_USO4, "uso4"}, {TUN_F_USO6, "uso6"},
     };
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -341,8 +341,8 @@ static void offload_string(lua_State *L, unsigned f)
 }
 
 /* Fields: name, ifindex, kind, closed, pi, vnet_hdr, multi_queue, persist,
- * rx_packets, tx_packets, tx_dropped, offload, segments, coalesce, io, gso_writes,
- * gso_write_error; then anything Lua stored in user value 2. */
+ * rx_packets, tx_packets, tx_dropped, offload, segments, coalesce, io,
+ * gso_writes, gso_write_error; then anything Lua stored in user value 2. */
 static int d_index(lua_State *L)
 {
     lua_pushvalue(L, 2); /* methods first: those added after the device opened */

@@ -61,11 +61,13 @@ static long writev_q(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
                                        : guess_proto(d, b, n));
     }
     if (d->vnet_hdr && vh)
-        w = (vnet_wire_vhdr){vh->flags & VNET_NEEDS_CSUM, vh->gso_type, vh->hdr_len,
-                             vh->gso_size, vh->csum_start, vh->csum_offset};
+        w = (vnet_wire_vhdr){vh->flags & VNET_NEEDS_CSUM, vh->gso_type,
+                             vh->hdr_len, vh->gso_size, vh->csum_start,
+                             vh->csum_offset};
     size_t pre = vnet_dev_prefix(d);
     unsigned char *at;
-    if ((queue_gso || !vh || !vh->gso_type) && (at = vnet_iob_claim(d, pre + n))) {
+    if ((queue_gso || !vh || !vh->gso_type) &&
+        (at = vnet_iob_claim(d, pre + n))) {
         /* in a dispatch round: written into the arena, it leaves batched */
         if (d->pi)
             memcpy(at, &pi, sizeof pi);
@@ -100,16 +102,6 @@ long vnet_dev_writev(vnet_dev *d, const vnet_vhdr *vh, const unsigned char *b,
                      size_t n, int pi_flags, int pi_proto)
 {
     return writev_q(d, vh, b, n, pi_flags, pi_proto, 0);
-}
-
-/* What the coalescer made: into the round's batch like any plain write
- * (the device takes GSO writes, or nothing was coalesced). */
-static long vnet_dev_write_merged(vnet_dev *d, const unsigned char *b,
-                                  size_t n, const vnet_vhdr *vh)
-{
-    if (d->vnet_hdr && (vh->gso_type == 0 || d->gso_write))
-        return writev_q(d, vh, b, n, -1, -1, 1);
-    return vnet_dev_write_gso(d, b, n, vh);
 }
 
 /* ---- deferred flushes, per Lua state ------------------------------------ */
@@ -187,6 +179,9 @@ void vnet_dev_round(lua_State *L, int begin)
 }
 
 /* ---- GRO on write ------------------------------------------------------ */
+
+static long write_gso_q(vnet_dev *d, const unsigned char *b, size_t n,
+                        const vnet_vhdr *vh, int queue); /* below */
 
 /* Datagrams a UDP superpacket carries at most: every kernel with UDP GSO
  * takes at least 64 segments in one send (its UDP_MAX_SEGMENTS). */
@@ -333,7 +328,7 @@ int vnet_gro_add(vnet_dev *d, const unsigned char *b, size_t n,
         int v4 = ip[0] >> 4 == 4;
         if (v4 && vnet_csum_fold(vnet_csum_add(0, ip, 20)) != 0xffff)
             pay = 0;
-        else if (udp && !(d->offload & (v4 ? 0x20u : 0x40u))) /* TUN_F_USO4/6 */
+        else if (udp && !(d->offload & (v4 ? TUN_F_USO4 : TUN_F_USO6)))
             pay = 0;
         else if (vh->flags & VNET_NEEDS_CSUM)
             pay = vh->csum_start == (unsigned)l4 &&
@@ -406,11 +401,10 @@ int vnet_gro_flush(vnet_dev *d)
         }
         if (g->udp)
             vnet_put16(l4 + 4, (unsigned)l4len);
-        /* partial checksum: the pseudo-header sum, not complemented */
-        /* (mergeable: no extension headers) */
+        /* partial checksum (mergeable: no extension headers) */
         unsigned off = g->udp ? 6 : 16;
-        uint16_t ph = vnet_csum_fold(vnet_pseudo_csum(ip, g->udp ? 17 : 6, l4len, 24));
-        memcpy(l4 + off, &ph, 2); /* sums are in memory order */
+        vnet_csum_store_partial(l4 + off,
+                                vnet_pseudo_csum(ip, g->udp ? 17 : 6, l4len, 24));
         vh.flags = VNET_NEEDS_CSUM;
         vh.gso_type = g->udp ? VNET_GSO_UDP_L4 : v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;
         vh.hdr_len = (uint16_t)g->hl;
@@ -418,7 +412,7 @@ int vnet_gro_flush(vnet_dev *d)
         vh.csum_start = (uint16_t)g->l4;
         vh.csum_offset = (uint16_t)off;
     }
-    long w = vnet_dev_write_merged(d, g->buf, g->len, &vh);
+    long w = write_gso_q(d, g->buf, g->len, &vh, 1); /* in the round's batch */
     g->len = 0;
     g->count = 0;
     if (w < 0) {
@@ -436,11 +430,12 @@ int vnet_gro_flush(vnet_dev *d)
  * never overlap, and a 64 KiB buffer per device would sit idle). */
 static _Thread_local unsigned char split_buf[65536 + 256];
 
-long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
-                        const vnet_vhdr *vh)
+/* queue: a superpacket may be queued in the round's batch (iobatch.c) */
+static long write_gso_q(vnet_dev *d, const unsigned char *b, size_t n,
+                        const vnet_vhdr *vh, int queue)
 {
     if (d->vnet_hdr && (vh->gso_type == 0 || d->gso_write))
-        return vnet_dev_writev(d, vh, b, n, -1, -1);
+        return writev_q(d, vh, b, n, -1, -1, queue);
     vnet_packet sp, out;
     memset(&sp, 0, sizeof sp);
     memset(&out, 0, sizeof out);
@@ -466,4 +461,10 @@ long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
             return w;
     }
     return (long)n;
+}
+
+long vnet_dev_write_gso(vnet_dev *d, const unsigned char *b, size_t n,
+                        const vnet_vhdr *vh)
+{
+    return write_gso_q(d, b, n, vh, 0);
 }

@@ -8,7 +8,15 @@
 #ifndef VNET_IO_H
 #define VNET_IO_H
 
+#include <linux/if_tun.h>
+
 #include "packet/packet.h"
+
+/* TUNSETOFFLOAD's UDP segmentation bits (Linux 6.2), for older headers */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
 /* ---- packet devices (dev.c) ------------------------------------------ */
 

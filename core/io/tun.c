@@ -95,11 +95,6 @@ static long getid(lua_State *L, int idx, int group, const char *op)
     return vnet_error(L, "%s: no such %s '%s'", op, group ? "group" : "user", s);
 }
 
-#ifndef TUN_F_USO4
-#define TUN_F_USO4 0x20
-#define TUN_F_USO6 0x40
-#endif
-
 /* Ask for the offloads, dropping what this kernel refuses: UDP
  * segmentation first (6.2+), then ECN, then TSO. Returns the accepted set;
  * 0 when not even checksum offload is taken. */
@@ -144,8 +139,8 @@ static int probe_gso_write(vnet_dev *d)
 }
 
 /* open(kind, name|nil, pi, vnet_hdr, multi_queue, persist, owner, group,
- * offload, segments, coalesce) -> dev | nil, msg, errno. Option checking is done by
- * lua/vnet/tun.lua; offload implies vnet_hdr. */
+ * offload, segments, coalesce) -> dev | nil, msg, errno. Option checking
+ * is done by lua/vnet/tun.lua; offload implies vnet_hdr. */
 static int t_open(lua_State *L)
 {
     static const char *const kinds[] = {"tun", "tap", NULL};

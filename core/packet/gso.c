@@ -72,6 +72,12 @@ void vnet_csum_store(unsigned char *field, uint64_t sum, int udp)
     memcpy(field, &c, 2);
 }
 
+void vnet_csum_store_partial(unsigned char *field, uint64_t sum)
+{
+    uint16_t c = vnet_csum_fold(sum);
+    memcpy(field, &c, 2); /* sums are in memory order */
+}
+
 void vnet_csum_complete(unsigned char *b, size_t n, unsigned start,
                         unsigned offset)
 {
@@ -202,9 +208,8 @@ static void segment(const vnet_packet *sp, int tap, int i, vnet_packet *out,
                ? vnet_ip6_pseudo_dst(ip, sp->csum_start - (size_t)l3) : 24;
     unsigned at = udp ? 6 : 16; /* the checksum field */
     uint64_t ph = vnet_pseudo_csum(ip, udp ? 17 : 6, l4len, dst);
-    if (lazy) { /* partial: what a checksum offload would be handed */
-        uint16_t sum = vnet_csum_fold(ph);
-        memcpy(l4 + at, &sum, 2); /* sums are in memory order */
+    if (lazy) {
+        vnet_csum_store_partial(l4 + at, ph);
         out->vh_flags = VNET_NEEDS_CSUM;
         out->csum_start = sp->csum_start;
         out->csum_offset = (uint16_t)at;

@@ -102,6 +102,9 @@ void vnet_csum_complete(unsigned char *b, size_t n, unsigned start,
 /* The checksum for sum (folded, complemented) into the 2 bytes at field;
  * udp: a zero result is sent as 0xffff (zero means "none" for UDP). */
 void vnet_csum_store(unsigned char *field, uint64_t sum, int udp);
+/* A partial checksum into the 2 bytes at field: sum (the pseudo-header's)
+ * folded, not complemented, as a checksum offload is handed it. */
+void vnet_csum_store_partial(unsigned char *field, uint64_t sum);
 /* Sum of the pseudo-header of an L4 segment of `len` bytes with protocol
  * proto behind the IP header at ip; IPv6: dst is where its destination is
  * (24, or a routing header's final one). */
