@@ -38,7 +38,24 @@ local function ping(args)
   return run("ip netns exec " .. NAME .. " ping -n " .. args .. " 10.9.7.2")
 end
 
-local function live(body)
+-- body() while a ping flood from the REPL's namespace keeps the loop
+-- dispatching; the ping is killed after, whatever body did
+local function flooded(body)
+  local pid = assert(run("ip netns exec " .. NAME .. " ping -n -q -f -w 60 10.9.7.2 "
+    .. ">/dev/null 2>&1 & echo $!"):match("%d+"), "no ping")
+  local ok, err = pcall(body)
+  run("kill " .. pid)
+  assert(ok, err)
+end
+
+-- the pid of the vnet a Term runs
+local function vnet_pid(term)
+  local shell = term:tmux("display -p -t vnet '#{pane_pid}'"):match("%d+")
+  return assert(run("pgrep -P " .. shell .. " -x vnet"):match("%d+"), "no vnet process")
+end
+
+-- body(term) at a REPL whose SETUP has run; `ends`: the body ends vnet
+local function live(body, ends)
   return H.sandboxed(function()
     if not run("command -v tmux"):find("tmux") then
       error("these tests need tmux (tools/deps.sh installs it)")
@@ -53,7 +70,7 @@ local function live(body)
       term:wait("vnet> dofile%b()\nvnet>%s*$")
       body(term)
       T.sleep(0.1)
-      assert.not_matches("%[exit=", term:screen())
+      if not ends then assert.not_matches("%[exit=", term:screen()) end
     end)
     term:close()
     os.remove(setup)
@@ -207,6 +224,38 @@ return "loaded"
     term:wait("\n1%s+0\nvnet>%s*$")
   end))
 
+  it("takes every Ctrl-C while a flood keeps the loop dispatching: none is lost",
+    live(function(term)
+    handler(term, RESPOND)
+    -- a Ctrl-C that lands between two handler calls (the loop reading or
+    -- writing packets) must still end the wait for a key
+    flooded(function()
+      for i = 1, 25 do
+        term:type("gone" .. i)
+        term:wait("vnet> gone" .. i .. "$")
+        term:key("C-c")
+        term:wait("vnet> gone" .. i .. "%^C\nvnet>%s*$")
+      end
+    end)
+    term:line("#vnet.loop.watchers(), dev:counters().handler_errors, "
+      .. "dev:counters().handler_calls > 1000")
+    term:wait("\n1%s+0%s+true\nvnet>%s*$")
+  end))
+
+  it("ends the session on SIGTERM while a flood keeps the loop dispatching: undone, exit 143",
+    live(function(term)
+    handler(term, RESPOND)
+    flooded(function()
+      T.sleep(0.5)
+      term:line("dev:counters().handler_calls > 0")
+      term:wait("\ntrue\nvnet>%s*$") -- the flood is answered
+      term:type("half typed")
+      run("kill -TERM " .. vnet_pid(term))
+      term:wait("\n%[exit=143%]")
+      assert.not_matches(NAME, (run("ip netns list"))) -- the session undid it
+    end)
+  end, true))
+
   for _, sig in ipairs { { "TERM", 15 }, { "HUP", 1 } } do
     it("ends the session on SIG" .. sig[1] .. " at the idle prompt: undone, exit " .. 128 + sig[2],
       H.sandboxed(function()
@@ -219,8 +268,7 @@ return "loaded"
         term:wait("\ntrue\nvnet>%s*$")
         term:type("half typed")
         term:wait("vnet> half typed$")
-        local shell = term:tmux("display -p -t vnet '#{pane_pid}'"):match("%d+")
-        local pid = assert(run("pgrep -P " .. shell .. " -x vnet"):match("%d+"), "no vnet process")
+        local pid = vnet_pid(term)
         run("kill -" .. sig[1] .. " " .. pid)
         term:wait("\n%[exit=" .. 128 + sig[2] .. "%]")
         assert.not_matches("stack traceback", term:screen())

@@ -61,17 +61,22 @@ static int cancelled;         /* Ctrl-C dropped the pending input */
 static volatile sig_atomic_t got_ending; /* SIGTERM or SIGHUP at the prompt */
 
 /* Ctrl-C while the prompt waits: a handler stuck in a loop is broken (and
- * dropped, vnet_loop_interrupt) and the line stays; else the line goes. */
+ * dropped, vnet_loop_interrupt) and the line stays; else the line goes.
+ * Either way the wait for a key ends: a signal between two callbacks
+ * interrupts no system call (vnet_loop_wake). */
 static void on_sigint(int sig)
 {
     (void)sig;
-    if (!vnet_loop_interrupt())
+    if (!vnet_loop_interrupt()) {
         got_sigint = 1;
+        vnet_loop_wake();
+    }
 }
 
 static void on_ending(int sig)
 {
     got_ending = sig;
+    vnet_loop_wake();
 }
 
 /* on_sigint from each read to the next vnet_docall, which sets its own

@@ -196,6 +196,12 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
  * vnet_loop_hold: while *vnet_loop_hold is nonzero the break waits (the
  * host points it at the session's "made, not yet journaled" count). */
 int vnet_loop_interrupt(void);
+/* A signal handler's word to vnet_loop_wait_fd (async-signal-safe): end
+ * the wait after this round, and wake it if it is blocked. The REPL calls
+ * it for a Ctrl-C that is the prompt's, and for SIGTERM/SIGHUP: a signal
+ * that lands while the loop is between two callbacks interrupts no system
+ * call, and under a steady stream of packets the wait would not end. */
+void vnet_loop_wake(void);
 extern volatile int vnet_loop_unused_sigint;
 extern volatile int vnet_loop_interrupted;
 extern volatile int *volatile vnet_loop_hold;

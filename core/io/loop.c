@@ -33,6 +33,7 @@
 static char LOOP_KEY, ANCHOR_KEY;
 static char SIG_MARK; /* epoll cookie of run()'s default signalfd */
 static char FD_MARK;  /* epoll cookie of the fd vnet_loop_wait_fd waits for */
+static char WAKE_MARK; /* and of vnet_loop_wake's eventfd */
 
 loop *vnet_loop_get(lua_State *L)
 {
@@ -138,7 +139,7 @@ watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
 
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
 {
-    if (ev->data.ptr == &FD_MARK)
+    if (ev->data.ptr == &FD_MARK || ev->data.ptr == &WAKE_MARK)
         return;
     if (ev->data.ptr == &SIG_MARK) {
         struct signalfd_siginfo si;
@@ -195,7 +196,8 @@ static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
 
 /* One round: wait up to ms (-1: no limit) and dispatch what is ready,
  * with the message handler at h and the anchor table on top. Returns the
- * number of events (the FD_MARK one counted in *marked), -1 on EINTR. */
+ * number of events, -1 on EINTR; *marked gets 1 for the FD_MARK event,
+ * 2 for the WAKE_MARK one. */
 static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
 {
     struct epoll_event evs[MAXEV];
@@ -205,7 +207,9 @@ static int turn(lua_State *L, loop *lp, int h, int ms, int *marked)
     vnet_dev_round(L, 1);
     for (int i = 0; i < n && !lp->stop; i++) {
         if (evs[i].data.ptr == &FD_MARK)
-            *marked = 1;
+            *marked |= 1;
+        else if (evs[i].data.ptr == &WAKE_MARK)
+            *marked |= 2;
         dispatch(L, lp, &evs[i], h);
     }
     vnet_dev_round(L, 0);
@@ -226,6 +230,10 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         struct pollfd p = {fd, POLLIN, 0}; /* no loop (yet): just wait */
         return poll(&p, 1, -1) < 0 ? 0 : 1;
     }
+    int wfd = vnet_loop_wake_fd();
+    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &WAKE_MARK};
+    if (wfd >= 0 && epoll_ctl(lp->epfd, EPOLL_CTL_ADD, wfd, &wev) < 0)
+        wfd = -1; /* the flag alone: a wake then waits for the next event */
     int top = lua_gettop(L), r = 0;
     lua_pushcfunction(L, vnet_msghandler);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
@@ -241,14 +249,19 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         }
         if (after_turn)
             after_turn();
-        if (marked || n < 0 || vnet_loop_unused_sigint) {
-            r = marked;
+        /* a signal for the prompt that came between two callbacks woke
+         * the wait (or will have ended the epoll_wait with EINTR) */
+        if (vnet_loop_take_wake(marked & 2) || n < 0 || marked ||
+            vnet_loop_unused_sigint) {
+            r = marked & 1;
             break;
         }
     }
     lp->running = 0;
     lp->stop = 0;
     epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (wfd >= 0)
+        epoll_ctl(lp->epfd, EPOLL_CTL_DEL, wfd, NULL);
     lua_settop(L, r < 0 ? top + 1 : top);
     return r;
 }
