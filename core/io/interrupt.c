@@ -50,14 +50,12 @@ int vnet_loop_interrupt(void)
 }
 
 /* vnet_loop_wake's eventfd, made by the first wait (not in a signal
- * handler); the wait polls it while it runs. */
+ * handler); the wait has it in its epoll set while it runs. */
 static volatile int wake_fd = -1;
-static volatile sig_atomic_t woken;
 
 void vnet_loop_wake(void)
 {
     int saved = errno;
-    woken = 1;
     if (wake_fd >= 0) {
         uint64_t one = 1;
         if (write(wake_fd, &one, sizeof one) < 0) {
@@ -72,21 +70,6 @@ int vnet_loop_wake_fd(void)
     if (wake_fd < 0)
         wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return wake_fd;
-}
-
-/* Take the wake: 1 if there was one (the flag), or if the eventfd was
- * seen readable (fd_ready: a count left by a wake taken already). The
- * flag goes first: a signal that lands between leaves it set, and it is
- * taken again after the next round. */
-int vnet_loop_take_wake(int fd_ready)
-{
-    int was = woken;
-    woken = 0;
-    uint64_t n;
-    if ((was || fd_ready) && wake_fd >= 0 && read(wake_fd, &n, sizeof n) < 0) {
-        /* EAGAIN: the signal has set the flag, not yet written */
-    }
-    return was || fd_ready;
 }
 
 void vnet_loop_returned(lua_State *co)

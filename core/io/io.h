@@ -197,7 +197,7 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void));
  * host points it at the session's "made, not yet journaled" count). */
 int vnet_loop_interrupt(void);
 /* A signal handler's word to vnet_loop_wait_fd (async-signal-safe): end
- * the wait after this round, and wake it if it is blocked. The REPL calls
+ * the wait, at once if it is blocked, else after this round. The REPL calls
  * it for a Ctrl-C that is the prompt's, and for SIGTERM/SIGHUP: a signal
  * that lands while the loop is between two callbacks interrupts no system
  * call, and under a steady stream of packets the wait would not end. */

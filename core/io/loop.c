@@ -139,8 +139,15 @@ watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
 
 static void dispatch(lua_State *L, loop *lp, struct epoll_event *ev, int h)
 {
-    if (ev->data.ptr == &FD_MARK || ev->data.ptr == &WAKE_MARK)
+    if (ev->data.ptr == &FD_MARK)
         return;
+    if (ev->data.ptr == &WAKE_MARK) { /* take the wake: the count goes */
+        uint64_t n;
+        if (read(vnet_loop_wake_fd(), &n, sizeof n) < 0) {
+            /* EAGAIN: taken already */
+        }
+        return;
+    }
     if (ev->data.ptr == &SIG_MARK) {
         struct signalfd_siginfo si;
         while (read(lp->sigfd, &si, sizeof si) == sizeof si)
@@ -233,7 +240,8 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
     int wfd = vnet_loop_wake_fd();
     struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &WAKE_MARK};
     if (wfd >= 0 && epoll_ctl(lp->epfd, EPOLL_CTL_ADD, wfd, &wev) < 0)
-        wfd = -1; /* the flag alone: a wake then waits for the next event */
+        wfd = -1; /* no wake: a signal between two callbacks then waits
+                   * for the next key, as it did before there was one */
     int top = lua_gettop(L), r = 0;
     lua_pushcfunction(L, vnet_msghandler);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
@@ -249,10 +257,9 @@ int vnet_loop_wait_fd(lua_State *L, int fd, void (*after_turn)(void))
         }
         if (after_turn)
             after_turn();
-        /* a signal for the prompt that came between two callbacks woke
-         * the wait (or will have ended the epoll_wait with EINTR) */
-        if (vnet_loop_take_wake(marked & 2) || n < 0 || marked ||
-            vnet_loop_unused_sigint) {
+        /* marked & 2: a signal for the prompt that came between two
+         * callbacks (during epoll_wait it gives EINTR, n < 0) */
+        if (marked || n < 0 || vnet_loop_unused_sigint) {
             r = marked & 1;
             break;
         }

@@ -83,9 +83,8 @@ extern lua_State *volatile vnet_loop_running;
 void vnet_loop_returned(lua_State *co);
 
 /* interrupt.c, for vnet_loop_wait_fd: the eventfd vnet_loop_wake writes
- * (made on first use; -1 if it could not be), and taking its wake. */
+ * (made on first use; -1 if it could not be). */
 int vnet_loop_wake_fd(void);
-int vnet_loop_take_wake(int fd_ready);
 
 /* drain.c: hand w's device's packets to its handler (the watcher at widx,
  * the message handler at h), as many as one wake-up's budget allows.
