@@ -9,14 +9,15 @@
 --
 --   bench/run.sh [--reps N] [--secs S] [--only kernel,cloop,plain,...]
 --                [--skip control,memory,repl,topo,capture] [--packets N] [--out FILE]
+--                [--qlen N]  (TCP again with the TUNs' txqueuelen at N; 0: not; 4000)
 local U = require "bench.util"
 
-local opt = { reps = 3, secs = 3, out = "bench/RESULTS.md", packets = 10000000, skip = "" }
+local opt = { reps = 3, secs = 3, out = "bench/RESULTS.md", packets = 10000000, skip = "", qlen = 4000 }
 local i = 1
 while arg[i] do
   local k = arg[i]:match("^%-%-(.+)$")
   assert(k and arg[i + 1] and opt[k] ~= nil or k == "only",
-    "usage: bench.lua [--reps N] [--secs S] [--only a,b] [--skip control,memory,repl] [--packets N] [--out F]")
+    "usage: bench.lua [--reps N] [--secs S] [--only a,b] [--skip control,memory,repl] [--packets N] [--out F] [--qlen N]")
   opt[k] = tonumber(arg[i + 1]) or arg[i + 1]
   i = i + 2
 end

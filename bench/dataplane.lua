@@ -2,13 +2,16 @@
 --
 -- Two namespaces, A (10.200.0.1) and B (10.200.0.2), are joined by each
 -- contestant in turn and measured in the same run: TCP throughput with
--- iperf3 (MTU 1500, everything free to use both cores), and small-packet
--- UDP rate with bench/udpflood (64-byte payloads, 64 per sendmmsg; what
--- the contestant delivers into B per second, by fb's counter there). For the UDP rate the forwarder has CPU 1 to itself
--- (with the receiving namespace's IP and UDP input, which a write to a TUN
--- runs in the writer's context) and the sender and receiver share CPU 0;
--- the sender offers ten times what any contestant carries, so it is never
--- what limits the rate (iperf3 -u was, on two cores).
+-- iperf3 (MTU 1500, everything free to use both cores) with the
+-- retransmissions and fa's queue drops behind it, and small-packet UDP
+-- rate with bench/udpflood (64-byte payloads, 64 per sendmmsg; what the
+-- contestant delivers into B per second, counted by B's UDP layer). For
+-- the UDP rate the forwarder has CPU 1 to itself (with the receiving
+-- namespace's IP and UDP input, which a write to a TUN runs in the
+-- writer's context) and the sender has CPU 0; it offers more than any
+-- contestant carries, so it is never what limits the rate. Last, TCP
+-- again with both TUNs' txqueuelen at opt.qlen (0: not measured): at the
+-- kernel's 500 every per-packet forwarder overflows the TUN's ring.
 local json = require "dkjson"
 local U = require "bench.util"
 local sh, must, sleep = U.sh, U.must, U.sleep
@@ -72,11 +75,29 @@ local function stop(proc)
   sh("ip netns del vbA; ip netns del vbB")
 end
 
+-- What fa's queue dropped so far: packets A's stack sent that the TUN's
+-- ring had no room for (each one a TCP retransmission later). The veth's
+-- fa has no such ring: 0.
+local function fa_drops()
+  local l = assert(json.decode(must("ip -n vbA -s -j link show dev fa")))[1]
+  return l.stats64 and l.stats64.tx.dropped or l.stats.tx.dropped
+end
+
+-- TCP from A to target for opt.secs: bits a second B received, the
+-- segments A's iperf3 says it retransmitted, and what fa's queue dropped
+-- meanwhile (iproute2's count: a witness apart from iperf3's).
 local function iperf(opt, target)
+  local d0 = fa_drops()
   local out = must("ip netns exec vbA iperf3 -J -c " .. target .. " -t " .. opt.secs)
   local r = assert(json.decode(out), out)
   assert(not r.error, r.error)
-  return r["end"].sum_received.bits_per_second
+  return r["end"].sum_received.bits_per_second, r["end"].sum_sent.retransmits or 0, fa_drops() - d0
+end
+
+-- The TUNs' queue (txqueuelen: the pfifo_fast limit and the TUN's ring)
+-- set on both ends, for every contestant alike.
+local function set_qlen(n)
+  must("ip -n vbA link set fa txqueuelen " .. n .. " && ip -n vbB link set fb txqueuelen " .. n)
 end
 
 -- Datagrams per second the contestant delivered into B while A floods:
@@ -120,9 +141,16 @@ local function measure(opt, c)
   local ok, res = pcall(function()
     srv = assert(io.popen("ip netns exec vbB iperf3 -s >/dev/null 2>&1"))
     sleep(0.3)
-    local tcp = iperf(opt, target)
+    local tcp, retrans, drops = iperf(opt, target)
     local udp, offered = udp_rate(opt, target, proc)
-    return { tcp = tcp, udp = udp, offered = offered }
+    local r = { tcp = tcp, retrans = retrans, drops = drops, udp = udp, offered = offered }
+    -- last, so the UDP rate is measured at the kernel's default as always:
+    -- TCP again with a queue long enough for the stream's window
+    if opt.qlen > 0 then
+      set_qlen(opt.qlen)
+      r.tcpq, r.retransq, r.dropsq = iperf(opt, target)
+    end
+    return r
   end)
   stop(proc)
   if srv then srv:close() end
@@ -148,13 +176,17 @@ function M.run(opt)
     for _, c in ipairs(selected) do
       io.stderr:write(string.format("round %d/%d: %s ... ", rep, opt.reps, c.name))
       local r = measure(opt, c)
-      results[c.key] = results[c.key] or { tcp = {}, udp = {}, offered = {} }
+      local t = results[c.key] or { tcp = {}, udp = {}, offered = {} }
+      results[c.key] = t
       if r then
-        table.insert(results[c.key].tcp, r.tcp)
-        table.insert(results[c.key].udp, r.udp)
-        table.insert(results[c.key].offered, r.offered)
-        io.stderr:write(string.format("%.2f Gbit/s, %.0f kpps (of %.0f kpps offered)\n",
-          r.tcp / 1e9, r.udp / 1e3, r.offered / 1e3))
+        for k, v in pairs(r) do
+          t[k] = t[k] or {}
+          table.insert(t[k], v)
+        end
+        io.stderr:write(string.format("%.2f Gbit/s (%d retransmitted, %d dropped at fa), " ..
+          "%.0f kpps (of %.0f kpps offered)%s\n", r.tcp / 1e9, r.retrans, r.drops, r.udp / 1e3,
+          r.offered / 1e3, r.tcpq and string.format("; queue %d: %.2f Gbit/s (%d, %d)", opt.qlen,
+          r.tcpq / 1e9, r.retransq, r.dropsq) or ""))
       else
         io.stderr:write("failed\n")
       end
