@@ -121,7 +121,12 @@ build/bench/udpflood: bench/udpflood.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-bench: deps all build/bench/cfwd build/bench/udpflood
+# an experiment for bench/profile.sh (multishot reads), not a contestant
+build/bench/mfwd: bench/mfwd.c | build/obj
+	mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $< -luring
+
+bench: deps all build/bench/cfwd build/bench/udpflood build/bench/mfwd
 	@sh tools/deps.sh --bench
 	sh bench/run.sh $(BENCH_ARGS)
 
