@@ -144,7 +144,7 @@ function R.write(opt, data, selected, control, memory, repl, topo, capture)
     w("orphaned, so TCP Small Queues never hold the stream back): CUBIC grows the window until the ring")
     w("overflows, and a slower forwarder overflows it less often. Medians; noise is the second stream's.")
     w("")
-    w(string.format("| contestant | TCP Gbit/s, queue 500 | retransmitted | dropped at fa | TCP Gbit/s, queue %d | vs C loop | vs Python | retransmitted | dropped at fa | noise |", opt.qlen))
+    w(string.format("| contestant | TCP Gbit/s, default queue | retransmitted | dropped at fa | TCP Gbit/s, queue %d | vs C loop | vs Python | retransmitted | dropped at fa | noise |", opt.qlen))
     w("|---|---|---|---|---|---|---|---|---|---|")
     for _, c in ipairs(selected) do
       local m = q[c.key]
