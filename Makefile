@@ -121,12 +121,17 @@ build/bench/udpflood: bench/udpflood.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-# an experiment for bench/profile.sh (multishot reads), not a contestant
+# experiments for bench/profile.sh, not contestants: multishot reads
+# (mfwd), and vnet's batched io_uring I/O without Lua (ufwd)
 build/bench/mfwd: bench/mfwd.c | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $< -luring
 
-bench: deps all build/bench/cfwd build/bench/udpflood build/bench/mfwd
+build/bench/ufwd: bench/ufwd.c | build/obj
+	mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $< -luring
+
+bench: deps all build/bench/cfwd build/bench/udpflood build/bench/mfwd build/bench/ufwd
 	@sh tools/deps.sh --bench
 	sh bench/run.sh $(BENCH_ARGS)
 

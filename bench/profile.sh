@@ -1,6 +1,6 @@
 #!/bin/sh
 # profile.sh: where a forwarder's time goes. Run as root from the
-# repository (after make bench built build/bench/cfwd, udpflood and mfwd):
+# repository (after make bench built build/bench/cfwd, udpflood, mfwd and ufwd):
 #   sh bench/profile.sh [tcp|udp|perf|calls|tcpcalls|tcpseg|instr]...  (default: tcp udp)
 # tcp: for each contestant, the user and system CPU time (from
 #   /proc/PID/stat, in 1/100 s) the forwarder used during a 3 s iperf3 TCP
@@ -32,9 +32,11 @@
 #   that reached fb; for the C loop, all of its instructions (it starts in
 #   no time); the Python loop is skipped (its interpreter's start-up would
 #   swamp it). Slow: about 30 s a contestant.
-# Besides the contestants of make bench, "C io_uring multishot (experiment)"
-# (bench/mfwd.c, Linux 6.7 or later) is the C loop with one standing
-# multishot read a TUN instead of one read a packet.
+# Besides the contestants of make bench, two experiments: "C io_uring
+# multishot (experiment)" (bench/mfwd.c, Linux 6.7 or later) is the C loop
+# with one standing multishot read a TUN instead of one read a packet, and
+# "C io_uring batches (experiment)" (bench/ufwd.c) the C loop doing its I/O
+# as vnet's loop does (batched, registered, RWF_NOWAIT), without Lua.
 # PROFILE_ONLY=REGEX runs only the contestants whose name matches it (grep -E),
 # PROFILE_TOP=N prints N symbols (default 12), PROFILE_KEEP=DIR keeps each
 # contestant's perf.data there; PROFILE_ROUNDS=N repeats the list N times, interleaved (default 1).
@@ -192,6 +194,7 @@ for mode in "$@"; do
   round=$((round + 1))
   $f "C read/write loop" "build/bench/cfwd vbA vbB"
   $f "C io_uring multishot (experiment)" "build/bench/mfwd vbA vbB"
+  $f "C io_uring batches (experiment)" "build/bench/ufwd vbA vbB"
   $f "vnet plain" "build/vnet bench/fwd.lua plain vbA vbB"
   $f "vnet plain, read/write" "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB"
   $f "vnet offload, per segment" "build/vnet bench/fwd.lua seg vbA vbB"
