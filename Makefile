@@ -113,7 +113,7 @@ test-fresh:
 
 # `make bench`: the benchmark suite (bench/), on demand; not part of tests.
 # (its Debian packages: BENCH_PKGS in tools/deps.sh)
-build/bench/cfwd: bench/cfwd.c | build/obj
+build/bench/cfwd: bench/cfwd.c bench/tunfwd.h | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
@@ -123,11 +123,11 @@ build/bench/udpflood: bench/udpflood.c | build/obj
 
 # experiments for bench/profile.sh, not contestants: multishot reads
 # (mfwd), and vnet's batched io_uring I/O without Lua (ufwd)
-build/bench/mfwd: bench/mfwd.c | build/obj
+build/bench/mfwd: bench/mfwd.c bench/tunfwd.h | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $< -luring
 
-build/bench/ufwd: bench/ufwd.c | build/obj
+build/bench/ufwd: bench/ufwd.c bench/tunfwd.h | build/obj
 	mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -o $@ $< -luring
 

@@ -17,63 +17,18 @@
  * registered, as vnet's are, so writes are WRITE_FIXED; reads into
  * provided buffers cannot be READ_FIXED.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "tunfwd.h"
+
 #include <liburing.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #define OP_READ_MULTISHOT 49 /* enum io_uring_op in Linux 6.7's uapi */
 #define NBUF 256             /* buffers a direction (a power of 2) */
 #define BSZ 2048             /* bytes a buffer: an MTU-1500 packet */
 #define WRITE_TAG (1ULL << 32)
 
-static volatile sig_atomic_t done;
 static struct io_uring ring;
 static struct io_uring_buf_ring *br[2];
 static unsigned char *bufs[2];
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    done = 1;
-}
-
-static void die(const char *what, int err)
-{
-    fprintf(stderr, "mfwd: %s: %s\n", what, strerror(err));
-    exit(1);
-}
-
-static int tun_in(const char *ns, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/run/netns/%s", ns);
-    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (home < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
-        die(path, errno);
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
-        die(name, errno);
-    if (setns(home, CLONE_NEWNET) < 0)
-        die("setns home", errno);
-    close(home);
-    close(nsfd);
-    return fd;
-}
 
 static struct io_uring_sqe *sqe(void)
 {
@@ -104,11 +59,8 @@ static void give_back(int d, unsigned bid)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: mfwd NS_A NS_B\n");
-        return 2;
-    }
-    int fd[2] = {tun_in(argv[1], "fa"), tun_in(argv[2], "fb")};
+    int fd[2];
+    tun_pair(argc, argv, "mfwd", fd);
     int r = io_uring_queue_init(1024, &ring, 0);
     if (r < 0)
         die("io_uring_queue_init", -r);
@@ -133,10 +85,7 @@ int main(int argc, char **argv)
         die("io_uring_register_buffers", -r);
     arm(0);
     arm(1);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    printf("ready\n");
-    fflush(stdout);
+    say_ready();
     while (!done) {
         r = io_uring_submit_and_wait(&ring, 1);
         if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)

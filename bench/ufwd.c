@@ -18,64 +18,19 @@
  * it in the submission queue, so a slot is written out before it is read
  * into again. poll(2) says which TUN has packets, as epoll does for vnet.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "tunfwd.h"
+
 #include <liburing.h>
 #include <linux/fs.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #define SLOTS 32
 #define BSZ 2048
 #define READ_TAG 0x100u
 
-static volatile sig_atomic_t done;
 static struct io_uring ring;
 static unsigned char *buf[2];  /* SLOTS buffers of BSZ a direction */
 static long res[2][SLOTS];
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    done = 1;
-}
-
-static void die(const char *what, int err)
-{
-    fprintf(stderr, "ufwd: %s: %s\n", what, strerror(err));
-    exit(1);
-}
-
-static int tun_in(const char *ns, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/run/netns/%s", ns);
-    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (home < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
-        die(path, errno);
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
-        die(name, errno);
-    if (setns(home, CLONE_NEWNET) < 0)
-        die("setns home", errno);
-    close(home);
-    close(nsfd);
-    return fd;
-}
 
 /* Submit what is queued (the writes of the last batch, then k reads of
  * direction d) and reap every completion. Returns the packets read. */
@@ -121,11 +76,8 @@ static int batch(int d, int k)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: ufwd NS_A NS_B\n");
-        return 2;
-    }
-    int fd[2] = {tun_in(argv[1], "fa"), tun_in(argv[2], "fb")};
+    int fd[2];
+    tun_pair(argc, argv, "ufwd", fd);
     int r = io_uring_queue_init(4 * SLOTS, &ring, 0);
     if (r < 0)
         die("io_uring_queue_init", -r);
@@ -139,10 +91,7 @@ int main(int argc, char **argv)
         die("io_uring_register_files", -r);
     if ((r = io_uring_register_buffers(&ring, iov, 2)) != 0)
         die("io_uring_register_buffers", -r);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    printf("ready\n");
-    fflush(stdout);
+    say_ready();
     struct pollfd pfd[2] = {{fd[0], POLLIN, 0}, {fd[1], POLLIN, 0}};
     int want[2] = {2, 2};
     while (!done) {
