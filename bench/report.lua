@@ -14,6 +14,9 @@ local function ratio(a, b)
   return string.format("%.2fx", a / b)
 end
 
+-- The vnet modes the "ahead of the Python loop" targets cover
+local MODES = { "plain", "seg", "whole", "nat", "natmap", "natplain" }
+
 --- Targets of the issue, checked against the medians.
 local function targets(med, q)
   local t = {}
@@ -54,7 +57,7 @@ local function targets(med, q)
   end
   if med.python then
     local behind = {}
-    for _, key in ipairs { "plain", "seg", "whole", "nat", "natmap", "natplain" } do
+    for _, key in ipairs(MODES) do
       for _, field in ipairs { "tcp", "udp" } do
         if med[key] and med[key][field] <= med.python[field] then
           behind[#behind + 1] = string.format("%s %s %s", key, field:upper(), ratio(med[key][field], med.python[field]))
@@ -66,7 +69,7 @@ local function targets(med, q)
   end
   if q and q.python then
     local behind, n = {}, 0
-    for _, key in ipairs { "plain", "seg", "whole", "nat", "natmap", "natplain" } do
+    for _, key in ipairs(MODES) do
       if q[key] then
         n = n + 1
         if q[key].tcpq <= q.python.tcpq then

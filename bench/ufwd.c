@@ -44,9 +44,9 @@ static int batch(int d, int k)
         io_uring_sqe_set_data64(s, READ_TAG | (unsigned)i);
         res[d][i] = -EAGAIN;
     }
-    int want = (int)io_uring_sq_ready(&ring), done_n = 0;
+    int queued = (int)io_uring_sq_ready(&ring), reaped = 0;
     io_uring_submit(&ring);
-    while (done_n < want) {
+    while (reaped < queued) {
         struct io_uring_cqe *cqe;
         unsigned head, n = 0;
         io_uring_for_each_cqe(&ring, head, cqe) {
@@ -55,8 +55,8 @@ static int batch(int d, int k)
             n++;
         }
         io_uring_cq_advance(&ring, n);
-        done_n += (int)n;
-        if (done_n < want)
+        reaped += (int)n;
+        if (reaped < queued)
             io_uring_wait_cqe_nr(&ring, &cqe, 1);
     }
     int got = 0;
