@@ -26,6 +26,8 @@ local contestants = {
   { name = "kernel veth", key = "kernel" },
   { name = "C read/write loop", key = "cloop", cmd = "build/bench/cfwd vbA vbB" },
   { name = "vnet Lua, plain", key = "plain", cmd = "build/vnet bench/fwd.lua plain vbA vbB" },
+  { name = "vnet Lua, plain, to = fb (the loop writes)", key = "plainto",
+    cmd = "build/vnet bench/fwd.lua plain-to vbA vbB" },
   { name = "vnet Lua, plain, read/write (no io_uring)", key = "plainrw",
     cmd = "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB" },
   { name = "vnet Lua, plain, REPL idle at its prompt", key = "replidle",
@@ -38,6 +40,8 @@ local contestants = {
     cmd = "build/vnet bench/fwd.lua natmap vbA vbB" },
   { name = "vnet Lua NAT, no offload", key = "natplain", nat = true,
     cmd = "build/vnet bench/fwd.lua natplain vbA vbB" },
+  { name = "vnet Lua NAT, no offload, to = fb", key = "natplainto", nat = true,
+    cmd = "build/vnet bench/fwd.lua natplain-to vbA vbB" },
   { name = "Python os.read/os.write", key = "python", cmd = PY .. " bench/pyfwd.py vbA vbB" },
 }
 

@@ -196,12 +196,14 @@ for mode in "$@"; do
   $f "C io_uring multishot (experiment)" "build/bench/mfwd vbA vbB"
   $f "C io_uring batches (experiment)" "build/bench/ufwd vbA vbB"
   $f "vnet plain" "build/vnet bench/fwd.lua plain vbA vbB"
+  $f "vnet plain, to = fb" "build/vnet bench/fwd.lua plain-to vbA vbB"
   $f "vnet plain, read/write" "env VNET_NO_URING=1 build/vnet bench/fwd.lua plain vbA vbB"
   $f "vnet offload, per segment" "build/vnet bench/fwd.lua seg vbA vbB"
   $f "vnet offload, whole" "build/vnet bench/fwd.lua whole vbA vbB"
   $f "vnet NAT, whole" "build/vnet bench/fwd.lua nat vbA vbB" 10.200.0.99
   $f "vnet NAT map, whole" "build/vnet bench/fwd.lua natmap vbA vbB" 10.200.0.99
   $f "vnet NAT, no offload" "build/vnet bench/fwd.lua natplain vbA vbB" 10.200.0.99
+  $f "vnet NAT, no offload, to = fb" "build/vnet bench/fwd.lua natplain-to vbA vbB" 10.200.0.99
   $f "Python loop" "/usr/bin/python3 bench/pyfwd.py vbA vbB"
   done
 done

@@ -12,8 +12,8 @@ local loop = vnet.loop
 local topology = require "spec.support.tunpair"
 
 -- topology(opts) as one to-be-closed value: lab.A, lab.B, lab.fa, lab.fb
-local function lab(opts)
-  local A, B, fa, fb = topology(opts)
+local function lab(opts, apeer)
+  local A, B, fa, fb = topology(opts, apeer)
   return setmetatable({ A = A, B = B, fa = fa, fb = fb }, {
     __close = function(t) t.fa:close(); t.fb:close(); t.A:close(); t.B:close() end,
   })
@@ -206,6 +206,26 @@ describe("offload", function()
       string.format("%d writes for %d segments: no coalescing?", fb.tx_packets - writes0, segs))
   end))
 
+  it("coalesces the segments the loop writes for a handler with `to`, as those Lua writes",
+    sandboxed(function()
+    -- dev:on_packet(fn, {to = fb}): the loop writes each segment fn passes
+    -- (spec/verdict_spec.lua), through the same coalescer as fb:write
+    local l <close> = lab { offload = true }
+    local A, B, fa, fb = l.A, l.B, l.fa, l.fb
+    local segs, writes0 = 0, fb.tx_packets
+    fa:on_packet(function() segs = segs + 1 end, { to = fb })
+    fb:on_packet(function() end, { to = fa })
+    local csum0 = H.snmp(B, "Tcp").InCsumErrors
+    assert.is_true(transfer(A, B, 4000000))
+    assert.are.equal(csum0, H.snmp(B, "Tcp").InCsumErrors)
+    local fewer = SCALE > 1 and 1.5 or 4
+    assert.is_true((fb.tx_packets - writes0) * fewer < segs,
+      string.format("%d writes for %d segments: no coalescing?", fb.tx_packets - writes0, segs))
+    assert.are.equal(0, fb.tx_dropped)
+    fa:on_packet(function() end):stop()
+    fb:on_packet(function() end):stop()
+  end))
+
   it("hands whole superpackets to Lua with segments = false", sandboxed(function()
     local A, B, fa, fb = topology { offload = true, segments = false }
     local closeA <close> = A
@@ -282,6 +302,23 @@ describe("offload", function()
       assert.is_true(mapped > 0 and partial > 0, "no packet with a partial checksum was mapped")
       assert.are.same({}, bad)
     end))
+
+  it("NATs whole superpackets with vnet.proto.nat in handlers with `to`", sandboxed(function()
+    local l <close> = lab({ offload = true, segments = false }, "10.200.0.99")
+    local nat = vnet.proto.nat { ["10.200.0.99"] = "10.200.0.2" }
+    local supers = 0
+    l.fa:on_packet(function(p)
+      if p.gso_type then supers = supers + 1 end
+      nat:dst(p)
+    end, { to = l.fb })
+    l.fb:on_packet(function(p) nat:src(p) end, { to = l.fa })
+    local csum0 = H.snmp(l.B, "Tcp").InCsumErrors
+    assert.is_true(transfer(l.A, l.B, 4000000, "10.200.0.99"))
+    assert.are.equal(csum0, H.snmp(l.B, "Tcp").InCsumErrors)
+    assert.is_true(supers > 0, "no superpacket passed")
+    l.fa:on_packet(function() end):stop()
+    l.fb:on_packet(function() end):stop()
+  end))
 
   it("splits on write when GSO writes are off, and the data still arrives", sandboxed(function()
     local A, B, fa, fb = topology { offload = true, segments = false }

@@ -189,25 +189,28 @@ static int d_read(lua_State *L)
     return 1;
 }
 
-/* dev:write(packet | string) -> bytes | nil, msg, errno
- * On an offload device (coalesce), runs of TCP segments and UDP datagrams
- * of one flow are coalesced and written when the loop's dispatch round
- * ends (or at once outside the loop); a superpacket goes out with its
- * virtio_net_hdr, split here when the device cannot take it whole. */
-static int d_write(lua_State *L)
+/* Write packet p (or the bytes b, n when p is NULL) to d, open: the body
+ * of dev:write and of the drain's verdict (drain.c), which has the packet
+ * at hand and skips the type tests. On an offload device (coalesce), runs
+ * of TCP segments and UDP datagrams of one flow are coalesced and written
+ * when the loop's dispatch round ends (or at once outside the loop); a
+ * superpacket goes out with its virtio_net_hdr, split here when the device
+ * cannot take it whole. Bytes taken, or -errno. */
+long vnet_dev_put(lua_State *L, vnet_dev *d, vnet_packet *p,
+                  const unsigned char *b, size_t n)
 {
-    vnet_dev *d = vnet_dev_check(L, 1);
-    size_t n;
-    vnet_packet *p = vnet_packet_test(L, 2); /* one type test per write */
-    const unsigned char *b = p ? p->data : vnet_checkbytes(L, 2, &n);
-    long w;
-    if (p)
+    if (p) {
+        b = p->data;
         n = p->len;
-    /* a packet whose checksum waits (read in segments mode): finished here
-     * when a capture sees it or when the device has no virtio_net_hdr to
-     * carry it partial (the coalescer merges it partial) */
-    if (p && p->lazy && (d->capture || !d->vnet_hdr))
-        vnet_packet_finish(p);
+        /* a packet whose checksum waits (read in segments mode): finished
+         * here when a capture sees it or when the device has no
+         * virtio_net_hdr to carry it partial (the coalescer merges it
+         * partial) */
+        if (p->lazy && (d->capture || !d->vnet_hdr))
+            vnet_packet_finish(p);
+        if (p->gso_type == 0 && !(p->vh_flags & VNET_NEEDS_CSUM) && !d->gro)
+            return vnet_dev_writev(d, NULL, b, n, p->pi_flags, p->pi_proto);
+    }
     vnet_vhdr vh = {0, 0, 0, 0, 0, 0};
     if (p)
         vh = (vnet_vhdr){p->vh_flags, p->gso_type, p->hdr_len, p->gso_size,
@@ -215,13 +218,22 @@ static int d_write(lua_State *L)
     if (d->gro && d->gso_write && vnet_gro_add(d, b, n, p ? &vh : NULL)) {
         vnet_dev_defer_flush(L, d); /* it took the packet (and flushed
                                      * what it held, if it had to) */
-        w = (long)n;
-    } else if (vh.gso_type || (vh.flags & VNET_NEEDS_CSUM)) {
-        w = vnet_dev_write_gso(d, b, n, &vh); /* after what was held */
-    } else {
-        w = vnet_dev_writev(d, NULL, b, n, p ? p->pi_flags : -1,
-                            p ? p->pi_proto : -1);
+        return (long)n;
     }
+    if (vh.gso_type || (vh.flags & VNET_NEEDS_CSUM))
+        return vnet_dev_write_gso(d, b, n, &vh); /* after what was held */
+    return vnet_dev_writev(d, NULL, b, n, p ? p->pi_flags : -1,
+                           p ? p->pi_proto : -1);
+}
+
+/* dev:write(packet | string) -> bytes | nil, msg, errno */
+static int d_write(lua_State *L)
+{
+    vnet_dev *d = vnet_dev_check(L, 1);
+    size_t n = 0;
+    vnet_packet *p = vnet_packet_test(L, 2); /* one type test per write */
+    const unsigned char *b = p ? NULL : vnet_checkbytes(L, 2, &n);
+    long w = vnet_dev_put(L, d, p, b, n);
     if (w < 0)
         return vnet_pusherr(L, "write", d->name, (int)-w, NULL);
     lua_pushinteger(L, w);

@@ -11,6 +11,9 @@
  * a yield or an error unwinds: the dispatcher then resumes run() in a
  * fresh thread and it goes on with the next packet.
  */
+#include <errno.h>
+#include <string.h>
+
 #include "io/loop.h"
 
 /* Per wake-up a device drains up to BUDGET packets or BUDGET_NS (kernel's
@@ -65,6 +68,44 @@ static int next(lua_State *co, drain *s)
     return 1;
 }
 
+/* The handler's result, at the top of co, says where its packet goes:
+ * nil or true to the watcher's device `to`, false nowhere, a device to
+ * that one. A write the kernel refuses counts in that device's
+ * tx_dropped and last_error, as a batched write's does. */
+static void verdict(lua_State *co, drain *s)
+{
+    vnet_dev *to = s->w->to;
+    int t = lua_type(co, -1);
+    if (t == LUA_TBOOLEAN && !lua_toboolean(co, -1)) {
+        s->d->handler_drops++;
+        lua_pop(co, 1);
+        return;
+    }
+    if (t == LUA_TUSERDATA && (to = vnet_dev_test(co, -1)) == NULL)
+        t = LUA_TNONE;
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TUSERDATA) {
+        lua_Debug ar;
+        const char *what = luaL_typename(co, -1);
+        if (t == LUA_TNONE && luaL_getmetafield(co, -1, "__name") == LUA_TSTRING)
+            what = lua_tostring(co, -1); /* left on the stack: the error unwinds it */
+        lua_pushvalue(co, FN);
+        lua_getinfo(co, ">S", &ar);
+        luaL_error(co, "%s: its on_packet handler (%s:%d) returned %s %s; "
+                   "expected nil, true, false or a packet device",
+                   s->d->name, ar.short_src, ar.linedefined,
+                   strchr("aeiou", what[0]) ? "an" : "a", what);
+    }
+    if (to != NULL) { /* NULL: the handler just took `to` away */
+        vnet_packet *p = s->uv == 3 ? s->d->seg : s->d->rx;
+        long r = to->fd < 0 ? -EBADF : vnet_dev_put(co, to, p, NULL, 0);
+        if (r < 0) {
+            to->tx_dropped++;
+            to->tx_errno = (int)-r;
+        }
+    }
+    lua_pop(co, 1); /* the verdict, which kept a device it named alive */
+}
+
 /* A handler that waited finished in its task: the task ends. */
 static int resumed(lua_State *co, int status, lua_KContext ctx)
 {
@@ -87,12 +128,15 @@ static int run(lua_State *co)
             lua_getiuservalue(co, WATCHER, 1);
             lua_replace(co, FN);
         }
+        int verdicts = s->w->to != NULL; /* on_packet(fn, {to = dev}) */
         lua_pushvalue(co, FN);
         lua_pushvalue(co, s->uv == 3 ? SEG : RX);
         lua_pushvalue(co, DEV);
         s->d->handler_calls++;
-        lua_callk(co, 2, 0, 0, resumed);
+        lua_callk(co, 2, verdicts, 0, resumed);
         vnet_loop_returned(co);
+        if (verdicts)
+            verdict(co, s);
     }
     s->done = 1;
     return 0;

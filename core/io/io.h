@@ -62,6 +62,7 @@ typedef struct vnet_dev {
     uint64_t rx_bytes, tx_bytes;
     /* the loop's on_packet dispatch: calls, errors, time (ns) */
     uint64_t handler_calls, handler_errors, handler_ns;
+    uint64_t handler_drops; /* packets its handler's verdict dropped (false) */
     struct vnet_ring *ring; /* copies of the last packets read (ring.c) */
     /* a device that is not a TUN/TAP fd (psock.c: a packet socket with a
      * receive ring) brings its own receive, close and fields */
@@ -98,6 +99,10 @@ int vnet_dev_next_ahead(vnet_dev *d, int budget);
 long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
                      const unsigned char *b, size_t n, int pi_flags,
                      int pi_proto);
+/* dev:write's body (dev.c): packet p, or the bytes b, n when p is NULL,
+ * to the open device d (coalesced on an offload device). Bytes or -errno. */
+long vnet_dev_put(lua_State *L, vnet_dev *d, vnet_packet *p,
+                  const unsigned char *b, size_t n);
 
 /* ---- batched device I/O through io_uring (iobatch.c) ----------------- */
 

@@ -99,7 +99,7 @@ watcher *vnet_w_start(lua_State *L, const char *op, int kind, int fd,
 {
     loop *lp = vnet_loop_get(L);
     luaL_checktype(L, fnidx, LUA_TFUNCTION);
-    watcher *w = lua_newuserdatauv(L, sizeof *w, 2);
+    watcher *w = lua_newuserdatauv(L, sizeof *w, 3);
     memset(w, 0, sizeof *w);
     w->kind = kind;
     w->fd = fd;

@@ -23,6 +23,7 @@ typedef struct watcher {
     unsigned gen;  /* bumped by every handler swap */
     double after, every;
     vnet_dev *dev; /* W_PACKET */
+    vnet_dev *to;  /* W_PACKET: where the handler's packets go (user value 3) */
 } watcher;
 
 typedef struct loop {

@@ -86,11 +86,12 @@ static void setint(lua_State *L, const char *k, uint64_t v)
 }
 
 /* counters(dev) -> { rx_packets, rx_bytes, tx_packets, tx_bytes,
- * tx_dropped, handler_calls, handler_errors, handler_time (s), kept } */
+ * tx_dropped, handler_calls, handler_errors, handler_drops, handler_time
+ * (s), kept } */
 static int l_counters(lua_State *L)
 {
     vnet_dev *d = vnet_dev_arg(L, 1);
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 10);
     setint(L, "rx_packets", d->rx_packets);
     setint(L, "rx_bytes", d->rx_bytes);
     setint(L, "tx_packets", d->tx_packets);
@@ -98,6 +99,7 @@ static int l_counters(lua_State *L)
     setint(L, "tx_dropped", d->tx_dropped);
     setint(L, "handler_calls", d->handler_calls);
     setint(L, "handler_errors", d->handler_errors);
+    setint(L, "handler_drops", d->handler_drops);
     lua_pushnumber(L, (double)d->handler_ns / 1e9);
     lua_setfield(L, -2, "handler_time");
     setint(L, "kept", d->ring ? d->ring->count : 0);

@@ -64,12 +64,29 @@ static void w_swap(lua_State *L, int widx, watcher *w, int fnidx)
     w->gen++;
 }
 
-/* on_packet(dev, fn) -> watcher; a device that has one already keeps it
- * (and its place in epoll) with fn as the new callback. */
+/* Where the packets of w's handler go (dev:on_packet's option `to`): the
+ * device at idx, none (false), or as it was (none, nil). */
+static void set_to(lua_State *L, int widx, watcher *w, int idx)
+{
+    if (lua_isnoneornil(L, idx))
+        return;
+    w->to = lua_toboolean(L, idx) ? vnet_dev_check(L, idx) : NULL;
+    if (w->to)
+        lua_pushvalue(L, idx);
+    else
+        lua_pushnil(L);
+    lua_setiuservalue(L, widx, 3); /* keeps it alive while w is */
+}
+
+/* on_packet(dev, fn [, to]) -> watcher; a device that has one already
+ * keeps it (and its place in epoll) with fn as the new callback. to: see
+ * set_to. */
 static int on_packet(lua_State *L, int waiter)
 {
     vnet_dev *d = vnet_dev_check(L, 1);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (lua_toboolean(L, 3))
+        vnet_dev_check(L, 3); /* before anything changes */
     watcher *w = d->watch;
     if (w != NULL && w->waiter)
         return luaL_error(L, "%s: a task is waiting for its packets "
@@ -79,6 +96,7 @@ static int on_packet(lua_State *L, int waiter)
                           "reader (stop it, or wait in the handler)", d->name);
     if (w != NULL) {
         vnet_loop_push_watcher(L, w);
+        set_to(L, lua_gettop(L), w, 3);
         w_swap(L, lua_gettop(L), w, 2);
         return 1;
     }
@@ -88,6 +106,8 @@ static int on_packet(lua_State *L, int waiter)
         return 3;
     w->dev = d;
     w->waiter = waiter;
+    if (!waiter)
+        set_to(L, lua_gettop(L), w, 3);
     d->watch = w;
     d->unwatch = unwatch_dev;
     return 1;
@@ -236,6 +256,7 @@ static int w_index(lua_State *L)
         lua_pushstring(L, vnet_signame(w->signo));
     else if (strcmp(k, "target") == 0) lua_getiuservalue(L, 1, 2);
     else if (strcmp(k, "fn") == 0) lua_getiuservalue(L, 1, 1);
+    else if (strcmp(k, "to") == 0 && w->kind == W_PACKET) lua_getiuservalue(L, 1, 3);
     else lua_pushnil(L);
     return 1;
 }

@@ -2,9 +2,13 @@
 -- read/write/fileno/close and cqueues' pollfd/events/timeout, which are in
 -- C (docs/event-loops.md: devices in luv and cqueues).
 --
---    dev:on_packet(fn)     fn(pkt, dev) for each packet read, from vnet.loop;
---                          returns the watcher (:stop() ends it). pkt is the
---                          device's one reused packet: pkt:copy() to keep it.
+--    dev:on_packet(fn [, {to = dev2}])  fn(pkt, dev) for each packet read,
+--                          from vnet.loop; returns the watcher (:stop() ends
+--                          it). pkt is the device's one reused packet:
+--                          pkt:copy() to keep it. With `to`, fn's result is a
+--                          verdict and the loop writes pkt: nil or true to
+--                          dev2, false nowhere, a device to that one
+--                          (docs/rewriters.md: verdicts).
 --    dev:up(), dev:down()  set the link up or down
 --    dev:mtu([n])          the MTU, or set it
 --    dev:addr_add(cidr [, {peer = addr}]), dev:addr_del(cidr), dev:addrs()
@@ -29,6 +33,7 @@ local lcore = require "vnet.loop.core"
 local link = require "vnet.link"
 
 local raise = require("vnet.nl.core").raise -- misuse: raise at the user's line
+local opts_check = require("vnet._opts").check
 
 local methods = core.methods
 local M = { methods = methods }
@@ -45,12 +50,32 @@ local function live(dev)
 end
 
 
---- dev:on_packet(fn) -> watcher; on a device with a handler: swaps it
-function methods.on_packet(dev, fn)
+local function is_dev(x)
+  return rawget(getmetatable(x) or {}, "methods") == methods
+end
+
+-- dev:on_packet and loop.on_packet, op naming the one called
+function M.on_packet(op, dev, fn, opts)
+  if not is_dev(dev) then raise(string.format("%s: expected a packet device (got %s)", op, type(dev))) end
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    raise(string.format("%s:on_packet: expected a function (got %s)", live(dev).kind, type(fn)))
+    raise(string.format("%s: expected a function (got %s)", op, type(fn)))
   end
-  return loop.on_packet(live(dev), fn)
+  local to = type(opts) == "table" and opts.to
+  if to == true or (to and not is_dev(to)) then
+    local what = type(to) == "userdata" and rawget(getmetatable(to) or {}, "__name") or tostring(to)
+    raise(string.format("%s: option 'to' must be a packet device or false (got %s)", op,
+      type(to) == "string" and "'" .. to .. "'" or what))
+  end
+  to = opts_check(op, opts, { to = { "userdata", "boolean" } }).to
+  if to and to.closed then raise(string.format("%s: option 'to' is a closed %s", op, to.kind)) end
+  live(dev)
+  return lcore.on_packet(dev, fn, to)
+end
+
+--- dev:on_packet(fn [, {to = dev2 | false}]) -> watcher; on a device with
+-- a handler: swaps it (and `to`, when opts name it; else `to` stays)
+function methods.on_packet(dev, fn, opts)
+  return M.on_packet((is_dev(dev) and dev.kind or "dev") .. ":on_packet", dev, fn, opts)
 end
 
 function methods.wait_packet(dev, timeout)

@@ -5,7 +5,7 @@
 --    local t = loop.after(0.5, function(t) ... end)   -- once
 --    local e = loop.every(1, function(t) ... end)     -- repeatedly
 --    local s = loop.on_signal("HUP", function(name, s) ... end)
---    dev:on_packet(function(pkt, dev) ... end)        -- see vnet.dev
+--    dev:on_packet(function(pkt, dev) ... end [, {to = dev2}])  -- vnet.dev
 --    local ok, why = loop.run{timeout = 10}
 --    local t = loop.now()   -- seconds on the monotonic clock (a float)
 --    for _, w in ipairs(loop.watchers()) do print(w, w.target) end
@@ -59,6 +59,11 @@ local M = {}
 local HIDDEN = { watcher_methods = true, keep = true, recent = true, counters = true }
 for k, v in pairs(core) do
   if not HIDDEN[k] and k:sub(1, 1) ~= "_" then M[k] = v end
+end
+
+--- on_packet(dev, fn [, opts]) -> watcher: dev:on_packet(fn, opts) (vnet.dev)
+function M.on_packet(dev, fn, opts)
+  return require("vnet.dev").on_packet("loop.on_packet", dev, fn, opts)
 end
 
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status

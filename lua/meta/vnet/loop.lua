@@ -117,8 +117,8 @@ function loop.on_writable(fd, fn) end
 function loop.on_signal(name, fn) end
 
 ---Call fn(pkt, dev) for each packet dev reads: the same as
----`dev:on_packet(fn)`. pkt is the device's one reused packet: `pkt:copy()`
----keeps it.
+---`dev:on_packet(fn, opts)` (opts.to: where the packets fn passes go).
+---pkt is the device's one reused packet: `pkt:copy()` keeps it.
 ---
 ---Example:
 ---```lua
@@ -126,9 +126,10 @@ function loop.on_signal(name, fn) end
 ---vnet.loop.on_packet(dev, function(pkt, dev) print(pkt) end)
 ---```
 ---@param dev vnet.Device
----@param fn fun(pkt: vnet.Packet, dev: vnet.Device)
+---@param fn fun(pkt: vnet.Packet, dev: vnet.Device): (boolean|vnet.Device)?
+---@param opts? { to: vnet.Device|false }
 ---@return vnet.Watcher watcher
-function loop.on_packet(dev, fn) end
+function loop.on_packet(dev, fn, opts) end
 
 ---Install the handler of errors raised in callbacks and tasks: it gets the
 ---message (with traceback) and the loop goes on. nil removes it (errors
@@ -309,12 +310,14 @@ function loop.wait_packet(dev, timeout) end
 function loop.in_task() end
 
 ---A watcher: what `on_readable`, `after`, `every`, `on_signal` and
----`dev:on_packet` return. Fields: active, kind, fd, fn, target.
+---`dev:on_packet` return. Fields: active, kind, fd, fn, target, and to
+---(a packet watcher's device for the packets its handler passes).
 ---@class vnet.Watcher
 ---@field active boolean false once stopped
 ---@field kind string "readable", "writable", "timer", "signal", "packet"
 ---@field fd? integer the watched fd (nil for a timer)
 ---@field fn function the handler
+---@field to? vnet.Device a packet watcher's `to` (dev:on_packet's option)
 local Watcher = {}
 
 ---Stop the watcher (safe twice); the loop ends when none is left.

@@ -187,15 +187,25 @@ function Device:close() end
 
 ---Call fn(pkt, dev) from vnet.loop for each packet read; on a device that
 ---has a handler, swap it (nothing lost). pkt is the reused packet.
+---With `{to = dev2}` the loop writes the packet after fn returns, and fn's
+---result is a verdict: nil or true, on to dev2; false, dropped (counted in
+---handler_drops); a device, to that one instead. A write the kernel
+---refuses counts in that device's tx_dropped and last_error. A swap keeps
+---`to` unless opts name it (`to = false`: none); a handler that waited
+---(loop.sleep...) owns its packet and no verdict is read.
 ---
 ---Example:
 ---```lua
 ---local dev <close> = assert(vnet.tun.open())
 ---local w = dev:on_packet(function(pkt, dev) print(pkt) end)
+---local other <close> = assert(vnet.tun.open())
+---dev:on_packet(function(pkt) if #pkt > 1400 then return false end end, { to = other })
+---w:stop()
 ---```
----@param fn fun(pkt: vnet.Packet, dev: vnet.Device)
+---@param fn fun(pkt: vnet.Packet, dev: vnet.Device): (boolean|vnet.Device)?
+---@param opts? { to: vnet.Device|false } where the packets fn passes go
 ---@return vnet.Watcher watcher
-function Device:on_packet(fn) end
+function Device:on_packet(fn, opts) end
 
 ---In a task: the next packet read, or nil, "timeout" | "closed" (see
 ---vnet.loop.wait_packet).
@@ -293,7 +303,8 @@ function Device:addrs() end
 function Device:link() end
 
 ---Counters: rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped,
----handler_calls, handler_errors, handler_time (s in on_packet), kept.
+---handler_calls, handler_errors, handler_drops (verdict false),
+---handler_time (s in on_packet), kept.
 ---
 ---Example:
 ---```lua
