@@ -9,11 +9,18 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local loop = vnet.loop
 
--- A (10.200.0.1, dev fa) <-> Lua forwarder <-> B (10.200.0.2, dev fb)
-local function topology(opts)
+-- A (10.200.0.1, dev fa) <-> Lua forwarder <-> B (10.200.0.2, dev fb);
+-- form "to": the loop writes (on_packet's `to`: from the read slots, in
+-- place, where it can), else the handlers do
+local function topology(opts, form)
   local A, B, fa, fb = require "spec.support.tunpair"(opts)
-  fa:on_packet(function(p) fb:write(p) end)
-  fb:on_packet(function(p) fa:write(p) end)
+  if form == "to" then
+    fa:on_packet(function() end, { to = fb })
+    fb:on_packet(function() end, { to = fa })
+  else
+    fa:on_packet(function(p) fb:write(p) end)
+    fb:on_packet(function(p) fa:write(p) end)
+  end
   return A, B, fa, fb
 end
 
@@ -100,10 +107,11 @@ describe("batched packet I/O (issue 15)", function()
         if got ~= "io_uring" then H.skip("io_uring is not available here: " .. tostring(why)) end
       end
 
-      it("carries a ping flood with 32 in flight, every request answered and counted",
+      for _, form in ipairs { "write", "to" } do
+      it("carries a ping flood with 32 in flight, every request answered and counted (" .. form .. ")",
         sandboxed(function()
           choose()
-          local A, B, fa, fb = topology()
+          local A, B, fa, fb = topology(nil, form)
           assert.are.equal(mode, fa.io)
           local _, _, calls0, ops0 = vnet.tun.io_batching()
           local got, out = flood(A)
@@ -126,6 +134,7 @@ describe("batched packet I/O (issue 15)", function()
           assert.are.equal(0, fa.tx_dropped + fb.tx_dropped)
           fa:close(); fb:close(); A:close(); B:close()
         end))
+      end
 
       it("keeps the reason of a write the kernel refuses in a handler (dev:last_error)",
         sandboxed(function()
@@ -269,12 +278,15 @@ describe("batched packet I/O (issue 15)", function()
         fa:close(); fb:close(); A:close(); B:close()
       end))
 
-      it("carries a TCP transfer intact, plain and with offloads", sandboxed(function()
+      it("carries a TCP transfer intact, plain and with offloads, written by the handler or the loop",
+        sandboxed(function()
         choose()
-        for _, opts in ipairs { {}, { offload = true }, { offload = true, segments = false } } do
-          local A, B, fa, fb = topology(opts)
-          assert.is_true(transfer(A, B, 4 * 1024 * 1024), "sha256 differs")
-          fa:close(); fb:close(); A:close(); B:close()
+        for _, form in ipairs { "write", "to" } do
+          for _, opts in ipairs { {}, { pi = true }, { offload = true }, { offload = true, segments = false } } do
+            local A, B, fa, fb = topology(opts, form)
+            assert.is_true(transfer(A, B, 4 * 1024 * 1024), "sha256 differs")
+            fa:close(); fb:close(); A:close(); B:close()
+          end
         end
       end))
     end)

@@ -97,7 +97,15 @@ static void verdict(lua_State *co, drain *s)
     }
     if (to != NULL) { /* NULL: the handler just took `to` away */
         vnet_packet *p = s->uv == 3 ? s->d->seg : s->d->rx;
-        long r = to->fd < 0 ? -EBADF : vnet_dev_put(co, to, p, NULL, 0);
+        long r;
+        if (to->fd < 0)
+            r = -EBADF;
+        else if (s->uv == 1 && !p->gso_type && !(p->vh_flags & VNET_NEEDS_CSUM) &&
+                 !to->gro && !to->capture &&
+                 vnet_iob_forward(s->d, to, p->data, p->len))
+            r = 0; /* queued from the read slot it lies in */
+        else
+            r = vnet_dev_put(co, to, p, NULL, 0);
         if (r < 0) {
             to->tx_dropped++;
             to->tx_errno = (int)-r;

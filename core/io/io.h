@@ -127,6 +127,11 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr);
  * put them (fill them before the next vnet_iob_ call; they leave by the
  * end of the round), or NULL: write them yourself. */
 unsigned char *vnet_iob_claim(vnet_dev *d, size_t len);
+/* The drain's verdict write (drain.c) of `from`'s packet [b, b + n), read
+ * ahead into its registered slots, to `to`: queued from where it lies, no
+ * copy. 1 queued, 0 not here (write it through vnet_dev_put). */
+int vnet_iob_forward(vnet_dev *from, vnet_dev *to, const unsigned char *b,
+                     size_t n);
 /* Submit the queued writes and reap them (before any direct write). */
 void vnet_iob_flush(void);
 /* A dispatch round begins (1) or ends (0, which flushes): from

@@ -79,6 +79,7 @@ static struct {
     int fixed;                 /* registered files and buffers work */
     vnet_dev *fixer[FIXED];    /* whose fd is registered at each index */
     unsigned queued;           /* SQEs prepared and not yet submitted */
+    int borrowed;              /* queued writes from read slots (forward) */
     uint64_t calls, ops;       /* io_uring_enter calls, operations they took */
     struct io_uring ring;
     unsigned char *arena;
@@ -87,6 +88,8 @@ static struct {
         vnet_dev *dev;
         const unsigned char *buf;
         unsigned len;
+        int slot;              /* buf is a read slot (forward): reused once
+                                * the submission is done */
     } w[SQ_DEPTH];
 } R;
 
@@ -251,6 +254,7 @@ static void reap(void)
     }
     R.ops += inflight;
     R.queued = 0;
+    R.borrowed = 0;
     while (inflight) {
         struct io_uring_cqe *cqe;
         unsigned head, n = 0;
@@ -263,9 +267,10 @@ static void reap(void)
                 size_t pre = vnet_dev_prefix(d);
                 long res = cqe->res;
                 if (res == -EOPNOTSUPP) { /* no RWF_NOWAIT on this fd */
-                    d->iob_off = 1;
-                    res = write(d->fd, R.w[u >> 1].buf, R.w[u >> 1].len);
-                    if (res < 0)
+                    d->iob_off = 1; /* a slot may hold a new packet now */
+                    res = R.w[u >> 1].slot ? -EOPNOTSUPP
+                          : write(d->fd, R.w[u >> 1].buf, R.w[u >> 1].len);
+                    if (res == -1)
                         res = -errno;
                 }
                 if (res >= 0) {
@@ -326,9 +331,59 @@ unsigned char *vnet_iob_claim(vnet_dev *d, size_t len)
     R.w[R.queued].dev = d;
     R.w[R.queued].buf = at;
     R.w[R.queued].len = (unsigned)len;
+    R.w[R.queued].slot = 0;
     io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
     R.queued++;
     return at;
+}
+
+/* The write leaves from the read slot. Nothing lands in the slot before it
+ * is done: a read batch is queued behind every queued write and submitted
+ * at once (vnet_iob_recv), io_uring issues a submission's operations in
+ * order, and with RWF_NOWAIT each is done or refused as it is issued (a
+ * refusal is not retried from the slot: reap). Before a plain read(2),
+ * which could land in the slot, the queue is flushed (pass below). */
+int vnet_iob_forward(vnet_dev *from, vnet_dev *to, const unsigned char *b,
+                     size_t n)
+{
+    struct vnet_iob *ib = from->iob;
+    if (!R.hold || R.state <= 0 || ib == NULL || ib->gen != R.gen ||
+        ib->fix < 0 || vnet_dev_prefix(to) || to->kind == VNET_DEV_PSOCK ||
+        to->iob_off || R.queued >= SQ_DEPTH)
+        return 0;
+    unsigned idx = 1 + 2 * (unsigned)ib->fix; /* the registered buffer */
+    if (b < ib->own || b + n > ib->own + ib->room) {
+        idx++;
+        if (b < ib->buf || b + n > ib->buf + (SLOTS - 1) * (HDR + ib->room))
+            return 0; /* not in a slot (p:copy(), a string) */
+    }
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring);
+    if (sqe == NULL)
+        return 0;
+    struct vnet_iob *tb = to->iob;
+    if (tb && tb->gen == R.gen && tb->fix >= 0) {
+        io_uring_prep_write_fixed(sqe, tb->fix, b, (unsigned)n, 0, (int)idx);
+        sqe->flags |= IOSQE_FIXED_FILE;
+    } else {
+        io_uring_prep_write_fixed(sqe, to->fd, b, (unsigned)n, 0, (int)idx);
+    }
+    sqe->rw_flags = RWF_NOWAIT;
+    R.w[R.queued].dev = to;
+    R.w[R.queued].buf = b;
+    R.w[R.queued].len = (unsigned)n;
+    R.w[R.queued].slot = 1;
+    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
+    R.queued++;
+    R.borrowed = 1;
+    return 1;
+}
+
+/* vnet_iob_recv's "read(2) it": first the writes from read slots leave */
+static long pass(void)
+{
+    if (R.borrowed)
+        reap();
+    return VNET_IOB_PASS;
 }
 
 /* Where slot i's packet data goes; its headers, if any, go in front
@@ -380,23 +435,23 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
         return 0;
     }
     if (d->batch < 2 || d->recv || !ready())
-        return VNET_IOB_PASS;
+        return pass();
     if (b == NULL) {
         b = calloc(1, sizeof *b);
         if (b == NULL)
-            return VNET_IOB_PASS;
+            return pass();
         b->room = d->rx->cap;
         b->own = d->rx->data;
         b->fix = -1;
         b->buf = malloc((SLOTS - 1) * (HDR + b->room)); /* touched as packets land */
         if (b->buf == NULL) {
             free(b);
-            return VNET_IOB_PASS;
+            return pass();
         }
         d->iob = b;
     }
     if (d->iob_off)
-        return VNET_IOB_PASS;
+        return pass();
     /* Ask for what came last time and one more (a read that finds nothing
      * costs the kernel as much as one that finds a packet), doubling while
      * every read finds one. */
@@ -406,7 +461,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     if (io_uring_sq_space_left(&R.ring) < (unsigned)k)
         reap();
     if (R.state <= 0)
-        return VNET_IOB_PASS;
+        return pass();
     fix(d, b);
     size_t pre = vnet_dev_prefix(d);
     for (int i = 0; i < k; i++) {
@@ -440,7 +495,7 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr)
     if (first == -EOPNOTSUPP || first == -EINVAL) { /* no RWF_NOWAIT here */
         d->iob_off = 1;
         b->count = 0;
-        return VNET_IOB_PASS;
+        return pass();
     }
     int got = 0;
     for (int i = 0; i < k; i++)
