@@ -80,7 +80,7 @@ local stats = { forwarded = 0, answered = 0, passed = 0 }
 local NAMES = { [6] = "tcp", [17] = "udp" }
 
 -- A -> B: a packet to a forwarded port goes to the rule's port instead.
-local function a_to_b(p, out)
+local function a_to_b(p)
   local ip = p:ip()
   local l4 = ip and (ip.proto == 6 and p:tcp() or ip.proto == 17 and p:udp())
   local to = l4 and rules[ip.proto][l4.dport]
@@ -101,11 +101,10 @@ local function a_to_b(p, out)
   else
     stats.passed = stats.passed + 1
   end
-  out:write(p)
 end
 
 -- B -> A: answers of a forwarded connection come from the port A asked for.
-local function b_to_a(p, out)
+local function b_to_a(p)
   local ip = p:ip()
   local l4 = ip and (ip.proto == 6 and p:tcp() or ip.proto == 17 and p:udp())
   local c = l4 and conns[ip.proto .. " " .. ip.dst .. " " .. l4.dport .. " " .. ip.src]
@@ -116,7 +115,6 @@ local function b_to_a(p, out)
   else
     stats.passed = stats.passed + 1
   end
-  out:write(p)
 end
 
 local function demo(pair)
@@ -148,8 +146,8 @@ local function main()
     b_routes = { lib.network(o.a_addr), lib.network(o.a_addr6) },
   }
   local pa, pb = pair.ta, pair.tb
-  pa:on_packet(function(p) a_to_b(p, pb) end)
-  pb:on_packet(function(p) b_to_a(p, pa) end)
+  pa:on_packet(a_to_b, { to = pb }) -- the loop writes each packet on
+  pb:on_packet(b_to_a, { to = pa })
   local sweep = loop.every(10, function()
     local now = loop.now()
     for k, c in pairs(conns) do if now - c.last > IDLE then conns[k] = nil end end
