@@ -8,14 +8,7 @@ local H = require "spec.helper"
 local sandboxed = H.sandboxed
 local veth, link, netns = vnet.veth, vnet.link, vnet.netns
 
-local SRC = debug.getinfo(1, "S").short_src
-
--- fn raises exactly "<this file>:<fn's line>: msg"
-local function raises_here(msg, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "no error for: " .. msg)
-  assert.are.equal(SRC .. ":" .. debug.getinfo(fn, "S").linedefined .. ": " .. msg, err)
-end
+local raises_here = H.raises_here
 
 -- name -> link as iproute2 lists it in the current namespace
 local function iplinks()

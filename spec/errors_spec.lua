@@ -9,12 +9,7 @@ local sandboxed = H.sandboxed
 
 local SRC = debug.getinfo(1, "S").short_src
 
--- fn raises exactly "<this file>:<fn's line>: msg"
-local function raises_here(msg, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "no error for: " .. msg)
-  assert.are.equal(SRC .. ":" .. debug.getinfo(fn, "S").linedefined .. ": " .. msg, err)
-end
+local raises_here = H.raises_here
 
 local IDX = "out of range (1 to 2147483647)"
 

@@ -326,6 +326,18 @@ function H.tcpdump(iface, filter, nsname)
   return h
 end
 
+--- fn raises exactly "<fn's file>:<fn's first line>: msg": a misuse error
+-- that points at the caller's line (write fn on one line).
+function H.raises_here(msg, fn)
+  local ok, err = pcall(fn)
+  assert(not ok, "no error for: " .. msg)
+  local info = debug.getinfo(fn, "S")
+  local want = info.short_src .. ":" .. info.linedefined .. ": " .. msg
+  if err ~= want then
+    error(string.format("expected error\n  %s\ngot\n  %s", want, tostring(err)), 2)
+  end
+end
+
 --- Inside a sandboxed test: end it as pending, with the reason (and the
 -- spec line that asked, which busted would otherwise take from where the
 -- namespace code passed the pending on).

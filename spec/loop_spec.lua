@@ -1,6 +1,7 @@
 -- vnet.loop: watchers, timers, signals, errors, and the allocation-free
 -- packet path.
 local H = require "spec.helper"
+local ring = require "spec.support.ring"
 local sandboxed = H.sandboxed
 local loop, tun = vnet.loop, vnet.tun
 
@@ -168,22 +169,7 @@ describe("vnet.loop", function()
       w:stop()
     end))
 
-    -- A TUN on net .. ".1/24" whose packets to others in it the kernel
-    -- forwards straight back to it (the route there is the TUN itself).
-    -- No IPv6 on it: the kernel's own packets (DAD, MLD, router
-    -- solicitations, a second or more after it comes up) would land in the
-    -- middle of what a spec counts on a slow machine.
-    local function ring_tun(name, net)
-      assert(io.open("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")):write("1"):close()
-      local dev = assert(tun.open { name = name })
-      assert(dev:addr_add(net .. ".1/24"))
-      assert(dev:up())
-      assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
-      for _, c in ipairs { "all", name } do
-        assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
-      end
-      return dev
-    end
+    local ring_tun = ring.open
 
     -- Two TUNs, each with n UDP packets queued towards it before the loop
     -- runs (written to the TUN, routed back out of it, as in the ring
@@ -195,10 +181,7 @@ describe("vnet.loop", function()
       local devs, got, order, at = {}, { 0, 0 }, {}, {}
       for k = 1, 2 do devs[k] = ring_tun("turn" .. k, "10.7" .. k .. ".0") end
       for k, d in ipairs(devs) do -- UDP 10.7k.0.2:9 -> 10.7k.0.3:9
-        local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
-          "\x0a" .. string.char(70 + k) .. "\x00\x02\x0a" .. string.char(70 + k) .. "\x00\x03" ..
-          "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "turn")
-        p:set_u16(10, p:csum(0, 20))
+        local p = ring.udp("10.7" .. k .. ".0", "turn")
         for _ = 1, n do assert(d:write(p)) end
       end
       for k, d in ipairs(devs) do
@@ -273,9 +256,7 @@ describe("vnet.loop", function()
       local dev <close> = ring_tun("drainerr", "10.78.0")
       local N, seen, errors = 200, {}, {} -- TTLs up to 250
       for i = 1, N do -- UDP 10.78.0.2:9 -> 10.78.0.3:9, its number + 50 in the TTL
-        local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00" .. string.char(50 + i) .. "\x11\x00\x00" ..
-          "\x0a\x4e\x00\x02\x0a\x4e\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "drop")
-        p:set_u16(10, p:csum(0, 20))
+        local p = ring.udp("10.78.0", "drop", 50 + i)
         assert(dev:write(p))
       end
       loop.on_error(function(msg) errors[#errors + 1] = msg end)
@@ -308,20 +289,14 @@ describe("vnet.loop", function()
     -- one reused packet object, nothing allocated per packet.
     it("passes 100,000 packets through a callback with flat memory", sandboxed(function()
       local dev <close> = ring_tun("ring0", "10.77.0")
-      -- IPv4/UDP 10.77.0.2:9 -> 10.77.0.3:9, TTL 64, checksum set below
-      local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
-        "\x0a\x4d\x00\x02\x0a\x4d\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "ping")
-      p:set_u16(10, p:csum(0, 20))
+      local p = ring.udp("10.77.0", "ping") -- 10.77.0.2:9 -> 10.77.0.3:9
       local N, count, first, same = 100000, 0, nil, true
       dev:on_packet(function(pkt, d)
         if pkt:u8(9) ~= 17 then return end -- only our UDP ring
         count = count + 1
         if first == nil then first = pkt elseif not rawequal(first, pkt) then same = false end
         if count >= N then loop.stop(); return end
-        -- forwarding cost one TTL; put it back and redo the header checksum
-        pkt:set_u8(8, 64)
-        pkt:set_u16(10, 0)
-        pkt:set_u16(10, pkt:csum(0, 20))
+        ring.renew(pkt) -- forwarding cost one TTL
         d:write(pkt)
       end)
       collectgarbage("collect")

@@ -5,17 +5,13 @@
 -- replies, the kernel's ICMP counters in the namespaces, and the device
 -- counters the loop keeps.
 local H = require "spec.helper"
+local ring = require "spec.support.ring"
 local sandboxed = H.sandboxed
 local loop, tun = vnet.loop, vnet.tun
 
 local SRC = debug.getinfo(1, "S").short_src
 
--- fn raises exactly "<this file>:<fn's line>: msg"
-local function raises_here(msg, fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "no error for: " .. msg)
-  assert.are.equal(SRC .. ":" .. debug.getinfo(fn, "S").linedefined .. ": " .. msg, err)
-end
+local raises_here = H.raises_here
 
 -- A (10.200.0.1, fa) <-> B (10.200.0.2, fb), closed when the value is
 -- (spec/support/tunpair.lua)
@@ -40,19 +36,7 @@ local function ping_through(l, count)
   return got, out
 end
 
--- A TUN on net .. ".1/24" whose packets to others in it the kernel
--- forwards straight back to it (spec/loop_spec.lua's ring), without IPv6
-local function ring_tun(name, net)
-  assert(io.open("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")):write("1"):close()
-  local dev = assert(tun.open { name = name })
-  assert(dev:addr_add(net .. ".1/24"))
-  assert(dev:up())
-  assert(io.open("/proc/sys/net/ipv4/ip_forward", "w")):write("1"):close()
-  for _, c in ipairs { "all", name } do
-    assert(io.open("/proc/sys/net/ipv4/conf/" .. c .. "/send_redirects", "w")):write("0"):close()
-  end
-  return dev
-end
+local ring_tun = ring.open -- spec/support/ring.lua
 
 -- the ICMP echo request of this sequence number, or nil
 local function echo_request(p)
@@ -77,8 +61,6 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal(5, H.snmp(l.B, "Icmp").InEchos - icmp0) -- B's kernel got each one
     assert.is_true(seen >= 5 and l.fb.tx_packets >= 5 and l.fa.tx_packets >= 5)
     assert.are.equal(0, l.fa:counters().handler_drops)
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   it("drop what the handler answers false, counted as handler_drops", sandboxed(function()
@@ -93,8 +75,6 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal(3, H.snmp(l.B, "Icmp").InEchos - icmp0)
     assert.are.equal(3, l.fa:counters().handler_drops)
     assert.are.equal(0, l.fb:counters().handler_drops)
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   it("send a packet to the device the handler returns; a refused write counts at that device",
@@ -115,8 +95,6 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal("write sink0: Input/output error", msg)
     assert.are.equal(5, errno)
     assert.is_true(H.iplink("sink0").operstate ~= "UP")
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   it("report a result that is no verdict at the handler's line, and go on with on_error",
@@ -146,8 +124,6 @@ describe("on_packet verdicts (issue 15)", function()
     local ok, err = loop.run { timeout = 30 }
     assert.is_nil(ok)
     assert.are.equal(where .. "a number" .. tail, err:match("^[^\n]*"))
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   it("keep `to` when the handler is swapped, and drop it with to = false", sandboxed(function()
@@ -199,8 +175,6 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal(waited, l.fb.tx_packets - before) -- once each, by the handler
     assert.are.equal(0, l.fa:counters().handler_errors)
     for _, t in ipairs(loop.tasks()) do t:cancel() end
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   it("count a packet for a `to` that closed as dropped there", sandboxed(function()
@@ -212,8 +186,6 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal(0, ping_through(l, 2))
     assert.is_true(spare:counters().tx_dropped >= 2)
     assert.are.equal("write spare0: Bad file descriptor", (spare:last_error()))
-    l.fa:on_packet(function() end):stop()
-    l.fb:on_packet(function() end):stop()
   end))
 
   -- The kernel forwards every packet the TUN writes straight back to it
@@ -221,17 +193,13 @@ describe("on_packet verdicts (issue 15)", function()
   -- device as its own `to`, keeps a ring going. Memory stays flat.
   it("pass 100,000 packets with flat memory", sandboxed(function()
     local dev <close> = ring_tun("ring0", "10.77.0")
-    local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
-      "\x0a\x4d\x00\x02\x0a\x4d\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. "ping")
-    p:set_u16(10, p:csum(0, 20))
+    local p = ring.udp("10.77.0", "ping")
     local N, count = 100000, 0
     dev:on_packet(function(pkt)
       if pkt:u8(9) ~= 17 then return false end
       count = count + 1
       if count >= N then loop.stop(); return false end
-      pkt:set_u8(8, 64) -- the kernel's forwarding took one; the checksum again
-      pkt:set_u16(10, 0)
-      pkt:set_u16(10, pkt:csum(0, 20))
+      ring.renew(pkt) -- the kernel's forwarding took a TTL
     end, { to = dev })
     collectgarbage("collect")
     collectgarbage("stop")
@@ -255,10 +223,7 @@ describe("on_packet verdicts (issue 15)", function()
     local dev <close> = ring_tun("ring1", "10.76.0")
     local N, LAPS, seen, total, stray = 400, 20, {}, 0, 0
     for i = 1, N do
-      local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
-        "\x0a\x4c\x00\x02\x0a\x4c\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. string.pack(">I4", i))
-      p:set_u16(10, p:csum(0, 20))
-      assert(dev:write(p))
+      assert(dev:write(ring.udp("10.76.0", string.pack(">I4", i))))
     end
     dev:on_packet(function(pkt)
       if pkt:u8(9) ~= 17 or #pkt ~= 32 then stray = stray + 1; return false end
@@ -266,9 +231,7 @@ describe("on_packet verdicts (issue 15)", function()
       seen[i] = (seen[i] or 0) + 1
       total = total + 1
       if total >= N * LAPS then loop.stop() end
-      pkt:set_u8(8, 64)
-      pkt:set_u16(10, 0)
-      pkt:set_u16(10, pkt:csum(0, 20))
+      ring.renew(pkt)
     end, { to = dev })
     local ok, why = loop.run { timeout = 60 }
     dev:on_packet(function() end):stop()
@@ -289,19 +252,14 @@ describe("on_packet verdicts (issue 15)", function()
     local dev <close> = ring_tun("ring2", "10.75.0")
     local N, seen, took = 300, {}, nil
     for i = 1, N do
-      local p = vnet.packet.new("\x45\x00\x00\x20\x00\x00\x40\x00\x40\x11\x00\x00" ..
-        "\x0a\x4b\x00\x02\x0a\x4b\x00\x03" .. "\x00\x09\x00\x09\x00\x0c\x00\x00" .. string.pack(">I4", i))
-      p:set_u16(10, p:csum(0, 20))
-      assert(dev:write(p))
+      assert(dev:write(ring.udp("10.75.0", string.pack(">I4", i))))
     end
     dev:on_packet(function(pkt)
       if pkt:u8(9) ~= 17 or #pkt ~= 32 then return false end
       local i = pkt:u32(28)
       seen[i] = (seen[i] or 0) + 1
       if seen[i] > 1 then return false end -- one lap
-      pkt:set_u8(8, 64)
-      pkt:set_u16(10, 0)
-      pkt:set_u16(10, pkt:csum(0, 20))
+      ring.renew(pkt)
     end, { to = dev })
     loop.after(0, function() -- in the drain's round: the budget left packets queued
       local p = assert(dev:read())

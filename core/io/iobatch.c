@@ -306,6 +306,30 @@ void vnet_iob_hold(int on)
         vnet_iob_flush();
 }
 
+/* Queue the write of [at, at + len) to d: from registered buffer buf (-1:
+ * none), by d's registered file if it has one. slot: at is a read slot
+ * (vnet_iob_forward), not the arena. */
+static void queue_write(struct io_uring_sqe *sqe, vnet_dev *d,
+                        const unsigned char *at, size_t len, int buf, int slot)
+{
+    struct vnet_iob *ib = d->iob;
+    if (buf < 0) {
+        io_uring_prep_write(sqe, d->fd, at, (unsigned)len, 0);
+    } else if (ib && ib->gen == R.gen && ib->fix >= 0) {
+        io_uring_prep_write_fixed(sqe, ib->fix, at, (unsigned)len, 0, buf);
+        sqe->flags |= IOSQE_FIXED_FILE;
+    } else {
+        io_uring_prep_write_fixed(sqe, d->fd, at, (unsigned)len, 0, buf);
+    }
+    sqe->rw_flags = RWF_NOWAIT;
+    R.w[R.queued].dev = d;
+    R.w[R.queued].buf = at;
+    R.w[R.queued].len = (unsigned)len;
+    R.w[R.queued].slot = slot;
+    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
+    R.queued++;
+}
+
 unsigned char *vnet_iob_claim(vnet_dev *d, size_t len)
 {
     if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
@@ -318,22 +342,7 @@ unsigned char *vnet_iob_claim(vnet_dev *d, size_t len)
         return NULL;
     unsigned char *at = R.arena + R.used;
     R.used += (len + 15) & ~(size_t)15;
-    struct vnet_iob *ib = d->iob;
-    if (ib && ib->gen == R.gen && ib->fix >= 0) {
-        io_uring_prep_write_fixed(sqe, ib->fix, at, (unsigned)len, 0, 0);
-        sqe->flags |= IOSQE_FIXED_FILE;
-    } else if (R.fixed) {
-        io_uring_prep_write_fixed(sqe, d->fd, at, (unsigned)len, 0, 0);
-    } else {
-        io_uring_prep_write(sqe, d->fd, at, (unsigned)len, 0);
-    }
-    sqe->rw_flags = RWF_NOWAIT;
-    R.w[R.queued].dev = d;
-    R.w[R.queued].buf = at;
-    R.w[R.queued].len = (unsigned)len;
-    R.w[R.queued].slot = 0;
-    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
-    R.queued++;
+    queue_write(sqe, d, at, len, R.fixed ? 0 : -1, 0); /* buffer 0: the arena */
     return at;
 }
 
@@ -360,20 +369,7 @@ int vnet_iob_forward(vnet_dev *from, vnet_dev *to, const unsigned char *b,
     struct io_uring_sqe *sqe = io_uring_get_sqe(&R.ring);
     if (sqe == NULL)
         return 0;
-    struct vnet_iob *tb = to->iob;
-    if (tb && tb->gen == R.gen && tb->fix >= 0) {
-        io_uring_prep_write_fixed(sqe, tb->fix, b, (unsigned)n, 0, (int)idx);
-        sqe->flags |= IOSQE_FIXED_FILE;
-    } else {
-        io_uring_prep_write_fixed(sqe, to->fd, b, (unsigned)n, 0, (int)idx);
-    }
-    sqe->rw_flags = RWF_NOWAIT;
-    R.w[R.queued].dev = to;
-    R.w[R.queued].buf = b;
-    R.w[R.queued].len = (unsigned)n;
-    R.w[R.queued].slot = 1;
-    io_uring_sqe_set_data64(sqe, (uint64_t)R.queued << 1);
-    R.queued++;
+    queue_write(sqe, to, b, n, (int)idx, 1);
     R.borrowed = 1;
     return 1;
 }
