@@ -8,7 +8,7 @@
 --                          pkt:copy() to keep it. With `to`, fn's result is a
 --                          verdict and the loop writes pkt: nil or true to
 --                          dev2, false nowhere, a device to that one
---                          (docs/rewriters.md: verdicts).
+--                          (docs/packets.md: forwarding).
 --    dev:up(), dev:down()  set the link up or down
 --    dev:mtu([n])          the MTU, or set it
 --    dev:addr_add(cidr [, {peer = addr}]), dev:addr_del(cidr), dev:addrs()
@@ -19,7 +19,8 @@
 --                          (see vnet.loop)
 --    dev:counters()        { rx_packets, rx_bytes, tx_packets, tx_bytes,
 --                          tx_dropped, handler_calls, handler_errors,
---                          handler_time (s in on_packet dispatch), kept }
+--                          handler_drops (verdict false), handler_time (s in
+--                          on_packet dispatch), kept }
 --    dev:keep(n [, snaplen]) keep copies of the last n packets read (off
 --                          by default; 0 turns it off), each cut at
 --                          snaplen bytes (2048)
