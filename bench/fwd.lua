@@ -17,7 +17,7 @@
 --   natmap as nat, with vnet.proto.nat (one C call a packet, no view)
 --   A mode ending in "-to" (plain-to, natmap-to, ...) forwards the same
 --   way with the loop doing the write: fa:on_packet(fn, { to = fb }), fn
---   only rewrites (docs/rewriters.md: verdicts).
+--   only rewrites (docs/packets.md: forwarding).
 local vnet = require "vnet"
 
 local mode, nsa, nsb = arg[1], arg[2], arg[3]

@@ -11,13 +11,8 @@ local loop = vnet.loop
 -- side points at that address instead (for NAT)
 local topology = require "spec.support.tunpair"
 
--- topology(opts) as one to-be-closed value: lab.A, lab.B, lab.fa, lab.fb
-local function lab(opts, apeer)
-  local A, B, fa, fb = topology(opts, apeer)
-  return setmetatable({ A = A, B = B, fa = fa, fb = fb }, {
-    __close = function(t) t.fa:close(); t.fb:close(); t.A:close(); t.B:close() end,
-  })
-end
+-- topology.lab(opts, apeer): the same as one to-be-closed value
+local lab = topology.lab
 
 -- Send `bytes` random bytes from A to B with nc while the loop forwards;
 -- returns true when B got exactly what A sent.

@@ -15,12 +15,7 @@ local raises_here = H.raises_here
 
 -- A (10.200.0.1, fa) <-> B (10.200.0.2, fb), closed when the value is
 -- (spec/support/tunpair.lua)
-local function lab(opts)
-  local A, B, fa, fb = require "spec.support.tunpair"(opts)
-  return setmetatable({ A = A, B = B, fa = fa, fb = fb }, {
-    __close = function(t) t.fa:close(); t.fb:close(); t.A:close(); t.B:close() end,
-  })
-end
+local lab = require("spec.support.tunpair").lab
 
 -- ping from A to B count times while the loop forwards: replies received
 local function ping_through(l, count)
@@ -175,6 +170,23 @@ describe("on_packet verdicts (issue 15)", function()
     assert.are.equal(waited, l.fb.tx_packets - before) -- once each, by the handler
     assert.are.equal(0, l.fa:counters().handler_errors)
     for _, t in ipairs(loop.tasks()) do t:cancel() end
+  end))
+
+  it("record what the loop writes in a capture of `to`", sandboxed(function()
+    local l <close> = lab()
+    local path = os.tmpname()
+    local cap = assert(l.fb:capture(path))
+    l.fa:on_packet(function() end, { to = l.fb })
+    l.fb:on_packet(function() end, { to = l.fa })
+    assert.are.equal(3, ping_through(l, 3))
+    l.fb:capture(false)
+    cap:close()
+    -- fb's file: the requests written to it and the replies read from it
+    local out = H.sh("tcpdump -nn -r " .. path .. " icmp 2>/dev/null")
+    os.remove(path)
+    local _, requests = out:gsub("10%.200%.0%.1 > 10%.200%.0%.2: ICMP echo request", "")
+    local _, replies = out:gsub("10%.200%.0%.2 > 10%.200%.0%.1: ICMP echo reply", "")
+    assert.are.same({ 3, 3 }, { requests, replies }, out)
   end))
 
   it("count a packet for a `to` that closed as dropped there", sandboxed(function()

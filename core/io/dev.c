@@ -208,7 +208,7 @@ long vnet_dev_put(lua_State *L, vnet_dev *d, vnet_packet *p,
          * partial) */
         if (p->lazy && (d->capture || !d->vnet_hdr))
             vnet_packet_finish(p);
-        if (p->gso_type == 0 && !(p->vh_flags & VNET_NEEDS_CSUM) && !d->gro)
+        if (vnet_dev_plain_write(d, p))
             return vnet_dev_writev(d, NULL, b, n, p->pi_flags, p->pi_proto);
     }
     vnet_vhdr vh = {0, 0, 0, 0, 0, 0};

@@ -100,8 +100,7 @@ static void verdict(lua_State *co, drain *s)
         long r;
         if (to->fd < 0)
             r = -EBADF;
-        else if (s->uv == 1 && !p->gso_type && !(p->vh_flags & VNET_NEEDS_CSUM) &&
-                 !to->gro && !to->capture &&
+        else if (s->uv == 1 && vnet_dev_plain_write(to, p) && /* rx: in a slot */
                  vnet_iob_forward(s->d, to, p->data, p->len))
             r = 0; /* queued from the read slot it lies in */
         else

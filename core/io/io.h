@@ -103,6 +103,13 @@ long vnet_dev_writev(vnet_dev *d, const struct vnet_vhdr *vh,
  * to the open device d (coalesced on an offload device). Bytes or -errno. */
 long vnet_dev_put(lua_State *L, vnet_dev *d, vnet_packet *p,
                   const unsigned char *b, size_t n);
+/* p goes to d as one plain write of its bytes: no superpacket, no partial
+ * checksum, no coalescer on d (vnet_dev_put's fast path, and the only
+ * packets vnet_iob_forward may write). */
+static inline int vnet_dev_plain_write(const vnet_dev *d, const vnet_packet *p)
+{
+    return p->gso_type == 0 && !(p->vh_flags & VNET_NEEDS_CSUM) && !d->gro;
+}
 
 /* ---- batched device I/O through io_uring (iobatch.c) ----------------- */
 
@@ -128,8 +135,9 @@ long vnet_iob_recv(vnet_dev *d, const unsigned char **hdr);
  * end of the round), or NULL: write them yourself. */
 unsigned char *vnet_iob_claim(vnet_dev *d, size_t len);
 /* The drain's verdict write (drain.c) of `from`'s packet [b, b + n), read
- * ahead into its registered slots, to `to`: queued from where it lies, no
- * copy. 1 queued, 0 not here (write it through vnet_dev_put). */
+ * ahead into its registered slots, to `to` (a vnet_dev_plain_write):
+ * queued from where it lies, no copy. 1 queued, 0 not here (write it
+ * through vnet_dev_put). */
 int vnet_iob_forward(vnet_dev *from, vnet_dev *to, const unsigned char *b,
                      size_t n);
 /* Submit the queued writes and reap them (before any direct write). */

@@ -309,8 +309,9 @@ void vnet_iob_hold(int on)
 /* Queue the write of [at, at + len) to d: from registered buffer buf (-1:
  * none), by d's registered file if it has one. slot: at is a read slot
  * (vnet_iob_forward), not the arena. */
-static void queue_write(struct io_uring_sqe *sqe, vnet_dev *d,
-                        const unsigned char *at, size_t len, int buf, int slot)
+static inline void queue_write(struct io_uring_sqe *sqe, vnet_dev *d,
+                               const unsigned char *at, size_t len, int buf,
+                               int slot)
 {
     struct vnet_iob *ib = d->iob;
     if (buf < 0) {
@@ -330,10 +331,16 @@ static void queue_write(struct io_uring_sqe *sqe, vnet_dev *d,
     R.queued++;
 }
 
+/* A write to d may be queued now: the loop dispatches, the ring is up,
+ * and d is a TUN/TAP that takes RWF_NOWAIT. */
+static int queueable(const vnet_dev *d)
+{
+    return R.hold && R.state > 0 && d->kind != VNET_DEV_PSOCK && !d->iob_off;
+}
+
 unsigned char *vnet_iob_claim(vnet_dev *d, size_t len)
 {
-    if (!R.hold || R.state <= 0 || d->kind == VNET_DEV_PSOCK || d->iob_off ||
-        len > ARENA / 4)
+    if (!queueable(d) || len > ARENA / 4)
         return NULL;
     if (R.used + len > ARENA || R.queued >= SQ_DEPTH) /* SQ is SQ_DEPTH */
         reap();
@@ -356,9 +363,9 @@ int vnet_iob_forward(vnet_dev *from, vnet_dev *to, const unsigned char *b,
                      size_t n)
 {
     struct vnet_iob *ib = from->iob;
-    if (!R.hold || R.state <= 0 || ib == NULL || ib->gen != R.gen ||
-        ib->fix < 0 || vnet_dev_prefix(to) || to->kind == VNET_DEV_PSOCK ||
-        to->iob_off || R.queued >= SQ_DEPTH)
+    /* the capture hook sees what is written: writev_q calls it */
+    if (!queueable(to) || ib == NULL || ib->gen != R.gen || ib->fix < 0 ||
+        vnet_dev_prefix(to) || to->capture || R.queued >= SQ_DEPTH)
         return 0;
     unsigned idx = 1 + 2 * (unsigned)ib->fix; /* the registered buffer */
     if (b < ib->own || b + n > ib->own + ib->room) {
